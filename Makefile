@@ -1,0 +1,39 @@
+# Jiangxin — the two commands a newcomer needs are `make run` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+DEV    := JIANGXIN_ENV=development
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-pg bench translations extract clean
+
+install: $(VENV)/.installed translations
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -f -d comp/translations
+
+extract: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o comp/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i comp/translations/messages.pot -d comp/translations
+
+run: install
+	$(DEV) $(FLASK) db upgrade
+	$(DEV) $(FLASK) demo --if-empty
+	$(DEV) $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(PY) -m pytest
+
+test-pg: install
+	TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache .coverage

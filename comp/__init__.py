@@ -1,0 +1,51 @@
+"""Jiangxin (匠心): the application factory. It only wires; behaviour lives in services."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from comp import config as settings
+from comp.extensions import babel, csrf, db, htmx, limiter, login, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the Flask app; `config` overrides the settings read from the environment."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.update(settings.BASE)
+    app.config.update(config if config and config.get("TESTING") else settings.from_environment())
+    if config:
+        app.config.update(config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from comp import cli, web
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind every extension to the app."""
+    from comp import database, i18n
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Mount every blueprint."""
+    from comp.blueprints.api import bp as api_bp
+    from comp.blueprints.auth import bp as auth_bp
+    from comp.blueprints.main import bp as main_bp
+    from comp.blueprints.results import bp as results_bp
+    for bp in (auth_bp, main_bp, results_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)

@@ -1,0 +1,34 @@
+"""Each role's home page, and /healthz."""
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from flask_login import current_user, login_required
+
+from comp import database
+from comp.blueprints.main import bp
+from comp.permissions import authorize
+from comp.services import dashboards
+
+HOMES = {
+    "admin": ("organizer.home", "main/home_organizer.html", dashboards.organizer_home),
+    "organizer": ("organizer.home", "main/home_organizer.html", dashboards.organizer_home),
+    "judge": ("judge.home", "main/home_judge.html", dashboards.judge_home),
+    "worker": ("worker.home", "main/home_worker.html", dashboards.worker_home),
+}
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Show the home page of the user's role."""
+    action, template, load = HOMES[current_user.role]
+    authorize(action)
+    return render_template(template, **load(current_user))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 when the database answers, 503 otherwise."""
+    if database.ping():
+        return jsonify(status="ok")
+    return jsonify(status="unavailable"), 503

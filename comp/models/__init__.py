@@ -1,0 +1,9 @@
+"""Typed models, one module per aggregate; import them from here."""
+from comp.models.people import Honour, OrgUnit, User, Worker, SKILL_GRADES, ROLES  # noqa: F401
+from comp.models.competition import Competition, Criterion, Entrant, Stage  # noqa: F401
+from comp.models.judging import (  # noqa: F401
+    JudgeAssignment, JudgeConflict, JudgeCriterion, Mark, MarkChange, SheetSignoff,
+)
+from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
+from comp.models.certificate import Certificate, Verification  # noqa: F401
+from comp.models.audit import AppendOnlyError, AuditEvent  # noqa: F401

@@ -1,0 +1,164 @@
+"""Competitions and ratings, their stages and criteria, and their entrants."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from comp.extensions import db
+from comp.models.people import OrgUnit, User, Worker, _in
+from comp.models.types import Scaled, utcnow
+
+KINDS = ("competition", "rating")
+LEVELS = ("city", "county", "enterprise")
+STATES = ("draft", "open", "closed", "running", "locked", "published", "archived")
+CRITERION_KINDS = ("score", "deduction")
+AGGREGATIONS = ("mean", "trimmed", "median", "single")
+ENTRANT_STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn", "rejected")
+ENTRANT_TYPES = ("person", "studio", "team")
+TEAM_BY = ("team", "employer", "county")
+
+
+class Competition(db.Model):
+    """A skills competition (竞赛) or a rating (评定) of studios and teams."""
+
+    __tablename__ = "competition"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", KINDS), name="kind"),
+        sa.CheckConstraint(_in("level", LEVELS), name="level"),
+        sa.CheckConstraint(_in("status", STATES), name="status"),
+        sa.CheckConstraint(_in("team_by", TEAM_BY), name="team_by"),
+        sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
+        sa.CheckConstraint("year BETWEEN 1990 AND 2100", name="year"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="competition")
+    trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16), default="city")
+    year: so.Mapped[int]
+    organizer: so.Mapped[str] = so.mapped_column(sa.String(120))
+    organizer_unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="draft", index=True)
+    registration_opens: so.Mapped[Optional[datetime]]
+    registration_closes: so.Mapped[Optional[datetime]]
+    capacity: so.Mapped[Optional[int]]
+    eligibility: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    rules: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    team_by: so.Mapped[str] = so.mapped_column(sa.String(16), default="team")
+    locked_at: so.Mapped[Optional[datetime]]
+    published_at: so.Mapped[Optional[datetime]]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    organizer_unit: so.Mapped[Optional[OrgUnit]] = so.relationship()
+    stages: so.Mapped[list["Stage"]] = so.relationship(
+        back_populates="competition", order_by="Stage.position", cascade="all, delete-orphan")
+    entrants: so.Mapped[list["Entrant"]] = so.relationship(
+        back_populates="competition", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Competition {self.code} {self.status}>"
+
+
+class Stage(db.Model):
+    """A stage (理论知识, 实际操作 …) with its weight in the total."""
+
+    __tablename__ = "stage"
+    __table_args__ = (
+        sa.UniqueConstraint("competition_id", "key"),
+        sa.CheckConstraint("weight >= 0", name="weight"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(32))
+    name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    weight: so.Mapped[Decimal] = so.mapped_column(Scaled(4))
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    competition: so.Mapped[Competition] = so.relationship(back_populates="stages")
+    criteria: so.Mapped[list["Criterion"]] = so.relationship(
+        back_populates="stage", order_by="Criterion.position", cascade="all, delete-orphan")
+
+
+class Criterion(db.Model):
+    """A scored item (评分项) of a stage: its maximum, kind and aggregation of judges' marks."""
+
+    __tablename__ = "criterion"
+    __table_args__ = (
+        sa.UniqueConstraint("stage_id", "key"),
+        sa.CheckConstraint(_in("kind", CRITERION_KINDS), name="kind"),
+        sa.CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
+        sa.CheckConstraint("max_value > 0", name="max_value"),
+        sa.CheckConstraint("step IS NULL OR step > 0", name="step"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    stage_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("stage.id", ondelete="CASCADE"), index=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(32))
+    name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    max_value: so.Mapped[Decimal] = so.mapped_column(Scaled(2))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="score")
+    aggregation: so.Mapped[str] = so.mapped_column(sa.String(16), default="mean")
+    step: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")
+
+    @property
+    def path(self) -> str:
+        """Return the criterion's exchange-format key, "stage.criterion"."""
+        return f"{self.stage.key}.{self.key}"
+
+
+class Entrant(db.Model):
+    """A registration of a worker, or in a rating of a studio or team, in a competition."""
+
+    __tablename__ = "entrant"
+    __table_args__ = (
+        sa.UniqueConstraint("competition_id", "ref"),
+        sa.UniqueConstraint("competition_id", "number"),
+        sa.UniqueConstraint("competition_id", "secret_code"),
+        sa.UniqueConstraint("competition_id", "worker_id"),
+        sa.UniqueConstraint("competition_id", "unit_id"),
+        sa.CheckConstraint(_in("status", ENTRANT_STATUSES), name="status"),
+        sa.CheckConstraint(_in("type", ENTRANT_TYPES), name="type"),
+        sa.CheckConstraint("time_seconds IS NULL OR time_seconds >= 0", name="time_seconds"),
+        sa.CheckConstraint("number IS NULL OR number > 0", name="number"),
+        sa.CheckConstraint(
+            "(type = 'person' AND unit_id IS NULL) OR (type <> 'person' AND worker_id IS NULL)",
+            name="person_or_unit"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    ref: so.Mapped[str] = so.mapped_column(sa.String(40))
+    type: so.Mapped[str] = so.mapped_column(sa.String(8), default="person")
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
+    unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"))
+    team: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
+    status_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    number: so.Mapped[Optional[int]]
+    secret_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    workstation: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    session: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    time_seconds: so.Mapped[Optional[int]]
+    registered_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    registered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    competition: so.Mapped[Competition] = so.relationship(back_populates="entrants")
+    worker: so.Mapped[Optional[Worker]] = so.relationship()
+    unit: so.Mapped[Optional["Unit"]] = so.relationship()  # noqa: F821
+    employer: so.Mapped[Optional[OrgUnit]] = so.relationship()
+    registered_by: so.Mapped[Optional[User]] = so.relationship()

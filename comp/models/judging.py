@@ -1,0 +1,129 @@
+"""Judges' assignments and conflicts, their marks, and the marks' append-only history."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from comp.extensions import db
+from comp.models.competition import Competition, Criterion, Entrant
+from comp.models.people import User
+from comp.models.types import utcnow
+
+MARK_SCALE = 100  # marks are kept as integer hundredths so the database sums them exactly
+
+
+class JudgeAssignment(db.Model):
+    """A judge (裁判) on a competition's panel; at most one chief judge (裁判长) per competition."""
+
+    __tablename__ = "judge_assignment"
+    __table_args__ = (
+        sa.UniqueConstraint("competition_id", "user_id"),
+        sa.UniqueConstraint("competition_id", "ref"),
+        sa.Index("uq_judge_assignment_one_chief", "competition_id", unique=True,
+                 sqlite_where=sa.text("is_chief"), postgresql_where=sa.text("is_chief")),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    ref: so.Mapped[str] = so.mapped_column(sa.String(40))
+    is_chief: so.Mapped[bool] = so.mapped_column(default=False)
+
+    competition: so.Mapped[Competition] = so.relationship()
+    user: so.Mapped[User] = so.relationship()
+    criteria: so.Mapped[list["JudgeCriterion"]] = so.relationship(
+        back_populates="assignment", cascade="all, delete-orphan")
+
+
+class JudgeCriterion(db.Model):
+    """A criterion a judge marks in a competition."""
+
+    __tablename__ = "judge_criterion"
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "criterion_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    assignment_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("judge_assignment.id", ondelete="CASCADE"), index=True)
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+
+    assignment: so.Mapped[JudgeAssignment] = so.relationship(back_populates="criteria")
+    criterion: so.Mapped[Criterion] = so.relationship()
+
+
+class JudgeConflict(db.Model):
+    """A conflict of interest a judge declared with an entrant (回避)."""
+
+    __tablename__ = "judge_conflict"
+    __table_args__ = (sa.UniqueConstraint("judge_id", "entrant_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(200))
+    declared_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Mark(db.Model):
+    """One judge's value for one entrant on one criterion, as integer hundredths."""
+
+    __tablename__ = "mark"
+    __table_args__ = (
+        sa.UniqueConstraint("entrant_id", "judge_id", "criterion_id"),
+        sa.CheckConstraint("value_cents >= 0", name="value_cents"),
+        sa.CheckConstraint("version >= 1", name="version"),
+        sa.Index("ix_mark_competition_criterion_entrant", "competition_id", "criterion_id", "entrant_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"))
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+    value_cents: so.Mapped[int]
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    entrant: so.Mapped[Entrant] = so.relationship()
+    judge: so.Mapped[User] = so.relationship()
+    criterion: so.Mapped[Criterion] = so.relationship()
+
+    @property
+    def value(self) -> Decimal:
+        """Return the mark as a Decimal."""
+        return Decimal(self.value_cents).scaleb(-2)
+
+
+class MarkChange(db.Model):
+    """An append-only record of one change of a mark: who, when, old → new, why."""
+
+    __tablename__ = "mark_change"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+    old_cents: so.Mapped[Optional[int]]
+    new_cents: so.Mapped[Optional[int]]
+    actor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    source: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+
+
+class SheetSignoff(db.Model):
+    """A judge's signature on a finished score sheet (one entrant), reopened only by the chief."""
+
+    __tablename__ = "sheet_signoff"
+    __table_args__ = (sa.UniqueConstraint("entrant_id", "judge_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    signed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+

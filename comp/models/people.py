@@ -1,0 +1,141 @@
+"""The organization tree, user accounts and workers (职工)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from comp.extensions import db
+from comp.models.types import utcnow
+
+ORG_KINDS = ("city", "county", "enterprise", "workshop", "team")
+ROLES = ("admin", "organizer", "judge", "worker")
+SKILL_GRADES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
+
+
+def _in(column: str, values) -> str:
+    """Return a SQL CHECK expression limiting a column to the given strings."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class OrgUnit(db.Model):
+    """A node of the union tree: city union → county unions → enterprises → workshops/teams."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", ORG_KINDS), name="kind"),
+        sa.UniqueConstraint("parent_id", "name"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    parent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32), unique=True)
+
+    parent: so.Mapped[Optional["OrgUnit"]] = so.relationship(
+        back_populates="children", remote_side="OrgUnit.id")
+    children: so.Mapped[list["OrgUnit"]] = so.relationship(back_populates="parent")
+
+    def lineage(self) -> list["OrgUnit"]:
+        """Return this unit and its ancestors, nearest first."""
+        chain, node = [], self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def county(self) -> Optional["OrgUnit"]:
+        """Return the county union this unit belongs to, if any."""
+        return next((u for u in self.lineage() if u.kind == "county"), None)
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.kind} {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    """A login account with one role; judges and workers are tied to their records."""
+
+    __tablename__ = "user"
+    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    org_unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    org_unit: so.Mapped[Optional[OrgUnit]] = so.relationship()
+    worker: so.Mapped[Optional["Worker"]] = so.relationship(back_populates="user")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Worker(db.Model):
+    """A worker or craftsman; the ID-card number is stored encrypted with a keyed hash."""
+
+    __tablename__ = "worker"
+    __table_args__ = (
+        sa.CheckConstraint("skill_grade BETWEEN 1 AND 5", name="skill_grade"),
+        sa.CheckConstraint("gender IN ('M', 'F')", name="gender"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    id_cipher: so.Mapped[Optional[bytes]] = so.mapped_column(sa.LargeBinary)
+    id_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
+    id_masked: so.Mapped[Optional[str]] = so.mapped_column(sa.String(18))
+    gender: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1))
+    birth_date: so.Mapped[Optional[date]]
+    phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), index=True)
+    skill_grade: so.Mapped[Optional[int]]
+    mentor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    employer: so.Mapped[Optional[OrgUnit]] = so.relationship()
+    mentor: so.Mapped[Optional["Worker"]] = so.relationship(remote_side="Worker.id", back_populates="apprentices")
+    apprentices: so.Mapped[list["Worker"]] = so.relationship(back_populates="mentor")
+    honours: so.Mapped[list["Honour"]] = so.relationship(back_populates="worker", cascade="all, delete-orphan")
+    user: so.Mapped[Optional[User]] = so.relationship(back_populates="worker")
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.name} {self.id_masked}>"
+
+
+class Honour(db.Model):
+    """An honour a worker holds (劳动模范, 泉州工匠, 技术能手 …), with year and issuer."""
+
+    __tablename__ = "honour"
+    __table_args__ = (sa.UniqueConstraint("worker_id", "title", "year"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id", ondelete="CASCADE"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(64))
+    year: so.Mapped[int]
+    issuer: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+
+    worker: so.Mapped[Worker] = so.relationship(back_populates="honours")

@@ -1,0 +1,76 @@
+"""The one permission check every view uses: role plus ownership."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from comp.extensions import db
+from comp.models import Competition, JudgeAssignment, User
+
+PUBLIC_STATES = ("published", "archived")
+
+
+def _manages(user: User, competition: Competition) -> bool:
+    """Tell whether an organizer's union is the competition's organizer or one above it."""
+    if user.role == "admin":
+        return True
+    if user.role != "organizer":
+        return False
+    unit = competition.organizer_unit
+    if unit is None or user.org_unit_id is None:
+        return True  # a competition without an organizing unit belongs to every organizer
+    return any(u.id == user.org_unit_id for u in unit.lineage())
+
+
+def _judges(user: User, competition: Competition) -> bool:
+    """Tell whether the user sits on the competition's panel."""
+    return db.session.scalar(sa.select(JudgeAssignment.id).where(
+        JudgeAssignment.competition_id == competition.id,
+        JudgeAssignment.user_id == user.id)) is not None
+
+
+POLICY: dict[str, Callable[[User, Any], bool]] = {
+    "organizer.home": lambda u, _: u.role in ("admin", "organizer"),
+    "judge.home": lambda u, _: u.role == "judge",
+    "worker.home": lambda u, _: u.role == "worker",
+    "admin.users": lambda u, _: u.role == "admin",
+    "competition.manage": _manages,
+    "competition.results": lambda u, c: _manages(u, c) or c.status in PUBLIC_STATES,
+    "competition.judge": lambda u, c: u.role == "judge" and _judges(u, c),
+}
+
+ANONYMOUS = {"competition.results": lambda c: c.status in PUBLIC_STATES}
+
+
+def can(action: str, obj: Any = None, user: User | None = None) -> bool:
+    """Tell whether the user (default: the current one) may do the action on the object."""
+    user = user if user is not None else current_user
+    if not user or not user.is_authenticated:
+        rule = ANONYMOUS.get(action)
+        return bool(rule and rule(obj))
+    return bool(user.active and POLICY[action](user, obj))
+
+
+def authorize(action: str, obj: Any = None) -> None:
+    """Abort with 403 (or send to login when anonymous) unless the action is allowed."""
+    if can(action, obj):
+        return
+    if not current_user.is_authenticated:
+        from comp.extensions import login
+        abort(login.unauthorized())
+    abort(403)
+
+
+def permission_required(action: str) -> Callable:
+    """Decorate a view that needs a permission not tied to one object."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            authorize(action)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

@@ -1,0 +1,58 @@
+"""Accounts: create users, authenticate, remember the language."""
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from comp.extensions import db
+from comp.models import ROLES, User
+from comp.services import ServiceError, transaction
+
+# Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+def find_user(username: str) -> User | None:
+    """Return the user with this username (case-insensitive), if any."""
+    name = (username or "").strip().lower()
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == name))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user whose password matches, else None, without revealing which failed."""
+    user = find_user(username)
+    if user is None:
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def new_user(username: str, role: str, password: str | None = None, display_name: str | None = None,
+             **fields) -> User:
+    """Add a user to the session (the caller commits); refuse a bad role or a taken name."""
+    if role not in ROLES:
+        raise ServiceError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not username or len(username) > 64:
+        raise ServiceError("username must have 1 to 64 characters")
+    if find_user(username) is not None:
+        raise ServiceError(f"username {username!r} is taken")
+    user = User(username=username, role=role, display_name=display_name or username, **fields)
+    user.set_password(password or secrets.token_urlsafe(24))
+    db.session.add(user)
+    return user
+
+
+def create_user(username: str, role: str, password: str | None = None, **fields) -> User:
+    """Create and commit a user."""
+    with transaction():
+        return new_user(username, role, password, **fields)
+
+
+def set_locale(user: User, lang: str) -> None:
+    """Remember the user's interface language."""
+    with transaction():
+        user.locale = lang

@@ -1,0 +1,251 @@
+"""Validate a whole exchange-format document, collecting every problem with its JSON path."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from comp import idcard, scoring
+from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS
+
+FORMAT = "jiangxin.competition/1"
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
+UNIT_TYPES = ("studio", "team")
+
+
+class Problems(list):
+    """The problems found so far, as (path, message) pairs."""
+
+    def add(self, path: str, message: str) -> None:
+        """Record one problem."""
+        self.append((path, message))
+
+
+def decimal_of(value: Any) -> Decimal | None:
+    """Read a decimal given as a string or an exact JSON number; None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        return None
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _text(obj: dict, key: str, path: str, problems: Problems, required=True, limit=200) -> str:
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        problems.add(f"{path}.{key}", "is required and must be text" if required else "must be text")
+        return ""
+    if len(value) > limit:
+        problems.add(f"{path}.{key}", f"is longer than {limit} characters")
+    return value.strip()
+
+
+def _object(value: Any, path: str, problems: Problems) -> dict:
+    if not isinstance(value, dict):
+        problems.add(path, "must be an object")
+        return {}
+    return value
+
+
+def _list(value: Any, path: str, problems: Problems, required=True) -> list:
+    if value is None and not required:
+        return []
+    if not isinstance(value, list):
+        problems.add(path, "must be a list")
+        return []
+    return value
+
+
+def check_competition(data: dict, problems: Problems) -> dict:
+    """Check the competition header."""
+    comp = _object(data.get("competition"), "competition", problems)
+    code = _text(comp, "code", "competition", problems, limit=40)
+    if code and not CODE_RE.match(code):
+        problems.add("competition.code", "may use only letters, digits, '-' and '_'")
+    _text(comp, "name", "competition", problems)
+    _text(comp, "organizer", "competition", problems, required=False, limit=120)
+    _text(comp, "trade", "competition", problems, required=False, limit=64)
+    if comp.get("kind", "competition") not in KINDS:
+        problems.add("competition.kind", f"must be one of {', '.join(KINDS)}, not {comp.get('kind')!r}")
+    if comp.get("level", "city") not in LEVELS:
+        problems.add("competition.level", f"must be one of {', '.join(LEVELS)}, not {comp.get('level')!r}")
+    year = comp.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
+        problems.add("competition.year", f"must be a year between 1990 and 2100, not {year!r}")
+    if not isinstance(comp.get("rules", {}), dict):
+        problems.add("competition.rules", "must be an object")
+    return comp
+
+
+def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring.Criterion | None:
+    c = _object(c, path, problems)
+    key = _text(c, "key", path, problems, limit=32)
+    name = _text(c, "name", path, problems, limit=64)
+    maximum = decimal_of(c.get("max"))
+    if maximum is None or maximum <= 0 or maximum.as_tuple().exponent < -2:
+        problems.add(f"{path}.max", f"must be a positive number with at most 2 decimals, not {c.get('max')!r}")
+    kind, aggregation = c.get("kind", "score"), c.get("aggregation", "mean")
+    if kind not in CRITERION_KINDS:
+        problems.add(f"{path}.kind", f"must be one of {', '.join(CRITERION_KINDS)}, not {kind!r}")
+    if aggregation not in AGGREGATIONS:
+        problems.add(f"{path}.aggregation", f"must be one of {', '.join(AGGREGATIONS)}, not {aggregation!r}")
+    step = decimal_of(c.get("step")) if c.get("step") is not None else None
+    if c.get("step") is not None and (step is None or step <= 0 or step.as_tuple().exponent < -2):
+        problems.add(f"{path}.step", f"must be a positive number with at most 2 decimals, not {c.get('step')!r}")
+    if not key or maximum is None or maximum <= 0:
+        return None
+    return scoring.Criterion(f"{stage_key}.{key}", name, maximum, kind, aggregation, step)
+
+
+def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
+    """Check the stages and criteria and return the scheme they define."""
+    stages, seen = [], set()
+    raw = _list(data.get("stages"), "stages", problems)
+    if isinstance(data.get("stages"), list) and not raw:
+        problems.add("stages", "must name at least one stage")
+    for i, s in enumerate(raw):
+        path = f"stages[{i}]"
+        s = _object(s, path, problems)
+        key = _text(s, "key", path, problems, limit=32)
+        if key in seen:
+            problems.add(f"{path}.key", f"stage {key!r} appears twice")
+        seen.add(key)
+        name = _text(s, "name", path, problems, limit=64)
+        weight = decimal_of(s.get("weight"))
+        if weight is None or weight < 0 or weight.as_tuple().exponent < -4:
+            problems.add(f"{path}.weight", f"must be a number ≥ 0, not {s.get('weight')!r}")
+        criteria, keys = [], set()
+        for j, c in enumerate(_list(s.get("criteria"), f"{path}.criteria", problems)):
+            crit = _criterion(c, f"{path}.criteria[{j}]", key, problems)
+            if crit and crit.key in keys:
+                problems.add(f"{path}.criteria[{j}].key", f"criterion {crit.key!r} appears twice")
+            elif crit:
+                keys.add(crit.key)
+                criteria.append(crit)
+        stages.append(scoring.Stage(key, name, weight if weight is not None else Decimal(0), tuple(criteria)))
+    scheme = scoring.Scheme(tuple(stages))
+    if not problems:
+        for path, message in scoring.check_scheme(scheme):
+            problems.add(path, message)
+    return scheme
+
+
+def check_entrants(data: dict, kind: str, problems: Problems) -> dict[str, dict]:
+    """Check the entrants; return them by ref."""
+    entrants, ids = {}, {}
+    for i, e in enumerate(_list(data.get("entrants"), "entrants", problems)):
+        path = f"entrants[{i}]"
+        e = _object(e, path, problems)
+        ref = _text(e, "ref", path, problems, limit=40)
+        if ref in entrants:
+            problems.add(f"{path}.ref", f"entrant {ref!r} appears twice")
+        _text(e, "name", path, problems, limit=120)
+        _text(e, "employer", path, problems, required=False, limit=120)
+        _text(e, "team", path, problems, required=False, limit=64)
+        _check_entrant_fields(e, path, kind, ids, problems)
+        if ref:
+            entrants.setdefault(ref, e)
+    return entrants
+
+
+def _check_entrant_fields(e: dict, path: str, kind: str, ids: dict, problems: Problems) -> None:
+    status = e.get("status", "ok")
+    if status not in STATUSES:
+        problems.add(f"{path}.status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+    seconds = e.get("time_seconds")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0):
+        problems.add(f"{path}.time_seconds", f"must be a whole number of seconds ≥ 0, not {seconds!r}")
+    kind_type = e.get("type", "person" if kind == "competition" else None)
+    if kind == "rating" and kind_type not in UNIT_TYPES:
+        problems.add(f"{path}.type", f"must be studio or team in a rating, not {kind_type!r}")
+    if kind == "competition" and kind_type != "person":
+        problems.add(f"{path}.type", f"must be person in a competition, not {kind_type!r}")
+    number = e.get("id_number")
+    if number is not None and kind == "competition":
+        try:
+            value = idcard.normalize(number if isinstance(number, str) else "")
+        except idcard.IdNumberError as error:
+            problems.add(f"{path}.id_number", f"is not a valid ID-card number: {error}")
+        else:
+            if value in ids:
+                problems.add(f"{path}.id_number", f"is the same person as {ids[value]}")
+            ids.setdefault(value, path)
+
+
+def check_judges(data: dict, problems: Problems) -> dict[str, dict]:
+    """Check the judges; return them by ref."""
+    judges, chiefs = {}, []
+    for i, j in enumerate(_list(data.get("judges"), "judges", problems)):
+        path = f"judges[{i}]"
+        j = _object(j, path, problems)
+        ref = _text(j, "ref", path, problems, limit=40)
+        if ref in judges:
+            problems.add(f"{path}.ref", f"judge {ref!r} appears twice")
+        _text(j, "name", path, problems, limit=64)
+        _text(j, "employer", path, problems, required=False, limit=120)
+        if not isinstance(j.get("chief", False), bool):
+            problems.add(f"{path}.chief", "must be true or false")
+        elif j.get("chief"):
+            chiefs.append(path)
+        if ref:
+            judges.setdefault(ref, j)
+    for path in chiefs[1:]:
+        problems.add(f"{path}.chief", f"a competition has one chief judge; {chiefs[0]} is already chief")
+    return judges
+
+
+def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tuple[str, str, str, Decimal]]:
+    """Check every mark against its entrant, judge and criterion; return the valid ones."""
+    marks, seen, singles = [], {}, {}
+    for i, m in enumerate(_list(data.get("marks", []), "marks", problems)):
+        path = f"marks[{i}]"
+        m = _object(m, path, problems)
+        entrant, judge, key = m.get("entrant"), m.get("judge"), m.get("criterion")
+        ok = _known(entrant, entrants, f"{path}.entrant", "entrant", problems)
+        ok &= _known(judge, judges, f"{path}.judge", "judge", problems)
+        criterion = scheme.criterion(key) if isinstance(key, str) and scheme.has_criterion(key) else None
+        if criterion is None:
+            problems.add(f"{path}.criterion", f"names no criterion: {key!r} (use stage.criterion)")
+        value = _mark_value(m.get("value"), criterion, f"{path}.value", problems)
+        if not (ok and criterion and value is not None):
+            continue
+        if (entrant, judge, key) in seen:
+            problems.add(path, f"duplicate mark: {judge} already marked {entrant} on {key} in {seen[(entrant, judge, key)]}")
+            continue
+        seen[(entrant, judge, key)] = path
+        if criterion.aggregation == "single" and (entrant, key) in singles:
+            problems.add(path, f"{key} takes a single mark; {entrant} already has one in {singles[(entrant, key)]}")
+            continue
+        singles.setdefault((entrant, key), path)
+        marks.append((entrant, judge, key, value))
+    return marks
+
+
+def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:
+    if not isinstance(ref, str) or ref not in known:
+        problems.add(path, f"names no {what}: {ref!r}")
+        return False
+    return True
+
+
+def _mark_value(raw, criterion, path: str, problems: Problems) -> Decimal | None:
+    if isinstance(raw, str) and raw.strip().lower() in ("nan", "-nan", "+nan", "inf", "-inf", "infinity"):
+        problems.add(path, f"{raw!r} is not a number")
+        return None
+    value = decimal_of(raw)
+    if value is None:
+        problems.add(path, f"{raw!r} is not a number")
+        return None
+    if criterion is None:
+        return None
+    try:
+        scoring.check_mark(criterion, value)
+    except scoring.MarkError as error:
+        problems.add(path, f"{error} of {criterion.key}" if "maximum" in str(error) else str(error))
+        return None
+    return value

@@ -1,0 +1,176 @@
+"""Load a competition's marks in a fixed number of queries and compute its results."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+
+from comp import scoring
+from comp.extensions import db
+from comp.models import (
+    Competition, Criterion, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage,
+)
+
+_CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A competition converted to scoring types, with the database ids needed to map back."""
+
+    scheme: scoring.Scheme
+    rules: scoring.Rules
+    entrants: tuple[scoring.Entrant, ...]
+    names: dict[str, str]
+    criterion_keys: dict[int, str]
+    entrant_refs: dict[int, str]
+    judge_refs: dict[int, str]
+
+
+def scheme_of(competition: Competition, expected: dict[int, int] | None = None) -> scoring.Scheme:
+    """Build the scoring scheme from the competition's stages and criteria."""
+    expected = expected or {}
+    stages = db.session.scalars(
+        sa.select(Stage).where(Stage.competition_id == competition.id).order_by(Stage.position, Stage.id)
+        .options(sa.orm.selectinload(Stage.criteria))).all()
+    return scoring.Scheme(tuple(
+        scoring.Stage(s.key, s.name, s.weight, tuple(
+            scoring.Criterion(f"{s.key}.{c.key}", c.name, c.max_value, c.kind, c.aggregation, c.step,
+                              expected.get(c.id))
+            for c in s.criteria))
+        for s in stages))
+
+
+def rules_of(competition: Competition, scheme: scoring.Scheme) -> scoring.Rules:
+    """Return the competition's validated rules."""
+    return scoring.parse_rules(competition.rules or {}, scheme, competition.kind)
+
+
+def _expected_marks(competition: Competition) -> dict[int, int]:
+    """Count the judges assigned to each criterion: the marks each entrant should receive."""
+    rows = db.session.execute(
+        sa.select(JudgeCriterion.criterion_id, sa.func.count())
+        .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
+        .where(JudgeAssignment.competition_id == competition.id)
+        .group_by(JudgeCriterion.criterion_id)).all()
+    return dict(rows)
+
+
+def _group_keys(competition: Competition) -> dict[int, str]:
+    """Map org-unit ids to the team label used when teams are formed by employer or county."""
+    units = {u.id: u for u in db.session.scalars(sa.select(OrgUnit))}
+    if competition.team_by == "county":
+        def county(uid):
+            node = units.get(uid)
+            while node is not None and node.kind != "county":
+                node = units.get(node.parent_id)
+            return node.name if node else ""
+        return {uid: county(uid) for uid in units}
+    return {uid: u.name for uid, u in units.items()}
+
+
+def load(competition: Competition) -> Loaded:
+    """Convert the competition's scheme, rules and entrants to scoring types."""
+    scheme = scheme_of(competition, _expected_marks(competition))
+    criterion_keys = dict(db.session.execute(
+        sa.select(Criterion.id, Stage.key + "." + Criterion.key)
+        .join(Stage).where(Stage.competition_id == competition.id)).all())
+    groups = _group_keys(competition)
+    rows = db.session.execute(
+        sa.select(Entrant.id, Entrant.ref, Entrant.name, Entrant.status, Entrant.time_seconds,
+                  Entrant.team, Entrant.employer_id)
+        .where(Entrant.competition_id == competition.id)).all()
+    by_team = competition.team_by == "team"
+    entrants = tuple(
+        scoring.Entrant(r.ref, r.status, r.time_seconds,
+                        (r.team if by_team and r.team else groups.get(r.employer_id, "")))
+        for r in rows)
+    judge_refs = dict(db.session.execute(
+        sa.select(JudgeAssignment.user_id, JudgeAssignment.ref)
+        .where(JudgeAssignment.competition_id == competition.id)).all())
+    return Loaded(scheme, rules_of(competition, scheme), entrants, {r.ref: r.name for r in rows},
+                  criterion_keys, {r.id: r.ref for r in rows}, judge_refs)
+
+
+def _summaries(competition: Competition, loaded: Loaded) -> dict[tuple[str, str], scoring.MarkSummary]:
+    """Let the database count, sum and bound each entrant's marks per criterion, exactly."""
+    rows = db.session.execute(
+        sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count(), sa.func.sum(Mark.value_cents),
+                  sa.func.min(Mark.value_cents), sa.func.max(Mark.value_cents))
+        .where(Mark.competition_id == competition.id)
+        .group_by(Mark.entrant_id, Mark.criterion_id)).all()
+    values = _median_values(competition, loaded)
+    refs, keys = loaded.entrant_refs, loaded.criterion_keys
+    out = {}
+    for entrant_id, criterion_id, n, total, low, high in rows:
+        out[(refs[entrant_id], keys[criterion_id])] = scoring.MarkSummary(
+            n, Decimal(total).scaleb(-2), Decimal(low).scaleb(-2), Decimal(high).scaleb(-2),
+            values.get((entrant_id, criterion_id)))
+    return out
+
+
+def _median_values(competition: Competition, loaded: Loaded) -> dict[tuple[int, int], tuple]:
+    """Fetch the single values only for criteria aggregated by median."""
+    median_ids = [cid for cid, key in loaded.criterion_keys.items()
+                  if loaded.scheme.criterion(key).aggregation == "median"]
+    if not median_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Mark.entrant_id, Mark.criterion_id, Mark.value_cents)
+        .where(Mark.competition_id == competition.id, Mark.criterion_id.in_(median_ids))
+        .order_by(Mark.entrant_id, Mark.criterion_id, Mark.value_cents)).all()
+    values: dict[tuple[int, int], list] = {}
+    for entrant_id, criterion_id, cents in rows:
+        values.setdefault((entrant_id, criterion_id), []).append(Decimal(cents).scaleb(-2))
+    return {k: tuple(v) for k, v in values.items()}
+
+
+def _bias_parts(competition: Competition, loaded: Loaded) -> list[scoring.BiasPart]:
+    """Sum each judge's deviations in the database, grouped so the division stays exact.
+
+    For a mark v among n marks summing to S, (v − mean of the others) / max equals
+    (n·v − S) / ((n − 1)·max); summing n·v − S per (judge, criterion, n) keeps integers.
+    """
+    groups = (sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count().label("n"),
+                        sa.func.sum(Mark.value_cents).label("s"))
+              .where(Mark.competition_id == competition.id)
+              .group_by(Mark.entrant_id, Mark.criterion_id)
+              .having(sa.func.count() >= 3).subquery())
+    rows = db.session.execute(
+        sa.select(Mark.judge_id, Mark.criterion_id, groups.c.n, sa.func.count(),
+                  sa.func.sum(groups.c.n * Mark.value_cents - groups.c.s))
+        .join(groups, sa.and_(groups.c.entrant_id == Mark.entrant_id,
+                              groups.c.criterion_id == Mark.criterion_id))
+        .where(Mark.competition_id == competition.id)
+        .group_by(Mark.judge_id, Mark.criterion_id, groups.c.n)).all()
+    parts = []
+    for judge_id, criterion_id, n, items, numerator in rows:
+        maximum = loaded.scheme.criterion(loaded.criterion_keys[criterion_id]).max
+        ref = loaded.judge_refs.get(judge_id, str(judge_id))
+        parts.append(scoring.BiasPart(ref, items, Fraction(int(numerator)) / (100 * (n - 1) * Fraction(maximum))))
+    return parts
+
+
+def compute(competition: Competition) -> tuple[Loaded, scoring.Results]:
+    """Compute the competition's results from the database."""
+    loaded = load(competition)
+    results = scoring.compute(loaded.scheme, loaded.rules, loaded.entrants,
+                              _summaries(competition, loaded), _bias_parts(competition, loaded))
+    return loaded, results
+
+
+def document(competition: Competition) -> dict:
+    """Return the SPEC results document of the competition."""
+    return document_from(competition, *compute(competition))
+
+
+def document_from(competition: Competition, loaded: Loaded, results: scoring.Results) -> dict:
+    """Return the results document of already computed results."""
+    return scoring.results_document(competition.code, competition.name, results, loaded.names)
+
+
+def get_competition(code: str) -> Competition | None:
+    """Return the competition with this code, if any."""
+    return db.session.scalar(sa.select(Competition).where(Competition.code == code))

@@ -1,0 +1,28 @@
+"""Template globals and filters shared by every page."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+
+from comp.labels import entrant_status_label, status_label
+from comp.permissions import can
+
+
+def fmt2(value) -> str:
+    """Show a published figure with two decimals, or a dash when there is none."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(value):.2f}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the globals and filters."""
+    app.jinja_env.filters["fmt2"] = fmt2
+    app.jinja_env.globals.update(can=can, status_label=status_label,
+                                 entrant_status_label=entrant_status_label)
+
+    @app.context_processor
+    def inject() -> dict:
+        return {"languages": current_app.config["LANGUAGES"], "locale": str(get_locale())}

@@ -1,0 +1,65 @@
+"""Request-wide behaviour: security headers, error pages, the login loader, template helpers."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from comp.extensions import db, login
+from comp.models import User
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+       "base-uri 'self'; object-src 'none'")
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the logged-in user for the session."""
+    return db.session.get(User, int(user_id))
+
+
+def security_headers(response):
+    """Add the Content-Security-Policy and the other defensive headers to every answer."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.vary.add("HX-Request")
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_page(code: int, message: str):
+    """Render an error page in the user's language, or JSON under /api/."""
+    if _wants_json():
+        return jsonify({"error": str(message), "status": code}), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, error handlers, the login view and template globals."""
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.after_request(security_headers)
+    login.login_view = "auth.login"
+    login.login_message = _l("Please log in to see this page.")
+    login.login_message_category = "info"
+    messages = {
+        403: _l("You do not have permission to see this page."),
+        404: _l("This page does not exist."),
+        405: _l("This action is not allowed here."),
+        413: _l("The file is too large."),
+        429: _l("Too many attempts. Please wait a minute and try again."),
+        500: _l("Something went wrong on our side. The error has been logged."),
+    }
+    for code, message in messages.items():
+        app.register_error_handler(code, lambda e, c=code, m=message: error_page(c, m))
+    app.register_error_handler(
+        CSRFError, lambda e: error_page(400, _l("The form has expired. Reload the page and try again.")))
+    from comp import templating
+    templating.init_app(app)
