@@ -1,0 +1,1 @@
+"""Certificate PDFs (reportlab only): layout, rendering to bytes, numbering, verification codes."""
