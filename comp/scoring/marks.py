@@ -1,0 +1,90 @@
+"""Checking single marks and aggregating an entrant's marks into a criterion score (rule 1)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from comp.scoring.types import Criterion, MarkSummary
+
+
+class MarkError(ValueError):
+    """A mark the rules refuse; `message` is fit to show the judge."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_mark(criterion: Criterion, value: Decimal) -> None:
+    """Refuse a mark outside [0, max], finer than 2 places or off the criterion's step."""
+    # bool is an int; a judge's "True" is never a mark.
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise MarkError(f"{value!r} is not a decimal number")
+    value = Decimal(value)
+    if not value.is_finite():
+        raise MarkError(f"{value} is not a finite number")
+    if value < 0:
+        raise MarkError(f"{value} is below the minimum 0")
+    if value > criterion.max:
+        raise MarkError(f"{value} is above the maximum {criterion.max}")
+    exact = Fraction(value)
+    if (exact * 100).denominator != 1:
+        raise MarkError(f"{value} has more than 2 decimal places")
+    if criterion.step is not None and (exact / Fraction(criterion.step)).denominator != 1:
+        raise MarkError(f"{value} is not a multiple of the step {criterion.step}")
+
+
+def parse_mark(criterion: Criterion, text: str) -> Decimal:
+    """Parse a mark typed by a judge or read from a file, and check it."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise MarkError(f"{text!r} is not a number") from None
+    check_mark(criterion, value)
+    return value
+
+
+def _mean(summary: MarkSummary) -> Fraction:
+    return Fraction(summary.total) / summary.count
+
+
+def _trimmed(summary: MarkSummary) -> Fraction:
+    # Dropping one highest and one lowest only makes sense with 3 or more marks.
+    if summary.count < 3:
+        return _mean(summary)
+    kept = Fraction(summary.total) - Fraction(summary.low) - Fraction(summary.high)
+    return kept / (summary.count - 2)
+
+
+def _median(summary: MarkSummary) -> Fraction:
+    values = summary.values
+    if values is None or len(values) != summary.count:
+        raise ValueError("the median needs every mark value in MarkSummary.values")
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return Fraction(ordered[middle])
+    return (Fraction(ordered[middle - 1]) + Fraction(ordered[middle])) / 2
+
+
+_AGGREGATORS: dict[str, Callable[[MarkSummary], Fraction]] = {
+    "mean": _mean,
+    "trimmed": _trimmed,
+    "median": _median,
+}
+
+
+def aggregate(criterion: Criterion, summary: MarkSummary | None) -> Fraction | None:
+    """Return the exact criterion score, or None while the marks are missing or too many."""
+    if summary is None or summary.count < 1:
+        return None
+    if criterion.aggregation == "single":
+        # A measurement or an imported exam score: two values are a conflict, not a mean.
+        return Fraction(summary.total) if summary.count == 1 else None
+    if criterion.expected is not None and summary.count != criterion.expected:
+        return None
+    aggregator = _AGGREGATORS.get(criterion.aggregation)
+    if aggregator is None:
+        raise ValueError(f"unknown aggregation {criterion.aggregation!r}")
+    return aggregator(summary)

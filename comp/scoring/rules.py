@@ -1,0 +1,195 @@
+"""Reading, checking and writing a competition's rules in the exchange format."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from comp.scoring.schemecheck import check_scheme
+from comp.scoring.types import RULE_KINDS, AwardTier, Rules, Scheme
+
+__all__ = ["RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
+
+Problems = list[tuple[str, str]]
+FIELDS = (
+    "award_tiers", "award_min_total", "tiebreak", "team_counted",
+    "discrepancy_share", "bias_threshold", "notice_days",
+)
+_TIER_FIELDS = ("name", "share", "min")
+
+
+class RuleError(ValueError):
+    """Rules that cannot be used; `problems` lists every (path, message) found."""
+
+    def __init__(self, problems: Problems):
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+        self.problems = list(problems)
+
+
+def _decimal(value, path: str, problems: Problems) -> Decimal | None:
+    # A JSON float has already lost the figure the organizer wrote, so it is refused.
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        problems.append((path, f'write the decimal as a string, e.g. "0.10", not {value!r}'))
+        return None
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        problems.append((path, f"{value!r} is not a decimal number"))
+        return None
+    return number
+
+
+def _within(value, path: str, low: Decimal, high: Decimal, open_low: bool,
+            problems: Problems) -> Decimal | None:
+    number = _decimal(value, path, problems)
+    if number is None:
+        return None
+    too_low = number <= low if open_low else number < low
+    if too_low or number > high:
+        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
+        problems.append((path, f"{number} is outside {interval}"))
+        return None
+    return number
+
+
+def _integer(value, path: str, low: int, problems: Problems) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append((path, f"{value!r} is not a whole number"))
+        return None
+    if value < low:
+        problems.append((path, f"{value} is below the minimum {low}"))
+        return None
+    return value
+
+
+def _tier(item, path: str, problems: Problems) -> AwardTier | None:
+    if not isinstance(item, Mapping):
+        problems.append((path, "a tier must be an object with a name and a share or a min"))
+        return None
+    for key in item:
+        if key not in _TIER_FIELDS:
+            problems.append((f"{path}.{key}", "is not a tier field (name, share, min)"))
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append((f"{path}.name", "a tier needs a name"))
+    if ("share" in item) == ("min" in item):
+        problems.append((path, "a tier carries either a share or a min, exactly one"))
+        return None
+    if "share" in item:
+        share = _within(item["share"], f"{path}.share", Decimal(0), Decimal(1), True, problems)
+        return AwardTier(name, share=share) if share is not None else None
+    low = _within(item["min"], f"{path}.min", Decimal(0), Decimal(100), False, problems)
+    return AwardTier(name, min=low) if low is not None else None
+
+
+def _check_tier_set(items: list, tiers: list[AwardTier | None], problems: Problems) -> None:
+    path = "rules.award_tiers"
+    names = [t.get("name") for t in items if isinstance(t, Mapping)]
+    for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
+        problems.append((path, f"the tier name {name!r} appears more than once"))
+    # A tier carrying both is reported on its own; here only clean tiers count.
+    clean = [t for t in items if isinstance(t, Mapping) and ("share" in t) != ("min" in t)]
+    if any("share" in t for t in clean) and any("min" in t for t in clean):
+        problems.append((path, "tiers mix share and min; use one or the other"))
+    cumulative = sum((t.share for t in tiers if t and t.share is not None), Decimal(0))
+    if cumulative > 1:
+        problems.append((path, f"the shares add up to {cumulative}, past 1"))
+    previous = None
+    for i, tier in enumerate(tiers):
+        if tier is not None and tier.min is not None:
+            # Tiers are tried in order, so a lower minimum first would hide the higher tiers.
+            if previous is not None and tier.min >= previous:
+                problems.append((f"{path}[{i}].min", f"{tier.min} must be below {previous}"))
+            previous = tier.min
+
+
+def _tiers(value, problems: Problems) -> tuple[AwardTier, ...] | None:
+    if not isinstance(value, list):
+        problems.append(("rules.award_tiers", "must be a list of tiers"))
+        return None
+    tiers = [_tier(item, f"rules.award_tiers[{i}]", problems) for i, item in enumerate(value)]
+    _check_tier_set(value, tiers, problems)
+    return tuple(tiers) if all(tiers) else None
+
+
+def _tiebreak_entry(entry, path: str, scheme: Scheme | None, problems: Problems) -> None:
+    kind, colon, name = entry.partition(":") if isinstance(entry, str) else ("", "", "")
+    if entry == "time":
+        return
+    if not colon or kind not in ("stage", "criterion") or not name or (
+        kind == "criterion" and name.count(".") != 1
+    ):
+        problems.append((path, f"{entry!r} is not time, stage:KEY or criterion:STAGE.KEY"))
+    elif scheme is not None and kind == "stage" and scheme.stage(name) is None:
+        problems.append((path, f"there is no stage {name!r}"))
+    elif scheme is not None and kind == "criterion" and not scheme.has_criterion(name):
+        problems.append((path, f"there is no criterion {name!r}"))
+
+
+def _tiebreak(value, scheme: Scheme | None, problems: Problems) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        problems.append(("rules.tiebreak", 'must be a list such as ["stage:practical", "time"]'))
+        return None
+    before = len(problems)
+    for i, entry in enumerate(value):
+        if entry in value[:i]:
+            problems.append((f"rules.tiebreak[{i}]", f"{entry!r} appears more than once"))
+        _tiebreak_entry(entry, f"rules.tiebreak[{i}]", scheme, problems)
+    return tuple(value) if len(problems) == before else None
+
+
+def _parse_field(key: str, value, scheme: Scheme | None, problems: Problems):
+    path, one, hundred = f"rules.{key}", Decimal(1), Decimal(100)
+    if key == "award_tiers":
+        return _tiers(value, problems)
+    if key == "tiebreak":
+        return _tiebreak(value, scheme, problems)
+    if key == "award_min_total":
+        return _within(value, path, Decimal(0), hundred, False, problems)
+    if key in ("discrepancy_share", "bias_threshold"):
+        return _within(value, path, Decimal(0), one, True, problems)
+    return _integer(value, path, 1 if key == "team_counted" else 0, problems)
+
+
+def parse_rules(data: Mapping | None, scheme: Scheme | None = None,
+                kind: str = "competition") -> Rules:
+    """Build Rules from an exchange-format `rules` object; RuleError lists every problem."""
+    data = {} if data is None else data
+    if not isinstance(data, Mapping):
+        raise RuleError([("rules", "must be an object")])
+    problems: Problems = []
+    if kind not in RULE_KINDS:
+        problems.append(("competition.kind", f"{kind!r} is not one of {', '.join(RULE_KINDS)}"))
+    for key in data:
+        if key not in FIELDS:
+            problems.append((f"rules.{key}", "is not a known rule"))
+    values = {key: _parse_field(key, data[key], scheme, problems) for key in FIELDS if key in data}
+    if problems:
+        raise RuleError(problems)
+    return Rules(kind=kind, **values)
+
+
+def _tier_dict(tier: AwardTier) -> dict:
+    if tier.share is not None:
+        return {"name": tier.name, "share": str(tier.share)}
+    return {"name": tier.name, "min": str(tier.min)}
+
+
+def rules_to_dict(rules: Rules, full: bool = True) -> dict:
+    """Write the rules as an exchange-format object; `full=False` leaves out defaults."""
+    data = {
+        "award_tiers": [_tier_dict(t) for t in rules.award_tiers],
+        "award_min_total": str(rules.award_min_total),
+        "tiebreak": list(rules.tiebreak),
+        "team_counted": rules.team_counted,
+        "discrepancy_share": str(rules.discrepancy_share),
+        "bias_threshold": str(rules.bias_threshold),
+        "notice_days": rules.notice_days,
+    }
+    if full:
+        return data
+    # Values compare as decimals, so "60" and "60.00" both count as the default.
+    default = Rules.default(rules.kind)
+    return {key: value for key, value in data.items()
+            if getattr(rules, key) != getattr(default, key)}

@@ -1,0 +1,277 @@
+"""Frozen value types the scoring engine takes in and hands back."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+
+KINDS = ("score", "deduction")
+AGGREGATIONS = ("mean", "trimmed", "median", "single")
+STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
+RULE_KINDS = ("competition", "rating")
+
+
+class FrozenMap(Mapping):
+    """An immutable, hashable mapping that keeps insertion order (scheme order)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, pairs: Mapping | Iterable[tuple] = ()):
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        object.__setattr__(self, "_data", dict(items))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("FrozenMap is immutable")
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data.items()))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self):
+        # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__
+        # (results are cached, e.g. for the live standings screen).
+        return (FrozenMap, (tuple(self._data.items()),))
+
+
+# ---------------------------------------------------------------- the scheme
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion (评分项); `key` is "stage.criterion", e.g. "practical.route"."""
+
+    key: str
+    name: str
+    max: Decimal
+    kind: str = "score"
+    aggregation: str = "mean"
+    step: Decimal | None = None
+    # How many marks each entrant should get; None means "at least one".
+    expected: int | None = None
+
+    @property
+    def stage(self) -> str:
+        """Return the key of the stage this criterion belongs to."""
+        return self.key.partition(".")[0]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A weighted stage (e.g. theory, practical) with its criteria."""
+
+    key: str
+    name: str
+    weight: Decimal
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def maximum(self) -> Decimal:
+        """Return the stage maximum: the sum of its score-criteria maxima."""
+        return sum((c.max for c in self.criteria if c.kind == "score"), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """The stages and criteria of a competition or rating."""
+
+    stages: tuple[Stage, ...]
+
+    @cached_property
+    def _by_key(self) -> dict[str, Criterion]:
+        # Written straight into __dict__ by cached_property, so a frozen class may cache it.
+        return {c.key: c for s in self.stages for c in s.criteria}
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """Return every criterion in scheme order."""
+        return tuple(self._by_key.values())
+
+    def criterion(self, key: str) -> Criterion:
+        """Return the criterion with this "stage.criterion" key (KeyError if none)."""
+        return self._by_key[key]
+
+    def has_criterion(self, key: str) -> bool:
+        """Tell whether a criterion with this key exists."""
+        return key in self._by_key
+
+    def stage(self, key: str) -> Stage | None:
+        """Return the stage with this key, or None."""
+        return next((s for s in self.stages if s.key == key), None)
+
+
+# ---------------------------------------------------------------- the rules
+
+
+@dataclass(frozen=True)
+class AwardTier:
+    """An award tier, by share of ranked entrants or by minimum total."""
+
+    name: str
+    share: Decimal | None = None
+    min: Decimal | None = None
+
+
+COMPETITION_TIERS = (
+    AwardTier("一等奖", share=Decimal("0.10")),
+    AwardTier("二等奖", share=Decimal("0.20")),
+    AwardTier("三等奖", share=Decimal("0.30")),
+)
+RATING_TIERS = (
+    AwardTier("五星", min=Decimal("90")),
+    AwardTier("四星", min=Decimal("80")),
+    AwardTier("三星", min=Decimal("70")),
+)
+DEFAULT_TIEBREAK = ("stage:practical", "time")
+
+
+def default_tiers(kind: str) -> tuple[AwardTier, ...]:
+    """Return the default award tiers for a competition or a rating."""
+    return RATING_TIERS if kind == "rating" else COMPETITION_TIERS
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A competition's published rules; every field has the SPEC default."""
+
+    kind: str = "competition"
+    # None picks the defaults for `kind` (shares for competitions, minima for ratings).
+    award_tiers: tuple[AwardTier, ...] = None  # type: ignore[assignment]
+    award_min_total: Decimal = Decimal("60")
+    tiebreak: tuple[str, ...] = DEFAULT_TIEBREAK
+    team_counted: int = 3
+    discrepancy_share: Decimal = Decimal("0.20")
+    bias_threshold: Decimal = Decimal("0.10")
+    notice_days: int = 5
+
+    def __post_init__(self):
+        tiers = default_tiers(self.kind) if self.award_tiers is None else self.award_tiers
+        object.__setattr__(self, "award_tiers", tuple(tiers))
+        object.__setattr__(self, "tiebreak", tuple(self.tiebreak))
+
+    @classmethod
+    def default(cls, kind: str = "competition") -> Rules:
+        """Return the default rules for a competition or a rating."""
+        return cls(kind=kind)
+
+
+# ---------------------------------------------------------------- the inputs
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """An entrant as scoring sees it; `team` is already the grouping key."""
+
+    ref: str
+    status: str
+    time_seconds: int | None = None
+    team: str = ""
+
+
+@dataclass(frozen=True)
+class MarkSummary:
+    """The marks of one entrant on one criterion, summarised (values needed for median)."""
+
+    count: int
+    total: Decimal
+    low: Decimal
+    high: Decimal
+    values: tuple[Decimal, ...] | None = None
+
+    @classmethod
+    def of(cls, values: Iterable[Decimal]) -> MarkSummary:
+        """Summarise raw mark values."""
+        ordered = tuple(sorted(values))
+        if not ordered:
+            return cls(0, Decimal(0), Decimal(0), Decimal(0), ())
+        return cls(len(ordered), sum(ordered, Decimal(0)), ordered[0], ordered[-1], ordered)
+
+
+@dataclass(frozen=True)
+class BiasPart:
+    """The summed deviations of one judge over `items` (entrant, criterion) pairs."""
+
+    judge: str
+    items: int
+    deviation_sum: Fraction
+
+
+# ---------------------------------------------------------------- the outputs
+
+
+@dataclass(frozen=True)
+class EntrantResult:
+    """One entrant's standing: published figures, exact total, rank and award."""
+
+    ref: str
+    status: str
+    rank: int | None
+    total: Decimal | None
+    exact_total: Fraction | None
+    stages: FrozenMap = field(default_factory=FrozenMap)
+    award: str | None = None
+    complete: bool = False
+    time_seconds: int | None = None
+    # Published criterion scores, for score sheets and `criterion:` tie-breaks.
+    criteria: FrozenMap = field(default_factory=FrozenMap)
+    team: str = ""
+
+
+@dataclass(frozen=True)
+class TeamResult:
+    """A team's standing: the sum of its best members' published totals."""
+
+    team: str
+    rank: int
+    total: Decimal
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A flagged spread of marks on one criterion for one entrant."""
+
+    ref: str
+    criterion: str
+    spread: Decimal
+    share: Fraction  # spread / criterion maximum
+
+
+@dataclass(frozen=True)
+class JudgeBias:
+    """A judge's mean deviation from the other judges."""
+
+    judge: str
+    items: int
+    bias: Fraction
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything `compute` works out for one competition or rating."""
+
+    entrants: tuple[EntrantResult, ...]
+    teams: tuple[TeamResult, ...] = ()
+    discrepancies: tuple[Discrepancy, ...] = ()
+    judges: tuple[JudgeBias, ...] = ()
+    complete: bool = True
+
+    def entrant(self, ref: str) -> EntrantResult:
+        """Return the result of the entrant with this ref (KeyError if none)."""
+        for result in self.entrants:
+            if result.ref == ref:
+                return result
+        raise KeyError(ref)

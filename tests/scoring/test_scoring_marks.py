@@ -1,0 +1,115 @@
+"""Rule 1: a mark is checked, never clamped; marks aggregate into a criterion score."""
+from decimal import Decimal as D
+from fractions import Fraction as F
+
+import pytest
+
+from comp.scoring import Criterion, MarkError, MarkSummary, aggregate, check_mark, parse_mark
+
+ROUTE = Criterion("practical.route", "航线飞行", D("40"))
+HALVES = Criterion("practical.safety", "安全操作", D("10"), step=D("0.5"))
+
+
+@pytest.mark.parametrize("criterion, value", [
+    (ROUTE, D("0")),
+    (ROUTE, D("40")),
+    (ROUTE, D("35.5")),
+    (ROUTE, D("12.25")),
+    (ROUTE, D("12.250")),  # trailing zeros are not extra places
+    (ROUTE, 7),
+    (HALVES, D("9.5")),
+    (HALVES, D("10")),
+])
+def test_check_mark_accepts(criterion, value):
+    assert check_mark(criterion, value) is None
+
+
+@pytest.mark.parametrize("criterion, value, message", [
+    (ROUTE, D("41"), "41 is above the maximum 40"),
+    (ROUTE, D("40.01"), "40.01 is above the maximum 40"),
+    (ROUTE, D("-1"), "-1 is below the minimum 0"),
+    (ROUTE, D("12.345"), "12.345 has more than 2 decimal places"),
+    (ROUTE, D("NaN"), "NaN is not a finite number"),
+    (ROUTE, D("sNaN"), "sNaN is not a finite number"),
+    (ROUTE, D("Infinity"), "Infinity is not a finite number"),
+    (ROUTE, 12.5, "12.5 is not a decimal number"),
+    (ROUTE, "12", "'12' is not a decimal number"),
+    (ROUTE, True, "True is not a decimal number"),
+    (HALVES, D("7.3"), "7.3 is not a multiple of the step 0.5"),
+    (HALVES, D("7.25"), "7.25 is not a multiple of the step 0.5"),
+])
+def test_check_mark_refuses_with_the_figures(criterion, value, message):
+    with pytest.raises(MarkError) as caught:
+        check_mark(criterion, value)
+    assert caught.value.message == message
+    assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("text, expected", [(" 35.5 ", D("35.5")), ("40", D("40"))])
+def test_parse_mark_reads_text(text, expected):
+    assert parse_mark(ROUTE, text) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("abc", "'abc' is not a number"),
+    ("", "'' is not a number"),
+    ("40.5", "40.5 is above the maximum 40"),
+])
+def test_parse_mark_refuses(text, message):
+    with pytest.raises(MarkError, match=message):
+        parse_mark(ROUTE, text)
+
+
+def _crit(aggregation, expected=None):
+    return Criterion("s.c", "c", D("100"), aggregation=aggregation, expected=expected)
+
+
+@pytest.mark.parametrize("aggregation, marks, score", [
+    ("mean", ["80"], F(80)),
+    ("mean", ["80", "81"], F(161, 2)),
+    ("mean", ["1", "1", "2"], F(4, 3)),  # exact thirds, no 1.3333
+    ("trimmed", ["80", "90"], F(85)),  # 2 marks: plain mean
+    ("trimmed", ["70", "80", "99"], F(80)),  # 3 marks: the middle one
+    ("trimmed", ["10", "80", "81", "82", "100"], F(81)),  # 5 marks: mean of the middle 3
+    ("trimmed", ["80", "80", "80"], F(80)),  # equal extremes drop one each
+    ("median", ["3", "1", "2"], F(2)),
+    ("median", ["4", "1", "3", "2"], F(5, 2)),  # even count: mean of the middle two
+    ("median", ["80", "81.5"], F(323, 4)),
+    ("single", ["88"], F(88)),
+    ("single", ["88", "90"], None),  # two values for a measurement are a conflict
+    ("mean", [], None),
+])
+def test_aggregate(aggregation, marks, score):
+    summary = MarkSummary.of(D(m) for m in marks)
+    assert aggregate(_crit(aggregation), summary) == score
+
+
+def test_aggregate_without_a_summary_is_none():
+    assert aggregate(_crit("mean"), None) is None
+
+
+@pytest.mark.parametrize("expected, count, scored", [
+    (3, 2, False), (3, 3, True), (3, 4, False), (None, 1, True), (None, 5, True),
+])
+def test_expected_count_must_be_met_exactly(expected, count, scored):
+    summary = MarkSummary.of([D("50")] * count)
+    assert (aggregate(_crit("trimmed", expected), summary) is not None) is scored
+
+
+def test_median_needs_the_values():
+    summary = MarkSummary(count=2, total=D("3"), low=D("1"), high=D("2"))
+    with pytest.raises(ValueError, match="median"):
+        aggregate(_crit("median"), summary)
+
+
+def test_summary_of_sorts_and_sums():
+    assert MarkSummary.of([D("3"), D("1.5"), D("2")]) == MarkSummary(
+        3, D("6.5"), D("1.5"), D("3"), (D("1.5"), D("2"), D("3"))
+    )
+
+
+def test_aggregate_from_a_database_style_summary():
+    # The DB hands over COUNT/SUM/MIN/MAX without values: enough for every method but median.
+    summary = MarkSummary(count=4, total=D("300"), low=D("60"), high=D("90"))
+    assert aggregate(_crit("trimmed"), summary) == F(75)
+    assert aggregate(_crit("mean"), summary) == F(75)
