@@ -29,12 +29,15 @@ def discrepancies(
 ) -> tuple[Discrepancy, ...]:
     """Return the flagged discrepancies, by ref then criterion key, optionally only for `refs`."""
     wanted = None if refs is None else set(refs)
+    # The limit per criterion once, so the common case (no flag) is one subtraction.
+    limits = {c.key: (c, share * c.max) for c in scheme.criteria}
     found = []
     for (ref, key), summary in summaries.items():
-        if (wanted is None or ref in wanted) and scheme.has_criterion(key):
-            flag = discrepancy(ref, scheme.criterion(key), summary, share)
-            if flag is not None:
-                found.append(flag)
+        criterion, limit = limits.get(key, (None, None))
+        if criterion is None or summary.count < 2 or summary.high - summary.low <= limit:
+            continue
+        if wanted is None or ref in wanted:
+            found.append(discrepancy(ref, criterion, summary, share))
     return tuple(sorted(found, key=lambda d: (d.ref, d.criterion)))
 
 

@@ -45,46 +45,57 @@ def parse_mark(criterion: Criterion, text: str) -> Decimal:
     return value
 
 
-def _mean(summary: MarkSummary) -> Fraction:
-    return Fraction(summary.total) / summary.count
+def _ratio(value: Decimal, divisor: int = 1) -> tuple[int, int]:
+    numerator, denominator = value.as_integer_ratio()
+    return numerator, denominator * divisor
 
 
-def _trimmed(summary: MarkSummary) -> Fraction:
+def _mean(summary: MarkSummary) -> tuple[int, int]:
+    return _ratio(summary.total, summary.count)
+
+
+def _trimmed(summary: MarkSummary) -> tuple[int, int]:
     # Dropping one highest and one lowest only makes sense with 3 or more marks.
     if summary.count < 3:
         return _mean(summary)
-    kept = Fraction(summary.total) - Fraction(summary.low) - Fraction(summary.high)
-    return kept / (summary.count - 2)
+    # Decimal addition of 2-place values is exact; only the division needs a ratio.
+    return _ratio(summary.total - summary.low - summary.high, summary.count - 2)
 
 
-def _median(summary: MarkSummary) -> Fraction:
+def _median(summary: MarkSummary) -> tuple[int, int]:
     values = summary.values
     if values is None or len(values) != summary.count:
         raise ValueError("the median needs every mark value in MarkSummary.values")
     ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return Fraction(ordered[middle])
-    return (Fraction(ordered[middle - 1]) + Fraction(ordered[middle])) / 2
+        return _ratio(ordered[middle])
+    return _ratio(ordered[middle - 1] + ordered[middle], 2)
 
 
-_AGGREGATORS: dict[str, Callable[[MarkSummary], Fraction]] = {
+_AGGREGATORS: dict[str, Callable[[MarkSummary], tuple[int, int]]] = {
     "mean": _mean,
     "trimmed": _trimmed,
     "median": _median,
 }
 
 
-def aggregate(criterion: Criterion, summary: MarkSummary | None) -> Fraction | None:
-    """Return the exact criterion score, or None while the marks are missing or too many."""
+def score_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int, int] | None:
+    """Return the exact criterion score as (numerator, denominator), None while marks are missing or too many."""
     if summary is None or summary.count < 1:
         return None
     if criterion.aggregation == "single":
         # A measurement or an imported exam score: two values are a conflict, not a mean.
-        return Fraction(summary.total) if summary.count == 1 else None
+        return _ratio(summary.total) if summary.count == 1 else None
     if criterion.expected is not None and summary.count != criterion.expected:
         return None
     aggregator = _AGGREGATORS.get(criterion.aggregation)
     if aggregator is None:
         raise ValueError(f"unknown aggregation {criterion.aggregation!r}")
     return aggregator(summary)
+
+
+def aggregate(criterion: Criterion, summary: MarkSummary | None) -> Fraction | None:
+    """Return the exact criterion score, or None while the marks are missing or too many."""
+    ratio = score_ratio(criterion, summary)
+    return None if ratio is None else Fraction(*ratio)

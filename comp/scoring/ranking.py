@@ -23,7 +23,7 @@ def applicable_tiebreak(tiebreak: Iterable[str], scheme: Scheme) -> tuple[str, .
     return tuple(kept)
 
 
-def _part(result: EntrantResult, entry: str) -> tuple:
+def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozenset()) -> tuple:
     if entry == "time":
         # A recorded time beats a missing one; among recorded times, shorter first.
         if result.time_seconds is None:
@@ -31,12 +31,13 @@ def _part(result: EntrantResult, entry: str) -> tuple:
         return (0, result.time_seconds)
     kind, _, name = entry.partition(":")
     figures = result.stages if kind == "stage" else result.criteria
-    return (-figures[name],)
+    # A deduction criterion breaks ties the other way: less deducted ranks higher.
+    return (figures[name],) if name in deductions else (-figures[name],)
 
 
-def ranking_key(result: EntrantResult, chain: tuple[str, ...]) -> tuple:
+def ranking_key(result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()) -> tuple:
     """Return the sort key of a ranked entrant: published total, then the chain."""
-    return (-result.total,) + tuple(_part(result, entry) for entry in chain)
+    return (-result.total,) + tuple(_part(result, entry, deductions) for entry in chain)
 
 
 def is_rankable(result: EntrantResult) -> bool:
@@ -49,8 +50,9 @@ def rank(
 ) -> dict[str, int]:
     """Return the competition rank (1, 2, 2, 4) of every rankable entrant by ref."""
     chain = applicable_tiebreak(tiebreak, scheme)
+    deductions = frozenset(c.key for c in scheme.criteria if c.kind == "deduction")
     # Sorting on (key, ref) lists tied entrants by ref.
-    keyed = sorted((ranking_key(r, chain), r.ref) for r in results if is_rankable(r))
+    keyed = sorted((ranking_key(r, chain, deductions), r.ref) for r in results if is_rankable(r))
     ranks: dict[str, int] = {}
     position = 0
     for _, group in groupby(keyed, key=lambda pair: pair[0]):

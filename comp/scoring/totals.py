@@ -1,27 +1,108 @@
-"""Stage scores, totals and the one place figures get rounded (rules 2 and 3)."""
+"""Stage scores, totals and the one place figures get rounded (rules 2 and 3).
+
+The arithmetic runs on exact ratios of integers (numerator, denominator): the same exact
+values a Fraction holds, without building a Fraction for every intermediate figure, which
+would cost seconds on a 10,000-entrant final.
+"""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 
-from comp.scoring.marks import aggregate
+from comp.scoring.marks import aggregate, score_ratio
 from comp.scoring.types import MarkSummary, Scheme, Stage
+
+Ratio = tuple[int, int]  # the exact value numerator / denominator, denominator > 0
+
+
+def round_units(numerator: int, denominator: int, places: int) -> int:
+    """Return numerator/denominator in units of 10**-places, rounded half up (away from zero)."""
+    scaled = abs(numerator) * 10**places
+    # floor(v + 1/2) on the magnitude, in integers: round() on a Fraction is banker's rounding.
+    units = (2 * scaled + denominator) // (2 * denominator)
+    return -units if numerator < 0 else units
 
 
 def round_half_up(x: Fraction, places: int) -> Decimal:
     """Round an exact value to `places` decimals, halves away from zero."""
-    exact = x if isinstance(x, Fraction) else Fraction(x)
-    numerator, denominator = abs(exact.numerator) * 10**places, exact.denominator
-    # floor(v + 1/2) on the magnitude, in integers: Decimal's quantize would round an
-    # inexact quotient first, and round() on a Fraction is banker's rounding.
-    units = (2 * numerator + denominator) // (2 * denominator)
-    return Decimal(-units if exact < 0 else units).scaleb(-places)
+    numerator, denominator = (x if isinstance(x, Fraction) else Fraction(x)).as_integer_ratio()
+    return Decimal(round_units(numerator, denominator, places)).scaleb(-places)
 
 
 def publish(x: Fraction) -> Decimal:
     """Return the published figure: 2 places, half up, from the exact value."""
     return round_half_up(x, 2)
+
+
+def publish_ratio(value: Ratio) -> Decimal:
+    """Return the published figure of an exact ratio."""
+    return Decimal(round_units(value[0], value[1], 2)).scaleb(-2)
+
+
+def add_ratios(terms: Iterable[Ratio]) -> Ratio:
+    """Return the exact sum of ratios over their least common denominator."""
+    terms = tuple(terms)
+    common = lcm(*(d for _, d in terms)) if terms else 1
+    return sum(n * (common // d) for n, d in terms), common
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage prepared for integer arithmetic: signed criteria, maximum and weight as ratios."""
+
+    key: str
+    items: tuple[tuple[str, int], ...]  # (criterion key, +1 score / −1 deduction)
+    maximum: Ratio
+    weight: Ratio
+
+
+def plan(scheme: Scheme) -> tuple[tuple[StagePlan, ...], Ratio]:
+    """Prepare a scheme once per computation: its stage plans and the sum of the weights."""
+    stages = tuple(
+        StagePlan(s.key, tuple((c.key, 1 if c.kind == "score" else -1) for c in s.criteria),
+                  s.maximum.as_integer_ratio(), Decimal(s.weight).as_integer_ratio())
+        for s in scheme.stages)
+    return stages, add_ratios(s.weight for s in stages)
+
+
+def stage_ratio(stage: StagePlan, scores: Mapping[str, Ratio]) -> Ratio | None:
+    """Return 100 × max(0, Σscore − Σdeduction) / maximum, None while a criterion is unscored."""
+    terms = []
+    for key, sign in stage.items:
+        score = scores.get(key)
+        if score is None:
+            return None
+        terms.append((sign * score[0], score[1]))
+    if stage.maximum[0] <= 0:
+        raise ValueError(f"stage {stage.key!r} has no score criteria to divide by")
+    raw, common = add_ratios(terms)
+    # A deduction larger than the earned score leaves the stage at zero, never below.
+    return 100 * max(0, raw) * stage.maximum[1], common * stage.maximum[0]
+
+
+def total_ratio(stages: tuple[StagePlan, ...], weights: Ratio, scores: Mapping[str, Ratio]) -> Ratio | None:
+    """Return Σ(weight × exact stage score) / Σweights, or None while a stage is missing."""
+    if any(s.key not in scores for s in stages):
+        return None
+    if weights[0] <= 0:
+        raise ValueError("the stage weights add up to zero")
+    # Exact stage scores go in, not the published ones: only the total itself is rounded.
+    weighted, common = add_ratios(
+        (s.weight[0] * scores[s.key][0], s.weight[1] * scores[s.key][1]) for s in stages)
+    return weighted * weights[1], common * weights[0]
+
+
+def criterion_ratios(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary]) -> dict[str, Ratio]:
+    """Return the exact scores, as ratios, of the criteria that have acceptable marks for `ref`."""
+    scores = {}
+    for criterion in scheme.criteria:
+        score = score_ratio(criterion, summaries.get((ref, criterion.key)))
+        if score is not None:
+            scores[criterion.key] = score
+    return scores
 
 
 def criterion_scores(
@@ -36,38 +117,31 @@ def criterion_scores(
     return scores
 
 
+def _ratios(scores: Mapping[str, Fraction]) -> dict[str, Ratio]:
+    return {k: Fraction(v).as_integer_ratio() for k, v in scores.items()}
+
+
 def stage_score(stage: Stage, scores: Mapping[str, Fraction]) -> Fraction | None:
     """Return 100 × max(0, Σscore − Σdeduction) / maximum, None while a criterion is unscored."""
-    if any(c.key not in scores for c in stage.criteria):
-        return None
-    maximum = Fraction(stage.maximum)
-    if maximum <= 0:
-        raise ValueError(f"stage {stage.key!r} has no score criteria to divide by")
-    raw = sum(
-        (scores[c.key] if c.kind == "score" else -scores[c.key] for c in stage.criteria),
-        Fraction(0),
-    )
-    # A deduction larger than the earned score leaves the stage at zero, never below.
-    return 100 * max(Fraction(0), raw) / maximum
+    (prepared,), _ = plan(Scheme((stage,)))
+    value = stage_ratio(prepared, _ratios(scores))
+    return None if value is None else Fraction(*value)
 
 
 def stage_scores(scheme: Scheme, scores: Mapping[str, Fraction]) -> dict[str, Fraction]:
     """Return the exact score of every stage whose criteria all have scores."""
+    stages, _ = plan(scheme)
+    ratios = _ratios(scores)
     result = {}
-    for stage in scheme.stages:
-        score = stage_score(stage, scores)
-        if score is not None:
-            result[stage.key] = score
+    for stage in stages:
+        value = stage_ratio(stage, ratios)
+        if value is not None:
+            result[stage.key] = Fraction(*value)
     return result
 
 
 def total(scheme: Scheme, stages: Mapping[str, Fraction]) -> Fraction | None:
     """Return Σ(weight × exact stage score) / Σweights, or None while a stage is missing."""
-    if any(s.key not in stages for s in scheme.stages):
-        return None
-    weights = sum((Fraction(s.weight) for s in scheme.stages), Fraction(0))
-    if weights <= 0:
-        raise ValueError("the stage weights add up to zero")
-    # Exact stage scores go in, not the published ones: only the total itself is rounded.
-    weighted = sum((Fraction(s.weight) * stages[s.key] for s in scheme.stages), Fraction(0))
-    return weighted / weights
+    prepared, weights = plan(scheme)
+    value = total_ratio(prepared, weights, _ratios(stages))
+    return None if value is None else Fraction(*value)

@@ -55,6 +55,17 @@ def test_criterion_tie_break():
     assert rank(results, (), SCHEME) == {"A": 1, "B": 1}
 
 
+def test_deduction_criterion_breaks_ties_the_other_way():
+    """Less deducted ranks higher: a criterion tie-break on a deduction is ascending."""
+    violation = Criterion("practical.violation", "违规", D("10"), kind="deduction")
+    scheme = Scheme((Stage("practical", "实操", D("1"), (SCHEME.stages[1].criteria[0], violation)),))
+    results = [
+        EntrantResult(ref, "ok", None, D("90"), None, complete=True,
+                      criteria=FrozenMap({"practical.violation": D(v)}))
+        for ref, v in (("A", "2"), ("B", "1"))]
+    assert rank(results, ("criterion:practical.violation",), scheme) == {"B": 1, "A": 2}
+
+
 @pytest.mark.parametrize("status, complete", [
     ("absent", False), ("disqualified", True), ("withdrawn", False),
     ("pending", False), ("approved", False), ("ok", False),
