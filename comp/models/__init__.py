@@ -2,8 +2,9 @@
 from comp.models.people import Honour, OrgUnit, User, Worker, SKILL_GRADES, ROLES  # noqa: F401
 from comp.models.competition import Competition, Criterion, Entrant, Stage  # noqa: F401
 from comp.models.judging import (  # noqa: F401
-    JudgeAssignment, JudgeConflict, JudgeCriterion, Mark, MarkChange, SheetSignoff,
+    DiscrepancyReview, JudgeAssignment, JudgeConflict, JudgeCriterion, Mark, MarkChange, Objection,
+    SheetSignoff,
 )
 from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
 from comp.models.certificate import Certificate, Verification  # noqa: F401
-from comp.models.audit import AppendOnlyError, AuditEvent  # noqa: F401
+from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401

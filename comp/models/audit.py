@@ -28,6 +28,23 @@ class AuditEvent(db.Model):
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
 
+class Upload(db.Model):
+    """An uploaded spreadsheet held between its preview and its confirmation."""
+
+    __tablename__ = "upload"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    competition_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    rows: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    problems: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete an audit record."""
 

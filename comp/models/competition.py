@@ -33,6 +33,8 @@ class Competition(db.Model):
         sa.CheckConstraint(_in("team_by", TEAM_BY), name="team_by"),
         sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
         sa.CheckConstraint("year BETWEEN 1990 AND 2100", name="year"),
+        sa.CheckConstraint("unit_kind IS NULL OR unit_kind IN ('studio', 'team')", name="unit_kind"),
+        sa.CheckConstraint("version >= 1", name="version"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -51,6 +53,14 @@ class Competition(db.Model):
     eligibility: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     rules: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     team_by: so.Mapped[str] = so.mapped_column(sa.String(16), default="team")
+    unit_kind: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    # Bumped by every change that can move a result, so a hall screen polling with the
+    # version it holds gets 204 No Content, and cached results know they are stale.
+    version: so.Mapped[int] = so.mapped_column(default=1)
+    draw_seed: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    drawn_at: so.Mapped[Optional[datetime]]
+    certificate: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    outcomes: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     locked_at: so.Mapped[Optional[datetime]]
     published_at: so.Mapped[Optional[datetime]]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -108,6 +118,8 @@ class Criterion(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="score")
     aggregation: so.Mapped[str] = so.mapped_column(sa.String(16), default="mean")
     step: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
+    # A judgement scale (0–3 in steps of 1): the tablet shows one tap-button per value.
+    fixed_scale: so.Mapped[bool] = so.mapped_column(default=False)
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")
@@ -154,6 +166,7 @@ class Entrant(db.Model):
     workstation: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     session: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     time_seconds: so.Mapped[Optional[int]]
+    checked_in_at: so.Mapped[Optional[datetime]]
     registered_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     registered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
 

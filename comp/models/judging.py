@@ -127,3 +127,45 @@ class SheetSignoff(db.Model):
     judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     signed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
+
+
+class DiscrepancyReview(db.Model):
+    """The chief judge's decision on a flagged spread: marks confirmed, or a re-mark requested.
+
+    A confirmation holds for the marks as they were (`spread_cents`); if a mark changes
+    afterwards the spread is flagged again.
+    """
+
+    __tablename__ = "discrepancy_review"
+    __table_args__ = (
+        sa.UniqueConstraint("entrant_id", "criterion_id"),
+        sa.CheckConstraint("state IN ('confirmed', 'remark')", name="state"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+    state: so.Mapped[str] = so.mapped_column(sa.String(16))
+    spread_cents: so.Mapped[int]
+    note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Objection(db.Model):
+    """An objection lodged during the public notice period (公示), and the chief judge's ruling."""
+
+    __tablename__ = "objection"
+    __table_args__ = (sa.CheckConstraint("status IN ('open', 'upheld', 'dismissed')", name="status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    contact: so.Mapped[str] = so.mapped_column(sa.String(120))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="open")
+    ruling: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    ruled_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    ruled_at: so.Mapped[Optional[datetime]]
