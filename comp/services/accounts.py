@@ -36,12 +36,18 @@ def new_user(username: str, role: str, password: str | None = None, display_name
     """Add a user to the session (the caller commits); refuse a bad role or a taken name."""
     if role not in ROLES:
         raise ServiceError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    username = (username or "").strip()  # login strips what is typed, so a stored space could never match
     if not username or len(username) > 64:
         raise ServiceError("username must have 1 to 64 characters")
     if find_user(username) is not None:
         raise ServiceError(f"username {username!r} is taken")
     user = User(username=username, role=role, display_name=display_name or username, **fields)
-    user.set_password(password or secrets.token_urlsafe(24))
+    if password:
+        user.set_password(password)
+    else:
+        # No password yet (an imported judge): a hash no password can match, and no slow
+        # key derivation for an account nobody can log in to until an admin sets one.
+        user.password_hash = "!" + secrets.token_hex(8)
     db.session.add(user)
     return user
 

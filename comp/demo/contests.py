@@ -1,0 +1,202 @@
+"""The demo's competitions as exchange-format documents, marks included (no database here)."""
+from __future__ import annotations
+
+import random
+from decimal import ROUND_HALF_UP, Decimal
+
+from comp.demo import data
+from comp.demo.roster import WorkerSpec
+
+FORMAT = "jiangxin.competition/1"
+RATING = "PJ-2026-TEAM"
+SHARE_TIERS = [{"name": "一等奖", "share": "0.10"}, {"name": "二等奖", "share": "0.20"},
+               {"name": "三等奖", "share": "0.30"}]
+STAR_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"},
+              {"name": "三星", "min": "70"}]
+RULES = {"award_tiers": SHARE_TIERS, "award_min_total": "60",
+         "tiebreak": ["stage:practical", "time"], "team_counted": 3, "discrepancy_share": "0.20"}
+
+# Each panel: ref → (key in data.ACCOUNTS or data.GUEST_JUDGES, chief judge?).
+PANELS = {
+    data.UAV: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("uav3", False),
+               "J4": ("uav4", False)},
+    data.TEA: {"J1": ("judge1", True), "J2": ("judge4", False), "J3": ("tea3", False),
+               "J4": ("tea4", False)},
+    RATING: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("judge4", False)},
+}
+# The drone competition's story needs these two near the top: the demo worker and her mentor.
+STARS = {"su": 0.95, "huang": 0.90}
+TEA_CRITERIA = (("shape", "外形", 25), ("liquor", "汤色", 10), ("aroma", "香气", 25),
+                ("taste", "滋味", 30), ("leaf", "叶底", 10))
+SIX = (("learning", "学习型"), ("safety", "安全型"), ("clean", "清洁型"), ("saving", "节约型"),
+       ("innovation", "创新型"), ("harmony", "和谐型"))
+
+
+def _mark(value: float, maximum: int, step: str = "0.5") -> str:
+    """Round a drawn value to the criterion's step and keep it within [0, maximum]."""
+    unit = Decimal(step)
+    steps = (Decimal(str(value)) / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return format(min(max(steps * unit, Decimal(0)), Decimal(maximum)).normalize(), "f")
+
+
+def _header(code: str, name: str, trade: str | None, kind: str = "competition",
+            level: str = "city", organizer: str = data.CITY, rules: dict | None = None) -> dict:
+    header = {"code": code, "name": name, "kind": kind, "level": level, "year": 2026,
+              "organizer": organizer, "rules": RULES if rules is None else rules}
+    if trade:
+        header["trade"] = trade
+    return header
+
+
+def _crit(key: str, name: str, maximum: int, aggregation: str = "trimmed", kind: str = "score",
+          step: str | None = "0.5") -> dict:
+    criterion = {"key": key, "name": name, "max": str(maximum), "aggregation": aggregation,
+                 "kind": kind}
+    if step:
+        criterion["step"] = step
+    return criterion
+
+
+def _stage(key: str, name: str, weight: str, *criteria: dict) -> dict:
+    return {"key": key, "name": name, "weight": weight, "criteria": list(criteria)}
+
+
+def _theory(weight: str) -> dict:
+    return _stage("theory", "理论知识", weight, _crit("exam", "理论考试", 100, "single", step="1"))
+
+
+def _judges(code: str) -> list[dict]:
+    people = {**{k: (v[1], v[2]) for k, v in data.ACCOUNTS.items()}, **data.GUEST_JUDGES}
+    return [{"ref": ref, "name": people[key][0], "employer": people[key][1], "chief": chief}
+            for ref, (key, chief) in PANELS[code].items()]
+
+
+def _entrant(ref: str, w: WorkerSpec, status: str, team: str = "",
+             seconds: int | None = None) -> dict:
+    entrant = {"ref": ref, "name": w.name, "id_number": w.id_number, "employer": w.employer,
+               "team": team, "status": status}
+    if seconds is not None:
+        entrant["time_seconds"] = seconds
+    return entrant
+
+
+def _entered(workers: list[WorkerSpec], code: str) -> list[WorkerSpec]:
+    return [w for w in workers if code in w.entries]
+
+
+def _team_of(w: WorkerSpec) -> str:
+    """Name the county team a worker flies for, e.g. 晋江市代表队."""
+    return data.ENTERPRISES[w.enterprise][1].removesuffix("总工会") + "代表队"
+
+
+def _doc(header: dict, stages: list[dict], entrants: list[dict], judges=(), marks=()) -> dict:
+    return {"format": FORMAT, "competition": header, "stages": stages, "entrants": entrants,
+            "judges": list(judges), "marks": list(marks)}
+
+
+def uav(workers: list[WorkerSpec], rng: random.Random) -> dict:
+    """Return the finished drone-pilot competition: every mark in, two entrants absent."""
+    pilots = _entered(workers, data.UAV)
+    absent = set(rng.sample([w.key for w in pilots if w.key not in STARS], 2))
+    entrants, marks = [], []
+    for i, w in enumerate(pilots, 1):
+        ref, skill = f"E{i:02d}", STARS.get(w.key) or rng.uniform(0.55, 0.92)
+        if w.key in absent:
+            entrants.append(_entrant(ref, w, "absent", _team_of(w)))
+            continue
+        seconds = int(900 - 260 * skill + rng.randint(-40, 40))
+        entrants.append(_entrant(ref, w, "ok", _team_of(w), seconds))
+        marks += _uav_marks(ref, skill, rng)
+    practical = _stage("practical", "实际操作", "70", _crit("route", "航线飞行", 40),
+                       _crit("safety", "安全操作", 10, "mean"),
+                       _crit("violation", "违规扣分", 10, "mean", "deduction", "1"))
+    return _doc(_header(data.UAV, "2026年泉州市无人机驾驶职工技能竞赛", "无人机驾驶员"),
+                [_theory("30"), practical], entrants, _judges(data.UAV), marks)
+
+
+def _uav_marks(ref: str, skill: float, rng: random.Random) -> list[dict]:
+    exam = _mark(100 * min(skill + rng.gauss(0, 0.06), 0.99), 100, "1")
+    route = 40 * min(skill + rng.gauss(0, 0.04), 0.99)
+    safety = 10 * min(skill + rng.gauss(0, 0.05), 1.0)
+    faults = (0, 0, 0, 1, 2) if skill < 0.7 else (0, 0, 0, 0, 1)
+    # Judges stay within a few points of each other: nothing is flagged for the chief judge.
+    out = [("J1", "theory.exam", exam)]
+    out += [(j, "practical.route", _mark(route + rng.uniform(-1.8, 1.8), 40))
+            for j in ("J1", "J2", "J3", "J4")]
+    out += [(j, "practical.safety", _mark(safety + rng.uniform(-0.4, 0.4), 10))
+            for j in ("J3", "J4")]
+    out.append(("J2", "practical.violation", str(rng.choice(faults))))
+    return [{"entrant": ref, "judge": j, "criterion": k, "value": v} for j, k, v in out]
+
+
+def tea(workers: list[WorkerSpec], rng: random.Random) -> dict:
+    """Return the tea-taster competition under way: theory in, the tasting part-way through."""
+    entrants, marks = [], []
+    for i, w in enumerate(_entered(workers, data.TEA), 1):
+        ref, skill = f"E{i:02d}", rng.uniform(0.6, 0.95)
+        entrants.append(_entrant(ref, w, "ok"))
+        marks.append({"entrant": ref, "judge": "J1", "criterion": "theory.exam",
+                      "value": _mark(100 * min(skill + rng.gauss(0, 0.06), 0.99), 100, "1")})
+        # The panel has tasted the first ten samples in full and has begun the eleventh.
+        panel = ("J1", "J2", "J3", "J4") if i <= 10 else ("J1", "J2") if i == 11 else ()
+        marks += _tea_marks(ref, skill, panel, rng)
+    tasting = _stage("practical", "茶叶感官审评", "70", *(_crit(k, n, m) for k, n, m in TEA_CRITERIA))
+    return _doc(_header(data.TEA, "2026年泉州市评茶员职业技能竞赛", "评茶员"),
+                [_theory("30"), tasting], entrants, _judges(data.TEA), marks)
+
+
+def _tea_marks(ref: str, skill: float, panel: tuple[str, ...], rng: random.Random) -> list[dict]:
+    marks = []
+    for key, _, maximum in TEA_CRITERIA:
+        base = maximum * min(skill + rng.gauss(0, 0.04), 0.98)
+        for j in panel:
+            # One taster scores E05's aroma far below the others: a discrepancy for the chief.
+            low = 7 if (ref, key, j) == ("E05", "aroma", "J3") else 0
+            marks.append({"entrant": ref, "judge": j, "criterion": f"practical.{key}",
+                          "value": _mark(base + rng.uniform(-0.6, 0.6) - low, maximum)})
+    return marks
+
+
+def noodle(workers: list[WorkerSpec]) -> dict:
+    """Return the rice-noodle competition open for registration, a few requests pending."""
+    entrants = [_entrant(f"E{i:02d}", w, "pending")
+                for i, w in enumerate(_entered(workers, data.NOODLE), 1)]
+    practical = _stage("practical", "实际操作", "70", _crit("mix", "原料配比与浸泡", 20),
+                       _crit("press", "磨浆与压条", 30), _crit("steam", "蒸制与晾晒", 30),
+                       _crit("quality", "成品质量", 20))
+    return _doc(_header(data.NOODLE, "2026年泉州市米粉制作职工技能竞赛", "米粉制作工"),
+                [_theory("30"), practical], entrants)
+
+
+def shoes(workers: list[WorkerSpec]) -> dict:
+    """Return Jinjiang's county shoemaking competition: registration closed, entrants approved."""
+    entrants = [_entrant(f"E{i:02d}", w, "approved")
+                for i, w in enumerate(_entered(workers, data.SHOE), 1)]
+    practical = _stage("practical", "实际操作", "80", _crit("cutting", "鞋面裁断", 30),
+                       _crit("stitching", "帮面缝制", 40), _crit("finish", "成鞋质量", 30))
+    header = _header(data.SHOE, "2026年晋江市制鞋工职工技能竞赛", "制鞋工", level="county",
+                     organizer="晋江市总工会")
+    return _doc(header, [_theory("20"), practical], entrants)
+
+
+def rating(rng: random.Random) -> dict:
+    """Return the rating of the craftsman teams with every mark in."""
+    entrants, marks = [], []
+    for i, (name, enterprise, _, quality) in enumerate(data.TEAMS, 1):
+        ref = f"T{i}"
+        entrants.append({"ref": ref, "name": name, "type": "team", "team": "", "status": "ok",
+                         "employer": data.ENTERPRISES[enterprise][0]})
+        for key, _ in SIX:
+            base = quality + rng.gauss(0, 2.5)
+            marks += [{"entrant": ref, "judge": j, "criterion": f"review.{key}",
+                       "value": _mark(base + rng.uniform(-3, 3), 100, "1")} for j in PANELS[RATING]]
+    review = _stage("review", "综合评审", "1", *(_crit(k, n, 100, step="1") for k, n in SIX))
+    header = _header(RATING, "2026年度泉州市“六型”工匠班组评定", None, kind="rating",
+                     rules={"award_tiers": STAR_TIERS})
+    return _doc(header, [review], entrants, _judges(RATING), marks)
+
+
+def documents(workers: list[WorkerSpec], seed: int = data.SEED) -> list[dict]:
+    """Return every demo competition's document, in the order they are imported."""
+    rng = random.Random(seed)
+    return [uav(workers, rng), tea(workers, rng), noodle(workers), shoes(workers), rating(rng)]

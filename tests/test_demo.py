@@ -1,0 +1,209 @@
+"""The Quanzhou demo: it loads through the CLI, twice changes nothing, and tells a coherent story.
+
+Loading the demo hashes a dozen passwords, so it runs once per module; each test gets the
+loaded rows back from a snapshot (the suite empties the database between tests).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from comp import demo, idcard
+from comp.demo import data
+from comp.extensions import db
+from comp.models import (
+    Competition, Entrant, JudgeAssignment, OrgUnit, Unit, User, Worker,
+)
+from comp.services import people, results
+
+CODES = ("QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE", "PJ-2026-TEAM")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the first `flask demo` printed, and every row it left, table by table."""
+
+    exit_code: int
+    output: str
+    rows: dict[str, list[dict]]
+
+
+def _counts() -> dict[str, int]:
+    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+            for t in db.metadata.sorted_tables}
+
+
+@pytest.fixture(scope="module")
+def snapshot(app) -> Snapshot:
+    """Run `flask demo` on the empty database once, keep its rows, and leave the database empty."""
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo"])
+        with db.engine.begin() as conn:
+            rows = {t.name: [dict(r._mapping) for r in conn.execute(
+                t.select().order_by(*t.primary_key))] for t in db.metadata.sorted_tables}
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.session.remove()
+    return Snapshot(result.exit_code, result.output, rows)
+
+
+@pytest.fixture()
+def loaded(snapshot) -> Snapshot:
+    """Put the demo's rows back into the emptied database."""
+    with db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if snapshot.rows[table.name]:
+                conn.execute(table.insert(), snapshot.rows[table.name])
+    return snapshot
+
+
+def _competition(code: str) -> Competition:
+    return db.session.scalar(sa.select(Competition).where(Competition.code == code))
+
+
+def test_cli_demo_loads_everything(loaded):
+    assert loaded.exit_code == 0, loaded.output
+    for code in CODES:
+        assert f"imported {code}" in loaded.output
+    assert f"password {data.PASSWORD}" in loaded.output
+    for username in ("admin", "organizer", "jinjiang", "judge1", "judge4", "worker"):
+        assert f"  {username} " in loaded.output
+
+
+def test_database_is_empty_until_loaded(snapshot):
+    assert demo.database_is_empty()
+
+
+def test_second_run_changes_nothing(loaded):
+    before = _counts()
+    lines = demo.load()
+    assert _counts() == before
+    assert lines[0] == "demo data already loaded; nothing changed"
+    assert not demo.database_is_empty()
+
+
+def test_cli_demo_again_exits_0(loaded, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "nothing changed" in result.output
+    assert "already has data" in runner.invoke(args=["demo", "--if-empty"]).output
+
+
+def test_org_tree_has_city_counties_and_enterprises(loaded):
+    city = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.kind == "city"))
+    assert city.name == "泉州市总工会"
+    assert sorted(c.name for c in city.children) == sorted(data.COUNTIES)
+    assert all(c.kind == "county" for c in city.children)
+    petro = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.name == "泉州湄洲湾石化有限公司"))
+    assert petro.county().name == "泉港区总工会"
+    kinds = set(db.session.scalars(sa.select(OrgUnit.kind)))
+    assert kinds == {"city", "county", "enterprise", "workshop", "team"}
+
+
+def test_every_worker_has_a_valid_quanzhou_id_number(loaded):
+    workers = db.session.scalars(sa.select(Worker)).all()
+    assert 55 <= len(workers) <= 80
+    for worker in workers:
+        number = idcard.normalize(people.id_number(worker))
+        assert number.startswith("3505")
+        assert worker.gender == idcard.gender(number)
+        assert worker.id_masked == idcard.mask(number)
+        assert worker.phone and len(worker.phone) == 11
+        assert 1 <= worker.skill_grade <= 5 and worker.trade and worker.employer is not None
+
+
+def test_honours_and_mentors(loaded):
+    lin = db.session.scalar(sa.select(Worker).where(Worker.name == "林国栋"))
+    assert {(h.title, h.year) for h in lin.honours} == {("劳动模范", 2020), ("泉州工匠", 2022)}
+    assert [a.name for a in lin.apprentices] == ["刘振宇"]
+    assert sum(1 for w in db.session.scalars(sa.select(Worker)) if w.mentor_id) >= 2
+
+
+def test_drone_competition_is_published_with_awards(loaded):
+    uav = _competition("QZ-2026-UAV")
+    assert uav.status == "published" and uav.published_at is not None
+    doc = results.document(uav)
+    assert doc["complete"] is True
+    assert 20 <= len(doc["results"]) <= 26
+    awards = [r["award"] for r in doc["results"]]
+    assert {"一等奖", "二等奖", "三等奖"} <= set(awards)
+    assert [r["status"] for r in doc["results"]].count("absent") == 2
+    assert doc["discrepancies"] == [] and doc["teams"]
+    assert {s.key for s in uav.stages} == {"theory", "practical"}
+
+
+def test_worker_account_won_an_award(loaded):
+    user = db.session.scalar(sa.select(User).where(User.username == "worker"))
+    entrant = db.session.scalar(sa.select(Entrant).where(Entrant.worker_id == user.worker_id))
+    assert entrant.competition.code == "QZ-2026-UAV"
+    doc = results.document(entrant.competition)
+    row = next(r for r in doc["results"] if r["ref"] == entrant.ref)
+    assert row["award"] is not None and row["name"] == user.worker.name
+
+
+def test_tea_competition_is_running_with_marks_missing(loaded):
+    tea = _competition("QZ-2026-TEA")
+    assert tea.status == "running"
+    doc = results.document(tea)
+    assert doc["complete"] is False
+    assert 15 <= len(doc["results"]) <= 20
+    assert {r["complete"] for r in doc["results"]} == {True, False}
+    assert [d["ref"] for d in doc["discrepancies"]] == ["E05"]
+
+
+def test_noodle_competition_is_open_for_registration(loaded):
+    noodle = _competition("QZ-2026-NOODLE")
+    assert noodle.status == "open" and noodle.capacity == 200
+    assert noodle.registration_opens.date().isoformat() == "2026-11-15"
+    assert noodle.registration_closes.date().isoformat() == "2026-12-20"
+    assert noodle.entrants and {e.status for e in noodle.entrants} == {"pending"}
+
+
+def test_rating_rates_the_craftsman_teams(loaded):
+    rating = _competition("PJ-2026-TEAM")
+    assert rating.kind == "rating" and rating.status == "locked"
+    for entrant in rating.entrants:
+        assert entrant.type == "team" and entrant.unit.kind == "team" and entrant.unit.members
+    doc = results.document(rating)
+    assert doc["complete"] and doc["teams"] == []
+    assert {"五星", "四星", "三星"} <= {r["award"] for r in doc["results"]}
+
+
+def test_studios_have_leaders_members_and_achievements(loaded):
+    studios = db.session.scalars(sa.select(Unit).where(Unit.kind == "studio")).all()
+    assert len(studios) >= 3
+    for studio in studios:
+        assert studio.leader and studio.level in ("city", "province", "national") and studio.founded
+        assert len(studio.members) >= 2 and 2 <= len(studio.achievements) <= 3
+
+
+def test_demo_judges_hold_the_panel_seats(loaded):
+    def seats(username):
+        return {(a.competition.code, a.is_chief) for a in db.session.scalars(
+            sa.select(JudgeAssignment).join(User).where(User.username == username))}
+    assert ("QZ-2026-TEA", True) in seats("judge1")
+    assert ("QZ-2026-UAV", True) in seats("judge2")
+    assert all(seats(f"judge{i}") for i in range(1, 5))
+    # The accounts the import made for those seats are gone; the guest judges' remain.
+    names = set(db.session.scalars(sa.select(User.username).where(User.username.like("judge.%"))))
+    assert names == {"judge.qz-2026-uav.j3", "judge.qz-2026-uav.j4", "judge.qz-2026-tea.j3",
+                     "judge.qz-2026-tea.j4"}
+
+
+@pytest.mark.parametrize("username, sees, hidden", [
+    ("organizer", "2026年泉州市无人机驾驶职工技能竞赛", None),
+    ("jinjiang", "2026年晋江市制鞋工职工技能竞赛", "2026年泉州市无人机驾驶职工技能竞赛"),
+    ("judge1", "2026年泉州市评茶员职业技能竞赛", None),
+    ("worker", "2026年泉州市无人机驾驶职工技能竞赛", None),
+    ("admin", "2026年度泉州市“六型”工匠班组评定", None),
+])
+def test_demo_accounts_log_in_and_see_their_home(loaded, auth, client, username, sees, hidden):
+    response = auth.login(username, data.PASSWORD)
+    assert response.status_code == 302
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert sees in text
+    assert hidden is None or hidden not in text
