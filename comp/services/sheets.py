@@ -1,0 +1,51 @@
+"""Spreadsheets (.xlsx) in and out: neutralised cells, bounded reading, streamed writing."""
+from __future__ import annotations
+
+import io
+from typing import Iterable
+
+from openpyxl import Workbook, load_workbook
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 20_000
+
+
+class SheetError(ValueError):
+    """An upload that is not a readable .xlsx workbook."""
+
+
+def safe_cell(value):
+    """Neutralise text a spreadsheet would run as a formula (=, +, -, @) by quoting it."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_xlsx(headers: list[str], rows: Iterable[Iterable], title: str = "Sheet1") -> bytes:
+    """Return an .xlsx workbook of one sheet, every text cell neutralised."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append([safe_cell(h) for h in headers])
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def read_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> list[list]:
+    """Return the first sheet's rows as lists of cell values; refuse a file that is not .xlsx."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl lets zipfile, XML and KeyError failures through as they are
+        raise SheetError(f"not a readable .xlsx file ({type(error).__name__})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) > max_rows:
+                raise SheetError(f"more than {max_rows} rows")
+            rows.append(list(row))
+        return rows
+    finally:
+        workbook.close()
