@@ -42,10 +42,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Mount every blueprint."""
-    from comp.blueprints.api import bp as api_bp
-    from comp.blueprints.auth import bp as auth_bp
-    from comp.blueprints.main import bp as main_bp
-    from comp.blueprints.results import bp as results_bp
-    for bp in (auth_bp, main_bp, results_bp, api_bp):
-        app.register_blueprint(bp)
-    csrf.exempt(api_bp)
+    from comp.blueprints import api, auth, chief, hall, judging, main, public, registration, results, setup
+    for module in (auth, main, setup, registration, hall, judging, chief, public, results, api):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)

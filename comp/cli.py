@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import wraps
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from comp.services import ServiceError
 
@@ -14,11 +16,21 @@ user_cli = AppGroup("user", help="Manage user accounts.")
 competition_cli = AppGroup("competition", help="Import, export, score and publish competitions.")
 
 
+def in_default_language(command):
+    """Run a command in the configured default language: there is no request to choose one from."""
+    @wraps(command)
+    def wrapped(*args, **kwargs):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return command(*args, **kwargs)
+    return wrapped
+
+
 @user_cli.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "organizer", "judge", "worker"]), required=True)
 @click.option("--password", help="Password; a random one is generated and printed when left out.")
 @click.option("--display-name", help="Name shown in the app (default: NAME).")
+@in_default_language
 def user_create(name: str, role: str, password: str | None, display_name: str | None) -> None:
     """Create a user account."""
     import secrets
@@ -47,6 +59,7 @@ def demo(if_empty: bool) -> None:
 
 @competition_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@in_default_language
 def competition_import(file: str) -> None:
     """Load a competition in the exchange format and print its code."""
     from comp.services import exchange
@@ -72,6 +85,7 @@ def _competition_or_exit(code: str):
 @competition_cli.command("results")
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help="Print the results document as JSON.")
+@in_default_language
 def competition_results(code: str, as_json: bool) -> None:
     """Print a competition's results."""
     from comp.services import results
@@ -87,6 +101,7 @@ def competition_results(code: str, as_json: bool) -> None:
 
 @competition_cli.command("export")
 @click.argument("code")
+@in_default_language
 def competition_export(code: str) -> None:
     """Print a competition in the exchange format."""
     from comp.services import exchange
@@ -95,6 +110,7 @@ def competition_export(code: str) -> None:
 
 @competition_cli.command("publish")
 @click.argument("code")
+@in_default_language
 def competition_publish(code: str) -> None:
     """Publish a locked competition's results."""
     from comp.services import lifecycle

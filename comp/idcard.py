@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,10 +28,12 @@ def check_digit(first17: str) -> str:
 
 def normalize(number: str) -> str:
     """Return the number stripped and upper-cased, or raise IdNumberError saying what is wrong."""
-    value = (number or "").strip().upper()
+    # NFKC turns full-width digits typed with a Chinese IME into ASCII; other scripts' digits
+    # pass str.isdigit() but are refused, so one number has one spelling and one look-up hash.
+    value = unicodedata.normalize("NFKC", number or "").strip().upper()
     if len(value) != 18:
         raise IdNumberError(f"must have 18 characters, not {len(value)}")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not (value.isascii() and value[:17].isdigit() and (value[17].isdigit() or value[17] == "X")):
         raise IdNumberError("must be 17 digits followed by a digit or X")
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from comp import create_app
@@ -38,10 +40,25 @@ def database_url():
         yield f"sqlite:///{Path(folder) / 'test.db'}"
 
 
+class FreshGClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as it does in production.
+
+    The autouse fixture keeps an app context pushed for the test's own database work, and
+    a request inside it would otherwise inherit `g` (Flask-Login's cached user, Flask-Babel's
+    cached locale) from the requests before it.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     """Create the app once and bring the database schema up by running the migrations."""
     app = create_app(test_config(database_url))
+    app.test_client_class = FreshGClient
     with app.app_context():
         db.drop_all()
         with db.engine.begin() as conn:

@@ -56,11 +56,11 @@ class Competition(db.Model):
     unit_kind: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
     # Bumped by every change that can move a result, so a hall screen polling with the
     # version it holds gets 204 No Content, and cached results know they are stale.
-    version: so.Mapped[int] = so.mapped_column(default=1)
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     draw_seed: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     drawn_at: so.Mapped[Optional[datetime]]
-    certificate: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
-    outcomes: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    certificate: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict, server_default="{}")
+    outcomes: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict, server_default="{}")
     locked_at: so.Mapped[Optional[datetime]]
     published_at: so.Mapped[Optional[datetime]]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -119,7 +119,7 @@ class Criterion(db.Model):
     aggregation: so.Mapped[str] = so.mapped_column(sa.String(16), default="mean")
     step: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
     # A judgement scale (0–3 in steps of 1): the tablet shows one tap-button per value.
-    fixed_scale: so.Mapped[bool] = so.mapped_column(default=False)
+    fixed_scale: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")

@@ -12,7 +12,7 @@ from comp.extensions import db
 from comp.models import (
     Competition, Criterion, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage, Unit, User, Worker,
 )
-from comp.models.types import plain
+from comp.models.competition import KINDS
 from comp.services import accounts, audit, codes, people, results, transaction
 from comp.services.exchange_check import (
     FORMAT, Problems, check_competition, check_entrants, check_judges, check_marks, check_stages,
@@ -43,12 +43,20 @@ def read_file(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle, parse_float=Decimal, parse_constant=_no_constant)
+    except _ConstantError as error:
+        raise ExchangeError([("", str(error))]) from None
+    except OSError as error:
+        raise ExchangeError([("", f"cannot read the file: {error.strerror or error}")]) from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
         raise ExchangeError([("", f"not a UTF-8 JSON file: {error}")]) from None
 
 
+class _ConstantError(ValueError):
+    """A bare NaN or Infinity, which JSON itself does not allow."""
+
+
 def _no_constant(name: str):
-    raise ValueError(f"{name} is not allowed in the exchange format")
+    raise _ConstantError(f"{name} is not a number the exchange format allows; marks are decimal strings")
 
 
 def check(data) -> Checked:
@@ -59,23 +67,57 @@ def check(data) -> Checked:
     if data.get("format") != FORMAT:
         problems.add("format", f"must be {FORMAT!r}, not {data.get('format')!r}")
     comp = check_competition(data, problems)
+    before = len(problems)
     scheme = check_stages(data, problems)
-    kind = comp.get("kind", "competition")
-    if isinstance(comp.get("rules", {}), dict) and not problems:
-        try:
-            scoring.parse_rules(comp.get("rules") or {}, scheme, kind)
-        except scoring.RuleError as error:
-            for path, message in error.problems:
-                problems.add(f"competition.{path}" if not path.startswith("competition") else path, message)
+    kind = comp.get("kind", "competition") if comp.get("kind", "competition") in KINDS else "competition"
+    # Rules are checked even when other parts fail, so one run reports every problem;
+    # tie-break names are matched against the stages only when those are sound.
+    _check_rules(comp, scheme if len(problems) == before else None, kind, problems)
     entrants = check_entrants(data, kind, problems)
     judges = check_judges(data, problems)
     marks = check_marks(data, scheme, entrants, judges, problems)
     code = comp.get("code")
     if isinstance(code, str) and db.session.scalar(sa.select(Competition.id).where(Competition.code == code)):
         problems.add("competition.code", f"a competition with code {code!r} already exists")
+    if isinstance(code, str) and code:
+        _check_judge_accounts(code, data, judges, problems)
     if problems:
         raise ExchangeError(list(problems))
     return Checked(data, scheme, entrants, judges, marks)
+
+
+def _check_rules(comp: dict, scheme: scoring.Scheme | None, kind: str, problems: Problems) -> None:
+    """Add the problems of the competition's rules, with paths under `competition.rules`."""
+    if not isinstance(comp.get("rules", {}), dict):
+        return  # already reported by check_competition
+    try:
+        scoring.parse_rules(comp.get("rules") or {}, scheme, kind)
+    except scoring.RuleError as error:
+        for path, message in error.problems:
+            problems.add(path if path.startswith("competition") else f"competition.{path}", message)
+
+
+def judge_username(code: str, ref: str) -> str:
+    """Return the account name an imported judge gets."""
+    return f"judge.{code}.{ref}".lower()
+
+
+def _check_judge_accounts(code: str, data: dict, judges: dict, problems: Problems) -> None:
+    """Refuse judges whose account name would be too long or is already taken."""
+    names = [judge_username(code, ref) for ref in judges]
+    taken = dict.fromkeys(db.session.scalars(sa.select(User.username).where(User.username.in_(names))),
+                          "an existing account")
+    for i, j in enumerate(data.get("judges") or []):
+        ref = j.get("ref") if isinstance(j, dict) else None
+        if ref not in judges or judges[ref] is not j:
+            continue
+        name = judge_username(code, ref)
+        if len(name) > 64:
+            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} would be longer than 64 characters")
+        elif name in taken:
+            # Account names are lower-cased, so refs "J1" and "j1" would collide too.
+            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} is already used by {taken[name]}")
+        taken.setdefault(name, f"judges[{i}]")
 
 
 def import_competition(data, actor=None) -> Competition:
@@ -197,7 +239,7 @@ def _write_judges(competition, checked: Checked, orgs: dict, criterion_ids: dict
         marked.setdefault(judge, set()).add(key)
     ids = {}
     for ref, j in checked.judges.items():
-        user = accounts.new_user(f"judge.{competition.code}.{ref}".lower(), "judge", display_name=j["name"],
+        user = accounts.new_user(judge_username(competition.code, ref), "judge", display_name=j["name"],
                                  org_unit_id=_org(j.get("employer") or "", orgs))
         db.session.flush()
         assignment = JudgeAssignment(competition=competition, user_id=user.id, ref=ref, is_chief=bool(j.get("chief")))

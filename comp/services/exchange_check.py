@@ -104,7 +104,7 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
 
 def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
     """Check the stages and criteria and return the scheme they define."""
-    stages, seen = [], set()
+    stages, seen, before = [], set(), len(problems)
     raw = _list(data.get("stages"), "stages", problems)
     if isinstance(data.get("stages"), list) and not raw:
         problems.add("stages", "must name at least one stage")
@@ -129,7 +129,9 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
                 criteria.append(crit)
         stages.append(scoring.Stage(key, name, weight if weight is not None else Decimal(0), tuple(criteria)))
     scheme = scoring.Scheme(tuple(stages))
-    if not problems:
+    # The whole-scheme checks (zero weights, a stage without score criteria) only make
+    # sense on well-formed stages; problems elsewhere in the file do not stop them.
+    if len(problems) == before:
         for path, message in scoring.check_scheme(scheme):
             problems.add(path, message)
     return scheme
@@ -202,6 +204,7 @@ def check_judges(data: dict, problems: Problems) -> dict[str, dict]:
 def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tuple[str, str, str, Decimal]]:
     """Check every mark against its entrant, judge and criterion; return the valid ones."""
     marks, seen, singles = [], {}, {}
+    declared = _declared_criteria(data)
     for i, m in enumerate(_list(data.get("marks", []), "marks", problems)):
         path = f"marks[{i}]"
         m = _object(m, path, problems)
@@ -209,7 +212,8 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         ok = _known(entrant, entrants, f"{path}.entrant", "entrant", problems)
         ok &= _known(judge, judges, f"{path}.judge", "judge", problems)
         criterion = scheme.criterion(key) if isinstance(key, str) and scheme.has_criterion(key) else None
-        if criterion is None:
+        # A criterion that is declared but invalid is reported once, at its declaration.
+        if criterion is None and key not in declared:
             problems.add(f"{path}.criterion", f"names no criterion: {key!r} (use stage.criterion)")
         value = _mark_value(m.get("value"), criterion, f"{path}.value", problems)
         if not (ok and criterion and value is not None):
@@ -226,6 +230,14 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
     return marks
 
 
+def _declared_criteria(data: dict) -> set[str]:
+    """Return every "stage.criterion" key the stages declare, valid or not."""
+    stages = data.get("stages")
+    return {f"{s.get('key')}.{c.get('key')}"
+            for s in (stages if isinstance(stages, list) else []) if isinstance(s, dict)
+            for c in (s.get("criteria") if isinstance(s.get("criteria"), list) else []) if isinstance(c, dict)}
+
+
 def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:
     if not isinstance(ref, str) or ref not in known:
         problems.add(path, f"names no {what}: {ref!r}")
@@ -236,6 +248,10 @@ def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:
 def _mark_value(raw, criterion, path: str, problems: Problems) -> Decimal | None:
     if isinstance(raw, str) and raw.strip().lower() in ("nan", "-nan", "+nan", "inf", "-inf", "infinity"):
         problems.add(path, f"{raw!r} is not a number")
+        return None
+    if isinstance(raw, float):
+        # A binary float has already lost the figure the judge wrote.
+        problems.add(path, f'write the value as a string, e.g. "{raw}", not the number {raw!r}')
         return None
     value = decimal_of(raw)
     if value is None:

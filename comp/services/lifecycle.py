@@ -1,11 +1,18 @@
-"""Competition lifecycle: draft → open → closed → running → locked → published → archived."""
+"""Competition lifecycle: draft → open → closed → running → locked → published → archived.
+
+Every move is checked by its guard and audited; a refused move says why.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Callable
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from comp.models import Competition
+from comp import scoring
+from comp.extensions import db
+from comp.models import Competition, Criterion, Stage
 from comp.models.types import utcnow
 from comp.services import ServiceError, audit, transaction
 
@@ -18,28 +25,99 @@ NEXT = {
     "published": ("archived",),
     "archived": (),
 }
+SCHEME_EDITABLE = ("draft", "open", "closed")
+
+
+def touch(competition: Competition) -> None:
+    """Bump the competition's version in the database, so pollers and caches see a change."""
+    # An SQL increment, not a Python one: two app processes saving marks at once both count.
+    competition.version = Competition.version + 1
 
 
 def check_transition(competition: Competition, target: str) -> None:
-    """Refuse a move the lifecycle does not allow, saying why."""
+    """Refuse a move the lifecycle does not allow, or whose guard fails, saying why."""
     if target not in NEXT.get(competition.status, ()):
         raise ServiceError(_("A competition in state “%(state)s” cannot move to “%(target)s”.",
                              state=competition.status, target=target))
+    guard = GUARDS.get(target)
+    if guard is not None:
+        guard(competition)
+
+
+def transition(competition: Competition, target: str, actor=None, **detail) -> None:
+    """Move the competition to `target` after its guard passes, and audit the move."""
+    check_transition(competition, target)
+    with transaction():
+        previous = competition.status
+        competition.status = target
+        if target == "locked":
+            competition.locked_at = utcnow()
+        if target == "published":
+            competition.published_at = utcnow()
+        touch(competition)
+        audit.record(f"competition.{target}", actor, competition, competition, previous=previous, **detail)
 
 
 def publish(competition: Competition, actor=None) -> None:
     """Publish a locked competition's results and start the public notice period."""
-    check_transition(competition, "published")
-    with transaction():
-        competition.status = "published"
-        competition.published_at = utcnow()
-        audit.record("competition.published", actor, competition, competition,
-                     notice_days=notice_days(competition))
+    transition(competition, "published", actor, notice_days=notice_days(competition))
+
+
+def scheme_problems(competition: Competition) -> list[str]:
+    """Return what keeps the competition's stages, criteria and rules from being valid."""
+    from comp.services.results import scheme_of
+    scheme = scheme_of(competition)
+    problems = [f"{path}: {message}" for path, message in scoring.check_scheme(scheme)]
+    if not scheme.stages:
+        problems.append(_("The competition has no stages yet."))
+    try:
+        scoring.parse_rules(competition.rules or {}, scheme, competition.kind)
+    except scoring.RuleError as error:
+        problems.extend(f"{path}: {message}" for path, message in error.problems)
+    return problems
+
+
+def _guard_open(competition: Competition) -> None:
+    problems = scheme_problems(competition)
+    if problems:
+        raise ServiceError(_("The competition cannot open: %(problems)s", problems="; ".join(problems)))
+
+
+def lock_problems(competition: Competition) -> list[str]:
+    """Return why the scores cannot be locked yet: missing marks, open discrepancies."""
+    from comp.services import results
+    _, outcome = results.compute(competition)
+    missing = [r.ref for r in outcome.entrants if r.status == "ok" and not r.complete]
+    problems = []
+    if missing:
+        problems.append(_("marks are missing for %(refs)s", refs=", ".join(missing[:20])
+                          + (" …" if len(missing) > 20 else "")))
+    open_flags = results.open_discrepancies(competition, outcome)
+    if open_flags:
+        problems.append(_("discrepancies are open for %(items)s",
+                          items=", ".join(f"{d.ref} {d.criterion}" for d in open_flags[:20])))
+    return problems
+
+
+def _guard_lock(competition: Competition) -> None:
+    problems = lock_problems(competition)
+    if problems:
+        raise ServiceError(_("The scores cannot be locked: %(problems)s", problems="; ".join(problems)))
+
+
+GUARDS: dict[str, Callable[[Competition], None]] = {"open": _guard_open, "locked": _guard_lock}
+
+
+def check_scheme_editable(competition: Competition) -> None:
+    """Refuse a change of stages, criteria or rules once the competition is running."""
+    if competition.status not in SCHEME_EDITABLE:
+        raise ServiceError(_("The scoring scheme cannot change once the competition is running."))
 
 
 def notice_days(competition: Competition) -> int:
     """Return the length of the public notice period (公示) in days."""
-    return int((competition.rules or {}).get("notice_days", 5))
+    from comp.services.results import scheme_of
+    return scoring.parse_rules(competition.rules or {}, scheme_of(competition), competition.kind).notice_days
 
 
 def notice_ends(competition: Competition) -> datetime | None:
@@ -47,3 +125,15 @@ def notice_ends(competition: Competition) -> datetime | None:
     if competition.published_at is None:
         return None
     return competition.published_at + timedelta(days=notice_days(competition))
+
+
+def notice_over(competition: Competition, now: datetime | None = None) -> bool:
+    """Tell whether the published results' notice period has ended."""
+    ends = notice_ends(competition)
+    return ends is not None and (now or utcnow()) >= ends
+
+
+def criteria_count(competition: Competition) -> int:
+    """Count the competition's criteria."""
+    return db.session.scalar(sa.select(sa.func.count(Criterion.id)).join(Stage)
+                             .where(Stage.competition_id == competition.id)) or 0

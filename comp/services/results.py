@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from comp import scoring
 from comp.extensions import db
 from comp.models import (
-    Competition, Criterion, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage,
+    Competition, Criterion, DiscrepancyReview, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage,
 )
 
 _CENT = Decimal("0.01")
@@ -38,7 +38,8 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
     return scoring.Scheme(tuple(
         scoring.Stage(s.key, s.name, s.weight, tuple(
             scoring.Criterion(f"{s.key}.{c.key}", c.name, c.max_value, c.kind, c.aggregation, c.step,
-                              expected.get(c.id))
+                              # Several judges may share a single criterion, one mark per entrant.
+                              None if c.aggregation == "single" else expected.get(c.id))
             for c in s.criteria))
         for s in stages))
 
@@ -169,6 +170,23 @@ def document(competition: Competition) -> dict:
 def document_from(competition: Competition, loaded: Loaded, results: scoring.Results) -> dict:
     """Return the results document of already computed results."""
     return scoring.results_document(competition.code, competition.name, results, loaded.names)
+
+
+def open_discrepancies(competition: Competition, outcome: scoring.Results) -> list[scoring.Discrepancy]:
+    """Return the flagged discrepancies the chief judge has not confirmed for the marks as they are."""
+    if not outcome.discrepancies:
+        return []
+    entrant_ids = {ref: id_ for id_, ref in db.session.execute(
+        sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)).all()}
+    keys = dict(db.session.execute(
+        sa.select(Stage.key + "." + Criterion.key, Criterion.id).join(Stage)
+        .where(Stage.competition_id == competition.id)).all())
+    confirmed = {(e, c): spread for e, c, spread in db.session.execute(
+        sa.select(DiscrepancyReview.entrant_id, DiscrepancyReview.criterion_id, DiscrepancyReview.spread_cents)
+        .where(DiscrepancyReview.competition_id == competition.id, DiscrepancyReview.state == "confirmed")).all()}
+    # A confirmation holds only for the spread it saw: a changed mark reopens the flag.
+    return [d for d in outcome.discrepancies
+            if confirmed.get((entrant_ids[d.ref], keys[d.criterion])) != int(d.spread * 100)]
 
 
 def get_competition(code: str) -> Competition | None:

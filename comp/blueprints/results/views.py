@@ -1,11 +1,28 @@
-"""Results with stage breakdown, awards, teams, discrepancies and judge bias."""
+"""Results with stage breakdown, awards, teams, discrepancies and judge bias; the published rules."""
 from __future__ import annotations
 
-from flask import abort, render_template
+from pathlib import Path
+
+from flask import abort, current_app, render_template
 
 from comp.blueprints.results import bp
 from comp.permissions import authorize
 from comp.services import results as results_service
+
+
+def rules_path() -> Path:
+    """Return where the published rules document lives in the repository."""
+    return Path(current_app.root_path).parent / "docs" / "rules.md"
+
+
+@bp.get("/rules")
+def rules():
+    """Show the published scoring rules to anyone, as the plain text they are written in."""
+    try:
+        text = rules_path().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        abort(404)
+    return render_template("results/rules.html", text=text)
 
 
 @bp.get("/<code>/results")

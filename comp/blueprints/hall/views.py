@@ -1,0 +1,2 @@
+"""Views of the hall blueprint."""
+from comp.blueprints.hall import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the public blueprint."""
+from comp.blueprints.public import bp  # noqa: F401

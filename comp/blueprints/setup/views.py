@@ -1,0 +1,2 @@
+"""Views of the setup blueprint."""
+from comp.blueprints.setup import bp  # noqa: F401

@@ -1,0 +1,309 @@
+"""The exchange format at the service level: the worked examples, every refusal, the round trip."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from comp.extensions import db
+from comp.models import Competition, Entrant, Unit
+from comp.services import exchange, results
+from tests.conftest import valid_id
+
+DATA = Path(__file__).parent / "scoring" / "data"
+EXAMPLES = ("competition", "rating")
+CODES = {"competition": "QZ-2026-NOODLE", "rating": "PJ-2026-TEAM"}
+
+
+def example(name: str) -> dict:
+    """Read a worked example the way the CLI does (exact decimals)."""
+    return exchange.read_file(str(DATA / f"{name}.json"))
+
+
+def expected(name: str) -> dict:
+    """Return the expected results document; ours also carries the top-level "complete"."""
+    return json.loads((DATA / f"{name}.results.json").read_text(encoding="utf-8"))
+
+
+def without_complete(doc: dict) -> dict:
+    """Drop the top-level "complete" key the expected files leave out."""
+    return {key: value for key, value in doc.items() if key != "complete"}
+
+
+def row_counts() -> dict[str, int]:
+    """Count the rows of every table, to prove a refused import wrote nothing."""
+    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def empty_database() -> None:
+    """Delete every row, as on a fresh machine (the audit trail's ORM guard is bypassed on purpose)."""
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def problems_of(doc) -> list[tuple[str, str]]:
+    """Import the document expecting a refusal; check nothing was written; return the problems."""
+    before = row_counts()
+    with pytest.raises(exchange.ExchangeError) as caught:
+        exchange.import_competition(doc)
+    db.session.rollback()
+    assert row_counts() == before
+    return caught.value.problems
+
+
+# ------------------------------------------------------------------ the worked examples
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_worked_example_gives_the_expected_document(name):
+    competition = exchange.import_competition(example(name))
+    doc = results.document(competition)
+    assert doc["complete"] is True
+    assert without_complete(doc) == expected(name)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_complete_example_arrives_locked(name):
+    competition = exchange.import_competition(example(name))
+    assert competition.code == CODES[name]
+    assert db.session.get(Competition, competition.id).status == "locked"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_a_missing_mark_leaves_the_competition_running(name):
+    data = example(name)
+    removed = data["marks"].pop(0)
+    competition = exchange.import_competition(data)
+    assert competition.status == "running"
+    doc = results.document(competition)
+    assert doc["complete"] is False
+    row = next(r for r in doc["results"] if r["ref"] == removed["entrant"])
+    assert (row["complete"], row["rank"], row["total"], row["award"]) == (False, None, None, None)
+
+
+def test_rating_entrants_are_units_and_it_has_no_teams():
+    competition = exchange.import_competition(example("rating"))
+    entrants = db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)).all()
+    assert entrants and all(e.worker_id is None and e.unit_id is not None for e in entrants)
+    units = db.session.scalars(sa.select(Unit).where(Unit.id.in_([e.unit_id for e in entrants]))).all()
+    assert {u.kind for u in units} == {"team"}
+    assert {u.name for u in units} == {e.name for e in entrants}
+    assert results.document(competition)["teams"] == []
+
+
+def test_competition_entrants_are_workers():
+    competition = exchange.import_competition(example("competition"))
+    entrants = db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)).all()
+    assert entrants and all(e.worker_id is not None and e.unit_id is None for e in entrants)
+
+
+# ------------------------------------------------------------------ refusals, one category each
+
+
+def _set(doc: dict, path: tuple, value) -> None:
+    *parents, last = path
+    for key in parents:
+        doc = doc[key]
+    if value is _DELETE:
+        del doc[last]
+    else:
+        doc[last] = value
+
+
+_DELETE = object()
+_BAD_ID = valid_id(901)[:-1] + ("0" if valid_id(901)[-1] != "0" else "1")
+_ROUTE = ("stages", 1, "criteria", 0)
+
+# (id, edits, expected JSON path, a fragment of the message)
+INVALID = [
+    ("unknown format", [(("format",), "jiangxin.competition/9")], "format", "must be 'jiangxin.competition/1'"),
+    ("missing code", [(("competition", "code"), _DELETE)], "competition.code", "is required"),
+    ("duplicate entrant", [(("entrants", 1, "ref"), "E1")], "entrants[1].ref", "entrant 'E1' appears twice"),
+    ("duplicate judge", [(("judges", 1, "ref"), "J1")], "judges[1].ref", "judge 'J1' appears twice"),
+    ("unknown entrant", [(("marks", 0, "entrant"), "E9")], "marks[0].entrant", "names no entrant: 'E9'"),
+    ("unknown judge", [(("marks", 0, "judge"), "J9")], "marks[0].judge", "names no judge: 'J9'"),
+    ("unknown criterion", [(("marks", 0, "criterion"), "practical.speed")], "marks[0].criterion",
+     "names no criterion: 'practical.speed'"),
+    ("negative value", [(("marks", 2, "value"), "-1")], "marks[2].value", "-1 is below the minimum 0"),
+    ("not a number", [(("marks", 2, "value"), "abc")], "marks[2].value", "'abc' is not a number"),
+    ("NaN", [(("marks", 2, "value"), "NaN")], "marks[2].value", "'NaN' is not a number"),
+    ("Infinity", [(("marks", 2, "value"), "Infinity")], "marks[2].value", "'Infinity' is not a number"),
+    ("three decimals", [(("marks", 2, "value"), "35.125")], "marks[2].value", "35.125 has more than 2 decimal places"),
+    ("off the step", [(_ROUTE + ("step",), "0.5"), (("marks", 2, "value"), "35.3")], "marks[2].value",
+     "35.3 is not a multiple of the step 0.5"),
+    ("binary float", [(("marks", 2, "value"), 35.5)], "marks[2].value", 'write the value as a string, e.g. "35.5"'),
+    ("bad check digit", [(("entrants", 0, "id_number"), _BAD_ID)], "entrants[0].id_number",
+     "is not a valid ID-card number"),
+    ("unknown status", [(("entrants", 0, "status"), "asleep")], "entrants[0].status",
+     "must be one of pending, approved, ok, absent, disqualified, withdrawn, not 'asleep'"),
+    ("zero weights", [(("stages", 0, "weight"), "0"), (("stages", 1, "weight"), "0")], "stages",
+     "the stage weights add up to zero"),
+    ("unknown rule", [(("competition", "rules"), {"colour": "red"})], "competition.rules.colour", "is not a known rule"),
+    ("shares past 1", [(("competition", "rules"), {"award_tiers": [
+        {"name": "一等奖", "share": "0.60"}, {"name": "二等奖", "share": "0.50"}]})],
+     "competition.rules.award_tiers", "the shares add up to 1.10, past 1"),
+    ("tie-break names no stage", [(("competition", "rules"), {"tiebreak": ["stage:oral", "time"]})],
+     "competition.rules.tiebreak[0]", "there is no stage 'oral'"),
+    ("negative criterion max", [(_ROUTE + ("max",), "-40")], "stages[1].criteria[0].max",
+     "must be a positive number"),
+]
+
+
+@pytest.mark.parametrize(("edits", "path", "fragment"), [case[1:] for case in INVALID],
+                         ids=[case[0] for case in INVALID])
+def test_invalid_input_is_refused_with_its_path(exchange_doc, edits, path, fragment):
+    for where, value in edits:
+        _set(exchange_doc, where, value)
+    problems = problems_of(exchange_doc)
+    assert any(p == path and fragment in m for p, m in problems), problems
+
+
+def test_a_mark_above_the_maximum_names_value_maximum_and_criterion(exchange_doc):
+    exchange_doc["marks"][2]["value"] = "41"
+    problems = problems_of(exchange_doc)
+    assert [f"{path}: {message}" for path, message in problems] == [
+        "marks[2].value: 41 is above the maximum 40 of practical.route"]
+
+
+def test_a_duplicate_mark_is_refused(exchange_doc):
+    exchange_doc["marks"].append(dict(exchange_doc["marks"][2]))
+    assert problems_of(exchange_doc) == [
+        ("marks[10]", "duplicate mark: J1 already marked E1 on practical.route in marks[2]")]
+
+
+def test_a_second_mark_on_a_single_criterion_is_refused(exchange_doc):
+    exchange_doc["marks"].append({"entrant": "E1", "judge": "J2", "criterion": "theory.exam", "value": "88"})
+    assert problems_of(exchange_doc) == [
+        ("marks[10]", "theory.exam takes a single mark; E1 already has one in marks[0]")]
+
+
+def test_a_code_that_exists_is_refused(exchange_doc):
+    exchange.import_competition(copy.deepcopy(exchange_doc))
+    problems = problems_of(exchange_doc)
+    assert ("competition.code", "a competition with code 'T-2026-UAV' already exists") in problems
+
+
+def test_an_invalid_criterion_is_reported_once_not_at_every_mark(exchange_doc):
+    exchange_doc["stages"][1]["criteria"][0]["max"] = "-40"
+    assert [path for path, _ in problems_of(exchange_doc)] == ["stages[1].criteria[0].max"]
+
+
+def test_judge_accounts_that_would_collide_are_refused(exchange_doc):
+    exchange_doc["judges"][2]["ref"] = "j2"  # account names are lower-cased: judge.t-2026-uav.j2 twice
+    exchange_doc["marks"] = [m for m in exchange_doc["marks"] if m["judge"] != "J3"]
+    problems = problems_of(exchange_doc)
+    assert [path for path, _ in problems] == ["judges[2].ref"]
+    assert "is already used by judges[1]" in problems[0][1]
+
+
+def test_a_judge_ref_too_long_for_an_account_name_is_refused(exchange_doc):
+    long_ref = "J" * 40
+    exchange_doc["competition"]["code"] = "T-2026-" + "X" * 20
+    exchange_doc["judges"][0]["ref"] = long_ref
+    for mark in exchange_doc["marks"]:
+        mark["judge"] = long_ref if mark["judge"] == "J1" else mark["judge"]
+    problems = problems_of(exchange_doc)
+    assert [path for path, _ in problems] == ["judges[0].ref"]
+    assert "longer than 64 characters" in problems[0][1]
+
+
+def test_every_problem_in_a_file_is_reported(exchange_doc):
+    exchange_doc["format"] = "csv"
+    del exchange_doc["competition"]["code"]
+    exchange_doc["competition"]["rules"] = {"colour": "red"}
+    exchange_doc["stages"][0]["weight"] = "0"
+    exchange_doc["stages"][1]["weight"] = "0"
+    exchange_doc["entrants"][1]["id_number"] = _BAD_ID
+    exchange_doc["marks"][1]["judge"] = "J7"
+    exchange_doc["marks"][2]["value"] = "41"
+    exchange_doc["marks"][3]["value"] = "NaN"
+    problems = problems_of(exchange_doc)
+    assert sorted(path for path, _ in problems) == sorted([
+        "format", "competition.code", "competition.rules.colour", "stages", "entrants[1].id_number",
+        "marks[1].judge", "marks[2].value", "marks[3].value"])
+
+
+def test_a_document_that_is_not_an_object_is_refused():
+    assert problems_of(["not", "a", "competition"]) == [("", "the document must be a JSON object")]
+
+
+# ------------------------------------------------------------------ reading files
+
+
+def test_a_file_that_is_not_json_is_refused(tmp_path):
+    path = tmp_path / "scores.xlsx"
+    path.write_bytes(b"PK\x03\x04 not json")
+    with pytest.raises(exchange.ExchangeError) as caught:
+        exchange.read_file(str(path))
+    assert caught.value.problems[0][1].startswith("not a UTF-8 JSON file")
+
+
+def test_a_bare_nan_in_a_file_is_refused(tmp_path):
+    path = tmp_path / "nan.json"
+    path.write_text('{"format": "jiangxin.competition/1", "marks": [{"value": NaN}]}', encoding="utf-8")
+    with pytest.raises(exchange.ExchangeError) as caught:
+        exchange.read_file(str(path))
+    assert caught.value.problems == [
+        ("", "NaN is not a number the exchange format allows; marks are decimal strings")]
+
+
+def test_json_numbers_in_a_file_are_read_exactly(tmp_path, exchange_doc):
+    exchange_doc["marks"][2]["value"] = "35.1"
+    path = tmp_path / "numbers.json"
+    path.write_text(json.dumps(exchange_doc).replace('"35.1"', "35.1"), encoding="utf-8")
+    competition = exchange.import_competition(exchange.read_file(str(path)))
+    values = [m["value"] for m in exchange.export_competition(competition)["marks"]]
+    assert values[2] == "35.1"
+
+
+# ------------------------------------------------------------------ export and the round trip
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_export_of_an_imported_example_is_the_original_file(name):
+    competition = exchange.import_competition(example(name))
+    exported = json.loads(json.dumps(exchange.export_competition(competition), ensure_ascii=False))
+    assert exported == json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_export_then_import_into_an_empty_database_gives_the_same_results(name):
+    competition = exchange.import_competition(example(name))
+    before = results.document(competition)
+    exported = json.loads(json.dumps(exchange.export_competition(competition)))
+    empty_database()
+    again = exchange.import_competition(exported)
+    assert again.status == "locked"
+    assert results.document(again) == before
+    assert exchange.export_competition(again) == exported
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_export_then_import_under_a_new_code_gives_the_same_results(name):
+    competition = exchange.import_competition(example(name))
+    exported = json.loads(json.dumps(exchange.export_competition(competition)))
+    exported["competition"]["code"] += "-COPY"
+    copy_ = exchange.import_competition(exported)
+    original, copied = results.document(competition), results.document(copy_)
+    assert copied["competition"]["code"] == CODES[name] + "-COPY"
+    assert {**copied, "competition": None} == {**original, "competition": None}
+
+
+def test_round_trip_keeps_an_incomplete_competition(exchange_doc):
+    exchange_doc["marks"].pop()
+    exchange_doc["entrants"][1]["status"] = "absent"
+    del exchange_doc["entrants"][0]["time_seconds"]
+    competition = exchange.import_competition(copy.deepcopy(exchange_doc))
+    exported = exchange.export_competition(competition)
+    assert exported["entrants"][1]["status"] == "absent"
+    assert "time_seconds" not in exported["entrants"][0]
+    assert len(exported["marks"]) == len(exchange_doc["marks"])
+    before = results.document(competition)
+    empty_database()
+    assert results.document(exchange.import_competition(exported)) == before
