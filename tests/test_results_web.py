@@ -244,3 +244,25 @@ def test_rules_page_escapes_the_text(client, monkeypatch, tmp_path):
 def test_rules_page_is_404_without_the_document(client, monkeypatch, tmp_path):
     monkeypatch.setattr(results_views, "rules_path", lambda: tmp_path / "missing.md")
     assert client.get("/competitions/rules").status_code == 404
+
+
+def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_competition):
+    """An entrant from a judge's own employer gets one mark fewer and is still complete."""
+    import sqlalchemy as sa
+
+    from comp.extensions import db
+    from comp.models import Entrant, JudgeAssignment, Mark, User
+    from comp.services import results
+    competition = make_competition()
+    e1 = db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == "E1"))
+    j3 = db.session.scalar(sa.select(User).join(JudgeAssignment, JudgeAssignment.user_id == User.id)
+                           .where(JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J3"))
+    db.session.execute(sa.delete(Mark).where(Mark.entrant_id == e1.id, Mark.judge_id == j3.id))
+    db.session.commit()
+
+    def e1_row():
+        return next(r for r in results.document(competition)["results"] if r["ref"] == "E1")
+    assert e1_row()["complete"] is False
+    j3.org_unit_id = e1.employer_id  # J3 works for E1's employer: recused, not missing
+    db.session.commit()
+    assert e1_row()["complete"] is True and e1_row()["rank"] is not None

@@ -87,7 +87,8 @@ def score_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int,
     if criterion.aggregation == "single":
         # A measurement or an imported exam score: two values are a conflict, not a mean.
         return _ratio(summary.total) if summary.count == 1 else None
-    if criterion.expected is not None and summary.count != criterion.expected:
+    expected = summary.expected if summary.expected is not None else criterion.expected
+    if expected is not None and summary.count != expected:
         return None
     aggregator = _AGGREGATORS.get(criterion.aggregation)
     if aggregator is None:

@@ -189,6 +189,9 @@ class MarkSummary:
     low: Decimal
     high: Decimal
     values: tuple[Decimal, ...] | None = None
+    # The marks this entrant should get here when it differs from the criterion's
+    # (a judge recused from this entrant marks one fewer).
+    expected: int | None = None
 
     @classmethod
     def of(cls, values: Iterable[Decimal]) -> MarkSummary:

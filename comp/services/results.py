@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from comp import scoring
 from comp.extensions import db
 from comp.models import (
-    Competition, Criterion, DiscrepancyReview, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage,
+    Competition, Criterion, DiscrepancyReview, Entrant, JudgeAssignment, JudgeConflict, JudgeCriterion, Mark,
+    OrgUnit, Stage, User,
 )
 
 _CENT = Decimal("0.01")
@@ -103,13 +104,51 @@ def _summaries(competition: Competition, loaded: Loaded) -> dict[tuple[str, str]
         .where(Mark.competition_id == competition.id)
         .group_by(Mark.entrant_id, Mark.criterion_id)).all()
     values = _median_values(competition, loaded)
+    expected = _recused_expected(competition)
     refs, keys = loaded.entrant_refs, loaded.criterion_keys
     out = {}
     for entrant_id, criterion_id, n, total, low, high in rows:
         out[(refs[entrant_id], keys[criterion_id])] = scoring.MarkSummary(
             n, Decimal(total).scaleb(-2), Decimal(low).scaleb(-2), Decimal(high).scaleb(-2),
-            values.get((entrant_id, criterion_id)))
+            values.get((entrant_id, criterion_id)), expected.get((entrant_id, criterion_id)))
     return out
+
+
+def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
+    """Return the (judge user id, entrant id) pairs where the judge must not mark (回避).
+
+    A judge never marks an entrant from their own employer, nor one they declared a
+    conflict with.
+    """
+    declared = db.session.execute(
+        sa.select(JudgeConflict.judge_id, JudgeConflict.entrant_id).join(Entrant)
+        .where(Entrant.competition_id == competition.id)).all()
+    same_employer = db.session.execute(
+        sa.select(JudgeAssignment.user_id, Entrant.id)
+        .join(User, User.id == JudgeAssignment.user_id)
+        .join(Entrant, sa.and_(Entrant.competition_id == JudgeAssignment.competition_id,
+                               Entrant.employer_id == User.org_unit_id))
+        .where(JudgeAssignment.competition_id == competition.id)).all()
+    return {tuple(pair) for pair in declared} | {tuple(pair) for pair in same_employer}
+
+
+def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
+    """Count, for each (entrant, criterion) touched by a recusal, the marks it should get."""
+    recused = recused_pairs(competition)
+    if not recused:
+        return {}
+    panel: dict[int, set[int]] = {}
+    for criterion_id, judge_id in db.session.execute(
+            sa.select(JudgeCriterion.criterion_id, JudgeAssignment.user_id)
+            .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
+            .where(JudgeAssignment.competition_id == competition.id)).all():
+        panel.setdefault(criterion_id, set()).add(judge_id)
+    by_entrant: dict[int, set[int]] = {}
+    for judge_id, entrant_id in recused:
+        by_entrant.setdefault(entrant_id, set()).add(judge_id)
+    return {(entrant_id, criterion_id): len(judges - away)
+            for entrant_id, away in by_entrant.items()
+            for criterion_id, judges in panel.items() if judges & away}
 
 
 def _median_values(competition: Competition, loaded: Loaded) -> dict[tuple[int, int], tuple]:

@@ -1,4 +1,5 @@
 """Rule 1: a mark is checked, never clamped; marks aggregate into a criterion score."""
+import dataclasses
 from decimal import Decimal as D
 from fractions import Fraction as F
 
@@ -94,6 +95,16 @@ def test_aggregate_without_a_summary_is_none():
 def test_expected_count_must_be_met_exactly(expected, count, scored):
     summary = MarkSummary.of([D("50")] * count)
     assert (aggregate(_crit("trimmed", expected), summary) is not None) is scored
+
+
+@pytest.mark.parametrize("criterion_expects, entrant_expects, count, scored", [
+    (3, 2, 2, True),    # one judge recused from this entrant: two marks complete it
+    (3, 2, 3, False),   # ... and a third mark is one too many
+    (3, None, 2, False),
+])
+def test_an_entrants_own_expected_count_overrides_the_criterion(criterion_expects, entrant_expects, count, scored):
+    summary = dataclasses.replace(MarkSummary.of([D("50")] * count), expected=entrant_expects)
+    assert (aggregate(_crit("trimmed", criterion_expects), summary) is not None) is scored
 
 
 def test_median_needs_the_values():
