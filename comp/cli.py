@@ -36,7 +36,7 @@ def user_create(name: str, role: str, password: str | None, display_name: str | 
     import secrets
 
     from comp.services import accounts
-    generated = password is None
+    generated = not password  # an empty --password "" is no password: generate and print one
     password = password or secrets.token_urlsafe(12)
     try:
         accounts.create_user(name, role, password, display_name=display_name or name)

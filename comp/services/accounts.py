@@ -26,6 +26,10 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None:
         User(password_hash=_DUMMY_HASH).check_password(password)
         return None
+    if user.password_hash.startswith("!"):
+        # No password set yet: spend the same time as a real check, so timing tells nothing.
+        User(password_hash=_DUMMY_HASH).check_password(password)
+        return None
     if not user.check_password(password) or not user.active:
         return None
     return user
