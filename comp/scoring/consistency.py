@@ -15,7 +15,7 @@ def discrepancy(
     """Return the discrepancy when the marks' spread exceeds `share` of the maximum."""
     if summary.count < 2:
         return None
-    spread = summary.high - summary.low
+    spread = Decimal(summary.high - summary.low).scaleb(-2)
     if spread <= share * criterion.max:
         return None
     return Discrepancy(ref, criterion.key, spread, Fraction(spread) / Fraction(criterion.max))
@@ -30,7 +30,7 @@ def discrepancies(
     """Return the flagged discrepancies, by ref then criterion key, optionally only for `refs`."""
     wanted = None if refs is None else set(refs)
     # The limit per criterion once, so the common case (no flag) is one subtraction.
-    limits = {c.key: (c, share * c.max) for c in scheme.criteria}
+    limits = {c.key: (c, share * c.max * 100) for c in scheme.criteria}  # in hundredths
     found = []
     for (ref, key), summary in summaries.items():
         criterion, limit = limits.get(key, (None, None))

@@ -16,7 +16,7 @@ from comp.scoring.types import (
 
 def entrant_result(
     entrant: Entrant, scheme: Scheme, summaries: Mapping[tuple[str, str], MarkSummary],
-    prepared: tuple | None = None,
+    prepared: tuple | None = None, criteria: tuple | None = None,
 ) -> EntrantResult:
     """Work out one entrant's published figures, before ranking and awards."""
     # Absent, disqualified, withdrawn or not yet checked-in entrants have no result.
@@ -24,7 +24,7 @@ def entrant_result(
         return EntrantResult(entrant.ref, entrant.status, None, None, None,
                              time_seconds=entrant.time_seconds, team=entrant.team)
     stages, weights = prepared or plan(scheme)
-    scores = criterion_ratios(scheme, entrant.ref, summaries)
+    scores = criterion_ratios(scheme, entrant.ref, summaries, criteria)
     stage_values = {}
     for stage in stages:
         value = stage_ratio(stage, scores)
@@ -76,7 +76,8 @@ def compute(
     """Compute ranks, awards, teams and judge checks; summaries are keyed (ref, criterion key)."""
     entrants = _unique(entrants)
     prepared = plan(scheme)
-    provisional = [entrant_result(e, scheme, summaries, prepared) for e in entrants]
+    criteria = scheme.criteria
+    provisional = [entrant_result(e, scheme, summaries, prepared, criteria) for e in entrants]
     ranks = rank(provisional, rules.tiebreak, scheme)
     prizes = awards([_placed(r, ranks[r.ref], None) for r in provisional if r.ref in ranks], rules)
     final = sorted((_placed(r, ranks.get(r.ref), prizes.get(r.ref)) for r in provisional),

@@ -45,9 +45,9 @@ def parse_mark(criterion: Criterion, text: str) -> Decimal:
     return value
 
 
-def _ratio(value: Decimal, divisor: int = 1) -> tuple[int, int]:
-    numerator, denominator = value.as_integer_ratio()
-    return numerator, denominator * divisor
+def _ratio(hundredths: int, divisor: int = 1) -> tuple[int, int]:
+    # A score in hundredths divided by `divisor`, as an exact ratio of the score itself.
+    return hundredths, 100 * divisor
 
 
 def _mean(summary: MarkSummary) -> tuple[int, int]:
@@ -58,7 +58,6 @@ def _trimmed(summary: MarkSummary) -> tuple[int, int]:
     # Dropping one highest and one lowest only makes sense with 3 or more marks.
     if summary.count < 3:
         return _mean(summary)
-    # Decimal addition of 2-place values is exact; only the division needs a ratio.
     return _ratio(summary.total - summary.low - summary.high, summary.count - 2)
 
 

@@ -43,10 +43,14 @@ def publish_ratio(value: Ratio) -> Decimal:
 
 
 def add_ratios(terms: Iterable[Ratio]) -> Ratio:
-    """Return the exact sum of ratios over their least common denominator."""
-    terms = tuple(terms)
-    common = lcm(*(d for _, d in terms)) if terms else 1
-    return sum(n * (common // d) for n, d in terms), common
+    """Return the exact sum of ratios over a common denominator."""
+    numerator, common = 0, 1
+    for n, d in terms:
+        if d != common:  # usually every term shares one denominator (100 × marks counted)
+            joint = lcm(common, d)
+            numerator, common, n = numerator * (joint // common), joint, n * (joint // d)
+        numerator += n
+    return numerator, common
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,11 @@ def total_ratio(stages: tuple[StagePlan, ...], weights: Ratio, scores: Mapping[s
     return weighted * weights[1], common * weights[0]
 
 
-def criterion_ratios(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary]) -> dict[str, Ratio]:
+def criterion_ratios(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary],
+                     criteria: tuple | None = None) -> dict[str, Ratio]:
     """Return the exact scores, as ratios, of the criteria that have acceptable marks for `ref`."""
     scores = {}
-    for criterion in scheme.criteria:
+    for criterion in criteria or scheme.criteria:
         score = score_ratio(criterion, summaries.get((ref, criterion.key)))
         if score is not None:
             scores[criterion.key] = score

@@ -182,24 +182,37 @@ class Entrant:
 
 @dataclass(frozen=True)
 class MarkSummary:
-    """The marks of one entrant on one criterion, summarised (values needed for median)."""
+    """The marks of one entrant on one criterion, summarised, in integer hundredths.
+
+    Marks have at most two decimal places (rule 1), so hundredths are exact: the database
+    sums them as integers and nothing here needs a Decimal or a Fraction per mark.
+    `values` (sorted) is needed only for the median.
+    """
 
     count: int
-    total: Decimal
-    low: Decimal
-    high: Decimal
-    values: tuple[Decimal, ...] | None = None
+    total: int
+    low: int
+    high: int
+    values: tuple[int, ...] | None = None
     # The marks this entrant should get here when it differs from the criterion's
     # (a judge recused from this entrant marks one fewer).
     expected: int | None = None
 
     @classmethod
     def of(cls, values: Iterable[Decimal]) -> MarkSummary:
-        """Summarise raw mark values."""
-        ordered = tuple(sorted(values))
+        """Summarise raw mark values (Decimals with at most two places)."""
+        ordered = tuple(sorted(hundredths(v) for v in values))
         if not ordered:
-            return cls(0, Decimal(0), Decimal(0), Decimal(0), ())
-        return cls(len(ordered), sum(ordered, Decimal(0)), ordered[0], ordered[-1], ordered)
+            return cls(0, 0, 0, 0, ())
+        return cls(len(ordered), sum(ordered), ordered[0], ordered[-1], ordered)
+
+
+def hundredths(value: Decimal) -> int:
+    """Return a mark in integer hundredths, refusing finer precision."""
+    scaled = Decimal(value).scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than 2 decimal places")
+    return int(scaled)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from fractions import Fraction
 
 import sqlalchemy as sa
@@ -14,7 +15,6 @@ from comp.models import (
     OrgUnit, Stage, User,
 )
 
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -96,24 +96,6 @@ def load(competition: Competition) -> Loaded:
                   criterion_keys, {r.id: r.ref for r in rows}, judge_refs)
 
 
-def _summaries(competition: Competition, loaded: Loaded) -> dict[tuple[str, str], scoring.MarkSummary]:
-    """Let the database count, sum and bound each entrant's marks per criterion, exactly."""
-    rows = db.session.execute(
-        sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count(), sa.func.sum(Mark.value_cents),
-                  sa.func.min(Mark.value_cents), sa.func.max(Mark.value_cents))
-        .where(Mark.competition_id == competition.id)
-        .group_by(Mark.entrant_id, Mark.criterion_id)).all()
-    values = _median_values(competition, loaded)
-    expected = _recused_expected(competition)
-    refs, keys = loaded.entrant_refs, loaded.criterion_keys
-    out = {}
-    for entrant_id, criterion_id, n, total, low, high in rows:
-        out[(refs[entrant_id], keys[criterion_id])] = scoring.MarkSummary(
-            n, Decimal(total).scaleb(-2), Decimal(low).scaleb(-2), Decimal(high).scaleb(-2),
-            values.get((entrant_id, criterion_id)), expected.get((entrant_id, criterion_id)))
-    return out
-
-
 def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
     """Return the (judge user id, entrant id) pairs where the judge must not mark (回避).
 
@@ -151,54 +133,55 @@ def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
             for criterion_id, judges in panel.items() if judges & away}
 
 
-def _median_values(competition: Competition, loaded: Loaded) -> dict[tuple[int, int], tuple]:
-    """Fetch the single values only for criteria aggregated by median."""
-    median_ids = [cid for cid, key in loaded.criterion_keys.items()
-                  if loaded.scheme.criterion(key).aggregation == "median"]
-    if not median_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Mark.entrant_id, Mark.criterion_id, Mark.value_cents)
-        .where(Mark.competition_id == competition.id, Mark.criterion_id.in_(median_ids))
-        .order_by(Mark.entrant_id, Mark.criterion_id, Mark.value_cents)).all()
-    values: dict[tuple[int, int], list] = {}
-    for entrant_id, criterion_id, cents in rows:
-        values.setdefault((entrant_id, criterion_id), []).append(Decimal(cents).scaleb(-2))
-    return {k: tuple(v) for k, v in values.items()}
+def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[scoring.BiasPart]]:
+    """Read the marks once, in index order, into per-criterion summaries and judge-bias sums.
 
-
-def _bias_parts(competition: Competition, loaded: Loaded) -> list[scoring.BiasPart]:
-    """Sum each judge's deviations in the database, grouped so the division stays exact.
-
-    For a mark v among n marks summing to S, (v − mean of the others) / max equals
-    (n·v − S) / ((n − 1)·max); summing n·v − S per (judge, criterion, n) keeps integers.
+    Marks are integer hundredths, so counts, sums, bounds and the bias numerators stay
+    integers. For a mark v among n marks summing to S, (v − mean of the others) / max is
+    (n·v − S) / ((n − 1)·max): summing n·v − S per (judge, criterion, n) keeps it exact.
     """
-    groups = (sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count().label("n"),
-                        sa.func.sum(Mark.value_cents).label("s"))
-              .where(Mark.competition_id == competition.id)
-              .group_by(Mark.entrant_id, Mark.criterion_id)
-              .having(sa.func.count() >= 3).subquery())
     rows = db.session.execute(
-        sa.select(Mark.judge_id, Mark.criterion_id, groups.c.n, sa.func.count(),
-                  sa.func.sum(groups.c.n * Mark.value_cents - groups.c.s))
-        .join(groups, sa.and_(groups.c.entrant_id == Mark.entrant_id,
-                              groups.c.criterion_id == Mark.criterion_id))
+        sa.select(Mark.criterion_id, Mark.entrant_id, Mark.judge_id, Mark.value_cents)
         .where(Mark.competition_id == competition.id)
-        .group_by(Mark.judge_id, Mark.criterion_id, groups.c.n)).all()
+        .order_by(Mark.criterion_id, Mark.entrant_id)).all()
+    expected = _recused_expected(competition)
+    medians = {cid for cid, key in loaded.criterion_keys.items()
+               if loaded.scheme.criterion(key).aggregation == "median"}
+    refs, keys = loaded.entrant_refs, loaded.criterion_keys
+    summaries = {}
+    items: dict[tuple[int, int, int], int] = {}
+    numerators: dict[tuple[int, int, int], int] = {}
+    for (criterion_id, entrant_id), group in groupby(rows, key=itemgetter(0, 1)):
+        group = list(group)
+        cents = [row[3] for row in group]
+        n, total = len(cents), sum(cents)
+        summaries[(refs[entrant_id], keys[criterion_id])] = scoring.MarkSummary(
+            n, total, min(cents), max(cents), tuple(sorted(cents)) if criterion_id in medians else None,
+            expected.get((entrant_id, criterion_id)))
+        if n >= 3:  # with fewer, "the other judges" are one judge: no basis for a bias
+            for row in group:
+                key = (row[2], criterion_id, n)
+                items[key] = items.get(key, 0) + 1
+                numerators[key] = numerators.get(key, 0) + n * row[3] - total
+    return summaries, _bias_parts(loaded, items, numerators)
+
+
+def _bias_parts(loaded: Loaded, items: dict, numerators: dict) -> list[scoring.BiasPart]:
+    """Turn the integer bias sums per (judge, criterion, marks) into exact per-judge parts."""
     parts = []
-    for judge_id, criterion_id, n, items, numerator in rows:
-        maximum = loaded.scheme.criterion(loaded.criterion_keys[criterion_id]).max
+    for (judge_id, criterion_id, n), count in items.items():
+        maximum = Fraction(loaded.scheme.criterion(loaded.criterion_keys[criterion_id]).max)
         ref = loaded.judge_refs.get(judge_id, str(judge_id))
-        parts.append(scoring.BiasPart(ref, items, Fraction(int(numerator)) / (100 * (n - 1) * Fraction(maximum))))
+        deviation = Fraction(numerators[(judge_id, criterion_id, n)]) / (100 * (n - 1) * maximum)
+        parts.append(scoring.BiasPart(ref, count, deviation))
     return parts
 
 
 def compute(competition: Competition) -> tuple[Loaded, scoring.Results]:
     """Compute the competition's results from the database."""
     loaded = load(competition)
-    results = scoring.compute(loaded.scheme, loaded.rules, loaded.entrants,
-                              _summaries(competition, loaded), _bias_parts(competition, loaded))
-    return loaded, results
+    summaries, bias = read_marks(competition, loaded)
+    return loaded, scoring.compute(loaded.scheme, loaded.rules, loaded.entrants, summaries, bias)
 
 
 def document(competition: Competition) -> dict:

@@ -108,19 +108,22 @@ def test_an_entrants_own_expected_count_overrides_the_criterion(criterion_expect
 
 
 def test_median_needs_the_values():
-    summary = MarkSummary(count=2, total=D("3"), low=D("1"), high=D("2"))
+    summary = MarkSummary(count=2, total=300, low=100, high=200)
     with pytest.raises(ValueError, match="median"):
         aggregate(_crit("median"), summary)
 
 
-def test_summary_of_sorts_and_sums():
-    assert MarkSummary.of([D("3"), D("1.5"), D("2")]) == MarkSummary(
-        3, D("6.5"), D("1.5"), D("3"), (D("1.5"), D("2"), D("3"))
-    )
+def test_summary_of_sorts_and_sums_in_hundredths():
+    assert MarkSummary.of([D("3"), D("1.5"), D("2")]) == MarkSummary(3, 650, 150, 300, (150, 200, 300))
+
+
+def test_summary_refuses_marks_finer_than_hundredths():
+    with pytest.raises(ValueError, match="2 decimal places"):
+        MarkSummary.of([D("1.005")])
 
 
 def test_aggregate_from_a_database_style_summary():
     # The DB hands over COUNT/SUM/MIN/MAX without values: enough for every method but median.
-    summary = MarkSummary(count=4, total=D("300"), low=D("60"), high=D("90"))
+    summary = MarkSummary(count=4, total=30000, low=6000, high=9000)
     assert aggregate(_crit("trimmed"), summary) == F(75)
     assert aggregate(_crit("mean"), summary) == F(75)
