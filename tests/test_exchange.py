@@ -307,3 +307,12 @@ def test_round_trip_keeps_an_incomplete_competition(exchange_doc):
     before = results.document(competition)
     empty_database()
     assert results.document(exchange.import_competition(exported)) == before
+
+
+def test_entrants_with_and_without_id_numbers_import_together(exchange_doc):
+    """Historical records may lack an ID number; one insert takes both kinds of worker."""
+    del exchange_doc["entrants"][0]["id_number"]
+    competition = exchange.import_competition(exchange_doc)
+    workers = {e.ref: e.worker for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
+    assert workers["E1"].id_hash is None and workers["E1"].birth_date is None
+    assert workers["E2"].id_masked.endswith(exchange_doc["entrants"][1]["id_number"][-4:])

@@ -13,6 +13,7 @@ from comp.models import (
     Competition, Criterion, Entrant, JudgeAssignment, JudgeCriterion, Mark, OrgUnit, Stage, Unit, User, Worker,
 )
 from comp.models.competition import KINDS
+from comp.models.types import utcnow
 from comp.services import accounts, audit, codes, people, results, transaction
 from comp.services.exchange_check import (
     FORMAT, Problems, check_competition, check_entrants, check_judges, check_marks, check_stages,
@@ -161,11 +162,12 @@ def _write(checked: Checked, actor) -> Competition:
     criterion_ids = _write_scheme(competition, checked.data["stages"])
     entrant_ids = _write_entrants(competition, checked, orgs)
     judge_ids = _write_judges(competition, checked, orgs, criterion_ids)
+    now = utcnow()
     rows = [{"competition_id": competition.id, "entrant_id": entrant_ids[e], "judge_id": judge_ids[j],
-             "criterion_id": criterion_ids[k], "value_cents": int(v * 100), "version": 1}
+             "criterion_id": criterion_ids[k], "value_cents": int(v * 100), "version": 1, "updated_at": now}
             for e, j, k, v in checked.marks]
-    if rows:
-        db.session.execute(sa.insert(Mark), rows)
+    if rows:  # the Core table insert: one executemany, no ORM bookkeeping per mark
+        db.session.execute(Mark.__table__.insert(), rows)
     return competition
 
 
@@ -203,23 +205,27 @@ def _write_entrants(competition: Competition, checked: Checked, orgs: dict) -> d
                "secret_code": next(secret), "worker_id": None, "unit_id": None}
         if kind == "rating":
             row["unit_id"] = _unit(row["type"], row["name"], employer_id)
-        else:
-            row["worker_id"] = _worker(e, employer_id)
         rows.append(row)
+    if kind != "rating":
+        for row, worker_id in zip(rows, _workers(list(checked.entrants.values()), rows)):
+            row["worker_id"] = worker_id
     ids = db.session.scalars(sa.insert(Entrant).returning(Entrant.id, sort_by_parameter_order=True), rows).all()
     return {row["ref"]: id_ for row, id_ in zip(rows, ids)}
 
 
-def _worker(e: dict, employer_id: int | None) -> int:
-    """Find the worker by ID number, or create one."""
-    number = e.get("id_number")
-    worker = people.find_by_id_number(number) if number else None
-    if worker is None:
-        worker = Worker(name=e["name"].strip(), employer_id=employer_id)
-        people.set_id_number(worker, number)
-        db.session.add(worker)
-        db.session.flush()
-    return worker.id
+def _workers(entrants: list[dict], rows: list[dict]) -> list[int]:
+    """Find each entrant's worker by ID number, creating the missing ones in one insert."""
+    protected = [people.protected_fields(e.get("id_number")) for e in entrants]
+    hashes = [p["id_hash"] for p in protected if p["id_hash"]]
+    known = {}
+    for start in range(0, len(hashes), 500):  # bounded IN lists for every database
+        known.update(db.session.execute(
+            sa.select(Worker.id_hash, Worker.id).where(Worker.id_hash.in_(hashes[start:start + 500]))).all())
+    new = [{"name": row["name"], "employer_id": row["employer_id"], "created_at": utcnow(), **fields}
+           for row, fields in zip(rows, protected) if fields["id_hash"] not in known]
+    created = iter(db.session.scalars(
+        sa.insert(Worker).returning(Worker.id, sort_by_parameter_order=True), new).all() if new else ())
+    return [known[fields["id_hash"]] if fields["id_hash"] in known else next(created) for fields in protected]
 
 
 def _unit(kind: str, name: str, enterprise_id: int | None) -> int:

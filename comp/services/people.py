@@ -8,18 +8,21 @@ from comp.extensions import db
 from comp.models import Worker
 
 
-def set_id_number(worker: Worker, number: str | None) -> None:
-    """Validate and store an ID number encrypted, with its look-up hash and mask."""
+def protected_fields(number: str | None) -> dict:
+    """Return the stored form of an ID number: cipher, look-up hash, mask, birth date, gender."""
     if not number:
-        worker.id_cipher = worker.id_hash = worker.id_masked = None
-        return
+        return {"id_cipher": None, "id_hash": None, "id_masked": None, "birth_date": None, "gender": None}
     value = idcard.normalize(number)
     protector = idcard.protector()
-    worker.id_cipher = protector.encrypt(value)
-    worker.id_hash = protector.lookup_hash(value)
-    worker.id_masked = idcard.mask(value)
-    worker.birth_date = idcard.birth_date(value)
-    worker.gender = idcard.gender(value)
+    return {"id_cipher": protector.encrypt(value), "id_hash": protector.lookup_hash(value),
+            "id_masked": idcard.mask(value), "birth_date": idcard.birth_date(value),
+            "gender": idcard.gender(value)}
+
+
+def set_id_number(worker: Worker, number: str | None) -> None:
+    """Validate and store an ID number encrypted, with its look-up hash and mask."""
+    for field, value in protected_fields(number).items():
+        setattr(worker, field, value)
 
 
 def id_number(worker: Worker) -> str | None:
