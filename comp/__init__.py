@@ -42,7 +42,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Mount every blueprint."""
-    from comp.blueprints import api, auth, chief, hall, judging, main, public, registration, results, setup
-    for module in (auth, main, setup, registration, hall, judging, chief, public, results, api):
+    from comp.blueprints import (
+        api, auth, certs, chief, hall, judging, main, public, registration, results, setup,
+    )
+    for module in (auth, main, setup, registration, hall, judging, chief, public, results, certs, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

@@ -1,0 +1,2 @@
+"""Views of the certs blueprint."""
+from comp.blueprints.certs import bp  # noqa: F401
