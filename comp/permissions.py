@@ -33,14 +33,42 @@ def _judges(user: User, competition: Competition) -> bool:
         JudgeAssignment.user_id == user.id)) is not None
 
 
+def _liaison(user: User, competition: Competition) -> bool:
+    """Tell whether an enterprise's union liaison may enter its employees in the competition."""
+    unit = user.org_unit
+    if user.role != "organizer" or unit is None or unit.kind != "enterprise":
+        return False
+    return competition.organizer_unit_id is None or any(u.id == competition.organizer_unit_id for u in unit.lineage())
+
+
+def _creates(user: User, _=None) -> bool:
+    """Tell whether the user may set up competitions: admins and city or county union organizers."""
+    if user.role == "admin":
+        return True
+    unit = user.org_unit
+    return user.role == "organizer" and (unit is None or unit.kind in ("city", "county"))
+
+
+def _chief(user: User, competition: Competition) -> bool:
+    """Tell whether the user is the competition's chief judge (裁判长)."""
+    return db.session.scalar(sa.select(JudgeAssignment.id).where(
+        JudgeAssignment.competition_id == competition.id, JudgeAssignment.user_id == user.id,
+        JudgeAssignment.is_chief.is_(True))) is not None
+
+
 POLICY: dict[str, Callable[[User, Any], bool]] = {
     "organizer.home": lambda u, _: u.role in ("admin", "organizer"),
     "judge.home": lambda u, _: u.role == "judge",
     "worker.home": lambda u, _: u.role == "worker",
     "admin.users": lambda u, _: u.role == "admin",
+    "competition.create": _creates,
     "competition.manage": _manages,
     "competition.results": lambda u, c: _manages(u, c) or c.status in PUBLIC_STATES,
     "competition.judge": lambda u, c: u.role == "judge" and _judges(u, c),
+    "competition.chief": lambda u, c: u.role == "judge" and _chief(u, c),
+    "competition.register_self": lambda u, c: u.role == "worker",
+    "competition.register_bulk": lambda u, c: _manages(u, c) or _liaison(u, c),
+    "entrant.own": lambda u, e: u.role == "worker" and u.worker_id is not None and e.worker_id == u.worker_id,
 }
 
 ANONYMOUS = {"competition.results": lambda c: c.status in PUBLIC_STATES}

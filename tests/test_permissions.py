@@ -187,11 +187,44 @@ CAN = [
     ("competition.judge", "organizer", "running", False),
     ("competition.judge", "admin", "running", False),
     ("competition.judge", "anonymous", "running", False),
+    ("competition.chief", "chief-judge", "running", True),
+    ("competition.chief", "panel-judge", "running", False),
+    ("competition.chief", "judge", "running", False),
+    ("competition.chief", "organizer", "running", False),
+    ("competition.chief", "admin", "running", False),
+    ("competition.chief", "anonymous", "running", False),
+    ("competition.create", "admin", None, True),
+    ("competition.create", "organizer", None, True),
+    ("competition.create", "judge", None, False),
+    ("competition.create", "worker", None, False),
+    ("competition.create", "anonymous", None, False),
+    ("competition.register_self", "worker", "open", True),
+    ("competition.register_self", "organizer", "open", False),
+    ("competition.register_self", "judge", "open", False),
+    ("competition.register_self", "anonymous", "open", False),
+    ("competition.register_bulk", "organizer", "open", True),
+    ("competition.register_bulk", "admin", "open", True),
+    ("competition.register_bulk", "worker", "open", False),
+    ("competition.register_bulk", "judge", "open", False),
+    ("competition.register_bulk", "anonymous", "open", False),
 ]
 
 
 def test_every_policy_entry_is_tested():
-    assert {action for action, *_ in CAN} == set(POLICY)
+    # entrant.own takes an entrant, not a competition: test_entrant_own covers it.
+    assert {action for action, *_ in CAN} | {"entrant.own"} == set(POLICY)
+
+
+def test_entrant_own(make_user, make_worker, make_competition):
+    from comp.models import Entrant
+    competition = make_competition()
+    entrant = db.session.scalar(db.select(Entrant).where(Entrant.competition_id == competition.id))
+    owner = make_user("owner", "worker", worker_id=entrant.worker_id)
+    other = make_user("other", "worker", worker_id=make_worker("王五").id)
+    organizer = make_user("boss", "organizer")
+    assert can("entrant.own", entrant, owner) is True
+    assert can("entrant.own", entrant, other) is False
+    assert can("entrant.own", entrant, organizer) is False
 
 
 @pytest.mark.parametrize("action, who, state, expected", CAN, ids=lambda v: str(v))
@@ -201,6 +234,8 @@ def test_can(make_user, make_competition, action, who, state, expected):
         user = AnonymousUserMixin()
     elif who == "panel-judge":
         user = _panel_judge(competition)
+    elif who == "chief-judge":
+        user = db.session.scalar(db.select(User).where(User.username == judge_username(competition.code, "J1")))
     else:
         active = not who.startswith("inactive-")
         user = make_user("someone", who.removeprefix("inactive-"), active=active)

@@ -22,7 +22,9 @@ NEXT = {
     "closed": ("running", "open"),
     "running": ("locked",),
     "locked": ("published", "running"),
-    "published": ("archived",),
+    # An upheld objection sends published results back to locked (then running to re-mark);
+    # publishing again restarts the notice period.
+    "published": ("archived", "locked"),
     "archived": (),
 }
 SCHEME_EDITABLE = ("draft", "open", "closed")
@@ -86,7 +88,7 @@ def _guard_open(competition: Competition) -> None:
 def lock_problems(competition: Competition) -> list[str]:
     """Return why the scores cannot be locked yet: missing marks, open discrepancies."""
     from comp.services import results
-    _, outcome = results.compute(competition)
+    _loaded, outcome = results.compute(competition)  # `_` is gettext here
     missing = [r.ref for r in outcome.entrants if r.status == "ok" and not r.complete]
     problems = []
     if missing:

@@ -1,2 +1,72 @@
-"""Views of the public blueprint."""
-from comp.blueprints.public import bp  # noqa: F401
+"""Public pages: the hall screen's live standings, the published results, objections."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from comp.blueprints.public import bp
+from comp.blueprints.public.forms import ObjectionForm
+from comp.extensions import db, htmx, limiter
+from comp.models import Competition
+from comp.services import ServiceError, live, objections
+from comp.services.results import get_competition
+
+
+def _no_store(response):
+    """Keep proxies and browsers from answering a poll with a stale board."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<code>/live", endpoint="live")
+def live_board(code: str):
+    """Show the live standings; a poll holding the current version gets 204 No Content."""
+    state = live.poll(code)
+    if state is None or state.status not in live.LIVE_STATES:
+        abort(404)
+    if request.args.get("v") == str(state.version):
+        return _no_store(current_app.response_class(status=204))
+    competition = db.session.get(Competition, state.id)
+    board = live.board(competition)
+    if htmx:
+        template = "public/_board.html"
+    else:
+        template = "public/screen.html" if request.args.get("screen") == "1" else "public/live.html"
+    return _no_store(current_app.make_response(render_template(template, competition=competition, board=board)))
+
+
+def _published(code: str) -> Competition:
+    """Return the competition whose results are public, else 404: unpublished ones are not revealed."""
+    competition = get_competition(code)
+    if competition is None or competition.status not in live.PUBLIC_STATES:
+        abort(404)
+    return competition
+
+
+def _results_page(competition: Competition, form: ObjectionForm):
+    return render_template("public/results.html", competition=competition, official=live.official(competition),
+                           notice=live.notice(competition), accepting=objections.accepting(competition), form=form)
+
+
+@bp.get("/<code>/results")
+def results(code: str):
+    """Show the official results with the notice period and, during it, the objection form."""
+    competition = _published(code)
+    return _results_page(competition, ObjectionForm())
+
+
+@bp.post("/<code>/objections")
+@limiter.limit(lambda: current_app.config.get("OBJECTION_LIMIT", "5 per hour"))
+def objection(code: str):
+    """Lodge an objection during the notice period."""
+    competition = _published(code)
+    form = ObjectionForm()
+    if form.validate_on_submit():
+        try:
+            objections.lodge(competition, form.name.data, form.contact.data, form.text.data)
+        except ServiceError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash(_("Your objection has been received. The chief judge will rule on it."), "success")
+            return redirect(url_for("public.results", code=code, _anchor="objection"), 303)
+    return _results_page(competition, form), 422
