@@ -316,3 +316,10 @@ def test_entrants_with_and_without_id_numbers_import_together(exchange_doc):
     workers = {e.ref: e.worker for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
     assert workers["E1"].id_hash is None and workers["E1"].birth_date is None
     assert workers["E2"].id_masked.endswith(exchange_doc["entrants"][1]["id_number"][-4:])
+
+
+def test_a_competition_without_entrants_imports_as_running(exchange_doc):
+    exchange_doc["entrants"], exchange_doc["marks"] = [], []
+    competition = exchange.import_competition(exchange_doc)
+    assert competition.status == "running"
+    assert results.document(competition)["results"] == []

@@ -209,6 +209,8 @@ def _write_entrants(competition: Competition, checked: Checked, orgs: dict) -> d
     if kind != "rating":
         for row, worker_id in zip(rows, _workers(list(checked.entrants.values()), rows)):
             row["worker_id"] = worker_id
+    if not rows:  # a competition set up before its registrations: nothing to insert
+        return {}
     ids = db.session.scalars(sa.insert(Entrant).returning(Entrant.id, sort_by_parameter_order=True), rows).all()
     return {row["ref"]: id_ for row, id_ in zip(rows, ids)}
 

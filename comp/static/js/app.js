@@ -16,3 +16,17 @@
     });
   });
 })();
+
+// ---- registration: the approval queue's "select all" box ----
+(function () {
+  "use strict";
+  // Delegated, so it also works on a queue table htmx has just swapped in.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-select-all]")) { return; }
+    var scope = box.closest("table") || document;
+    scope.querySelectorAll('input[type=checkbox][name="' + box.dataset.selectAll + '"]').forEach(function (b) {
+      b.checked = box.checked;
+    });
+  });
+})();
