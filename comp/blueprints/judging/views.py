@@ -1,2 +1,155 @@
-"""Views of the judging blueprint."""
-from comp.blueprints.judging import bp  # noqa: F401
+"""Judges at tablets: entrants by secret code, score sheets that save each mark as it is entered."""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from comp.blueprints.judging import bp
+from comp.blueprints.judging.forms import MarkForm
+from comp.extensions import htmx
+from comp.models import Competition, Criterion, Entrant, Mark
+from comp.models.types import plain
+from comp.permissions import authorize
+from comp.services import ServiceError, marks, scoresheets
+from comp.services.results import get_competition
+
+TABLET_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@bp.context_processor
+def helpers() -> dict:
+    """Give the judging templates the plain decimal format ("35.5")."""
+    return {"plain": plain}
+
+
+def _competition(code: str) -> Competition:
+    """Return the competition when the current user sits on its panel (404 / 403 otherwise)."""
+    competition = get_competition(code) or abort(404)
+    authorize("competition.judge", competition)
+    return competition
+
+
+def _entrant(code: str, secret: str) -> Entrant:
+    """Return the entrant with this secret code in a competition the user judges."""
+    return scoresheets.find_entrant(_competition(code), secret) or abort(404)
+
+
+def _permitted(load: Callable, *args):
+    """Call a service, answering 403 when it says the judge may not act on this entrant."""
+    try:
+        return load(*args)
+    except PermissionError:
+        abort(403)
+
+
+def _tablet_session() -> str | None:
+    """Return the tablet's session id the score sheet sends, if it is well formed."""
+    value = request.headers.get("X-Tablet-Session", "")
+    return value if TABLET_SESSION.fullmatch(value) else None
+
+
+@bp.get("/<code>")
+@login_required
+def home(code: str):
+    """List the judge's criteria and the entrants to mark, by secret code only, with progress."""
+    competition = _competition(code)
+    prefix = request.args.get("q", "").strip()[:16]
+    data = _permitted(scoresheets.overview, current_user, competition, prefix)
+    template = "judging/_entrants.html" if htmx else "judging/home.html"
+    return render_template(template, q=prefix, **data)
+
+
+@bp.get("/<code>/sheet/<secret>")
+@login_required
+def sheet(code: str, secret: str):
+    """Show the judge's score sheet for one entrant."""
+    entrant = _entrant(code, secret)
+    sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
+    template = "judging/_sheet.html" if htmx else "judging/sheet.html"
+    return render_template(template, sheet=sheet)
+
+
+@bp.get("/<code>/sheet/<secret>/tally")
+@login_required
+def tally(code: str, secret: str):
+    """Render the sheet's subtotals, running total and sign-off (refreshed on every saved mark)."""
+    entrant = _entrant(code, secret)
+    sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
+    return render_template("judging/_tally.html", sheet=sheet)
+
+
+@bp.get("/<code>/sheet/<secret>/mark/<int:criterion_id>")
+@login_required
+def row(code: str, secret: str, criterion_id: int):
+    """Render one row as saved now (the judge takes the newer value after a stale save)."""
+    entrant = _entrant(code, secret)
+    criterion = scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
+    sheet_row = _permitted(scoresheets.load_row, current_user, entrant, criterion)
+    return render_template("judging/_row.html", code=code, secret=secret, row=sheet_row)
+
+
+@bp.post("/<code>/sheet/<secret>/mark/<int:criterion_id>")
+@login_required
+def save_mark(code: str, secret: str, criterion_id: int):
+    """Save one mark and answer with its re-rendered row: saved, refused, stale or closed."""
+    entrant = _entrant(code, secret)
+    criterion = scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
+    form = MarkForm()
+    state, message, seen, mark = _record(form, entrant, criterion)
+    if not htmx:
+        flash(message or _("The mark is saved."), "error" if message else "success")
+        return redirect(url_for(".sheet", code=code, secret=secret))
+    # A saved mark is the row as it is now; a refusal shows the row as saved beside what was typed.
+    if mark is not None:
+        sheet_row = scoresheets.SheetRow(criterion, mark)
+    else:
+        sheet_row = scoresheets.load_row(current_user, entrant, criterion)
+    response = make_response(render_template(
+        "judging/_row.html", code=code, secret=secret, row=sheet_row, row_state=state,
+        row_message=message, typed=form.value.data, seen=seen))
+    if state in ("saved", "stale"):
+        # A stale answer means another tablet saved a newer value: the tallies must show it too.
+        response.headers["HX-Trigger"] = "mark-saved"
+    return response
+
+
+def _record(form: MarkForm, entrant: Entrant, criterion: Criterion) -> tuple[str, str | None, int, Mark | None]:
+    """Save the form's mark; return the row's state, its message, the version it holds, the mark."""
+    seen = form.version.data or 0
+    try:
+        if not form.validate():
+            raise marks.MarkRefused(form.first_error())
+        mark = marks.record_mark(current_user, entrant, criterion, form.value.data, seen,
+                                 _tablet_session(), form.reason.data or None)
+        return "saved", None, seen, mark
+    except PermissionError:
+        abort(403)
+    except marks.StaleMark as error:
+        return "stale", str(error), error.version, None
+    except marks.MarkRefused as error:
+        return "refused", str(error), seen, None
+    except ServiceError as error:
+        return "closed", str(error), seen, None
+
+
+@bp.post("/<code>/sheet/<secret>/sign")
+@login_required
+def sign(code: str, secret: str):
+    """Sign the judge's finished sheet; it becomes read-only for the judge."""
+    entrant = _entrant(code, secret)
+    message = None
+    try:
+        marks.sign_sheet(current_user, entrant)
+    except PermissionError:
+        abort(403)
+    except ServiceError as error:
+        message = str(error)
+    if not htmx:
+        flash(message or _("The sheet is signed."), "error" if message else "success")
+        return redirect(url_for(".sheet", code=code, secret=secret))
+    sheet = scoresheets.load_sheet(current_user, entrant)
+    return render_template("judging/_sheet.html", sheet=sheet, message=message)

@@ -1,0 +1,20 @@
+"""The score sheet's form: one mark."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+
+class MarkForm(FlaskForm):
+    """A typed or tapped mark with the version of the mark the tablet last saw."""
+
+    # Kept as text: the scoring rules parse it, so "1e2" or "35.555" are refused, never rounded.
+    value = StringField(_l("Mark"), validators=[Length(max=32)])
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+    def first_error(self) -> str:
+        """Return the first validation message, for the row to show."""
+        for errors in self.errors.values():
+            return str(errors[0])
+        return ""
