@@ -1,0 +1,261 @@
+"""The scheme and rules editor: rows saved in place with htmx, and the live preview.
+
+Every row endpoint answers htmx with its fragment (the row, the stage or the whole
+scheme) and the `scheme-changed` event when something was saved; a plain form post gets
+the whole editor page instead.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from comp import scoring
+from comp.blueprints.setup import bp
+from comp.blueprints.setup.forms import CriterionForm, RulesForm, StageForm, choices
+from comp.blueprints.setup.views import attach, managed
+from comp.extensions import db, htmx
+from comp.models import Competition, Criterion, Stage
+from comp.services import ServiceError, lifecycle, setup_scheme
+from comp.services import setup as setup_service
+from comp.services.results import scheme_of
+
+DEFAULT_ENTRANTS = 50
+
+
+def _scheme(competition: Competition, overrides: dict | None = None) -> dict:
+    """Return the editor's context: stages, one form per row, and whether it may change."""
+    forms: dict = {"new-stage": StageForm(formdata=None, prefix="new-stage")}
+    for stage in competition.stages:
+        forms[f"stage-{stage.id}"] = StageForm.of(stage, f"stage-{stage.id}")
+        forms[f"new-criterion-{stage.id}"] = CriterionForm(formdata=None, prefix=f"new-criterion-{stage.id}")
+        for criterion in stage.criteria:
+            forms[f"criterion-{criterion.id}"] = CriterionForm.of(criterion, f"criterion-{criterion.id}")
+    forms.update(overrides or {})
+    return {"competition": competition, "forms": forms,
+            "editable": competition.status in lifecycle.SCHEME_EDITABLE}
+
+
+def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple[str, str]]:
+    choices = [("time", _("Completion time, shorter first"))]
+    for stage in competition.stages:
+        choices.append((f"stage:{stage.key}", _("Stage: %(name)s", name=stage.name)))
+        choices += [(f"criterion:{stage.key}.{c.key}", f"{stage.name} · {c.name}") for c in stage.criteria]
+    known = {value for value, _label in choices}
+    # A chain naming something the scheme no longer has is shown as it is, so it can be fixed.
+    return choices + [(value, value) for value in chosen if value and value not in known]
+
+
+def _rules_form(competition: Competition, form: RulesForm | None = None) -> RulesForm:
+    if form is None:
+        try:
+            rules = scoring.parse_rules(competition.rules or {}, scheme_of(competition), competition.kind)
+        except scoring.RuleError:
+            rules = scoring.Rules.default(competition.kind)
+        form = RulesForm.of(rules)
+    options = choices(_tiebreak_choices(competition, [entry.data for entry in form.tiebreak]))
+    for entry in form.tiebreak:
+        entry.choices = options
+    return form
+
+
+def _entrants() -> int:
+    try:
+        return max(0, min(100_000, int(request.values.get("n", DEFAULT_ENTRANTS))))
+    except ValueError:
+        return DEFAULT_ENTRANTS
+
+
+def _page(competition: Competition, overrides: dict | None = None, rules: RulesForm | None = None) -> str:
+    return render_template("setup/edit.html", **_scheme(competition, overrides), rules_form=_rules_form(
+        competition, rules), preview=setup_scheme.preview(competition, _entrants()), n=_entrants())
+
+
+def _answer(competition: Competition, fragment: str, saved: bool, key: str, form=None, **context):
+    """Answer htmx with the fragment (and the scheme-changed event once saved), a plain post with the page."""
+    overrides = None if saved or form is None else {key: form}
+    if not htmx:
+        if saved:
+            return redirect(url_for(".edit", code=competition.code) + f"#{key}")
+        return _page(competition, overrides), 422
+    response = make_response(render_template(fragment, **_scheme(competition, overrides), **context))
+    if saved:
+        response.headers["HX-Trigger"] = "scheme-changed"
+    return response
+
+
+def _attempt(form, action) -> bool:
+    """Validate the row and run the service verb; a refusal lands next to its field."""
+    if form is not None and not form.validate():
+        return False
+    try:
+        action()
+    except setup_service.SetupError as error:
+        attach(form, error.problems)
+        return False
+    except ServiceError as error:
+        form.form_errors.append(str(error))
+        return False
+    return True
+
+
+def _stage(competition: Competition, stage_id: int) -> Stage:
+    stage = db.session.get(Stage, stage_id)
+    if stage is None or stage.competition_id != competition.id:
+        abort(404)
+    return stage
+
+
+def _criterion(competition: Competition, criterion_id: int) -> Criterion:
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None or criterion.stage.competition_id != competition.id:
+        abort(404)
+    return criterion
+
+
+@bp.get("/<code>/edit")
+def edit(code: str):
+    """Show the scheme editor, the rules form and the preview."""
+    return _page(managed(code))
+
+
+@bp.post("/<code>/stages")
+def add_stage(code: str):
+    """Add a stage; answer with the whole scheme."""
+    competition = managed(code)
+    form = StageForm(prefix="new-stage")
+    saved = _attempt(form, lambda: setup_scheme.add_stage(competition, form.values(), current_user))
+    return _answer(competition, "setup/_scheme.html", saved, "new-stage", form)
+
+
+@bp.post("/<code>/stages/<int:stage_id>")
+def save_stage(code: str, stage_id: int):
+    """Save a stage row in place."""
+    competition = managed(code)
+    stage = _stage(competition, stage_id)
+    form = StageForm(prefix=f"stage-{stage.id}")
+    saved = _attempt(form, lambda: setup_scheme.update_stage(stage, form.values(), current_user))
+    return _answer(competition, "setup/_stage_row.html", saved, f"stage-{stage.id}", form, stage=stage)
+
+
+@bp.post("/<code>/stages/<int:stage_id>/criteria")
+def add_criterion(code: str, stage_id: int):
+    """Add a criterion to a stage; answer with the stage."""
+    competition = managed(code)
+    stage = _stage(competition, stage_id)
+    key = f"new-criterion-{stage.id}"
+    form = CriterionForm(prefix=key)
+    saved = _attempt(form, lambda: setup_scheme.add_criterion(stage, form.values(), current_user))
+    return _answer(competition, "setup/_stage.html", saved, key, form, stage=stage)
+
+
+@bp.post("/<code>/criteria/<int:criterion_id>")
+def save_criterion(code: str, criterion_id: int):
+    """Save a criterion row in place."""
+    competition = managed(code)
+    criterion = _criterion(competition, criterion_id)
+    key = f"criterion-{criterion.id}"
+    form = CriterionForm(prefix=key)
+    saved = _attempt(form, lambda: setup_scheme.update_criterion(criterion, form.values(), current_user))
+    return _answer(competition, "setup/_criterion_row.html", saved, key, form,
+                   criterion=criterion, stage=criterion.stage)
+
+
+def _offset() -> int:
+    return -1 if request.form.get("offset") == "-1" else 1
+
+
+def _structural(competition: Competition, action, fragment: str, key: str, **context):
+    """Run a remove or a move; a refusal is shown above the fragment (or flashed)."""
+    try:
+        action()
+    except ServiceError as error:
+        if not htmx:
+            flash(str(error), "error")
+            return redirect(url_for(".edit", code=competition.code))
+        return render_template(fragment, **_scheme(competition), notice=(key, str(error)), **context)
+    return _answer(competition, fragment, True, key, **context)
+
+
+@bp.post("/<code>/stages/<int:stage_id>/remove")
+def remove_stage(code: str, stage_id: int):
+    """Remove a stage with its criteria."""
+    competition = managed(code)
+    stage = _stage(competition, stage_id)
+    return _structural(competition, lambda: setup_scheme.remove_stage(stage, current_user),
+                       "setup/_scheme.html", f"stage-{stage_id}")
+
+
+@bp.post("/<code>/stages/<int:stage_id>/move")
+def move_stage(code: str, stage_id: int):
+    """Move a stage up or down."""
+    competition = managed(code)
+    stage = _stage(competition, stage_id)
+    return _structural(competition, lambda: setup_scheme.move_stage(stage, _offset(), current_user),
+                       "setup/_scheme.html", f"stage-{stage_id}")
+
+
+@bp.post("/<code>/criteria/<int:criterion_id>/remove")
+def remove_criterion(code: str, criterion_id: int):
+    """Remove a criterion."""
+    competition = managed(code)
+    criterion = _criterion(competition, criterion_id)
+    stage = criterion.stage
+    return _structural(competition, lambda: setup_scheme.remove_criterion(criterion, current_user),
+                       "setup/_stage.html", f"stage-{stage.id}", stage=stage)
+
+
+@bp.post("/<code>/criteria/<int:criterion_id>/move")
+def move_criterion(code: str, criterion_id: int):
+    """Move a criterion up or down its stage."""
+    competition = managed(code)
+    criterion = _criterion(competition, criterion_id)
+    stage = criterion.stage
+    return _structural(competition, lambda: setup_scheme.move_criterion(criterion, _offset(), current_user),
+                       "setup/_stage.html", f"stage-{stage.id}", stage=stage)
+
+
+def _edit_lists(form: RulesForm, action: str) -> None:
+    """Add or remove an award tier or a tie-break entry in the unsaved form."""
+    name, _sep, index = action.rpartition("-")
+    listed = form.tiers if action.startswith(("add-tier", "remove-tier")) else form.tiebreak
+    if action in ("add-tier", "add-tiebreak"):
+        listed.append_entry()
+    elif name in ("remove-tier", "remove-tiebreak") and index.isdigit() and int(index) < len(listed.entries):
+        listed.entries.pop(int(index))
+
+
+@bp.post("/<code>/rules")
+def rules(code: str):
+    """Save the rules once the scoring engine accepts them, or add/remove a tier or tie-break entry."""
+    competition = managed(code)
+    form = _rules_form(competition, RulesForm(kind=competition.kind))
+    action = request.form.get("action", "save")
+    keep = {k: v for k, v in (competition.rules or {}).items() if k == "bias_threshold"}
+    saved = action == "save" and _attempt(
+        form, lambda: setup_service.update_rules(competition, form.rules(keep), current_user))
+    if action != "save":
+        _edit_lists(form, action)
+        form = _rules_form(competition, form)
+    elif saved:
+        form = _rules_form(competition)
+    if not htmx:
+        if saved:
+            flash(_("The rules were saved."), "success")
+            return redirect(url_for(".edit", code=competition.code) + "#rules")
+        return _page(competition, rules=form), 200 if action != "save" else 422
+    response = make_response(render_template("setup/_rules.html", competition=competition, rules_form=form,
+                                             saved=saved, editable=competition.status in lifecycle.SCHEME_EDITABLE))
+    if saved:
+        response.headers["HX-Trigger"] = "scheme-changed"
+    return response
+
+
+@bp.get("/<code>/preview")
+def preview(code: str):
+    """Show the weight shares and, for N entrants, the awards each tier gives."""
+    competition = managed(code)
+    if not htmx:
+        return _page(competition)
+    return render_template("setup/_preview.html", competition=competition,
+                           preview=setup_scheme.preview(competition, _entrants()))
