@@ -15,11 +15,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -f -d comp/translations
+	$(VENV)/bin/pybabel -q compile -f -d comp/translations
 
 extract: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o comp/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i comp/translations/messages.pot -d comp/translations
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l --project Jiangxin -o comp/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i comp/translations/messages.pot -d comp/translations
 
 run: install
 	$(DEV) $(FLASK) db upgrade

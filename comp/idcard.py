@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cryptography.fernet import Fernet
+from flask_babel import gettext as _
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -32,16 +33,16 @@ def normalize(number: str) -> str:
     # pass str.isdigit() but are refused, so one number has one spelling and one look-up hash.
     value = unicodedata.normalize("NFKC", number or "").strip().upper()
     if len(value) != 18:
-        raise IdNumberError(f"must have 18 characters, not {len(value)}")
+        raise IdNumberError(_("must have 18 characters, not %(count)s", count=len(value)))
     if not (value.isascii() and value[:17].isdigit() and (value[17].isdigit() or value[17] == "X")):
-        raise IdNumberError("must be 17 digits followed by a digit or X")
+        raise IdNumberError(_("must be 17 digits followed by a digit or X"))
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise IdNumberError(f"birth date {value[6:14]} is not a real date") from None
+        raise IdNumberError(_("birth date %(date)s is not a real date", date=value[6:14])) from None
     expected = check_digit(value[:17])
     if value[17] != expected:
-        raise IdNumberError(f"check digit is {value[17]}, expected {expected}")
+        raise IdNumberError(_("check digit is %(found)s, expected %(expected)s", found=value[17], expected=expected))
     return value
 
 

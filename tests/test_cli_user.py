@@ -83,7 +83,7 @@ def test_duplicate_name_is_refused(runner, make_user, second):
     make_user("chen", "worker")
     result = runner.invoke(args=["user", "create", second, "--role", "admin", "--password", "p"])
     assert result.exit_code == 1
-    assert f"username {second!r} is taken" in result.output
+    assert f"用户名“{second}”已被使用" in result.output  # the CLI speaks the default language
     assert "Traceback" not in result.output
     assert _users() == [("chen", "worker")]
 
@@ -91,7 +91,7 @@ def test_duplicate_name_is_refused(runner, make_user, second):
 def test_too_long_a_name_is_refused(runner):
     result = runner.invoke(args=["user", "create", "x" * 65, "--role", "worker", "--password", "p"])
     assert result.exit_code == 1
-    assert "1 to 64 characters" in result.output
+    assert "用户名长度应为 1 至 64 个字符" in result.output
     assert _users() == []
 
 
@@ -106,5 +106,5 @@ def test_surrounding_spaces_are_dropped(app, runner):
 def test_blank_name_is_refused(runner, name):
     result = runner.invoke(args=["user", "create", name, "--role", "worker", "--password", "p"])
     assert result.exit_code == 1
-    assert "1 to 64 characters" in result.output
+    assert "用户名长度应为 1 至 64 个字符" in result.output
     assert _users() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 import sqlalchemy as sa
 
 from comp import idcard
@@ -76,9 +77,14 @@ def test_valid_numbers_are_normalized(raw, expected):
     (_with_check("35050219000229123"), "birth date 19000229 is not a real date"),
 ])
 def test_bad_numbers_are_refused_saying_why(raw, message):
-    with pytest.raises(IdNumberError) as refused:
+    with force_locale("en"), pytest.raises(IdNumberError) as refused:
         normalize(raw)
     assert message in str(refused.value)
+
+
+def test_the_reason_is_in_the_users_language():
+    with pytest.raises(IdNumberError, match="校验位为 5，应为 4"):
+        normalize("350502199001010115")
 
 
 def test_id_number_error_is_a_value_error():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from comp.extensions import db
@@ -39,12 +40,12 @@ def new_user(username: str, role: str, password: str | None = None, display_name
              **fields) -> User:
     """Add a user to the session (the caller commits); refuse a bad role or a taken name."""
     if role not in ROLES:
-        raise ServiceError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise ServiceError(_("role must be one of %(roles)s, not %(role)s", roles=", ".join(ROLES), role=role))
     username = (username or "").strip()  # login strips what is typed, so a stored space could never match
     if not username or len(username) > 64:
-        raise ServiceError("username must have 1 to 64 characters")
+        raise ServiceError(_("username must have 1 to 64 characters"))
     if find_user(username) is not None:
-        raise ServiceError(f"username {username!r} is taken")
+        raise ServiceError(_("username “%(name)s” is taken", name=username))
     user = User(username=username, role=role, display_name=display_name or username, **fields)
     if password:
         user.set_password(password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from typing import Iterable
 
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -38,13 +39,13 @@ def read_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> list[list]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl lets zipfile, XML and KeyError failures through as they are
-        raise SheetError(f"not a readable .xlsx file ({type(error).__name__})") from None
+        raise SheetError(_("not a readable .xlsx file (%(error)s)", error=type(error).__name__)) from None
     try:
         sheet = workbook.worksheets[0]
         rows = []
         for row in sheet.iter_rows(values_only=True):
             if len(rows) > max_rows:
-                raise SheetError(f"more than {max_rows} rows")
+                raise SheetError(_("more than %(count)s rows", count=max_rows))
             rows.append(list(row))
         return rows
     finally:

@@ -341,5 +341,5 @@ def test_numbers_typed_as_numbers_are_read_as_text(client, organizer, open_compe
 
 def test_parse_refuses_more_rows_than_the_limit(app, monkeypatch):
     monkeypatch.setattr(registration_bulk, "MAX_ROWS", 3)
-    with pytest.raises(ServiceError, match="more than 3 rows"):
+    with pytest.raises(ServiceError, match="超过 3 行"):
         registration_bulk.parse(sheet([person(n) for n in range(1, 6)]), "big.xlsx")

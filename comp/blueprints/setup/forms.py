@@ -195,7 +195,7 @@ class RulesForm(FlaskForm):
                                    validators=[InputRequired(), NumberRange(0, 100)])
     tiebreak = FieldList(SelectField(validate_choice=False), label=_l("Tie-break chain"))
     team_counted = IntegerField(_l("Members counted per team"), validators=[InputRequired(), NumberRange(min=1)])
-    discrepancy_share = DecimalField(_l("Discrepancy flag above (% of maximum)"), places=None,
+    discrepancy_share = DecimalField(_l("Discrepancy flag above (percent of the maximum)"), places=None,
                                      validators=[InputRequired(), NumberRange(0, 100)])
     notice_days = IntegerField(_l("Notice period (days)"), validators=[InputRequired(), NumberRange(min=0)])
 
