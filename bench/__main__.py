@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from bench import results
+from bench import certificates, results
 from bench.context import Context
 from bench.table import environment, table
 
@@ -13,6 +13,7 @@ from bench.table import environment, table
 BENCHMARKS = [
     results.import_time,
     results.results_time,
+    certificates.certificates_time,
 ]
 
 

@@ -124,5 +124,42 @@ def competition_publish(code: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for command in (user_cli, competition_cli, demo):
+    for command in (user_cli, competition_cli, demo, certificate_cli):
         app.cli.add_command(command)
+
+
+# ---- certificates ----
+
+certificate_cli = AppGroup("certificate", help="Issue certificates and write their PDFs.")
+
+
+@certificate_cli.command("issue")
+@click.argument("code")
+@click.option("--now", is_flag=True, help="Issue before the notice period ends (recorded in the audit trail).")
+@in_default_language
+def certificate_issue(code: str, now: bool) -> None:
+    """Issue a certificate to every awarded entrant; print number, entrant ref and code of each new one."""
+    from comp.services import certificates
+    try:
+        new = certificates.issue(_competition_or_exit(code), actor=None, now=now)
+    except ServiceError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    for certificate in new:
+        click.echo(f"{certificate.number}\t{certificate.entrant.ref}\t{certificate.verify_code}")
+
+
+@certificate_cli.command("pdf")
+@click.argument("number")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The PDF file to write.")
+@in_default_language
+def certificate_pdf(number: str, out: str) -> None:
+    """Write one certificate's PDF."""
+    from comp.services import certificates
+    certificate = certificates.get(number)
+    if certificate is None:
+        raise click.ClickException(f"no certificate with number {number!r}")
+    with open(out, "wb") as file:
+        file.write(certificates.pdf(certificate))
+    click.echo(f"wrote {out}")

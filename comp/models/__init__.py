@@ -6,5 +6,5 @@ from comp.models.judging import (  # noqa: F401
     SheetSignoff,
 )
 from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
-from comp.models.certificate import Certificate, Verification  # noqa: F401
+from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401
 from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
