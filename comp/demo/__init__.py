@@ -104,8 +104,9 @@ def _schedule(competition: Competition) -> None:
     if competition.code not in SCHEDULE:
         return
     opens, closes, capacity, status, station = SCHEDULE[competition.code]
-    competition.registration_opens = datetime.fromisoformat(opens + "T08:00")
-    competition.registration_closes = datetime.fromisoformat(closes + "T18:00")
+    # Timestamps are stored in UTC: 08:00 and 18:00 Beijing time are 00:00 and 10:00 UTC.
+    competition.registration_opens = datetime.fromisoformat(opens + "T00:00")
+    competition.registration_closes = datetime.fromisoformat(closes + "T10:00")
     competition.capacity = capacity
     if status:
         competition.status = status
