@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from bench import certificates, results
+from bench import certificates, judging, results
 from bench.context import Context
 from bench.table import environment, table
 
@@ -14,6 +14,7 @@ BENCHMARKS = [
     results.import_time,
     results.results_time,
     certificates.certificates_time,
+    judging.judging_time,
 ]
 
 
