@@ -171,3 +171,4 @@ def clone(code: str):
 
 
 from comp.blueprints.setup import scheme  # noqa: F401  the scheme editor's routes
+from comp.blueprints.setup import ratings  # noqa: E402,F401

@@ -1,0 +1,100 @@
+"""The rating pages: new campaign, nominations; the role matrix."""
+import pytest
+import sqlalchemy as sa
+
+from comp.extensions import db
+from comp.models import Competition, Entrant
+from comp.services import ratings
+
+
+def _post_campaign(browser, **form):
+    data = {"unit_kind": "team", "year": "2026", "code": "RT-2026-TEAM", "name": "", "organizer_unit_id": "0"}
+    return browser.post("/competitions/ratings/new", {**data, **form})
+
+
+def test_the_new_campaign_page_shows_the_default_schemes(browser):
+    page = browser.get("/competitions/ratings/new").get_data(as_text=True)
+    assert "学习型" in page and "推广应用价值" in page and "五星 ≥ 90" in page
+    assert 'value="RT-20' in page
+
+
+def test_the_organizer_creates_a_campaign_and_lands_in_the_editor(browser, tree):
+    answer = _post_campaign(browser, organizer_unit_id=str(tree["city"].id))
+    assert answer.status_code == 302 and answer.location.endswith("/competitions/RT-2026-TEAM/edit")
+    rating = db.session.scalar(sa.select(Competition).where(Competition.code == "RT-2026-TEAM"))
+    assert rating.kind == "rating" and rating.name == "2026年度泉州市“六型”工匠班组评定"
+    editor = browser.get(answer.location).get_data(as_text=True)
+    assert "和谐型" in editor
+
+
+def test_a_refused_campaign_shows_why(browser, tree):
+    _post_campaign(browser, organizer_unit_id=str(tree["city"].id))
+    answer = _post_campaign(browser, organizer_unit_id=str(tree["city"].id))
+    assert answer.status_code == 422 and "already used" in answer.get_data(as_text=True)
+
+
+def test_nominations_list_filter_nominate_and_remove(browser, campaign, units):
+    rating = campaign()
+    page = browser.get(f"/competitions/{rating.code}/nominations").get_data(as_text=True)
+    assert "制帮班组" in page and "裂解车间一班" in page and "陈明创新工作室" not in page
+    fragment = browser.get(f"/competitions/{rating.code}/nominations?q=石化", htmx=True).get_data(as_text=True)
+    assert "<html" not in fragment and "裂解车间一班" in fragment and "制帮班组" not in fragment
+
+    answer = browser.post(f"/competitions/{rating.code}/nominations",
+                          {"unit": [str(units["制帮班组"].id), str(units["裂解车间一班"].id)]})
+    assert answer.status_code == 302
+    assert [e.ref for e in ratings.nominations(rating)] == ["U0001", "U0002"]
+
+    first = ratings.nominations(rating)[0]
+    answer = browser.post(f"/competitions/{rating.code}/nominations/{first.id}/remove", htmx=True)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in body and "The nomination was removed." in body
+    assert [e.name for e in ratings.nominations(rating)] == ["裂解车间一班"]
+
+
+def test_an_empty_nomination_comes_back_with_its_message(browser, campaign, units):
+    rating = campaign()
+    answer = browser.post(f"/competitions/{rating.code}/nominations", {}, htmx=True)
+    assert answer.status_code == 200 and "Choose at least one unit" in answer.get_data(as_text=True)
+
+
+def test_a_running_campaign_lists_its_nominations_read_only(browser, campaign, units, organizer):
+    rating = campaign()
+    ratings.nominate(rating, [units["制帮班组"].id], organizer)
+    rating.status = "running"
+    db.session.commit()
+    page = browser.get(f"/competitions/{rating.code}/nominations").get_data(as_text=True)
+    assert "制帮班组" in page and "Nominations are closed" in page and "/remove" not in page
+    entrant = db.session.scalar(sa.select(Entrant))
+    assert browser.post(f"/competitions/{rating.code}/nominations/{entrant.id}/remove").status_code == 409
+
+
+@pytest.mark.parametrize("role, expected", [("organizer", 200), ("admin", 200), ("worker", 403), ("judge", 403),
+                                            (None, 302)])
+def test_role_matrix(client, auth, make_user, campaign, units, role, expected):
+    rating = campaign()
+    if role:
+        make_user(f"the-{role}", role)
+        auth.login(f"the-{role}")
+    for path in ("/competitions/ratings/new", f"/competitions/{rating.code}/nominations"):
+        answer = client.get(path)
+        assert answer.status_code == expected, path
+        if role is None:
+            assert "/login" in answer.location
+    if role in ("worker", "judge", None):
+        entrant_less = client.post(f"/competitions/{rating.code}/nominations", data={"unit": units["制帮班组"].id})
+        assert entrant_less.status_code in (302, 400, 403)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entrant)) == 0
+
+
+def test_another_county_organizer_cannot_manage_the_citys_campaign(client, auth, make_user, campaign, tree):
+    rating = campaign()
+    make_user("county", "organizer", org_unit_id=tree["jinjiang"].id)
+    auth.login("county")
+    assert client.get(f"/competitions/{rating.code}/nominations").status_code == 403
+    assert client.get("/competitions/ratings/new").status_code == 200
+
+
+def test_a_competition_has_no_nominations_page(browser, make_competition):
+    competition = make_competition(status="draft")
+    assert browser.get(f"/competitions/{competition.code}/nominations").status_code == 409
