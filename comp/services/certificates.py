@@ -232,13 +232,13 @@ def public_record(verdict: Verdict) -> dict:
 def verification_counts(competition: Competition) -> dict[int, tuple[int, int]]:
     """Map each certificate id to its (successful, failed) verification counts."""
     rows = db.session.execute(
-        sa.select(Verification.certificate_id, Verification.result == "invalid", sa.func.count())
+        sa.select(Verification.certificate_id, Verification.result, sa.func.count())
         .join(Certificate, Certificate.id == Verification.certificate_id).join(Entrant)
         .where(Entrant.competition_id == competition.id)
-        .group_by(Verification.certificate_id, Verification.result == "invalid")).all()
+        .group_by(Verification.certificate_id, Verification.result)).all()
     counts: dict[int, list[int]] = {}
-    for certificate_id, failed, n in rows:
-        counts.setdefault(certificate_id, [0, 0])[1 if failed else 0] += n
+    for certificate_id, result, n in rows:
+        counts.setdefault(certificate_id, [0, 0])[1 if result == "invalid" else 0] += n
     return {k: (v[0], v[1]) for k, v in counts.items()}
 
 
