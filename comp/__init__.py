@@ -43,8 +43,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Mount every blueprint."""
     from comp.blueprints import (
-        api, auth, certs, chief, hall, judging, main, public, registration, results, setup,
+        api, auth, certs, chief, hall, judging, main, public, registration, results, setup, units,
     )
-    for module in (auth, main, setup, registration, hall, judging, chief, public, results, certs, api):
+    for module in (auth, main, setup, registration, hall, judging, chief, public, results, certs, units, api):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

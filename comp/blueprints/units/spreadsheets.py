@@ -1,0 +1,96 @@
+"""Views of the units registry's .xlsx template, export and import (upload → report → confirm)."""
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from comp.blueprints.units import bp
+from comp.blueprints.units.forms import ActionForm, ConfirmForm, UploadForm
+from comp.permissions import authorize
+from comp.services import ServiceError, units_import
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/units/export.xlsx")
+@login_required
+def export():
+    """Download every studio and team (no ID numbers)."""
+    authorize("organizer.home")
+    return send_file(io.BytesIO(units_import.export()), mimetype=XLSX, as_attachment=True,
+                     download_name="units.xlsx")
+
+
+@bp.get("/units/template.xlsx")
+@login_required
+def template():
+    """Download the empty units sheet."""
+    authorize("organizer.home")
+    return send_file(io.BytesIO(units_import.template()), mimetype=XLSX, as_attachment=True,
+                     download_name="units-template.xlsx")
+
+
+def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
+    return render_template("units/upload.html", form=form, error=error, columns=units_import.COLUMNS), status
+
+
+@bp.route("/units/import", methods=["GET", "POST"])
+@login_required
+def upload():
+    """Show the upload form; on POST check the sheet and show its report."""
+    authorize("organizer.home")
+    form = UploadForm()
+    if not form.is_submitted():
+        return _upload_page(form)
+    if not form.validate_on_submit():
+        return _upload_page(form, status=422)
+    sheet = form.sheet.data
+    try:
+        kept = units_import.start(current_user, sheet.filename or "", sheet.read(units_import.MAX_BYTES + 1))
+    except ServiceError as error:
+        return _upload_page(form, error=str(error), status=422)
+    return redirect(url_for("units.preview", token=kept.token))
+
+
+@bp.get("/units/import/<token>")
+@login_required
+def preview(token: str):
+    """Show every row of the upload with what is wrong with it."""
+    authorize("organizer.home")
+    kept = units_import.get_upload(current_user, token) or abort(404)
+    return render_template("units/preview.html", **units_import.preview(kept), form=ConfirmForm(),
+                           action=ActionForm())
+
+
+@bp.post("/units/import/<token>/confirm")
+@login_required
+def confirm(token: str):
+    """Import the checked rows, all or only the valid ones; nothing is written on a refusal."""
+    authorize("organizer.home")
+    kept = units_import.get_upload(current_user, token) or abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        count = units_import.confirm(kept, current_user, only_valid=form.mode.data == "valid")
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("units.preview", token=token))
+    flash(ngettext("%(num)d unit imported.", "%(num)d units imported.", count), "success")
+    return redirect(url_for("units.index"))
+
+
+@bp.post("/units/import/<token>/discard")
+@login_required
+def discard(token: str):
+    """Forget an upload without importing anything."""
+    authorize("organizer.home")
+    kept = units_import.get_upload(current_user, token) or abort(404)
+    if ActionForm().validate_on_submit():
+        units_import.discard(kept)
+        flash(_("The upload was discarded; nothing was imported."), "success")
+    return redirect(url_for("units.upload"))

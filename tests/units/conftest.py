@@ -1,0 +1,88 @@
+"""Fixtures of the units registry: a union tree with two counties, an organizer, sheets in memory."""
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+
+import pytest
+from openpyxl import Workbook
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from comp.extensions import db
+from comp.models import OrgUnit, Unit
+from tests.conftest import csrf_token
+
+HEADERS = ["类型 Kind", "名称 Name", "单位 Enterprise", "车间 Workshop", "级别 Level", "成立日期 Founded"]
+
+
+@dataclass
+class Tree:
+    """A city, two counties, an enterprise in each."""
+
+    city: OrgUnit
+    jinjiang: OrgUnit
+    shishi: OrgUnit
+    aviation: OrgUnit
+    garment: OrgUnit
+
+
+@pytest.fixture()
+def tree() -> Tree:
+    """Create the union tree."""
+    city = OrgUnit(kind="city", name="泉州市总工会")
+    jinjiang = OrgUnit(kind="county", name="晋江市总工会", parent=city)
+    shishi = OrgUnit(kind="county", name="石狮市总工会", parent=city)
+    aviation = OrgUnit(kind="enterprise", name="晋江翔鹭航空", parent=jinjiang)
+    garment = OrgUnit(kind="enterprise", name="石狮锦绣服装", parent=shishi)
+    db.session.add_all([city, jinjiang, shishi, aviation, garment])
+    db.session.commit()
+    return Tree(city, jinjiang, shishi, aviation, garment)
+
+
+@pytest.fixture()
+def organizer(auth, make_user, tree):
+    """Log in an organizer of the city union (English pages)."""
+    user = make_user("organizer", "organizer", locale="en", org_unit_id=tree.city.id)
+    auth.login("organizer")
+    return user
+
+
+@pytest.fixture()
+def make_unit():
+    """Return a factory of units committed to the database."""
+    def make(name: str, enterprise: OrgUnit, kind: str = "studio", **fields) -> Unit:
+        unit = Unit(kind=kind, name=name, enterprise_id=enterprise.id, **fields)
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+    return make
+
+
+def text(response) -> str:
+    """Return the page with entities decoded."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """Post a form with a fresh CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token(client, "/units"), **(data or {})}, **kwargs)
+
+
+def sheet(rows: list[list], headers: list | None = None) -> bytes:
+    """Return an .xlsx workbook with the header row and the rows."""
+    workbook = Workbook()
+    workbook.active.append(headers or HEADERS)
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, data: bytes, filename: str = "units.xlsx"):
+    """Upload a units sheet through the form."""
+    boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/units"),
+                                       "sheet": FileStorage(io.BytesIO(data), filename)})
+    return client.post("/units/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")
