@@ -266,3 +266,30 @@ def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_co
     j3.org_unit_id = e1.employer_id  # J3 works for E1's employer: recused, not missing
     db.session.commit()
     assert e1_row()["complete"] is True and e1_row()["rank"] is not None
+
+
+def test_results_export_has_the_figures_and_the_team_standings(client, auth, make_user, make_competition):
+    """The spreadsheet carries every entrant's published figures and the team standings."""
+    import io
+
+    from openpyxl import load_workbook
+    competition = make_competition()
+    make_user("boss", "organizer")
+    auth.login("boss")
+    response = client.get(f"/competitions/{competition.code}/results.xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    results_sheet, teams_sheet = book.worksheets
+    rows = list(results_sheet.iter_rows(values_only=True))
+    doc = results.document(competition)
+    assert [r[1] for r in rows[1:]] == [row["ref"] for row in doc["results"]]
+    assert rows[1][-3] == doc["results"][0]["total"]
+    teams = list(teams_sheet.iter_rows(values_only=True))[1:]
+    assert [(t[0], t[1], t[2]) for t in teams] == [(t["rank"], t["team"], t["total"]) for t in doc["teams"]]
+
+
+def test_results_export_is_for_organizers_until_published(client, auth, make_user, make_competition):
+    competition = make_competition()
+    make_user("someone", "worker")
+    auth.login("someone")
+    assert client.get(f"/competitions/{competition.code}/results.xlsx").status_code == 403

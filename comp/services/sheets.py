@@ -24,11 +24,17 @@ def safe_cell(value):
 
 def write_xlsx(headers: list[str], rows: Iterable[Iterable], title: str = "Sheet1") -> bytes:
     """Return an .xlsx workbook of one sheet, every text cell neutralised."""
+    return write_workbook([(title, headers, rows)])
+
+
+def write_workbook(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> bytes:
+    """Return an .xlsx workbook of several (title, headers, rows) sheets, every text cell neutralised."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([safe_cell(h) for h in headers])
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append([safe_cell(h) for h in headers])
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

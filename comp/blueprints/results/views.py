@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, render_template
+from flask import Response, abort, current_app, render_template
 
 from comp.blueprints.results import bp
 from comp.permissions import authorize
@@ -34,3 +34,15 @@ def show(code: str):
     doc = results_service.document_from(competition, loaded, outcome)
     return render_template("results/results.html", competition=competition, doc=doc,
                            stages=loaded.scheme.stages, rules=loaded.rules)
+
+
+@bp.get("/<code>/results.xlsx")
+def export(code: str):
+    """Download the results and team standings as a spreadsheet."""
+    from comp.services.results_export import results_xlsx
+    competition = results_service.get_competition(code) or abort(404)
+    authorize("competition.results", competition)
+    return Response(results_xlsx(competition), headers={
+        "Content-Disposition": f'attachment; filename="{competition.code}-results.xlsx"',
+        "Cache-Control": "no-store"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
