@@ -72,17 +72,7 @@ def _loose_mask(number: str) -> str:
 
 def parse(data: bytes, filename: str) -> list[dict]:
     """Read an uploaded sheet into rows (ID numbers encrypted); refuse a file that cannot be read."""
-    if len(data) > MAX_BYTES:
-        raise ServiceError(_("The file is too large: %(size)s KB, the limit is %(limit)s KB.",
-                             size=len(data) // 1024, limit=MAX_BYTES // 1024))
-    if not filename.lower().endswith(".xlsx"):
-        raise ServiceError(_("Upload an .xlsx workbook (Excel 2007 or later); “%(name)s” is not one.", name=filename))
-    try:
-        table = sheets.read_xlsx(data, max_rows=MAX_ROWS)
-    except sheets.SheetError as error:
-        raise ServiceError(_("The file is not a readable .xlsx workbook: %(reason)s.", reason=error)) from None
-    if not table:
-        raise ServiceError(_("The file is empty."))
+    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
     columns, protector, rows = _columns(table[0]), idcard.protector(), []
     for number, cells in enumerate(table[1:], start=2):
         values = {key: _text(cells[pos]) if pos < len(cells) else "" for key, pos in columns.items()}

@@ -7,6 +7,8 @@ from typing import Iterable
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 
+from comp.services import ServiceError
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000
 
@@ -56,3 +58,19 @@ def read_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> list[list]:
         return rows
     finally:
         workbook.close()
+
+
+def read_upload(data: bytes, filename: str, max_bytes: int, max_rows: int = MAX_ROWS) -> list[list]:
+    """Read an uploaded .xlsx into rows; refuse an oversized, mistyped, unreadable or empty file, saying which."""
+    if len(data) > max_bytes:
+        raise ServiceError(_("The file is too large: %(size)s KB, the limit is %(limit)s KB.",
+                             size=len(data) // 1024, limit=max_bytes // 1024))
+    if not filename.lower().endswith(".xlsx"):
+        raise ServiceError(_("Upload an .xlsx workbook (Excel 2007 or later); “%(name)s” is not one.", name=filename))
+    try:
+        table = read_xlsx(data, max_rows=max_rows)
+    except SheetError as error:
+        raise ServiceError(_("The file is not a readable .xlsx workbook: %(reason)s.", reason=error)) from None
+    if not table:
+        raise ServiceError(_("The file is empty."))
+    return table

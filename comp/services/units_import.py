@@ -64,17 +64,7 @@ def _cell(value) -> str:
 
 def parse(data: bytes, filename: str) -> list[dict]:
     """Read an uploaded sheet into rows keyed by column; refuse a file that cannot be read."""
-    if len(data) > MAX_BYTES:
-        raise ServiceError(_("The file is too large: %(size)s KB, the limit is %(limit)s KB.",
-                             size=len(data) // 1024, limit=MAX_BYTES // 1024))
-    if not filename.lower().endswith(".xlsx"):
-        raise ServiceError(_("Upload an .xlsx workbook (Excel 2007 or later); “%(name)s” is not one.", name=filename))
-    try:
-        table = sheets.read_xlsx(data, max_rows=MAX_ROWS)
-    except sheets.SheetError as error:
-        raise ServiceError(_("The file is not a readable .xlsx workbook: %(reason)s.", reason=error)) from None
-    if not table:
-        raise ServiceError(_("The file is empty."))
+    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
     positions = {_key_of(cell): i for i, cell in enumerate(table[0]) if _key_of(cell)}
     missing = [h for k, h in COLUMNS if k not in positions]
     if missing:
