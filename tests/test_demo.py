@@ -207,3 +207,14 @@ def test_demo_accounts_log_in_and_see_their_home(loaded, auth, client, username,
     text = page.get_data(as_text=True)
     assert sees in text
     assert hidden is None or hidden not in text
+
+
+def test_the_demo_worker_has_a_certificate_to_download(loaded, client, auth):
+    """The drone final's awarded entrants hold certificates; the demo worker can download hers."""
+    from comp.models import Certificate
+    worker = db.session.scalar(sa.select(User).where(User.username == "worker"))
+    held = db.session.scalars(sa.select(Certificate).join(Entrant).where(Entrant.worker_id == worker.worker_id)).all()
+    assert len(held) == 1 and held[0].status == "valid"
+    auth.login("worker", "jiangxin2026")
+    response = client.get(f"/my/certificates/{held[0].number}.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")

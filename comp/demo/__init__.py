@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from comp.demo import contests, data, roster, seed
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Mark, User
-from comp.services import accounts, exchange, lifecycle, results, transaction
+from comp.services import accounts, certificates, exchange, lifecycle, results, transaction
 
 # code → (registration opens, closes, capacity, status to set after the import, workstation prefix)
 SCHEDULE = {
@@ -30,7 +30,7 @@ SEES = {
     "judge2": "chief judge of QZ-2026-UAV and PJ-2026-TEAM",
     "judge3": "judge on QZ-2026-UAV and PJ-2026-TEAM",
     "judge4": "judge on QZ-2026-TEA and PJ-2026-TEAM",
-    "worker": "own entry in QZ-2026-UAV, with an award in the published results",
+    "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate",
 }
 
 
@@ -68,6 +68,8 @@ def _import(doc: dict) -> Competition:
         _schedule(competition)
     if competition.code == data.UAV:
         lifecycle.publish(competition, actor=actor)
+        # The demo shows certificates at once; `now` skips the notice period and says so in the audit.
+        certificates.issue(competition, actor=actor, now=True)
     return competition
 
 
