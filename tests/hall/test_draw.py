@@ -25,7 +25,7 @@ def placements(competition) -> dict[int, tuple[str, str]]:
 
 def audits(action: str) -> list[AuditEvent]:
     """Return the audit events of one action."""
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def closed_with_numbers(hall_competition, extra: int = 8):

@@ -97,7 +97,8 @@ def test_nominating_creates_approved_unit_entrants(campaign, units, organizer, t
     assert {u.name for u in ratings.candidates(rating)[0]} == {"成型班组"}
     again = ratings.nominate(rating, [units["成型班组"].id], organizer)
     assert [e.ref for e in again] == ["U0003"]
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "rating.nominated")).first()
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "rating.nominated")
+                               .order_by(AuditEvent.id)).first()
     assert event.detail["units"][0]["ref"] == "U0001"
 
 

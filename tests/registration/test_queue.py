@@ -24,7 +24,7 @@ def text(response) -> str:
 
 def audits(action: str) -> list[AuditEvent]:
     """Return the audit events of one action."""
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 @pytest.fixture()
