@@ -201,6 +201,9 @@ def make_competition(exchange_doc):
         competition = exchange.import_competition(doc)
         if status:
             competition.status = status
+            if status in ("published", "archived"):
+                from comp.services import standings
+                standings.snapshot(competition)  # what publishing writes
             db.session.commit()
         return competition
     make.count = 0

@@ -112,8 +112,8 @@ class Worker(db.Model):
     phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
     employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), index=True)
-    skill_grade: so.Mapped[Optional[int]]
-    mentor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"))
+    skill_grade: so.Mapped[Optional[int]] = so.mapped_column(index=True)
+    mentor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     employer: so.Mapped[Optional[OrgUnit]] = so.relationship()
@@ -130,12 +130,20 @@ class Honour(db.Model):
     """An honour a worker holds (劳动模范, 泉州工匠, 技术能手 …), with year and issuer."""
 
     __tablename__ = "honour"
-    __table_args__ = (sa.UniqueConstraint("worker_id", "title", "year"),)
+    __table_args__ = (
+        sa.UniqueConstraint("worker_id", "title", "year"),
+        sa.CheckConstraint("status IN ('awarded', 'recommended')", name="status"),
+        sa.Index("ix_honour_title_year", "title", "year"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id", ondelete="CASCADE"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(64))
     year: so.Mapped[int]
     issuer: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    # "awarded", or "recommended" when a competition's results put the worker forward for it.
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="awarded", server_default="awarded")
+    competition_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="SET NULL"))
 
     worker: so.Mapped[Worker] = so.relationship(back_populates="honours")

@@ -14,7 +14,7 @@ from comp import scoring
 from comp.extensions import db
 from comp.models import Competition, Criterion, Stage
 from comp.models.types import utcnow
-from comp.services import ServiceError, audit, transaction
+from comp.services import ServiceError, audit, standings, transaction
 
 NEXT = {
     "draft": ("open",),
@@ -56,6 +56,9 @@ def transition(competition: Competition, target: str, actor=None, **detail) -> N
             competition.locked_at = utcnow()
         if target == "published":
             competition.published_at = utcnow()
+            standings.snapshot(competition)
+        elif previous == "published" and target == "locked":
+            standings.clear(competition)
         touch(competition)
         audit.record(f"competition.{target}", actor, competition, competition, previous=previous, **detail)
 

@@ -1,0 +1,74 @@
+"""What a published competition left in each worker's record: standings and the honours it earned."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from comp.extensions import db
+from comp.models.competition import Competition, Entrant
+from comp.models.people import User, Worker
+from comp.models.types import Scaled, utcnow
+
+
+class Standing(db.Model):
+    """One entrant's published result, written when the results are published (以赛促升's input).
+
+    Profiles, the talent pool and the dashboard read these rows instead of recomputing
+    hundreds of competitions; a competition sent back from published to locked loses them.
+    """
+
+    __tablename__ = "standing"
+    __table_args__ = (
+        sa.Index("ix_standing_worker_year", "worker_id", "year"),
+        sa.Index("ix_standing_award_year", "award", "year"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"), unique=True)
+    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"))
+    unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    year: so.Mapped[int]
+    rank: so.Mapped[Optional[int]]
+    award: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    total: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
+    # Published stage scores by stage key, as strings ("85.50").
+    stages: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+
+    competition: so.Mapped[Competition] = so.relationship()
+    entrant: so.Mapped[Entrant] = so.relationship()
+    worker: so.Mapped[Optional[Worker]] = so.relationship()
+
+
+class OutcomeGrant(db.Model):
+    """An honour recommendation or a skill-grade promotion a competition earned, once confirmed."""
+
+    __tablename__ = "outcome_grant"
+    __table_args__ = (
+        sa.UniqueConstraint("competition_id", "worker_id", "kind", "title"),
+        sa.CheckConstraint("kind IN ('honour', 'grade')", name="kind"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))
+    # The honour's title, or "grade" for a promotion.
+    title: so.Mapped[str] = so.mapped_column(sa.String(64))
+    rank: so.Mapped[Optional[int]]
+    grade_from: so.Mapped[Optional[int]]
+    grade_to: so.Mapped[Optional[int]]
+    confirmed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    confirmed_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+
+    competition: so.Mapped[Competition] = so.relationship()
+    entrant: so.Mapped[Entrant] = so.relationship()
+    worker: so.Mapped[Worker] = so.relationship()
+    confirmed_by: so.Mapped[Optional[User]] = so.relationship()
