@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 
 from comp.extensions import db
-from comp.models import Competition, JudgeAssignment, User
+from comp.models import Competition, JudgeAssignment, User, Worker
 
 PUBLIC_STATES = ("published", "archived")
 
@@ -56,6 +56,28 @@ def _chief(user: User, competition: Competition) -> bool:
         JudgeAssignment.is_chief.is_(True))) is not None
 
 
+def city_wide(user: User) -> bool:
+    """Tell whether the user oversees the whole city: admins and organizers of no unit or the city union."""
+    if user.role == "admin":
+        return True
+    return user.role == "organizer" and (user.org_unit is None or user.org_unit.kind == "city")
+
+
+def _oversees(user: User, worker: Worker) -> bool:
+    """Tell whether an organizer's union is the worker's employer or one above it."""
+    if user.role not in ("admin", "organizer"):
+        return False
+    if city_wide(user):
+        return True
+    employer = worker.employer
+    return employer is not None and any(u.id == user.org_unit_id for u in employer.lineage())
+
+
+def _own_record(user: User, worker: Worker) -> bool:
+    """Tell whether the worker is the user's own record."""
+    return user.role == "worker" and user.worker_id is not None and user.worker_id == worker.id
+
+
 POLICY: dict[str, Callable[[User, Any], bool]] = {
     "organizer.home": lambda u, _: u.role in ("admin", "organizer"),
     "judge.home": lambda u, _: u.role == "judge",
@@ -68,6 +90,9 @@ POLICY: dict[str, Callable[[User, Any], bool]] = {
     "competition.chief": lambda u, c: u.role == "judge" and _chief(u, c),
     "competition.register_self": lambda u, c: u.role == "worker",
     "competition.register_bulk": lambda u, c: _manages(u, c) or _liaison(u, c),
+    "talent.search": lambda u, _: u.role in ("admin", "organizer"),
+    "worker.profile": lambda u, w: _own_record(u, w) or _oversees(u, w),
+    "worker.manage": _oversees,
     "entrant.own": lambda u, e: u.role == "worker" and u.worker_id is not None and e.worker_id == u.worker_id,
 }
 

@@ -207,12 +207,18 @@ CAN = [
     ("competition.register_bulk", "worker", "open", False),
     ("competition.register_bulk", "judge", "open", False),
     ("competition.register_bulk", "anonymous", "open", False),
+    ("talent.search", "admin", None, True),
+    ("talent.search", "organizer", None, True),
+    ("talent.search", "judge", None, False),
+    ("talent.search", "worker", None, False),
+    ("talent.search", "anonymous", None, False),
+    ("talent.search", "inactive-organizer", None, False),
 ]
 
 
 def test_every_policy_entry_is_tested():
-    # entrant.own takes an entrant, not a competition: test_entrant_own covers it.
-    assert {action for action, *_ in CAN} | {"entrant.own"} == set(POLICY)
+    # These take an entrant or a worker, not a competition: the tests below cover them.
+    assert {action for action, *_ in CAN} | {"entrant.own", "worker.profile", "worker.manage"} == set(POLICY)
 
 
 def test_entrant_own(make_user, make_worker, make_competition):
@@ -250,3 +256,31 @@ def test_can_uses_the_current_user(app, make_user, make_competition):
         assert can("competition.results", competition) is False
         login_user(organizer)
         assert can("competition.results", competition) is True
+
+
+@pytest.mark.parametrize("who, unit, employer, profile, manage", [
+    ("own", None, "firm", True, False),
+    ("other-worker", None, "firm", False, False),
+    ("judge", None, "firm", False, False),
+    ("organizer", None, "firm", True, True),          # no unit: city level
+    ("organizer", "city", "firm", True, True),
+    ("organizer", "jinjiang", "firm", True, True),    # the county above the employer
+    ("organizer", "shishi", "firm", False, False),    # another county
+    ("organizer", "firm", "firm", True, True),        # the enterprise's own liaison
+    ("organizer", "jinjiang", None, False, False),    # a worker of no employer: city level only
+    ("admin", None, "firm", True, True),
+    ("inactive-organizer", None, "firm", False, False),
+])
+def test_worker_profile_and_manage(tree, make_user, make_worker, who, unit, employer, profile, manage):
+    worker = make_worker("陈工", employer_id=tree[employer].id if employer else None)
+    if who == "own":
+        user = make_user("me", "worker", worker_id=worker.id)
+    elif who == "other-worker":
+        user = make_user("you", "worker", worker_id=make_worker("王五").id)
+    else:
+        role = who.removeprefix("inactive-")
+        user = make_user("someone", role, active=not who.startswith("inactive-"),
+                         org_unit_id=tree[unit].id if unit else None)
+    assert can("worker.profile", worker, user) is profile
+    assert can("worker.manage", worker, user) is manage
+    assert can("worker.profile", worker, AnonymousUserMixin()) is False
