@@ -172,3 +172,4 @@ def clone(code: str):
 
 from comp.blueprints.setup import scheme  # noqa: F401  the scheme editor's routes
 from comp.blueprints.setup import ratings  # noqa: E402,F401
+from comp.blueprints.setup import honours  # noqa: E402,F401
