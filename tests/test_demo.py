@@ -18,7 +18,7 @@ from comp.models import (
 )
 from comp.services import people, results
 
-CODES = ("QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE", "PJ-2026-TEAM")
+CODES = ("QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE", "PJ-2026-TEAM", "QZ-2025-UAV")
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,26 @@ def test_demo_judges_hold_the_panel_seats(loaded):
     # The accounts the import made for those seats are gone; the guest judges' remain.
     names = set(db.session.scalars(sa.select(User.username).where(User.username.like("judge.%"))))
     assert names == {"judge.qz-2026-uav.j3", "judge.qz-2026-uav.j4", "judge.qz-2026-tea.j3",
-                     "judge.qz-2026-tea.j4"}
+                     "judge.qz-2026-tea.j4", "judge.qz-2025-uav.j2", "judge.qz-2025-uav.j3"}
+
+
+def test_demo_tells_the_honours_story(loaded):
+    from comp.models import Honour, OutcomeGrant, Standing
+    from comp.services import honours
+    last = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2025-UAV"))
+    this = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2026-UAV"))
+    assert last.status == "archived" and this.status == "published"
+    # Both finals' standings are kept; last year's honours are confirmed, this year's wait for the organizer.
+    for competition in (last, this):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Standing)
+                                 .where(Standing.competition_id == competition.id)) == len(competition.entrants)
+    assert all(c.confirmed for c in honours.candidates(last))
+    waiting = honours.candidates(this)
+    assert waiting and not any(c.granted for c in waiting)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutcomeGrant)
+                             .where(OutcomeGrant.competition_id == this.id)) == 0
+    recommended = db.session.scalars(sa.select(Honour).where(Honour.competition_id == last.id)).all()
+    assert recommended and all(h.status == "recommended" and h.year == 2025 for h in recommended)
 
 
 @pytest.mark.parametrize("username, sees, hidden", [

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from comp.demo import contests, data, roster, seed
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Mark, User
-from comp.services import accounts, certificates, exchange, lifecycle, results, transaction
+from comp.services import accounts, certificates, exchange, honours, lifecycle, results, transaction
 
 # code → (registration opens, closes, capacity, status to set after the import, workstation prefix)
 SCHEDULE = {
@@ -24,13 +24,15 @@ SCHEDULE = {
 }
 SEES = {
     "admin": "every competition and rating; user administration",
-    "organizer": "all five: UAV published, TEA running, NOODLE open, SHOE closed, rating locked",
+    "organizer": "all six: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
+                 " rating locked, last year's UAV archived; the city dashboard and the talent pool",
     "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed)",
     "judge1": "chief judge of QZ-2026-TEA (running, part-marked, one discrepancy to resolve)",
     "judge2": "chief judge of QZ-2026-UAV and PJ-2026-TEAM",
     "judge3": "judge on QZ-2026-UAV and PJ-2026-TEAM",
     "judge4": "judge on QZ-2026-TEA and PJ-2026-TEAM",
-    "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate",
+    "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate;"
+              " her craftsman profile",
 }
 
 
@@ -66,10 +68,16 @@ def _import(doc: dict) -> Competition:
     with transaction():
         _seat_demo_judges(competition)
         _schedule(competition)
-    if competition.code == data.UAV:
+    if competition.code in (data.UAV, data.UAV_2025):
+        with transaction():
+            competition.outcomes = data.UAV_OUTCOMES
         lifecycle.publish(competition, actor=actor)
         # The demo shows certificates at once; `now` skips the notice period and says so in the audit.
         certificates.issue(competition, actor=actor, now=True)
+    if competition.code == data.UAV_2025:
+        # Last year's honours went through: confirmed, in the profiles, the final archived.
+        honours.confirm(competition, [e.id for e in competition.entrants], actor=actor)
+        lifecycle.transition(competition, "archived", actor)
     return competition
 
 

@@ -23,6 +23,8 @@ PANELS = {
     data.TEA: {"J1": ("judge1", True), "J2": ("judge4", False), "J3": ("tea3", False),
                "J4": ("tea4", False)},
     RATING: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("judge4", False)},
+    data.UAV_2025: {"J1": ("judge2", True), "J2": ("uav3", False), "J3": ("uav4", False),
+                    "J4": ("judge3", False)},
 }
 # The drone competition's story needs these two near the top: the demo worker and her mentor.
 STARS = {"su": 0.95, "huang": 0.90}
@@ -94,9 +96,12 @@ def _doc(header: dict, stages: list[dict], entrants: list[dict], judges=(), mark
             "judges": list(judges), "marks": list(marks)}
 
 
-def uav(workers: list[WorkerSpec], rng: random.Random) -> dict:
-    """Return the finished drone-pilot competition: every mark in, two entrants absent."""
+def uav(workers: list[WorkerSpec], rng: random.Random, code: str = data.UAV, year: int = 2026) -> dict:
+    """Return a finished drone-pilot competition: every mark in, two entrants absent."""
     pilots = _entered(workers, data.UAV)
+    if year != 2026:  # last year's field: a few of this year's pilots had not started yet
+        pilots = [w for w in pilots if w.key not in STARS][: len(pilots) - 4] + [
+            w for w in pilots if w.key == "huang"]
     absent = set(rng.sample([w.key for w in pilots if w.key not in STARS], 2))
     entrants, marks = [], []
     for i, w in enumerate(pilots, 1):
@@ -110,8 +115,9 @@ def uav(workers: list[WorkerSpec], rng: random.Random) -> dict:
     practical = _stage("practical", "实际操作", "70", _crit("route", "航线飞行", 40),
                        _crit("safety", "安全操作", 10, "mean"),
                        _crit("violation", "违规扣分", 10, "mean", "deduction", "1"))
-    return _doc(_header(data.UAV, "2026年泉州市无人机驾驶职工技能竞赛", "无人机驾驶员"),
-                [_theory("30"), practical], entrants, _judges(data.UAV), marks)
+    header = _header(code, f"{year}年泉州市无人机驾驶职工技能竞赛", "无人机驾驶员")
+    header["year"] = year
+    return _doc(header, [_theory("30"), practical], entrants, _judges(code), marks)
 
 
 def _uav_marks(ref: str, skill: float, rng: random.Random) -> list[dict]:
@@ -199,4 +205,6 @@ def rating(rng: random.Random) -> dict:
 def documents(workers: list[WorkerSpec], seed: int = data.SEED) -> list[dict]:
     """Return every demo competition's document, in the order they are imported."""
     rng = random.Random(seed)
-    return [uav(workers, rng), tea(workers, rng), noodle(workers), shoes(workers), rating(rng)]
+    documents = [uav(workers, rng), tea(workers, rng), noodle(workers), shoes(workers), rating(rng)]
+    # Last year's final comes from its own draw, so adding it leaves this year's marks as they were.
+    return documents + [uav(workers, random.Random(seed - 1), data.UAV_2025, 2025)]

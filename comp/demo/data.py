@@ -45,6 +45,11 @@ WORKSHOPS = {
 }
 
 UAV, TEA, NOODLE, SHOE = "QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE"
+UAV_2025 = "QZ-2025-UAV"  # last year's final: archived, its honours confirmed
+# 以赛促升: what the drone finals' results earn.
+UAV_OUTCOMES = {"rules": [{"places": [1, 1], "honours": ["技术能手", "五一劳动奖章"]},
+                          {"places": [1, 3], "promote": 1},
+                          {"places": [4, 10], "grade": 3}]}
 
 # Workers named here carry the demo's story: studio leaders, mentors, the demo worker account.
 # key: (name, gender, birth year, enterprise, trade, grade, entries, mentor key, honours)
