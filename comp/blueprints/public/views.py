@@ -1,4 +1,4 @@
-"""Public pages: the hall screen's live standings, the published results, objections."""
+"""Public pages: the published results list, live standings, official results, objections."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from comp.blueprints.public import bp
 from comp.blueprints.public.forms import ObjectionForm
 from comp.extensions import db, htmx, limiter
+from comp.labels import LEVELS
 from comp.models import Competition
-from comp.services import ServiceError, live, objections
+from comp.services import ServiceError, live, objections, public_list
 from comp.services.results import get_competition
 
 
@@ -16,6 +17,15 @@ def _no_store(response):
     """Keep proxies and browsers from answering a poll with a stale board."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/", endpoint="index")
+def index():
+    """List the published competitions and ratings, newest first, filtered, 30 a page."""
+    args = request.args
+    filters = public_list.Filters.parse(args.get("q"), args.get("year"), args.get("trade"), args.get("level"))
+    listing = public_list.search(filters, public_list.page_number(args.get("page")))
+    return render_template("public/index.html", filters=filters, listing=listing, levels=LEVELS)
 
 
 @bp.get("/<code>/live", endpoint="live")
