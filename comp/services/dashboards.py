@@ -6,17 +6,27 @@ import sqlalchemy as sa
 from comp.extensions import db
 from comp.models import Certificate, Competition, Entrant, JudgeAssignment, User
 from comp.permissions import can
+from comp.services import citystats
+
+# The years a dashboard may be asked for; anything else shows all years.
+YEARS = range(1949, 2200)
 
 
-def organizer_home(user: User) -> dict:
-    """Return the competitions the organizer manages, newest first, with entrant counts."""
+def city_dashboard(year: int | None = None) -> dict:
+    """Return the city dashboard's figures for the year (all years when None or out of range)."""
+    return {"stats": citystats.current(year if year in YEARS else None)}
+
+
+def organizer_home(user: User, year: int | None = None) -> dict:
+    """Return the city dashboard and the organizer's competitions, newest first, with entrant counts."""
     counts = (sa.select(Entrant.competition_id, sa.func.count().label("n"))
               .group_by(Entrant.competition_id).subquery())
     rows = db.session.execute(
         sa.select(Competition, sa.func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.competition_id == Competition.id)
         .order_by(Competition.year.desc(), Competition.code)).all()
-    return {"competitions": [(c, n) for c, n in rows if can("competition.manage", c, user)]}
+    return {"competitions": [(c, n) for c, n in rows if can("competition.manage", c, user)],
+            **city_dashboard(year)}
 
 
 def judge_home(user: User) -> dict:

@@ -1,11 +1,12 @@
 """Each role's home page, and /healthz."""
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import jsonify, make_response, render_template, request
 from flask_login import current_user, login_required
 
 from comp import database
 from comp.blueprints.main import bp
+from comp.extensions import htmx
 from comp.permissions import authorize
 from comp.services import dashboards
 
@@ -20,10 +21,18 @@ HOMES = {
 @bp.get("/")
 @login_required
 def home():
-    """Show the home page of the user's role."""
+    """Show the home page of the user's role; organizers get the city dashboard of ?year=."""
     action, template, load = HOMES[current_user.role]
     authorize(action)
-    return render_template(template, **load(current_user))
+    if action != "organizer.home":
+        return render_template(template, **load(current_user))
+    year = request.args.get("year", type=int)  # None when absent or not a number
+    if htmx and htmx.target == "dashboard" and not htmx.history_restore_request:
+        response = make_response(render_template("main/_dashboard.html", **dashboards.city_dashboard(year)))
+    else:
+        response = make_response(render_template(template, **load(current_user, year=year)))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.get("/healthz")
