@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from bench import certificates, judging, results
+from bench import certificates, city, judging, results
 from bench.context import Context
 from bench.table import environment, table
 
@@ -15,6 +15,7 @@ BENCHMARKS = [
     results.results_time,
     certificates.certificates_time,
     judging.judging_time,
+    city.city_time,
 ]
 
 
