@@ -8,19 +8,17 @@ Standing, never recomputed.
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import asdict, dataclass, field, replace
-from typing import IO, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from comp.extensions import db
 from comp.models import SKILL_GRADES, Competition, Honour, OrgUnit, Standing, User, Worker
 from comp.permissions import PUBLIC_STATES
 from comp.scoring.types import COMPETITION_TIERS, RATING_TIERS
-from comp.services import audit, sheets, transaction
+from comp.services import audit, transaction, xlsx_stream
 from comp.services.orgtree import Node, Tree, scope
 from comp.services.registration import grade_label
 
@@ -326,32 +324,21 @@ def search(filters: Filters, user: User, page: int = 1, per_page: int = PER_PAGE
     return Page(rows=_rows(workers, tree) if workers else [], total=total, page=page, pages=pages)
 
 
-def export_rows(filters: Filters, user: User, tree: Tree | None = None) -> Iterator[Row]:
-    """Yield every matching worker in the pool's order, reading honours and awards a chunk at a time."""
+def export(filters: Filters, user: User, tree: Tree | None = None) -> tuple[int, Iterator[bytes]]:
+    """Audit the export of the matching workers (masked ID numbers); return the count and the .xlsx bytes to stream.
+
+    The workers are read at once (so the audit names the count); honours and awards are
+    read a chunk at a time while the sheet streams out.
+    """
     tree = tree or Tree()
     workers = db.session.execute(_listing(filters, _conditions(filters, user, tree))).all()
-    for start in range(0, len(workers), EXPORT_CHUNK):
-        yield from _rows(workers[start:start + EXPORT_CHUNK], tree)
+    with transaction():
+        audit.record("talent.export", user, None, None, filters=filters.args(), rows=len(workers))
 
+    def rows() -> Iterator[list]:
+        for start in range(0, len(workers), EXPORT_CHUNK):
+            for row in _rows(workers[start:start + EXPORT_CHUNK], tree):
+                yield (row.name, row.id_masked or "", row.employer or "", row.county or "", row.trade or "",
+                       row.grade_label if row.grade else "", row.honour_titles(), row.awards, row.best_award or "")
 
-def export(filters: Filters, user: User, tree: Tree | None = None) -> IO[bytes]:
-    """Write the matching workers (masked ID numbers) to a temporary .xlsx file, audit it, and return it open."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="人才库 Talent pool")
-    sheet.append([sheets.safe_cell(h) for h in HEADERS])
-    count = 0
-    for row in export_rows(filters, user, tree):
-        sheet.append([sheets.safe_cell(v) for v in (
-            row.name, row.id_masked or "", row.employer or "", row.county or "", row.trade or "",
-            row.grade_label if row.grade else "", row.honour_titles(), row.awards, row.best_award or "")])
-        count += 1
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    try:
-        workbook.save(output)
-        with transaction():
-            audit.record("talent.export", user, None, None, filters=filters.args(), rows=count)
-    except BaseException:
-        output.close()
-        raise
-    output.seek(0)
-    return output
+    return len(workers), xlsx_stream.stream([str(h) for h in HEADERS], rows(), "人才库 Talent pool")

@@ -1,7 +1,7 @@
 """The talent pool: search, filter, sort and export workers."""
 from __future__ import annotations
 
-from flask import make_response, render_template, request, send_file
+from flask import current_app, make_response, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from comp.blueprints.people import bp
@@ -35,5 +35,8 @@ def pool():
 def pool_export():
     """Download every matching worker (masked ID numbers) as .xlsx; the export is audited."""
     asked = talent.prepare(request.args, current_user, choices=False)
-    return send_file(talent.export(asked.filters, current_user, asked.tree), mimetype=XLSX, as_attachment=True,
-                     download_name="talent-pool.xlsx")
+    _count, chunks = talent.export(asked.filters, current_user, asked.tree)
+    # Streamed as it is written: a city-wide export starts downloading at once.
+    response = current_app.response_class(stream_with_context(chunks), mimetype=XLSX)
+    response.headers["Content-Disposition"] = "attachment; filename=talent-pool.xlsx"
+    return response
