@@ -106,12 +106,12 @@ def describe(rule: pipeline.OutcomeRule) -> dict[str, str]:
         who = _("Place %(n)s", n=rule.first)
     else:
         who = _("Places %(first)s–%(last)s", first=rule.first, last=rule.last)
-    earns = [_("Recommended for %(title)s", title=title) for title in rule.honours]
+    earns = [_("Recommended for %(title)s", title="、".join(rule.honours))] if rule.honours else []
     if rule.promote:
         earns.append(_("Promotion by %(n)s skill grade(s)", n=rule.promote))
     if rule.grade is not None:
         earns.append(_("Skill grade raised to at least %(grade)s", grade=SKILL_GRADES[rule.grade]))
-    return {"who": who, "earns": "; ".join(earns)}
+    return {"who": who, "earns": " · ".join(earns)}
 
 
 @dataclass

@@ -51,7 +51,7 @@ def _by_ref(listed):
 
 
 def test_the_list_needs_published_results(contest):
-    with pytest.raises(ServiceError, match="not published"):
+    with pytest.raises(ServiceError, match="T-2026-HON"):
         honours.candidates(contest)
 
 
