@@ -301,7 +301,7 @@ def test_an_enterprise_outside_the_chosen_county_is_ignored(pool):
     asked = talent.prepare({"county": str(pool.units.shishi.id), "enterprise": str(pool.units.aviation.id)},
                            pool.city_user)
     assert asked.filters.enterprise is None and asked.filters.county == pool.units.shishi.id
-    assert "enterprise filter was ignored" in asked.problems[0]
+    assert "已忽略企业筛选" in asked.problems[0]  # outside a request: the default language
 
 
 @pytest.mark.parametrize("path", ["/people", "/people/export.xlsx"])
