@@ -82,6 +82,8 @@ def _cell(value) -> str:
     if isinstance(value, (int, Decimal)):
         return f"<c><v>{value}</v></c>"
     text = _ILLEGAL.sub("", str(safe_cell(value)))
+    if not text:
+        return "<c/>"
     return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(text, _KEEP)}</t></is></c>'
 
 
