@@ -364,9 +364,12 @@ def test_the_organizer_home_shows_the_figures_and_charts(client, organizer, city
     for svg in re.findall(r"<svg.*?</svg>", page, re.S):  # each chart is well-formed SVG
         ElementTree.fromstring(svg)
     assert 'style="' not in page and "<style" not in page  # the CSP forbids both
-    for code in city.codes:  # the competitions table is still there, below
-        assert code in page
-    assert page.index('id="dashboard"') < page.index(city.codes[0])
+    chosen = db.session.scalars(sa.select(Competition.code).where(Competition.code.in_(city.codes))
+                                .where(sa.true() if year is None else Competition.year == year)).all()
+    assert chosen
+    for code in city.codes:  # the competitions table is below: the chosen year's, or all
+        assert (code in page) is (code in chosen), code
+    assert page.index('id="dashboard"') < page.index(chosen[0])
 
 
 def test_the_year_select_lists_the_years_and_marks_the_choice(client, organizer, city):
@@ -461,3 +464,26 @@ def test_columns_mark_the_chosen_year_and_survive_zeros(app):
 def test_long_labels_are_cut_to_fit(app, label, shown):
     with app.test_request_context("/"):
         assert str(_macros(app).fit(label)) == shown
+
+
+def test_the_year_also_chooses_the_competitions_listed(client, organizer, city):
+    response = client.get("/?year=2025", headers={"HX-Request": "true", "HX-Target": "dashboard"})
+    fragment = html.unescape(response.get_data(as_text=True))
+    assert '<section id="competitions" hx-swap-oob="true">' in fragment and "<html" not in fragment
+    listed = set(re.findall(r"<code>([^<]+)</code>", fragment.split('id="competitions"')[1]))
+    assert listed == set(db.session.scalars(sa.select(Competition.code).where(
+        Competition.code.in_(city.codes), Competition.year == 2025)))
+
+
+def test_without_a_year_the_newest_hundred_are_listed(client, auth, make_user):
+    from comp.services.dashboards import HOME_ROWS
+    db.session.add_all([Competition(code=f"X-{n:03d}", name=f"竞赛{n}", year=2000 + n % 20, organizer="某工会")
+                        for n in range(HOME_ROWS + 5)])
+    db.session.commit()
+    make_user("boss", "organizer", locale="en")
+    auth.login("boss")
+    page = _page(client, "/")
+    assert len(re.findall(r"<code>X-\d{3}</code>", page)) == HOME_ROWS
+    assert "The 100 newest are shown" in page
+    assert "<code>X-019</code>" in page  # year 2019, the newest
+    assert len(re.findall(r"<code>X-\d{3}</code>", _page(client, "/?year=2001"))) == 6

@@ -27,10 +27,13 @@ def home():
     if action != "organizer.home":
         return render_template(template, **load(current_user))
     year = request.args.get("year", type=int)  # None when absent or not a number
+    context = load(current_user, year=year)
     if htmx and htmx.target == "dashboard" and not htmx.history_restore_request:
-        response = make_response(render_template("main/_dashboard.html", **dashboards.city_dashboard(year)))
+        # The year also chooses the competitions listed below: they follow out of band.
+        response = make_response(render_template("main/_dashboard.html", **context)
+                                 + render_template("main/_competitions.html", oob=True, **context))
     else:
-        response = make_response(render_template(template, **load(current_user, year=year)))
+        response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")
     return response
 
