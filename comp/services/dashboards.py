@@ -26,22 +26,19 @@ def organizer_home(user: User, year: int | None = None) -> dict:
     `competition.manage` decides it, so the list costs the same few queries at any size.
     """
     year = year if year in YEARS else None
-    counts = (sa.select(Entrant.competition_id, sa.func.count().label("n"))
-              .group_by(Entrant.competition_id).subquery())
-    query = (sa.select(Competition, sa.func.coalesce(counts.c.n, 0))
-             .outerjoin(counts, counts.c.competition_id == Competition.id)
-             .order_by(Competition.year.desc(), Competition.code))
+    query = sa.select(Competition).order_by(Competition.year.desc(), Competition.code)
     units = None if user.role == "admin" or user.org_unit_id is None else orgtree.scope(user)
     if units is not None:
         query = query.where(sa.or_(Competition.organizer_unit_id.is_(None), Competition.organizer_unit_id.in_(units)))
-    if year is not None:
-        query = query.where(Competition.year == year)
-    else:
-        query = query.limit(HOME_ROWS + 1)
-    rows = db.session.execute(query).all()
-    return {"competitions": rows[:HOME_ROWS] if year is None else rows,
-            "more_competitions": year is None and len(rows) > HOME_ROWS, **city_dashboard(year)}
-
+    query = query.where(Competition.year == year) if year is not None else query.limit(HOME_ROWS + 1)
+    listed = db.session.scalars(query).all()
+    shown = listed[:HOME_ROWS] if year is None else listed
+    # Entrants counted for the listed competitions only, not the city's whole history.
+    counts = dict(db.session.execute(
+        sa.select(Entrant.competition_id, sa.func.count())
+        .where(Entrant.competition_id.in_([c.id for c in shown])).group_by(Entrant.competition_id)).all())
+    return {"competitions": [(c, counts.get(c.id, 0)) for c in shown],
+            "more_competitions": len(shown) < len(listed), **city_dashboard(year)}
 
 def judge_home(user: User) -> dict:
     """Return the judge's assignments with their competitions."""
