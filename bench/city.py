@@ -37,6 +37,7 @@ AWARD_SQL = """
 SELECT w.id, w.name, w.id_masked, w.trade, w.skill_grade, w.employer_id FROM worker w
 WHERE EXISTS (SELECT 1 FROM standing s WHERE s.worker_id = w.id AND s.award = ? AND s.year = ?)
 ORDER BY w.name, w.id LIMIT 50"""
+EXPORT_SQL = "SELECT id, name, id_masked, employer_id, trade, skill_grade FROM worker ORDER BY name, id"
 DASHBOARD_URL = "/?year=2025"
 HX = {"HX-Request": "true", "HX-Target": "dashboard"}
 DASHBOARD_SQL = """
@@ -71,7 +72,21 @@ def city_time(ctx: Context) -> list[Row]:
         floor = floors.query(connection, sql, params, runs=RUNS)
         rows.append(Row(name, seconds, floor, note=f"median of {RUNS}; GET {url.split('?')[0]} via test client; "
                                                    "floor: one SQL query, fetched"))
+    rows.append(_export(client, connection))
     return rows
+
+
+def _export(client, connection) -> Row:
+    """Time the whole city's talent-pool export, read to the last byte, against reading the workers bare."""
+    def download():
+        response = client.get("/people/export.xlsx")
+        size = len(response.get_data())  # the streamed body, read to the end
+        if response.status_code != 200 or size < 1000:
+            raise RuntimeError("the export did not answer")
+    seconds = median_time(download, runs=3)
+    floor = floors.query(connection, EXPORT_SQL, (), runs=3)
+    return Row(f"talent pool export, whole city ({WORKERS:,} rows)", seconds, floor,
+               note="median of 3; streamed .xlsx read to the end; floor: SELECT of every worker, fetched")
 
 
 def _organizer_client(ctx: Context):
