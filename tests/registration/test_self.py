@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import html
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 import flask_babel
 import pytest
@@ -74,7 +76,9 @@ def test_closed_window_is_refused_with_its_dates(client, auth, open_competition,
     assert response.status_code == 422
     page = text(response)
     assert expected in page
-    assert competition.registration_opens.strftime("%Y-%m-%d") in page
+    # Stored in UTC, shown in Beijing time (UTC+8): after 16:00 UTC that is the next day.
+    shown = competition.registration_opens.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert shown.strftime("%Y-%m-%d") in page
     assert entrants(competition) == []
 
 
