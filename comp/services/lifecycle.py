@@ -120,9 +120,12 @@ def check_scheme_editable(competition: Competition) -> None:
 
 
 def notice_days(competition: Competition) -> int:
-    """Return the length of the public notice period (公示) in days."""
-    from comp.services.results import scheme_of
-    return scoring.parse_rules(competition.rules or {}, scheme_of(competition), competition.kind).notice_days
+    """Return the length of the public notice period (公示) in days.
+
+    The rules were checked against the scheme when they were set; the notice period does not
+    depend on it, so no stage or criterion is read here.
+    """
+    return scoring.parse_rules(competition.rules or {}, None, competition.kind).notice_days
 
 
 def notice_ends(competition: Competition) -> datetime | None:

@@ -6,11 +6,10 @@ choices, and one GROUP BY over the page's standings. Unpublished competitions ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from comp import scoring
 from comp.extensions import db
 from comp.labels import LEVELS
 from comp.models import Competition, Standing
@@ -108,18 +107,9 @@ def counts(competition_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 
 def in_notice(competition: Competition, now: datetime | None = None) -> bool:
-    """Tell whether published results are in their notice period, without querying the database.
-
-    lifecycle.notice_over validates the rules against the scoring scheme (a query each);
-    the rules were validated when set, so the list reads notice_days without the scheme.
-    """
-    if competition.status != "published" or competition.published_at is None:
-        return False  # no publication date, no notice period (the results page shows none either)
-    try:
-        days = scoring.parse_rules(competition.rules or {}, None, competition.kind).notice_days
-    except scoring.RuleError:
-        return not lifecycle.notice_over(competition, now)
-    return (now or utcnow()) < competition.published_at + timedelta(days=days)
+    """Tell whether published results are in their notice period (no publication date: no notice period)."""
+    return (competition.status == "published" and competition.published_at is not None
+            and not lifecycle.notice_over(competition, now))
 
 
 def years() -> list[int]:
