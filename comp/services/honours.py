@@ -165,10 +165,7 @@ def candidates(competition: Competition) -> list[Candidate]:
     for grant in db.session.scalars(sa.select(OutcomeGrant).where(OutcomeGrant.competition_id == competition.id)):
         grants.setdefault(grant.worker_id, {})[(grant.kind, grant.title)] = grant
     by_entrant = {standing.entrant_id: (standing, entrant, worker) for standing, entrant, worker in rows}
-    placed = [pipeline.Placed(standing.entrant_id, standing.rank, standing.award,
-                              # What was granted here stays granted: judge the grade as it was before.
-                              grants.get(worker.id, {}).get(("grade", "grade")).grade_from
-                              if ("grade", "grade") in grants.get(worker.id, {}) else worker.skill_grade)
+    placed = [pipeline.Placed(standing.entrant_id, standing.rank, standing.award, _grade_before(worker, grants))
               for standing, entrant, worker in rows]
     tree = Tree()
     result = []
@@ -178,6 +175,12 @@ def candidates(competition: Competition) -> list[Candidate]:
         result.append(Candidate(standing, entrant, worker, county.name if county else "", earned.honours,
                                 earned.grade_to, earned.grade_unknown, grants.get(worker.id, {})))
     return result
+
+
+def _grade_before(worker: Worker, grants: dict[int, dict]) -> int | None:
+    """Return the grade to judge the worker by: before this competition's promotion, once granted."""
+    granted = grants.get(worker.id, {}).get(("grade", "grade"))
+    return granted.grade_from if granted is not None else worker.skill_grade
 
 
 def confirm(competition: Competition, entrant_ids: Iterable[int], actor: User | None = None) -> int:
