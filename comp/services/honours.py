@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -160,6 +161,7 @@ def candidates(competition: Competition) -> list[Candidate]:
         sa.select(Standing, Entrant, Worker).join(Entrant, Entrant.id == Standing.entrant_id)
         .join(Worker, Worker.id == Standing.worker_id)
         .where(Standing.competition_id == competition.id, Standing.rank.is_not(None))
+        .options(joinedload(Worker.employer))  # the list and the export name each employer
         .order_by(Standing.rank, Entrant.ref)).all()
     grants: dict[int, dict] = {}
     for grant in db.session.scalars(sa.select(OutcomeGrant).where(OutcomeGrant.competition_id == competition.id)):
