@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from comp import create_app
 from comp.config import test_config
 from comp.extensions import db, limiter
 from comp.idcard import check_digit
+from comp.models import OrgUnit
 
 PASSWORD = "correct horse 42"
 
@@ -208,3 +210,27 @@ def make_competition(exchange_doc):
         return competition
     make.count = 0
     return make
+
+
+@dataclass
+class Tree:
+    """The city union, two counties, an enterprise in each."""
+
+    city: OrgUnit
+    jinjiang: OrgUnit
+    shishi: OrgUnit
+    aviation: OrgUnit
+    garment: OrgUnit
+
+
+@pytest.fixture()
+def tree() -> Tree:
+    """Create the union tree; the city union is the one that organizes the imported test competitions."""
+    city = OrgUnit(kind="city", name="泉州市总工会")
+    jinjiang = OrgUnit(kind="county", name="晋江市总工会", parent=city)
+    shishi = OrgUnit(kind="county", name="石狮市总工会", parent=city)
+    aviation = OrgUnit(kind="enterprise", name="晋江翔鹭航空", parent=jinjiang)
+    garment = OrgUnit(kind="enterprise", name="石狮锦绣服装", parent=shishi)
+    db.session.add_all([city, jinjiang, shishi, aviation, garment])
+    db.session.commit()
+    return Tree(city, jinjiang, shishi, aviation, garment)

@@ -25,30 +25,6 @@ HX = {"HX-Request": "true"}
 
 
 @dataclass
-class Tree:
-    """The city union, two counties, an enterprise in each."""
-
-    city: OrgUnit
-    jinjiang: OrgUnit
-    shishi: OrgUnit
-    aviation: OrgUnit
-    garment: OrgUnit
-
-
-@pytest.fixture()
-def tree() -> Tree:
-    """Create the union tree; the city union is the one that organizes the test competitions."""
-    city = OrgUnit(kind="city", name="泉州市总工会")
-    jinjiang = OrgUnit(kind="county", name="晋江市总工会", parent=city)
-    shishi = OrgUnit(kind="county", name="石狮市总工会", parent=city)
-    aviation = OrgUnit(kind="enterprise", name="晋江翔鹭航空", parent=jinjiang)
-    garment = OrgUnit(kind="enterprise", name="石狮锦绣服装", parent=shishi)
-    db.session.add_all([city, jinjiang, shishi, aviation, garment])
-    db.session.commit()
-    return Tree(city, jinjiang, shishi, aviation, garment)
-
-
-@dataclass
 class People:
     zhang: Worker  # of 晋江 (the first entrant of the test competitions)
     li: Worker     # of 石狮 (the second)

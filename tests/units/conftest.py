@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import io
-from dataclasses import dataclass
 
 import pytest
 from openpyxl import Workbook
@@ -15,30 +14,6 @@ from comp.models import OrgUnit, Unit
 from tests.conftest import csrf_token
 
 HEADERS = ["类型 Kind", "名称 Name", "单位 Enterprise", "车间 Workshop", "级别 Level", "成立日期 Founded"]
-
-
-@dataclass
-class Tree:
-    """A city, two counties, an enterprise in each."""
-
-    city: OrgUnit
-    jinjiang: OrgUnit
-    shishi: OrgUnit
-    aviation: OrgUnit
-    garment: OrgUnit
-
-
-@pytest.fixture()
-def tree() -> Tree:
-    """Create the union tree."""
-    city = OrgUnit(kind="city", name="泉州市总工会")
-    jinjiang = OrgUnit(kind="county", name="晋江市总工会", parent=city)
-    shishi = OrgUnit(kind="county", name="石狮市总工会", parent=city)
-    aviation = OrgUnit(kind="enterprise", name="晋江翔鹭航空", parent=jinjiang)
-    garment = OrgUnit(kind="enterprise", name="石狮锦绣服装", parent=shishi)
-    db.session.add_all([city, jinjiang, shishi, aviation, garment])
-    db.session.commit()
-    return Tree(city, jinjiang, shishi, aviation, garment)
 
 
 @pytest.fixture()
