@@ -314,7 +314,7 @@ def test_entrants_with_and_without_id_numbers_import_together(exchange_doc):
     del exchange_doc["entrants"][0]["id_number"]
     competition = exchange.import_competition(exchange_doc)
     workers = {e.ref: e.worker for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
-    assert workers["E1"].id_hash is None and workers["E1"].birth_date is None
+    assert workers["E1"].id_hash is None and workers["E1"].birth_year is None
     assert workers["E2"].id_masked.endswith(exchange_doc["entrants"][1]["id_number"][-4:])
 
 

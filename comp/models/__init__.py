@@ -9,3 +9,4 @@ from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
 from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401
 from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
 from comp.models.records import OutcomeGrant, Standing  # noqa: F401
+from comp.models.accounts import AccountLink, UserSession, WorkerRequest  # noqa: F401

@@ -1,7 +1,7 @@
 """The organization tree, user accounts and workers (职工)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -13,7 +13,8 @@ from comp.extensions import db
 from comp.models.types import utcnow
 
 ORG_KINDS = ("city", "county", "enterprise", "workshop", "team")
-ROLES = ("admin", "organizer", "judge", "worker")
+# A liaison (企业联络员) is an enterprise union's account: it registers that enterprise's employees only.
+ROLES = ("admin", "organizer", "liaison", "judge", "worker")
 SKILL_GRADES = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 
 
@@ -73,17 +74,40 @@ class User(UserMixin, db.Model):
     org_unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    password_changed_at: so.Mapped[Optional[datetime]]
+    last_login_at: so.Mapped[Optional[datetime]]
 
     org_unit: so.Mapped[Optional[OrgUnit]] = so.relationship()
     worker: so.Mapped[Optional["Worker"]] = so.relationship(back_populates="user")
 
+    # The token of the session this object was loaded for (set at login and by the user loader):
+    # Flask-Login keeps it in the cookie instead of the user's id, so ending the server-side
+    # session ends the cookie too.
+    session_token = None  # not a column: unannotated, so the ORM leaves it alone
+
+    def get_id(self) -> str:
+        """Return what Flask-Login keeps in the session cookie: the session's token, never the id."""
+        return self.session_token or ""
+
+    # UserMixin compares users by get_id(), which is now a session token: compare rows by identity
+    # (the session's identity map gives one object per row), as every other model does.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash of the password."""
+        """Store a salted hash of the password (the policy is checked by `services.accounts`)."""
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         """Tell whether the password matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def has_password(self) -> bool:
+        """Tell whether a password was ever set (an invited account has none until activated)."""
+        return not self.password_hash.startswith("!")
 
     @property
     def is_active(self) -> bool:
@@ -108,7 +132,9 @@ class Worker(db.Model):
     id_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
     id_masked: so.Mapped[Optional[str]] = so.mapped_column(sa.String(18))
     gender: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1))
-    birth_date: so.Mapped[Optional[date]]
+    # The year alone: with the masked number (first 4 + last 4) a full birth date left two
+    # unknown digits, so the database file alone narrowed a number to about ten candidates.
+    birth_year: so.Mapped[Optional[int]]
     phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
     employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), index=True)

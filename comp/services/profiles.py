@@ -19,7 +19,7 @@ from comp.models import (
     SKILL_GRADES, Certificate, Competition, Entrant, Honour, Stage, Standing, Unit, UnitMember, User,
     Worker,
 )
-from comp.services import ServiceError, audit, transaction
+from comp.services import ServiceError, audit, people, transaction
 from comp.services.certificates import local_date
 from comp.services.orgtree import Tree, scope
 from comp.services.units import KIND_LABELS as UNIT_KINDS
@@ -70,7 +70,8 @@ def last_year() -> int:
 
 
 def _age(worker: Worker) -> int | None:
-    born, today = worker.birth_date, local_date()
+    """Return the age in whole years; the birth date comes from the encrypted ID number."""
+    born, today = people.birth_date(worker), local_date()
     if born is None:
         return None
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
