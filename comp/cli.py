@@ -10,7 +10,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from comp.services import ServiceError
+from comp.extensions import db
+from comp.services import ServiceError, audit
 
 user_cli = AppGroup("user", help="Manage user accounts.")
 competition_cli = AppGroup("competition", help="Import, export, score and publish competitions.")
@@ -27,22 +28,84 @@ def in_default_language(command):
 
 @user_cli.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "organizer", "judge", "worker"]), required=True)
-@click.option("--password", help="Password; a random one is generated and printed when left out.")
+@click.option("--role", type=click.Choice(["admin", "organizer", "liaison", "judge", "worker"]), required=True)
+@click.option("--password", help="Password (the policy applies); left out, an activation link is printed instead.")
 @click.option("--display-name", help="Name shown in the app (default: NAME).")
+@click.option("--unit", help="The union or enterprise (name or code) the account belongs to; a liaison needs one.")
 @in_default_language
-def user_create(name: str, role: str, password: str | None, display_name: str | None) -> None:
+def user_create(name: str, role: str, password: str | None, display_name: str | None, unit: str | None) -> None:
     """Create a user account."""
-    import secrets
-
-    from comp.services import accounts
-    generated = not password  # an empty --password "" is no password: generate and print one
-    password = password or secrets.token_urlsafe(12)
+    from comp.services import accounts, transaction
+    from comp.services.accounts import links
+    with_link = not password  # an empty --password "" is no password: the person sets one through the link
     try:
-        accounts.create_user(name, role, password, display_name=display_name or name)
+        org = _unit_or_exit(unit, role)
+        with transaction():
+            user = accounts.new_user(name, role, password or None, display_name=display_name or name,
+                                     org_unit_id=org.id if org else None)
+            db.session.flush()
+            audit.record("account.created", None, None, user, username=user.username, role=role, by="cli",
+                         unit=org.id if org else None)
+            link = links.issue(user, "activate", None) if with_link else None
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"created {role} {name}" + (f" with password {password}" if generated else ""))
+    if link is None:
+        click.echo(f"created {role} {user.username}")
+        return
+    click.echo(f"created {role} {user.username}; activation link (valid 72 hours, once): {links.url(link)}")
+
+
+def _unit_or_exit(unit: str | None, role: str):
+    """Return the org unit named by name or code; a liaison must name an enterprise."""
+    import sqlalchemy as sa
+
+    from comp.models import OrgUnit
+    if not unit:
+        if role == "liaison":
+            raise click.ClickException("a liaison belongs to an enterprise: give --unit")
+        return None
+    found = db.session.scalars(sa.select(OrgUnit).where(sa.or_(OrgUnit.name == unit, OrgUnit.code == unit))).all()
+    if len(found) != 1:
+        raise click.ClickException(f"no single union or enterprise is named {unit!r}")
+    if role == "liaison" and found[0].kind != "enterprise":
+        raise click.ClickException(f"{unit!r} is not an enterprise: a liaison belongs to an enterprise")
+    return found[0]
+
+
+def _user_or_exit(name: str):
+    from comp.services import accounts
+    user = accounts.find_user(name)
+    if user is None:
+        raise click.ClickException(f"no account named {name!r}")
+    return user
+
+
+@user_cli.command("link")
+@click.argument("name")
+@in_default_language
+def user_link(name: str) -> None:
+    """Print a new one-time link to set the account's password (the old password stays until it is used)."""
+    from comp.services import transaction
+    from comp.services.accounts import links
+    user = _user_or_exit(name)
+    with transaction():
+        link = links.issue(user, "reset" if user.has_password else "activate", None)
+    click.echo(f"{user.username}: link (valid 72 hours, once): {links.url(link)}")
+
+
+@user_cli.command("set-password")
+@click.argument("name")
+@click.password_option("--password", prompt="New password", help="The new password (asked for when left out).")
+@in_default_language
+def user_set_password(name: str, password: str) -> None:
+    """Set an account's password (the policy applies); every session of the account ends."""
+    from comp.services import accounts
+    user = _user_or_exit(name)
+    try:
+        accounts.set_password(user, password)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"password of {user.username} changed; its sessions are ended")
 
 
 @click.command("demo")

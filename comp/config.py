@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 DEV_ENVS = {"development", "test"}
@@ -15,40 +16,76 @@ def _instance_dir() -> Path:
     return path
 
 
-def _dev_secret(instance: Path) -> str:
+def _dev_secret(instance: Path, name: str = "dev-secret-key") -> str:
     """Return a development secret kept under instance/ so sessions survive restarts."""
-    path = instance / "dev-secret-key"
+    path = instance / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
+# Settings that production must be given: name → why.
+REQUIRED = {
+    "SECRET_KEY": "signs sessions, CSRF tokens and activation links",
+    "CERT_KEY": "keys the verification codes printed on certificates (rotating it voids every printed QR code)",
+    "PUBLIC_BASE_URL": "the address printed in certificate QR codes and activation links "
+                       "(e.g. https://jiangxin.example.org)",
+}
+DEV_DEFAULTS = {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}
+
+
+def _required(env: str, instance: Path) -> dict[str, str]:
+    """Return the required settings; outside development refuse to start when one is missing, naming each."""
+    values = {name: os.environ.get(name, "").strip() for name in REQUIRED}
+    missing = [name for name, value in values.items() if not value]
+    if missing and env not in DEV_ENVS:
+        lines = [f"  {name}: {REQUIRED[name]}" for name in missing]
+        raise RuntimeError(
+            "Jiangxin will not start without these settings:\n" + "\n".join(lines) + "\n"
+            "Make a secret with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+            "or set JIANGXIN_ENV=development for a local run.")
+    for name in missing:
+        values[name] = DEV_DEFAULTS.get(name) or _dev_secret(
+            instance, "dev-secret-key" if name == "SECRET_KEY" else f"dev-{name.lower().replace('_', '-')}")
+    return values
+
+
+def _hours(name: str, default: float) -> timedelta:
+    raw = os.environ.get(name, "").strip()
+    try:
+        hours = float(raw) if raw else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number of hours, not {raw!r}") from None
+    if not 0 < hours <= 24 * 31:
+        raise RuntimeError(f"{name} must be between 0 and 744 hours, not {raw!r}")
+    return timedelta(hours=hours)
+
+
 def from_environment() -> dict:
     """Build the configuration from the process environment."""
     env = os.environ.get("JIANGXIN_ENV", "production")
     instance = _instance_dir()
-    secret = os.environ.get("SECRET_KEY")
-    if not secret:
-        if env not in DEV_ENVS:
-            raise RuntimeError(
-                "SECRET_KEY is not set. Set it (e.g. `python -c 'import secrets;"
-                " print(secrets.token_urlsafe(48))'`), or JIANGXIN_ENV=development for a local run."
-            )
-        secret = _dev_secret(instance)
+    required = _required(env, instance)
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'jiangxin.db'}"
     secure = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    lifetime = _hours("SESSION_HOURS", SESSION_HOURS)
     return {
         "JIANGXIN_ENV": env,
-        "SECRET_KEY": secret,
+        **required,
         "DATA_KEY": os.environ.get("DATA_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "PROXY_FIX": os.environ.get("PROXY_FIX", "0") == "1",
+        "PERMANENT_SESSION_LIFETIME": lifetime,
+        "WTF_CSRF_TIME_LIMIT": int(lifetime.total_seconds()),
     }
+
+
+# A session lasts one judging day from its login: a hall opens early and a final runs late.
+SESSION_HOURS = 14
 
 
 BASE = {
@@ -61,10 +98,17 @@ BASE = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
     "LANGUAGES": {"zh": "中文", "en": "English"},
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
-    "WTF_CSRF_TIME_LIMIT": None,
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS),
+    # A form's token lasts as long as the session it belongs to, then the form asks for a reload.
+    "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_STRATEGY": "moving-window",
+    # Failed logins: per account and address, and per address whatever the account (a hall's
+    # tablets may share one address behind its router, so the second limit is wider).
     "LOGIN_LIMIT": "5 per minute",
+    "LOGIN_IP_LIMIT": "20 per minute",
+    "SIGNUP_LIMIT": "5 per hour",
+    "ACTIVATE_LIMIT": "20 per hour",
 }
 
 
@@ -74,6 +118,7 @@ def test_config(database_url: str) -> dict:
         "TESTING": True,
         "JIANGXIN_ENV": "test",
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "CERT_KEY": "test-certificate-key-not-for-production",
         "DATA_KEY": "",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -34,9 +34,9 @@ def _judges(user: User, competition: Competition) -> bool:
 
 
 def _liaison(user: User, competition: Competition) -> bool:
-    """Tell whether an enterprise's union liaison may enter its employees in the competition."""
+    """Tell whether an enterprise's liaison (企业联络员) may enter its employees in the competition."""
     unit = user.org_unit
-    if user.role != "organizer" or unit is None or unit.kind != "enterprise":
+    if user.role != "liaison" or unit is None or unit.kind != "enterprise":
         return False
     return competition.organizer_unit_id is None or any(u.id == competition.organizer_unit_id for u in unit.lineage())
 
@@ -73,6 +73,25 @@ def _oversees(user: User, worker: Worker) -> bool:
     return employer is not None and any(u.id == user.org_unit_id for u in employer.lineage())
 
 
+def account_unit(target: User):
+    """Return the unit an account belongs to: its own union or enterprise, else its worker's employer."""
+    if target.org_unit is not None:
+        return target.org_unit
+    return target.worker.employer if target.worker is not None else None
+
+
+def _manages_account(user: User, target: User) -> bool:
+    """Tell whether the user may administer the account: admins any; organizers below their union, never an admin."""
+    if user.role == "admin":
+        return True
+    if user.role != "organizer" or target.role == "admin":
+        return False
+    if city_wide(user):
+        return True
+    unit = account_unit(target)
+    return unit is not None and any(u.id == user.org_unit_id for u in unit.lineage())
+
+
 def _own_record(user: User, worker: Worker) -> bool:
     """Tell whether the worker is the user's own record."""
     return user.role == "worker" and user.worker_id is not None and user.worker_id == worker.id
@@ -82,7 +101,9 @@ POLICY: dict[str, Callable[[User, Any], bool]] = {
     "organizer.home": lambda u, _: u.role in ("admin", "organizer"),
     "judge.home": lambda u, _: u.role == "judge",
     "worker.home": lambda u, _: u.role == "worker",
-    "admin.users": lambda u, _: u.role == "admin",
+    "liaison.home": lambda u, _: u.role == "liaison",
+    "accounts.admin": lambda u, _: u.role in ("admin", "organizer"),
+    "account.manage": _manages_account,
     "competition.create": _creates,
     "competition.manage": _manages,
     "competition.results": lambda u, c: _manages(u, c) or c.status in PUBLIC_STATES,

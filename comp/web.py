@@ -15,9 +15,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the logged-in user for the session."""
-    return db.session.get(User, int(user_id))
+def load_user(token: str) -> User | None:
+    """Return the user of the live server-side session whose token the cookie carries."""
+    from comp.services.accounts import sessions
+    return sessions.load(token)
 
 
 def security_headers(response):

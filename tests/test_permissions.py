@@ -155,12 +155,18 @@ CAN = [
     ("worker.home", "organizer", None, False),
     ("worker.home", "anonymous", None, False),
     ("worker.home", "inactive-worker", None, False),
-    ("admin.users", "admin", None, True),
-    ("admin.users", "organizer", None, False),
-    ("admin.users", "judge", None, False),
-    ("admin.users", "worker", None, False),
-    ("admin.users", "anonymous", None, False),
-    ("admin.users", "inactive-admin", None, False),
+    ("liaison.home", "liaison", None, True),
+    ("liaison.home", "organizer", None, False),
+    ("liaison.home", "worker", None, False),
+    ("liaison.home", "anonymous", None, False),
+    ("liaison.home", "inactive-liaison", None, False),
+    ("accounts.admin", "admin", None, True),
+    ("accounts.admin", "organizer", None, True),
+    ("accounts.admin", "liaison", None, False),
+    ("accounts.admin", "judge", None, False),
+    ("accounts.admin", "worker", None, False),
+    ("accounts.admin", "anonymous", None, False),
+    ("accounts.admin", "inactive-organizer", None, False),
     ("competition.manage", "admin", "locked", True),
     ("competition.manage", "organizer", "draft", True),
     ("competition.manage", "organizer", "published", True),
@@ -218,7 +224,42 @@ CAN = [
 
 def test_every_policy_entry_is_tested():
     # These take an entrant or a worker, not a competition: the tests below cover them.
-    assert {action for action, *_ in CAN} | {"entrant.own", "worker.profile", "worker.manage"} == set(POLICY)
+    assert {action for action, *_ in CAN} | {"entrant.own", "worker.profile", "worker.manage",
+                                            "account.manage"} | UNIT_POLICIES == set(POLICY)
+
+
+# Entries another test file covers (tests/units/ for the units registry's scope).
+UNIT_POLICIES = {name for name in POLICY if name.startswith("unit.")}
+
+
+@pytest.mark.parametrize("actor, target_role, target_unit, expected", [
+    ("admin", "admin", None, True),
+    ("admin", "organizer", "jinjiang", True),
+    ("city", "organizer", "jinjiang", True),
+    ("city", "judge", None, True),            # a judge of no union: the city union's to look after
+    ("city", "admin", None, False),           # an organizer never touches an admin
+    ("jinjiang", "organizer", "jinjiang", True),
+    ("jinjiang", "liaison", "firm", True),
+    ("jinjiang", "organizer", "city", False),  # never a union above one's own
+    ("jinjiang", "judge", "shishi", False),
+    ("jinjiang", "judge", None, False),
+    ("firm-liaison", "liaison", "firm", False),
+    ("judge", "judge", "jinjiang", False),
+])
+def test_account_manage(tree, make_user, actor, target_role, target_unit, expected):
+    actors = {"admin": ("admin", None), "city": ("organizer", "city"), "jinjiang": ("organizer", "jinjiang"),
+              "firm-liaison": ("liaison", "firm"), "judge": ("judge", "jinjiang")}
+    role, unit = actors[actor]
+    user = make_user("actor", role, org_unit_id=tree[unit].id if unit else None)
+    target = make_user("target", target_role, org_unit_id=tree[target_unit].id if target_unit else None)
+    assert can("account.manage", target, user) is expected
+
+
+def test_a_worker_account_belongs_where_its_worker_works(tree, make_user, make_worker):
+    worker = make_worker("郑工", employer_id=tree["firm"].id)
+    target = make_user("target", "worker", worker_id=worker.id)
+    assert can("account.manage", target, make_user("a", "organizer", org_unit_id=tree["jinjiang"].id)) is True
+    assert can("account.manage", target, make_user("b", "organizer", org_unit_id=tree["shishi"].id)) is False
 
 
 def test_entrant_own(make_user, make_worker, make_competition):

@@ -174,7 +174,8 @@ def test_pages_load_htmx_from_the_app(client):
 @pytest.fixture()
 def environment(monkeypatch, tmp_path):
     """Start from an environment with no secrets, an instance folder and database under tmp_path."""
-    for name in ("SECRET_KEY", "DATA_KEY", "DATABASE_URL", "REDIS_URL", "JIANGXIN_ENV"):
+    for name in ("SECRET_KEY", "CERT_KEY", "PUBLIC_BASE_URL", "DATA_KEY", "DATABASE_URL", "REDIS_URL",
+                 "JIANGXIN_ENV", "SESSION_HOURS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JIANGXIN_INSTANCE", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
@@ -189,20 +190,55 @@ def test_no_secret_key_outside_development_refuses_to_start(environment, env):
         comp.create_app()
 
 
-def test_production_starts_with_a_secret_key(environment):
+PRODUCTION = {"SECRET_KEY": "s3cret-from-the-environment", "CERT_KEY": "certificate-key-from-the-environment",
+              "PUBLIC_BASE_URL": "https://jiangxin.example.org"}
+
+
+def test_production_starts_with_its_required_settings(environment):
     environment.setenv("JIANGXIN_ENV", "production")
-    environment.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    for name, value in PRODUCTION.items():
+        environment.setenv(name, value)
     app = comp.create_app()
     assert app.config["SECRET_KEY"] == "s3cret-from-the-environment"
+    assert app.config["CERT_KEY"] == "certificate-key-from-the-environment"
+    assert app.config["PUBLIC_BASE_URL"] == "https://jiangxin.example.org"
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
 
 
-def test_development_keeps_a_generated_secret(environment, tmp_path):
+@pytest.mark.parametrize("missing", sorted(PRODUCTION))
+def test_production_refuses_to_start_without_each_required_setting(environment, missing):
+    """A QR code printed with the 127.0.0.1 default would be a dead link; a CERT_KEY shared with
+    SECRET_KEY would void every printed code when the session secret is rotated."""
+    environment.setenv("JIANGXIN_ENV", "production")
+    for name, value in PRODUCTION.items():
+        if name != missing:
+            environment.setenv(name, value)
+    with pytest.raises(RuntimeError, match=missing):
+        comp.create_app()
+
+
+def test_session_lifetime_is_configurable(environment):
     environment.setenv("JIANGXIN_ENV", "development")
-    first = comp.create_app().config["SECRET_KEY"]
-    assert len(first) >= 32
-    assert comp.create_app().config["SECRET_KEY"] == first
-    assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0
+    assert comp.create_app().config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 14 * 3600
+    environment.setenv("SESSION_HOURS", "8")
+    app = comp.create_app()
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 8 * 3600  # a form's token lives as long as its session
+    environment.setenv("SESSION_HOURS", "forever")
+    with pytest.raises(RuntimeError, match="SESSION_HOURS"):
+        comp.create_app()
+
+
+def test_development_keeps_generated_secrets(environment, tmp_path):
+    environment.setenv("JIANGXIN_ENV", "development")
+    first = comp.create_app().config
+    assert len(first["SECRET_KEY"]) >= 32 and len(first["CERT_KEY"]) >= 32
+    assert first["SECRET_KEY"] != first["CERT_KEY"]
+    again = comp.create_app().config
+    assert (again["SECRET_KEY"], again["CERT_KEY"]) == (first["SECRET_KEY"], first["CERT_KEY"])
+    assert first["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    for name in ("dev-secret-key", "dev-cert-key"):
+        assert (tmp_path / name).stat().st_mode & 0o077 == 0
 
 
 # --- error pages ---

@@ -37,8 +37,8 @@ class Verdict:
 
 
 def _key() -> bytes:
-    """Return the certificate key: CERT_KEY if set, else derived from SECRET_KEY."""
-    secret = current_app.config.get("CERT_KEY") or current_app.config["SECRET_KEY"]
+    """Return the certificate key, derived from CERT_KEY alone: rotating SECRET_KEY leaves printed codes valid."""
+    secret = current_app.config["CERT_KEY"]
     cache = current_app.extensions.setdefault("jiangxin.certificate_keys", {})
     if secret not in cache:
         cache[secret] = codes.derive_key(secret)

@@ -39,7 +39,7 @@ class Candidate:
     @classmethod
     def of(cls, worker: Worker) -> Candidate:
         """Return the candidate a worker record describes."""
-        return cls(worker.birth_date, worker.trade, worker.skill_grade, worker.employer)
+        return cls(people.birth_date(worker), worker.trade, worker.skill_grade, worker.employer)
 
 
 def grade_label(grade: int | None) -> str:
@@ -244,33 +244,10 @@ def withdraw(entrant: Entrant, user: User) -> None:
 
 
 def create_profile(user: User, name: str, id_number: str, phone: str, employer_id: int,
-                   trade: str, grade: int) -> Worker:
-    """Create the worker record of a worker account, or claim the unclaimed record of the same person."""
-    if user.worker_id is not None:
-        raise ServiceError(_("Your worker profile exists already."))
-    employer = db.session.get(OrgUnit, employer_id)
-    if employer is None or employer.kind != "enterprise":
-        raise ServiceError(_("Choose your employer from the list."))
-    try:
-        number = idcard.normalize(id_number)
-    except idcard.IdNumberError as error:
-        raise ServiceError(_("ID number: %(reason)s", reason=error)) from None
-    with transaction():
-        worker = people.find_by_id_number(number)
-        claimed = worker is not None
-        if worker is not None and (worker.user is not None or worker.name != name.strip()):
-            raise ServiceError(_("This ID number belongs to another person on record. "
-                                 "Ask the organizer if it is yours."))
-        if worker is None:
-            worker = Worker(name=name.strip())
-            people.set_id_number(worker, number)
-            db.session.add(worker)
-        worker.phone, worker.employer_id = phone.strip(), employer.id
-        worker.trade, worker.skill_grade = trade.strip(), grade
-        db.session.flush()
-        user.worker_id = worker.id
-        audit.record("worker.profile", user, None, worker, claimed=claimed)
-    return worker
+                   trade: str, grade: int):
+    """Give a worker account its record: a new one, or a claim of the one on file (returned) for an organizer."""
+    from comp.services.accounts import claims
+    return claims.complete_profile(user, claims.Person(name, id_number, phone, employer_id or None, trade, grade))
 
 
 def enterprises() -> list[OrgUnit]:

@@ -159,12 +159,14 @@ def check_rows(competition: Competition, user: User, rows: list[dict]) -> list[d
 
 
 def _worker(row: dict, number: str, employer: OrgUnit | None) -> Worker:
-    """Find the person by ID number, filling in what the record lacks, or create them."""
+    """Find the person by ID number, filling in what an unclaimed record lacks, or create them."""
     worker = people.find_by_id_number(number)
     if worker is None:
         worker = Worker(name=row["name"])
         people.set_id_number(worker, number)
         db.session.add(worker)
+    if worker.user is not None:
+        return worker  # a record its owner holds changes only through the owner's request to the organizer
     worker.phone = worker.phone or row["phone"]
     worker.employer_id = worker.employer_id or (employer.id if employer else None)
     worker.trade = worker.trade or row["trade"]

@@ -36,12 +36,24 @@ def test_code_is_a_keyed_hash_of_number_and_facts(issued, app):
     certificate = new[0]
     code = certificate.verify_code
     assert len(code) == codes.LENGTH and set(code) <= set("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
-    key = codes.derive_key(app.config["SECRET_KEY"])
+    key = codes.derive_key(app.config["CERT_KEY"])
     assert codes.verification_code(key, certificates.facts(certificate)) == code
     for change in ({"name": "张四"}, {"award": "特等奖"}, {"rank": 5}, {"number": certificate.number[:-1] + "9"}):
         facts = certificates.facts(certificate).__class__(**{**certificates.facts(certificate).__dict__, **change})
         assert codes.verification_code(key, facts) != code
     assert codes.verification_code(codes.derive_key("another secret"), certificates.facts(certificate)) != code
+
+
+def test_rotating_the_secret_key_keeps_printed_codes_valid(issued, app, client, monkeypatch):
+    """Codes are keyed by CERT_KEY alone: a new SECRET_KEY (sessions, CSRF) voids no printed QR code."""
+    _competition, new = issued()
+    certificate = new[0]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-rotated-session-secret")
+    answer = client.get(f"/api/v1/certificates/{certificate.number}?c={certificate.verify_code}").get_json()
+    assert answer["status"] == "valid"
+    monkeypatch.setitem(app.config, "CERT_KEY", "another certificate key")
+    answer = client.get(f"/api/v1/certificates/{certificate.number}?c={certificate.verify_code}").get_json()
+    assert answer["status"] == "invalid"
 
 
 def test_issuing_twice_issues_nothing_new(issued):

@@ -142,6 +142,7 @@ def table_counts() -> dict[str, int]:
 
 
 def organizer_of(make_user, unit: OrgUnit, username: str = "organizer") -> User:
-    """Create an organizer account of a union unit, reading English."""
-    return make_user(username, "organizer", locale="en", org_unit_id=unit.id)
+    """Create an organizer account of a union unit, or a liaison of an enterprise, reading English."""
+    role = "liaison" if unit.kind == "enterprise" else "organizer"
+    return make_user(username, role, locale="en", org_unit_id=unit.id)
 

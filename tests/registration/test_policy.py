@@ -14,8 +14,8 @@ def user(make_user, tree):
     """Return a factory of accounts by name: unions at every level, a judge, a worker."""
     kinds = {
         "admin": ("admin", None), "city": ("organizer", tree.city), "jinjiang": ("organizer", tree.jinjiang),
-        "shishi": ("organizer", tree.shishi), "liaison-jinjiang": ("organizer", tree.aviation),
-        "liaison-shishi": ("organizer", tree.garment), "judge": ("judge", None), "worker": ("worker", None),
+        "shishi": ("organizer", tree.shishi), "liaison-jinjiang": ("liaison", tree.aviation),
+        "liaison-shishi": ("liaison", tree.garment), "organizer-of-enterprise": ("organizer", tree.aviation), "judge": ("judge", None), "worker": ("worker", None),
     }
 
     def make(who: str, **fields):
@@ -26,7 +26,7 @@ def user(make_user, tree):
 
 @pytest.mark.parametrize("who, expected", [
     ("admin", True), ("city", True), ("jinjiang", True), ("shishi", False), ("liaison-jinjiang", True),
-    ("liaison-shishi", False), ("judge", False), ("worker", False),
+    ("liaison-shishi", False), ("organizer-of-enterprise", False), ("judge", False), ("worker", False),
 ])
 def test_register_bulk(user, open_competition, tree, who, expected):
     competition = open_competition(organizer=tree.jinjiang)

@@ -145,24 +145,34 @@ def test_same_id_number_cannot_serve_two_accounts(client, auth, open_competition
         "name": "黄志鹏", "id_number": valid_id(1), "phone": "13900000000", "employer": tree.aviation.id,
         "trade": TRADE, "grade": 3})
     assert response.status_code == 422
-    assert "This ID number belongs to another person on record" in text(response)
+    assert "An account already exists for this ID number" in text(response)
     assert len(entrants(competition)) == 1
 
 
 def test_an_unclaimed_record_is_claimed_and_its_entry_counts(client, auth, open_competition, make_worker,
                                                              make_user, tree):
-    """A person entered by a sheet, who then opens an account, finds their entry and cannot enter twice."""
+    """A person entered by a sheet, who then opens an account, claims the record; the union confirms it;
+    then they find their entry and cannot enter twice. Until then the record is neither linked nor changed."""
+    from comp.services.accounts import claims
     competition = open_competition()
-    worker = make_worker("林小红", id_number=valid_id(7), employer_id=tree.aviation.id, trade=TRADE, skill_grade=2)
+    worker = make_worker("林小红", id_number=valid_id(7), employer_id=tree.aviation.id, trade=TRADE, skill_grade=2,
+                         phone="13800000000")
     db.session.add(Entrant(competition_id=competition.id, ref="R0001", name=worker.name, worker_id=worker.id,
                            status="approved"))
     db.session.commit()
-    make_user("w2", "worker", locale="en")
+    account = make_user("w2", "worker", locale="en")
     login(auth, "w2")
     response = post(client, f"/competitions/{competition.code}/register/profile", {
-        "name": "林小红", "id_number": valid_id(7), "phone": "13900000000", "employer": tree.aviation.id,
-        "trade": TRADE, "grade": 2})
+        "name": "林小红", "id_number": valid_id(7), "phone": "13900000000", "employer": tree.garment.id,
+        "trade": "另一个工种", "grade": 4})
     assert response.status_code == 302
+    page = text(client.get(f"/competitions/{competition.code}/register"))
+    assert "Your claim is waiting" in page
+    db.session.expire_all()
+    assert account.worker_id is None  # a name and an ID number are not proof
+    assert (worker.phone, worker.employer_id, worker.trade, worker.skill_grade) == (
+        "13800000000", tree.aviation.id, TRADE, 2)  # nothing of the record was overwritten
+    claims.decide(make_user("boss", "organizer", org_unit_id=tree.city.id), claims.pending_claim(account), True)
     page = text(client.get(f"/competitions/{competition.code}/register"))
     assert "You are registered as R0001" in page and "Approved" in page
     response = register(client, competition)

@@ -1,0 +1,97 @@
+"""Server-side sessions: the cookie carries a random token, the database decides whether it lives.
+
+Every app server reads the same table, so a logout, a disabled account, a password change or
+reset, or "log out everywhere" ends the user's sessions at once on all of them, and a replayed
+old cookie is refused. Only the token's SHA-256 is stored: a copy of the database opens no session.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from comp.extensions import db
+from comp.models import User, UserSession
+from comp.models.types import utcnow
+
+# last_seen_at is written at most this often per session, not on every request.
+TOUCH_EVERY = timedelta(minutes=5)
+REASONS = ("logout", "logout_all", "password", "reset", "disabled", "role", "expired")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def lifetime() -> timedelta:
+    """Return how long a session lasts from its login (SESSION_HOURS; default one judging day)."""
+    return current_app.config["PERMANENT_SESSION_LIFETIME"]
+
+
+def start(user: User, ip: str | None = None, user_agent: str | None = None) -> str:
+    """Open a session for the user (the caller commits) and return its token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=now,
+                               last_seen_at=now, expires_at=now + lifetime(), ip=(ip or "")[:45] or None,
+                               user_agent=(user_agent or "")[:200] or None))
+    user.session_token = token
+    return token
+
+
+def load(token: str) -> User | None:
+    """Return the active user of a live session, with its token set, or None (one query)."""
+    if not token or len(token) > 128:
+        return None
+    now = utcnow()
+    row = db.session.execute(
+        sa.select(User, UserSession.id, UserSession.last_seen_at).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None),
+               UserSession.expires_at > now, User.active.is_(True))).first()
+    if row is None:
+        return None
+    user, session_id, seen = row
+    user.session_token = token
+    if now - seen > TOUCH_EVERY:
+        db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+        db.session.commit()
+    return user
+
+
+def end(token: str | None, reason: str = "logout") -> None:
+    """End one session (the caller commits)."""
+    if token:
+        db.session.execute(sa.update(UserSession).where(
+            UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason))
+
+
+def end_all(user: User, reason: str, keep: str | None = None) -> int:
+    """End every live session of the user but `keep` (the caller commits); return how many ended."""
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep:
+        query = query.where(UserSession.token_hash != _digest(keep))
+    return db.session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason)).rowcount or 0
+
+
+def live(user: User) -> list[UserSession]:
+    """Return the user's live sessions, newest first."""
+    return list(db.session.scalars(sa.select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
+        .order_by(UserSession.created_at.desc(), UserSession.id.desc())))
+
+
+def is_current(entry: UserSession, token: str | None) -> bool:
+    """Tell whether a session row is the one the token opens."""
+    return bool(token) and entry.token_hash == _digest(token or "")
+
+
+def purge(before: datetime | None = None) -> int:
+    """Delete sessions that ended or expired more than a week ago; return how many went."""
+    cutoff = before or utcnow() - timedelta(days=7)
+    result = db.session.execute(sa.delete(UserSession).where(sa.or_(
+        UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)))
+    return result.rowcount or 0
