@@ -22,3 +22,11 @@ def status_label(code: str) -> str:
 def entrant_status_label(code: str) -> str:
     """Return the entrant status in the user's language."""
     return str(ENTRANT_STATUSES.get(code, code))
+
+REQUEST_STATES = {"pending": _l("Waiting"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+                  "withdrawn": _l("Replaced")}
+
+
+def request_status_label(code: str) -> str:
+    """Return a worker request's state in the user's language."""
+    return str(REQUEST_STATES.get(code, code))

@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 
-from comp.labels import entrant_status_label, status_label
+from comp.labels import entrant_status_label, request_status_label, status_label
 from comp.permissions import can
 
 
@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     """Register the globals and filters."""
     app.jinja_env.filters["fmt2"] = fmt2
     app.jinja_env.globals.update(can=can, nav_link=nav_link, status_label=status_label,
-                                 entrant_status_label=entrant_status_label)
+                                 entrant_status_label=entrant_status_label, request_status_label=request_status_label)
 
     @app.context_processor
     def inject() -> dict:

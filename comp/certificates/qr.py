@@ -104,3 +104,15 @@ def operators(modules: list[list[bool]]) -> str:
     return " ".join(f"{run.start() + QUIET} {number} {run.end() - run.start()} 1.05 re"
                     for number, row in enumerate(_rows(modules), start=QUIET)
                     for run in _DARK.finditer(row)) + " f"
+
+
+def svg(text: str, label: str = "") -> str:
+    """Return the text's QR symbol as an SVG element (one path, quiet zone included) for a web page."""
+    from markupsafe import escape
+    modules = matrix(text)
+    count = len(modules) + 2 * QUIET
+    path = "".join(f"M{run.start() + QUIET} {number}h{run.end() - run.start()}v1h-{run.end() - run.start()}z"
+                   for number, row in enumerate(_rows(modules), start=QUIET) for run in _DARK.finditer(row))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {count} {count}" class="qr" role="img" '
+            f'aria-label="{escape(label)}" shape-rendering="crispEdges"><rect width="{count}" height="{count}" '
+            f'fill="#fff"/><path d="{path}" fill="#000"/></svg>')

@@ -23,14 +23,17 @@ SCHEDULE = {
     data.SHOE: ("2026-10-20", "2026-11-25", 100, "closed", None),
 }
 SEES = {
-    "admin": "every competition and rating; user administration",
+    "admin": "every competition and rating; every account",
     "organizer": "all six: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
-                 " rating locked, last year's UAV archived; the city dashboard and the talent pool",
-    "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed)",
+                 " rating locked, last year's UAV archived; the city dashboard and the talent pool;"
+                 " accounts, an invited judge, a worker's claim and a correction to decide",
+    "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed); Jinjiang's accounts",
+    "liaison": "enterprise liaison of the Hutou rice-noodle company: uploads its employees for QZ-2026-NOODLE",
     "judge1": "chief judge of QZ-2026-TEA (running, part-marked, one discrepancy to resolve)",
     "judge2": "chief judge of QZ-2026-UAV and PJ-2026-TEAM",
     "judge3": "judge on QZ-2026-UAV and PJ-2026-TEAM",
     "judge4": "judge on QZ-2026-TEA and PJ-2026-TEAM",
+    "wangyf": "signed up herself; her claim of her record waits for the organizer",
     "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate;"
               " her craftsman profile",
 }
@@ -49,6 +52,7 @@ def load() -> list[str]:
         units = seed.orgs(tally)
         workers = seed.workers(specs, units, tally)
         seed.users(units, workers, tally)
+        seed.onboarding(units, workers, tally)
         seed.studios(units, workers, specs, tally)
         seed.teams(units, workers, specs, tally)
     lines = [f"created {n} {kind}" for kind, n in tally.items()]
@@ -133,6 +137,7 @@ def account_lines() -> list[str]:
     rows = [(name, role, display) for name, (role, display, _) in data.ACCOUNTS.items()]
     worker = db.session.scalar(sa.select(User).where(User.username == data.WORKER_ACCOUNT[0]))
     rows.append((data.WORKER_ACCOUNT[0], "worker", worker.display_name if worker else ""))
+    rows.append((data.CLAIM_ACCOUNT[0], "worker", "王雅芬"))
     lines = [f"demo accounts (password {data.PASSWORD}):"]
     lines += [f"  {name:<10} {role:<10} {display}  — {SEES[name]}" for name, role, display in rows]
     return lines

@@ -109,8 +109,15 @@ ACCOUNTS = {
     "judge2": ("judge", "蔡文博", CITY),
     "judge3": ("judge", "吴建平", "洛江区总工会"),
     "judge4": ("judge", "郑雅芳", "永春县总工会"),
+    "liaison": ("liaison", "王丽华（湖头米粉工会）", "安溪县湖头米粉食品有限公司"),
 }
 WORKER_ACCOUNT = ("worker", "su")  # username, featured worker it belongs to
+# A worker who signed up herself: her record is on file, her claim waits for the organizer.
+CLAIM_ACCOUNT = ("wangyf", "wang", "13905951234")  # username, featured worker claimed, phone given
+# A judge invited by the city union who has not opened her activation link yet.
+INVITED = ("judge5", "judge", "洪丽娟", CITY)
+# The demo worker asks her union to correct her phone number.
+CHANGE_REQUEST = {"phone": "13859901234"}
 
 # Judges who are not demo accounts keep the accounts the import makes for them.
 GUEST_JUDGES = {

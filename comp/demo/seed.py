@@ -91,6 +91,35 @@ def users(units: dict[str, OrgUnit], workers: dict[str, Worker], tally: Tally) -
     db.session.flush()
 
 
+def onboarding(units: dict[str, OrgUnit], workers: dict[str, Worker], tally: Tally) -> None:
+    """Show the people side: an invited judge with a live link, a claim and a correction waiting."""
+    from comp.models import WorkerRequest
+    from comp.services.accounts import links
+    name, role, display, org = data.INVITED
+    if accounts.find_user(name) is None:
+        invited = accounts.new_user(name, role, None, display_name=display, org_unit_id=units[org].id)
+        db.session.flush()
+        links.issue(invited, "activate", accounts.find_user("organizer"))
+        tally.add("accounts")
+    username, key, phone = data.CLAIM_ACCOUNT
+    claimed = workers[key]
+    if accounts.find_user(username) is None and claimed.user is None:
+        user = User(username=username, role="worker", display_name=claimed.name,
+                    password_hash=generate_password_hash(data.PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(WorkerRequest(kind="claim", user_id=user.id, worker_id=claimed.id, detail={
+            "name": claimed.name, "phone": phone, "employer_id": claimed.employer_id, "trade": claimed.trade,
+            "skill_grade": claimed.skill_grade}))
+        tally.add("accounts")
+    owner = accounts.find_user(data.WORKER_ACCOUNT[0])
+    if owner is not None and owner.worker is not None and db.session.scalar(sa.select(WorkerRequest.id).where(
+            WorkerRequest.user_id == owner.id, WorkerRequest.kind == "change")) is None:
+        db.session.add(WorkerRequest(kind="change", user_id=owner.id, worker_id=owner.worker_id, detail={
+            "fields": data.CHANGE_REQUEST, "reason": "换了新手机号"}))
+    db.session.flush()
+
+
 def _unit(kind: str, name: str, enterprise: OrgUnit, tally: Tally, **fields) -> Unit | None:
     """Add a studio or team unless the enterprise has one of that kind and name (then None)."""
     exists = db.session.scalar(sa.select(Unit.id).where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import Certificate, Competition, Entrant, JudgeAssignment, User
+from comp.models import AuditEvent, Certificate, Competition, Entrant, JudgeAssignment, Upload, User
 from comp.services import citystats, orgtree
 
 # The years a dashboard may be asked for; anything else shows all years.
@@ -47,6 +47,32 @@ def judge_home(user: User) -> dict:
         .where(JudgeAssignment.user_id == user.id)
         .order_by(Competition.year.desc(), Competition.code)).all()
     return {"assignments": assignments}
+
+
+def liaison_home(user: User) -> dict:
+    """Return what a liaison sees: the competitions open to their sheets, their uploads and the people they entered.
+
+    Nothing else: no other enterprise's people, no approval queue, no results beyond their own entries.
+    """
+    from comp.permissions import can
+    from comp.services import registration
+    open_now = [c for c, _entry in registration.open_for(user) if can("competition.register_bulk", c, user)]
+    kept = db.session.scalars(sa.select(Upload).where(Upload.user_id == user.id, Upload.kind == "registration")
+                              .order_by(Upload.created_at.desc())).all()
+    imports = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.actor_id == user.id, AuditEvent.action == "registration.imported")
+        .order_by(AuditEvent.id.desc()).limit(50)).all()
+    entered = db.session.scalars(
+        sa.select(Entrant).join(Competition).where(Entrant.registered_by_id == user.id)
+        .order_by(Competition.year.desc(), Competition.code, Entrant.ref)).all()
+    by_competition: dict[int, list[Entrant]] = {}
+    for entrant in entered:
+        by_competition.setdefault(entrant.competition_id, []).append(entrant)
+    competitions = {c.id: c for c in db.session.scalars(sa.select(Competition).where(
+        Competition.id.in_({e.competition_id for e in entered} | {u.competition_id for u in kept}
+                           | {e.competition_id for e in imports})))}
+    return {"open_now": open_now, "kept": kept, "imports": imports, "entered": by_competition,
+            "competitions": competitions}
 
 
 def worker_home(user: User) -> dict:

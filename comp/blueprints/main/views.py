@@ -13,6 +13,7 @@ from comp.services import dashboards
 HOMES = {
     "admin": ("organizer.home", "main/home_organizer.html", dashboards.organizer_home),
     "organizer": ("organizer.home", "main/home_organizer.html", dashboards.organizer_home),
+    "liaison": ("liaison.home", "main/home_liaison.html", dashboards.liaison_home),
     "judge": ("judge.home", "main/home_judge.html", dashboards.judge_home),
     "worker": ("worker.home", "main/home_worker.html", dashboards.worker_home),
 }

@@ -15,6 +15,7 @@ from comp.labels import entrant_status_label
 from comp.models import Competition
 from comp.permissions import authorize, can
 from comp.services import ServiceError, registration
+from comp.services.accounts import claims
 from comp.services import registration_bulk as bulk
 from comp.services import registration_queue as queue_service
 from comp.services.registration_rows import COLUMNS, liaison_unit
@@ -42,11 +43,12 @@ bp.add_app_template_global(registration.grade_label, "grade_label")
 def _register_page(competition: Competition, profile: ProfileForm | None = None, error: str | None = None,
                    status: int = 200):
     worker = current_user.worker
+    claim = claims.pending_claim(current_user) if worker is None else None
     return render_template(
-        "registration/register.html", competition=competition, worker=worker, error=error,
+        "registration/register.html", competition=competition, worker=worker, error=error, claim=claim,
         conditions=registration.conditions(competition), refusals=registration.refusals(competition, worker),
         places_left=registration.places_left(competition), entry=worker and registration.entry_of(competition, worker),
-        profile=profile or (ProfileForm() if worker is None else None), action=ActionForm(),
+        profile=profile or (ProfileForm() if worker is None and claim is None else None), action=ActionForm(),
         trades=registration.trades_of(competition)), status
 
 
@@ -74,10 +76,13 @@ def profile(code: str):
     if not form.validate_on_submit():
         return _register_page(competition, profile=form, status=422)
     try:
-        registration.create_profile(current_user, form.name.data, form.id_number.data, form.phone.data,
-                                    form.employer.data, form.trade.data, form.grade.data)
+        claim = registration.create_profile(current_user, form.name.data, form.id_number.data, form.phone.data,
+                                            form.employer.data, form.trade.data, form.grade.data)
     except ServiceError as error:
         return _register_page(competition, profile=form, error=str(error), status=422)
+    if claim is not None:
+        flash(_("A worker record with this ID number is already on file. An organizer of your union will "
+                "confirm that it is yours; then you can register."), "info")
     return redirect(url_for("registration.register", code=code))
 
 
@@ -169,7 +174,7 @@ def export(code: str, which: str):
 def bulk_index():
     """List the competitions the user may register people for from a sheet."""
     competitions = [c for c in registration.open_for(current_user) if can("competition.register_bulk", c[0])]
-    if not competitions and current_user.role not in ("admin", "organizer"):
+    if not competitions and current_user.role not in ("admin", "organizer", "liaison"):
         abort(403)
     return render_template("registration/bulk_index.html", competitions=[c for c, _e in competitions])
 
@@ -235,7 +240,7 @@ def confirm(code: str, token: str):
     flash(ngettext("%(num)d registration imported.", "%(num)d registrations imported.", count), "success")
     if can("competition.manage", competition):
         return redirect(url_for("registration.queue", code=code))
-    return redirect(url_for("registration.upload", code=code))
+    return redirect(url_for("main.home"))  # a liaison's home lists the people entered and their status
 
 
 @bp.post("/competitions/<code>/registrations/upload/<token>/discard")

@@ -30,3 +30,13 @@
     });
   });
 })();
+
+// ---- accounts: print the activation sheet; select a link in one tap ----
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-print]")) { window.print(); }
+    if (target.matches && target.matches("input.link-url")) { target.select(); }
+  });
+})();

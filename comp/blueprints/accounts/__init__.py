@@ -1,0 +1,6 @@
+"""Account administration: list, create, change, disable, reset, import, activation sheets, worker requests."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from comp.blueprints.accounts import views, bulk, requests  # noqa: E402,F401

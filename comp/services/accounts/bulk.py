@@ -1,0 +1,251 @@
+"""Judges or liaisons in bulk from an .xlsx sheet: template, per-row report, confirmation, links.
+
+The upload is kept between its preview and its confirmation; the confirmation checks every row
+again and creates all the accounts (each with its activation link), or none, in one transaction.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from comp.extensions import db
+from comp.models import OrgUnit, Upload, User
+from comp.models.types import utcnow
+from comp.permissions import city_wide
+from comp.services import ServiceError, audit, sheets, transaction
+from comp.services.accounts import USERNAME_MAX, find_user, links, new_user
+from comp.services.accounts.admin import ROLE_LABELS, check_grant
+from comp.services.orgtree import Tree, scope
+
+KIND = "accounts"
+ROLES = ("judge", "liaison")
+MAX_BYTES = 1024 * 1024
+MAX_ROWS = 1000
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the sheet: key, header as the template writes it, other names it is known by."""
+
+    key: str
+    header: str
+    aliases: frozenset[str]
+
+
+COLUMNS = (
+    Column("name", "姓名", frozenset({"姓名", "name"})),
+    Column("unit", "单位", frozenset({"单位", "工作单位", "企业", "unit", "employer", "enterprise"})),
+    Column("username", "账号（可不填）", frozenset({"账号", "用户名", "username", "account"})),
+)
+HEADER = {c.key: c.header for c in COLUMNS}
+
+
+def template(role: str) -> bytes:
+    """Return the sheet to fill in: its header and one example row."""
+    example = ["林清华", "泉州市总工会" if role == "judge" else "晋江翔鹭航空", ""]
+    return sheets.write_xlsx([c.header for c in COLUMNS], [example], title="裁判" if role == "judge" else "联络员")
+
+
+def _key(cell) -> str | None:
+    text = re.sub(r"[（(].*?[)）]", "", str(cell or "")).replace("*", "").strip().lower()
+    return next((c.key for c in COLUMNS if text in c.aliases), None)
+
+
+def parse(data: bytes, filename: str) -> list[dict]:
+    """Read the sheet into rows keyed by column; refuse a file that cannot be read or lacks a column."""
+    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(table[0]):
+        key = _key(cell)
+        if key and key not in positions:
+            positions[key] = i
+    missing = [c.header for c in COLUMNS if c.key in ("name", "unit") and c.key not in positions]
+    if missing:
+        raise ServiceError(_("The first row must be the template's header row — missing columns: %(names)s.",
+                             names=", ".join(missing)))
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {k: _text(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
+        if any(values.values()):
+            rows.append({"row": number, "name": values.get("name", ""), "unit": values.get("unit", ""),
+                         "username": values.get("username", "")})
+    if not rows:
+        raise ServiceError(_("The file has no people below its header row."))
+    return rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+class Checker:
+    """Check rows one by one, remembering the usernames earlier rows take."""
+
+    def __init__(self, actor: User, role: str):
+        self.actor, self.role, self.tree = actor, role, Tree()
+        self.allowed = scope(actor, self.tree)
+        self.by_name: dict[str, list[int]] = {}
+        for node in self.tree.nodes.values():
+            self.by_name.setdefault(node.name, []).append(node.id)
+        self.taken: dict[str, int] = {}
+        self.next_number = _last_number(role)
+
+    def check(self, row: dict) -> list[tuple[str, str]]:
+        """Return (column, problem) for everything wrong with the row."""
+        found: list[tuple[str, str]] = []
+        name = row["name"]
+        if not name:
+            found.append(("name", _("missing")))
+        elif name.startswith(FORMULA_PREFIXES):
+            found.append(("name", _("a formula is not accepted: type the name itself")))
+        elif len(name) > 64 or any(not ch.isprintable() for ch in name):
+            found.append(("name", _("at most 64 characters, without control characters")))
+        found += self._unit(row)
+        found += self._username(row)
+        return found
+
+    def _unit(self, row: dict) -> list[tuple[str, str]]:
+        text = row["unit"]
+        if not text:
+            if self.role == "judge" and city_wide(self.actor):
+                return []
+            return [("unit", _("missing"))]
+        ids = self.by_name.get(text, [])
+        if not ids:
+            return [("unit", _("no union or enterprise is named “%(name)s”", name=text))]
+        if len(ids) > 1:
+            return [("unit", _("“%(name)s” names %(n)s units; ask the city union", name=text, n=len(ids)))]
+        try:
+            check_grant(self.actor, self.role, ids[0], self.tree)
+        except ServiceError as error:
+            return [("unit", str(error))]
+        return []
+
+    def _username(self, row: dict) -> list[tuple[str, str]]:
+        wanted = row["username"]
+        if not wanted:
+            return []
+        if not USERNAME.fullmatch(wanted) or len(wanted) > USERNAME_MAX:
+            return [("username", _("use letters, digits, dot, dash or underscore (at most 64)"))]
+        first = self.taken.setdefault(wanted.lower(), row["row"])
+        if first != row["row"]:
+            return [("username", _("the same username is in row %(row)s", row=first))]
+        if find_user(wanted) is not None:
+            return [("username", _("username “%(name)s” is taken", name=wanted))]
+        return []
+
+    def username(self, row: dict) -> str:
+        """Return the row's username, or the next free generated one (judge0007, liaison0003 …)."""
+        if row["username"]:
+            return row["username"]
+        while True:
+            self.next_number += 1
+            candidate = f"{self.role}{self.next_number:04d}"
+            if candidate.lower() not in self.taken and find_user(candidate) is None:
+                self.taken[candidate.lower()] = row["row"]
+                return candidate
+
+
+def _last_number(role: str) -> int:
+    names = db.session.scalars(sa.select(User.username).where(User.username.like(f"{role}%")))
+    numbers = [int(n[len(role):]) for n in names if n[len(role):].isdigit() and len(n) - len(role) <= 6]
+    return max(numbers, default=0)
+
+
+def check_rows(actor: User, role: str, rows: list[dict]) -> list[dict]:
+    """Return the report of every problem: row, column key, column header, message."""
+    checker, report = Checker(actor, role), []
+    for row in rows:
+        report += [{"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+                   for field, message in checker.check(row)]
+    return report
+
+
+def start(actor: User, role: str, filename: str, data: bytes) -> Upload:
+    """Parse and check an uploaded sheet of judges or liaisons and keep it for the preview."""
+    if role not in ROLES:
+        raise ServiceError(_("Choose judges or liaisons."))
+    rows = parse(data, filename)
+    with transaction():
+        db.session.execute(sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1)))
+        upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, user_id=actor.id, filename=filename[:200],
+                        rows=[{**r, "role": role} for r in rows], problems=check_rows(actor, role, rows))
+        db.session.add(upload)
+    return upload
+
+
+def get_upload(actor: User, token: str) -> Upload | None:
+    """Return the actor's own kept upload."""
+    return db.session.scalar(sa.select(Upload).where(Upload.token == token, Upload.kind == KIND,
+                                                     Upload.user_id == actor.id))
+
+
+def role_of(upload: Upload) -> str:
+    """Return the role the upload's accounts get."""
+    return upload.rows[0]["role"] if upload.rows else "judge"
+
+
+def preview(upload: Upload) -> dict:
+    """Return what the preview page shows: every row with its problems, and the counts."""
+    by_row: dict[int, list[dict]] = {}
+    for problem in upload.problems:
+        by_row.setdefault(problem["row"], []).append(problem)
+    rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
+    return {"upload": upload, "rows": rows, "bad": len(by_row), "valid": len(rows) - len(by_row),
+            "role": role_of(upload), "role_label": ROLE_LABELS[role_of(upload)]}
+
+
+def discard(upload: Upload) -> None:
+    """Forget an upload without creating anything."""
+    with transaction():
+        db.session.delete(upload)
+
+
+def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
+    """Create the accounts of the valid rows (or of all, if all are valid), each with its activation link."""
+    role = role_of(upload)
+    problems = check_rows(actor, role, upload.rows)
+    if {(p["row"], p["field"]) for p in problems} != {(p["row"], p["field"]) for p in upload.problems}:
+        with transaction():
+            upload.problems = problems
+        raise ServiceError(_("The accounts changed since this report was made; it has been updated. "
+                             "Review it and confirm again."))
+    bad = {p["row"] for p in problems}
+    if bad and not only_valid:
+        raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
+                             "upload it again, or import only the valid rows.", count=len(bad)))
+    valid = [r for r in upload.rows if r["row"] not in bad]
+    if not valid:
+        raise ServiceError(_("No row is valid: nothing to import."))
+    checker = Checker(actor, role)
+    created = []
+    with transaction():
+        for row in valid:
+            unit_id = checker.by_name[row["unit"]][0] if row["unit"] else None
+            user = new_user(checker.username(row), role, None, display_name=row["name"], org_unit_id=unit_id,
+                            created_by_id=actor.id)
+            db.session.flush()
+            audit.record("account.created", actor, None, user, username=user.username, role=role, unit=unit_id,
+                         by="import", row=row["row"])
+            links.issue(user, "activate", actor)
+            created.append(user)
+        audit.record("account.imported", actor, None, None, filename=upload.filename, role=role,
+                     created=len(created), skipped=len(bad))
+        db.session.delete(upload)
+    return created
+
+
+def units_by_id(ids: list[int]) -> dict[int, OrgUnit]:
+    """Return the named org units by id."""
+    return {u.id: u for u in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_(ids)))} if ids else {}
