@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from comp.labels import entrant_status_label, request_status_label, status_label
 from comp.permissions import can
@@ -17,6 +18,12 @@ def fmt2(value) -> str:
     return f"{Decimal(value):.2f}"
 
 
+def qr_code(url: str, label: str = "") -> Markup:
+    """Return the QR code of a link as inline SVG (activation cards, the judges panel)."""
+    from comp.certificates import qr
+    return Markup(qr.svg(url, label))  # qr.svg escapes the label and writes only numbers besides
+
+
 def nav_link(endpoint: str, **values) -> str | None:
     """Return the URL of an endpoint, or None when no such page is mounted."""
     if endpoint not in current_app.view_functions:
@@ -27,7 +34,7 @@ def nav_link(endpoint: str, **values) -> str | None:
 def init_app(app: Flask) -> None:
     """Register the globals and filters."""
     app.jinja_env.filters["fmt2"] = fmt2
-    app.jinja_env.globals.update(can=can, nav_link=nav_link, status_label=status_label,
+    app.jinja_env.globals.update(can=can, nav_link=nav_link, qr_code=qr_code, status_label=status_label,
                                  entrant_status_label=entrant_status_label, request_status_label=request_status_label)
 
     @app.context_processor

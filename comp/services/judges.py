@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,9 +9,11 @@ from flask_babel import gettext as _
 
 from comp.extensions import db
 from comp.models import (
+    AccountLink,
     Competition, Criterion, Entrant, JudgeAssignment, JudgeConflict, JudgeCriterion, Mark, OrgUnit, Stage, User,
 )
 from comp.services import ServiceError, accounts, audit, lifecycle, transaction
+from comp.services.accounts import links
 from comp.services.results import recused_pairs
 
 EDITABLE = ("draft", "open", "closed", "running")  # a judge may still fall ill on the day
@@ -76,17 +77,20 @@ def _join(competition: Competition, user: User, actor) -> JudgeAssignment:
 
 
 def add_judge(competition: Competition, username: str, display_name: str, org_unit_id: int | None,
-              actor=None) -> tuple[JudgeAssignment, str]:
-    """Create a judge account and put it on the panel; return the assignment and the initial password."""
+              actor=None) -> tuple[JudgeAssignment, AccountLink]:
+    """Create a judge account and put it on the panel; return the assignment and the account's activation link.
+
+    No password is made up: the judge sets their own through the one-time link (72 hours).
+    """
     _check_editable(competition)
-    password = secrets.token_urlsafe(9)
     with transaction():
-        user = accounts.new_user(username, "judge", password, display_name=(display_name or "").strip() or None,
-                                 org_unit_id=org_unit_id)
+        user = accounts.new_user(username, "judge", None, display_name=(display_name or "").strip() or None,
+                                 org_unit_id=org_unit_id, created_by_id=actor.id if actor else None)
         db.session.flush()
         audit.record("judge.account_created", actor, competition, user, username=user.username)
+        link = links.issue(user, "activate", actor)
         assignment = _join(competition, user, actor)
-    return assignment, password
+    return assignment, link
 
 
 def assign_existing(competition: Competition, user_id: int, actor=None) -> JudgeAssignment:

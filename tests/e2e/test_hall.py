@@ -63,6 +63,8 @@ def test_the_judges_page(page, live_server, hall):
     page.fill("#display_name", "黄裁判")
     page.locator(".add-judge form").first.locator("button[type=submit]").click()
     expect(page.locator(".new-password")).to_be_visible()
+    expect(page.locator(".new-password svg.qr")).to_be_visible()
+    assert "/activate/" in page.locator("input.activation-link").input_value()
     expect(page.locator("article.judge-card")).to_have_count(4)
     screenshot(page, "hall-judges-added")
 

@@ -40,16 +40,17 @@ def actions() -> list[str]:
     return db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
 
 
-def test_a_new_judge_gets_an_account_the_next_ref_and_a_password(panel):
+def test_a_new_judge_gets_an_account_the_next_ref_and_an_activation_link(panel):
     employer = OrgUnit(kind="enterprise", name="泉州某机械公司")
     db.session.add(employer)
     db.session.commit()
-    assignment, password = judges.add_judge(panel, "judge.new", "黄裁判", employer.id)
+    assignment, link = judges.add_judge(panel, "judge.new", "黄裁判", employer.id)
     assert assignment.ref == "J4" and not assignment.is_chief
     user = assignment.user
     assert user.role == "judge" and user.org_unit_id == employer.id and user.display_name == "黄裁判"
-    assert len(password) >= 12 and user.check_password(password)
-    assert actions()[-2:] == ["judge.account_created", "judge.assigned"]
+    assert not user.has_password  # nobody made one up: the judge sets it through the link
+    assert link.user_id == user.id and link.purpose == "activate" and link.live
+    assert actions()[-3:] == ["judge.account_created", "account.link_activate", "judge.assigned"]
 
 
 def test_a_taken_username_is_refused_and_nothing_is_written(panel, make_user):
@@ -185,15 +186,21 @@ def test_the_page_lists_the_panel(client, organizer, panel):
     assert page.count('<article class="judge-card') == 3
 
 
-def test_adding_a_judge_shows_the_password_once(client, organizer, panel):
+def test_adding_a_judge_shows_the_activation_link_and_its_qr_code(app, client, organizer, panel):
     response = post(client, panel, "/new", {"username": "judge.huang", "display_name": "黄裁判", "employer": 0})
     body = response.get_data(as_text=True)
     assert "<html" not in body and "judge.huang" in body and "J4" in body
-    password = re.search(r'<code class="password">([^<]+)</code>', body).group(1)
-    user = db.session.scalar(sa.select(User).where(User.username == "judge.huang"))
-    assert user.check_password(password)
+    url = re.search(r'value="(http://testserver/activate/[^"]+)"', body).group(1)
+    assert '<svg' in body and 'class="qr"' in body
     assert response.headers["Cache-Control"] == "no-store"
-    assert password not in client.get(f"/competitions/{panel.code}/judges").get_data(as_text=True)
+    judge = app.test_client()
+    path = url.removeprefix("http://testserver")
+    token = csrf_token(judge, path)
+    answer = judge.post(path, data={"password": "黄裁判在平板上评分用", "repeat": "黄裁判在平板上评分用", "csrf_token": token})
+    assert answer.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.username == "judge.huang"))
+    db.session.refresh(user)
+    assert user.check_password("黄裁判在平板上评分用")
 
 
 def test_a_bad_new_judge_comes_back_with_the_message(client, organizer, panel):

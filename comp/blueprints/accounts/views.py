@@ -4,11 +4,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from comp.blueprints.accounts import bp
 from comp.blueprints.accounts.forms import AccountForm, ActionForm, EditForm
-from comp.certificates import qr
 from comp.extensions import htmx
 from comp.models import User
 from comp.permissions import authorize
@@ -29,11 +27,6 @@ def _account(user_id: int) -> User:
     """Return an account the current organizer administers, else 404 (missing and out of scope alike)."""
     authorize("accounts.admin")
     return admin.get(current_user, user_id) or abort(404)
-
-
-def qr_code(url: str, label: str = "") -> Markup:
-    """Return the QR code of a link as inline SVG."""
-    return Markup(qr.svg(url, label))  # noqa: S704 - qr.svg escapes the label and writes only numbers
 
 
 @bp.get("/accounts")
@@ -90,7 +83,7 @@ def _show_page(target: User, edit: EditForm | None = None, error: str | None = N
     return render_template(
         "accounts/show.html", target=target, state=admin.state_of(target), role_label=admin.ROLE_LABELS[target.role],
         states=admin.STATE_LABELS,
-        link=link, link_url=links.url(link) if link else None, qr_code=qr_code,
+        link=link, link_url=links.url(link) if link else None,
         live=sessions.live(target), history=admin.history(target), edit=edit, action=ActionForm(),
         myself=target.id == current_user.id, error=error), status
 
@@ -174,4 +167,4 @@ def sheet():
     accounts = admin.by_ids(current_user, ids)
     live = links.live_links(accounts)
     cards = [(user, live.get(user.id), links.url(live[user.id]) if user.id in live else None) for user in accounts]
-    return render_template("accounts/sheet.html", cards=cards, qr_code=qr_code, roles=admin.ROLE_LABELS)
+    return render_template("accounts/sheet.html", cards=cards, roles=admin.ROLE_LABELS)

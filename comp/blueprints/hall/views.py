@@ -17,6 +17,7 @@ from comp.services import ServiceError, printing
 from comp.services import checkin as checkin_service
 from comp.services import draw as draw_service
 from comp.services import judges as judges_service
+from comp.services.accounts import links
 from comp.services.results import get_competition
 
 
@@ -175,7 +176,7 @@ def _judges_page(competition, new_form=None, existing_form=None, **extra):
     context.update(_judge_forms(new_form, existing_form, competition))
     template = "hall/_judge_panel.html" if htmx else "hall/judges.html"
     response = make_response(render_template(template, **context))
-    response.headers["Cache-Control"] = "no-store"  # an initial password is shown once
+    response.headers["Cache-Control"] = "no-store"  # a new judge's activation link is shown
     return response
 
 
@@ -199,18 +200,18 @@ def judges(code: str):
 
 @bp.post("/<code>/judges/new")
 def judge_new(code: str):
-    """Create a judge account and put it on the panel; show its initial password once."""
+    """Create a judge account and put it on the panel; show its one-time activation link."""
     competition = _competition(code)
     form = NewJudgeForm()
     _judge_forms(form, None, competition)
     if not form.validate_on_submit():
         return _judges_page(competition, new_form=form, error=_form_error(form))
     try:
-        assignment, password = judges_service.add_judge(
+        assignment, link = judges_service.add_judge(
             competition, form.username.data, form.display_name.data, form.employer.data or None, current_user)
     except ServiceError as error:
         return _judges_page(competition, new_form=form, error=str(error))
-    return _judges_page(competition, created=(assignment, password))
+    return _judges_page(competition, created=(assignment, links.url(link)))
 
 
 @bp.post("/<code>/judges/existing")
