@@ -34,6 +34,8 @@ def nav_link(endpoint: str, **values) -> str | None:
 def init_app(app: Flask) -> None:
     """Register the globals and filters."""
     app.jinja_env.filters["fmt2"] = fmt2
+    from comp.services.people import masked_phone
+    app.jinja_env.filters["phone_mask"] = masked_phone
     app.jinja_env.globals.update(can=can, nav_link=nav_link, qr_code=qr_code, status_label=status_label,
                                  entrant_status_label=entrant_status_label, request_status_label=request_status_label)
 

@@ -47,3 +47,11 @@ def find_by_id_number(number: str) -> Worker | None:
     value = idcard.normalize(number)
     digest = idcard.protector().lookup_hash(value)
     return db.session.scalar(sa.select(Worker).where(Worker.id_hash == digest))
+
+
+def masked_phone(phone: str | None) -> str:
+    """Show a phone number as 138****5678: enough to recognise, not to call."""
+    digits = (phone or "").strip()
+    if len(digits) >= 7:
+        return digits[:3] + "****" + digits[-4:]
+    return "*" * len(digits)

@@ -153,7 +153,9 @@ def profile(worker: Worker, viewer: User) -> dict:
         "worker": worker, "employer": worker.employer, "county": tree.county_of(worker.employer_id),
         "age": _age(worker), "gender": GENDERS.get(worker.gender or ""),
         "grade": SKILL_GRADES.get(worker.skill_grade or 0),
-        "show_phone": seen.staff or seen.sees(worker),
+        # The owner sees her number; organizers see it masked (the audited exports carry it whole).
+        "phone": (worker.phone or "—") if viewer.worker_id == worker.id else (
+            people.masked_phone(worker.phone) or "—" if seen.staff else None),
         "honours": _honours(worker),
         "mentor": mentor, "mentor_visible": mentor is not None and seen.sees(mentor),
         "apprentices": [(a, seen.sees(a)) for a in apprentices],

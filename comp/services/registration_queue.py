@@ -111,16 +111,12 @@ HEADERS = (_l("Ref"), _l("Number"), _l("Name"), _l("ID number"), _l("Gender"), _
 GENDERS = {"M": _l("Male"), "F": _l("Female")}
 
 
-def _masked_phone(phone: str | None) -> str:
-    return phone[:3] + "****" + phone[-4:] if phone and len(phone) >= 11 else (phone or "")
-
-
 def _row(entrant: Entrant, full: bool) -> list:
     worker: Worker | None = entrant.worker
     employer = entrant.employer
     county = employer.county() if employer else None
     number = (people.id_number(worker) if full else worker.id_masked) if worker else None
-    phone = worker.phone if worker and full else _masked_phone(worker.phone if worker else None)
+    phone = worker.phone if worker and full else people.masked_phone(worker.phone if worker else None)
     gender = str(GENDERS.get(worker.gender, "")) if worker else ""
     return [entrant.ref, entrant.number, entrant.name, number or "", gender, phone,
             employer.name if employer else "", county.name if county else "", worker.trade if worker else "",
