@@ -29,6 +29,7 @@ def _dev_secret(instance: Path, name: str = "dev-secret-key") -> str:
 REQUIRED = {
     "SECRET_KEY": "signs sessions, CSRF tokens and activation links",
     "CERT_KEY": "keys the verification codes printed on certificates (rotating it voids every printed QR code)",
+    "DATA_KEY": "protects the stored ID-card numbers (without it they cannot be read again: back it up)",
     "PUBLIC_BASE_URL": "the address printed in certificate QR codes and activation links "
                        "(e.g. https://jiangxin.example.org)",
 }
@@ -48,6 +49,8 @@ def _required(env: str, instance: Path) -> dict[str, str]:
     for name in missing:
         values[name] = DEV_DEFAULTS.get(name) or _dev_secret(
             instance, "dev-secret-key" if name == "SECRET_KEY" else f"dev-{name.lower().replace('_', '-')}")
+    if "DATA_KEY" in missing:
+        values["DATA_KEY"] = ""  # development derives it from SECRET_KEY, as databases made before it did
     return values
 
 
@@ -73,7 +76,6 @@ def from_environment() -> dict:
     return {
         "JIANGXIN_ENV": env,
         **required,
-        "DATA_KEY": os.environ.get("DATA_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": url,
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "SESSION_COOKIE_SECURE": secure,

@@ -191,7 +191,7 @@ def test_no_secret_key_outside_development_refuses_to_start(environment, env):
 
 
 PRODUCTION = {"SECRET_KEY": "s3cret-from-the-environment", "CERT_KEY": "certificate-key-from-the-environment",
-              "PUBLIC_BASE_URL": "https://jiangxin.example.org"}
+              "DATA_KEY": "data-key-from-the-environment", "PUBLIC_BASE_URL": "https://jiangxin.example.org"}
 
 
 def test_production_starts_with_its_required_settings(environment):
