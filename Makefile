@@ -18,7 +18,7 @@ translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q compile -f -d comp/translations
 
 extract: $(VENV)/.installed
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l --project Jiangxin -o comp/translations/messages.pot .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k _p:1c,2 --project Jiangxin -o comp/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i comp/translations/messages.pot -d comp/translations
 
 run: install

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, SubmitField
@@ -17,7 +18,7 @@ class AccountForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
                            render_kw={"autocomplete": "off", "spellcheck": "false"})
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("Role"))
+    role = SelectField(_p("account", "Role"))
     unit = SelectField(_l("Union or enterprise"), coerce=int)
     id_number = StringField(_l("ID number of the worker's record"), validators=[Length(max=24)],
                             description=_l("For a worker account: the record it belongs to."),
@@ -39,7 +40,7 @@ class EditForm(FlaskForm):
     """Change an account's name, role and union."""
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("Role"))
+    role = SelectField(_p("account", "Role"))
     unit = SelectField(_l("Union or enterprise"), coerce=int)
     submit = SubmitField(_l("Save"))
 

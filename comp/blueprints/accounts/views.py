@@ -80,11 +80,14 @@ def _show_page(target: User, edit: EditForm | None = None, error: str | None = N
                               "unit": target.org_unit_id or 0})
         edit.fill(_grantable(target), admin.units_for(current_user))
     link = links.live_link(target)
+    history = admin.history(target)
+    units = {n.id: n.name for n in Tree().nodes.values()}
     return render_template(
         "accounts/show.html", target=target, state=admin.state_of(target), role_label=admin.ROLE_LABELS[target.role],
         states=admin.STATE_LABELS,
         link=link, link_url=links.url(link) if link else None,
-        live=sessions.live(target), history=admin.history(target), edit=edit, action=ActionForm(),
+        live=sessions.live(target), history=history, describe=admin.describe, units=units,
+        actors=admin.actors(history), edit=edit, action=ActionForm(),
         myself=target.id == current_user.id, error=error), status
 
 

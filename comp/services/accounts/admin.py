@@ -14,6 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 
 from comp.extensions import db
 from comp.models import AccountLink, AuditEvent, OrgUnit, User, Worker
@@ -24,9 +25,19 @@ from comp.services.accounts import links, new_user, sessions
 from comp.services.orgtree import Node, Tree, scope
 
 PER_PAGE = 50
-ROLE_LABELS = {"admin": _l("Administrator"), "organizer": _l("Organizer"), "liaison": _l("Enterprise liaison"),
-               "judge": _l("Judge"), "worker": _l("Worker")}
-STATE_LABELS = {"active": _l("Active"), "invited": _l("Waiting for activation"), "disabled": _l("Disabled")}
+ROLE_LABELS = {"admin": _p("role", "Administrator"), "organizer": _p("role", "Organizer"),
+               "liaison": _p("role", "Enterprise liaison"), "judge": _p("role", "Judge"), "worker": _p("role", "Worker")}
+STATE_LABELS = {"active": _p("account", "Active"), "invited": _l("Waiting for activation"),
+                "disabled": _p("account", "Disabled")}
+EVENT_LABELS = {
+    "account.created": _l("Account created"), "account.link_activate": _l("Activation link made"),
+    "account.link_reset": _l("Reset link made"), "account.activated": _l("Activated: password set"),
+    "account.password_reset": _l("New password set through the reset link"),
+    "account.password_changed": _l("Password changed by its owner"), "account.password_set": _l("Password set"),
+    "account.changed": _l("Name, role or union changed"), "account.disabled": _l("Disabled"),
+    "account.enabled": _l("Enabled"), "account.reset": _l("Password cleared for a reset"),
+    "account.sessions_ended": _l("Logged out everywhere"), "account.signed_up": _l("Signed up"),
+}
 # The kinds of union an account of each role may belong to ("" = none needed).
 UNIT_KINDS = {"admin": ("", "city", "county"), "organizer": ("city", "county"), "liaison": ("enterprise",),
               "judge": ("", "city", "county", "enterprise"), "worker": ("",)}
@@ -240,6 +251,26 @@ def history(target: User, limit: int = 50) -> list[AuditEvent]:
     return list(db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.object_type == "user", AuditEvent.object_id == target.id)
         .order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def describe(event: AuditEvent, units: dict[int, str]) -> str:
+    """Say in the user's language what an account event did: "Name, role or union changed: role 裁判 → 组委会"."""
+    label = str(EVENT_LABELS.get(event.action, event.action))
+    changes = []
+    for key, value in (event.detail or {}).items():
+        if key == "role" and isinstance(value, list):
+            changes.append(f"{_('role')} {ROLE_LABELS.get(value[0], value[0])} → {ROLE_LABELS.get(value[1], value[1])}")
+        elif key == "unit" and isinstance(value, list):
+            changes.append(f"{_('union')} {units.get(value[0], '—')} → {units.get(value[1], '—')}")
+        elif key == "display_name" and isinstance(value, list):
+            changes.append(f"{_('name')} {value[0]} → {value[1]}")
+    return label + (": " + "; ".join(changes) if changes else "")
+
+
+def actors(events: list[AuditEvent]) -> dict[int, str]:
+    """Return the display names of the events' actors, by id."""
+    ids = {e.actor_id for e in events if e.actor_id}
+    return dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
 
 
 def by_ids(actor: User, ids: list[int]) -> list[User]:
