@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from comp import idcard
 from comp.extensions import db
+from comp.models import Worker
 from comp.idcard import IdNumberError, Protector, check_digit, mask, normalize
 from comp.services import people
 from tests.conftest import valid_id
@@ -213,3 +214,31 @@ def test_clearing_the_number(make_worker):
     people.set_id_number(worker, None)
     db.session.commit()
     assert (worker.id_cipher, worker.id_hash, worker.id_masked) == (None, None, None)
+
+
+QUANZHOU = ("02", "03", "04", "05", "21", "24", "25", "26", "27", "81", "82", "83")
+
+
+def _candidates(masked: str, birth_year: int) -> int:
+    """Count the ID numbers consistent with what the database keeps in the clear about one worker."""
+    from comp.idcard import CHECK_CHARS, WEIGHTS
+    prefix, last4 = masked[:4], masked[-4:]
+    day, count = date(birth_year, 1, 1), 0
+    while day.year == birth_year:
+        for region in QUANZHOU:  # the 5th and 6th digits: an attacker would try the prefecture's counties
+            known = f"{prefix}{region}{day:%Y%m%d}"
+            base = sum(int(d) * w for d, w in zip(known, WEIGHTS)) + int(last4[0]) * WEIGHTS[16]
+            # The 15th and 16th digits are hidden; the 17th and the check character are in the last four.
+            count += sum(CHECK_CHARS[(base + a * WEIGHTS[14] + b * WEIGHTS[15]) % 11] == last4[-1]
+                         for a in range(10) for b in range(10))
+        day = date.fromordinal(day.toordinal() + 1)
+    return count
+
+
+def test_the_clear_fields_do_not_narrow_a_number_down(make_worker):
+    """The probe found the mask plus the full birth date left 9–10 candidates (unique for 46 of 74
+    workers) from the database file alone; with the birth year only, thousands remain."""
+    worker = make_worker("陈静", id_number=_with_check("35058219920315002"))
+    stored = {c.name for c in Worker.__table__.columns}
+    assert "birth_date" not in stored and worker.birth_year == 1992
+    assert _candidates(worker.id_masked, worker.birth_year) > 1000
