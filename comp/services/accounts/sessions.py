@@ -35,6 +35,7 @@ def start(user: User, ip: str | None = None, user_agent: str | None = None) -> s
     """Open a session for the user (the caller commits) and return its token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    purge(user)
     db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=now,
                                last_seen_at=now, expires_at=now + lifetime(), ip=(ip or "")[:45] or None,
                                user_agent=(user_agent or "")[:200] or None))
@@ -89,9 +90,10 @@ def is_current(entry: UserSession, token: str | None) -> bool:
     return bool(token) and entry.token_hash == _digest(token or "")
 
 
-def purge(before: datetime | None = None) -> int:
-    """Delete sessions that ended or expired more than a week ago; return how many went."""
+def purge(user: User, before: datetime | None = None) -> int:
+    """Delete the user's sessions that ended or expired more than a week ago (kept that long for the
+    account page and audits); return how many went. Run at each login, so the table stays small."""
     cutoff = before or utcnow() - timedelta(days=7)
-    result = db.session.execute(sa.delete(UserSession).where(sa.or_(
+    result = db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id, sa.or_(
         UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)))
     return result.rowcount or 0
