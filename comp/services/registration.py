@@ -14,7 +14,6 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from comp import idcard
 from comp.extensions import db
 from comp.labels import entrant_status_label, status_label
 from comp.models import SKILL_GRADES, Competition, Entrant, OrgUnit, User, Worker

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from comp.extensions import db
-from comp.models import OrgUnit, Upload, User
+from comp.models import Upload, User
 from comp.models.types import utcnow
 from comp.permissions import city_wide
 from comp.services import ServiceError, audit, sheets, transaction
@@ -245,7 +245,3 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
         db.session.delete(upload)
     return created
 
-
-def units_by_id(ids: list[int]) -> dict[int, OrgUnit]:
-    """Return the named org units by id."""
-    return {u.id: u for u in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.id.in_(ids)))} if ids else {}
