@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 
 from comp.extensions import db
-from comp.models import Competition, JudgeAssignment, User, Worker
+from comp.models import Competition, JudgeAssignment, Unit, User, Worker
 
 PUBLIC_STATES = ("published", "archived")
 
@@ -73,6 +73,16 @@ def _oversees(user: User, worker: Worker) -> bool:
     return employer is not None and any(u.id == user.org_unit_id for u in employer.lineage())
 
 
+def _manages_unit(user: User, unit: Unit) -> bool:
+    """Tell whether the user may manage a studio or team: admins; organizers whose union is its enterprise or above."""
+    if user.role not in ("admin", "organizer"):
+        return False
+    if city_wide(user):
+        return True
+    enterprise = unit.enterprise
+    return enterprise is not None and any(u.id == user.org_unit_id for u in enterprise.lineage())
+
+
 def account_unit(target: User):
     """Return the unit an account belongs to: its own union or enterprise, else its worker's employer."""
     if target.org_unit is not None:
@@ -114,6 +124,7 @@ POLICY: dict[str, Callable[[User, Any], bool]] = {
     "talent.search": lambda u, _: u.role in ("admin", "organizer"),
     "worker.profile": lambda u, w: _own_record(u, w) or _oversees(u, w),
     "worker.manage": _oversees,
+    "unit.manage": _manages_unit,
     "entrant.own": lambda u, e: u.role == "worker" and u.worker_id is not None and e.worker_id == u.worker_id,
 }
 

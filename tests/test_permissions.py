@@ -225,11 +225,7 @@ CAN = [
 def test_every_policy_entry_is_tested():
     # These take an entrant or a worker, not a competition: the tests below cover them.
     assert {action for action, *_ in CAN} | {"entrant.own", "worker.profile", "worker.manage",
-                                            "account.manage"} | UNIT_POLICIES == set(POLICY)
-
-
-# Entries another test file covers (tests/units/ for the units registry's scope).
-UNIT_POLICIES = {name for name in POLICY if name.startswith("unit.")}
+                                            "account.manage", "unit.manage"} == set(POLICY)
 
 
 @pytest.mark.parametrize("actor, target_role, target_unit, expected", [
@@ -253,6 +249,33 @@ def test_account_manage(tree, make_user, actor, target_role, target_unit, expect
     user = make_user("actor", role, org_unit_id=tree[unit].id if unit else None)
     target = make_user("target", target_role, org_unit_id=tree[target_unit].id if target_unit else None)
     assert can("account.manage", target, user) is expected
+
+
+@pytest.mark.parametrize("who, unit, enterprise, expected", [
+    ("admin", None, "firm", True),
+    ("admin", None, None, True),
+    ("organizer", None, "firm", True),           # no unit: city level
+    ("organizer", "city", "firm", True),
+    ("organizer", "city", None, True),           # a unit of no enterprise: city level only
+    ("organizer", "jinjiang", "firm", True),     # the county above the enterprise
+    ("organizer", "firm", "firm", True),         # the enterprise's own union
+    ("organizer", "jinjiang", None, False),
+    ("organizer", "shishi", "firm", False),      # another county
+    ("inactive-organizer", "jinjiang", "firm", False),
+    ("inactive-admin", None, "firm", False),
+    ("liaison", "firm", "firm", False),
+    ("judge", "jinjiang", "firm", False),
+    ("worker", None, "firm", False),
+])
+def test_unit_manage(tree, make_user, who, unit, enterprise, expected):
+    from comp.models import Unit
+    studio = Unit(kind="studio", name="创新工作室", enterprise_id=tree[enterprise].id if enterprise else None)
+    db.session.add(studio)
+    db.session.commit()
+    user = make_user("someone", who.removeprefix("inactive-"), active=not who.startswith("inactive-"),
+                     org_unit_id=tree[unit].id if unit else None)
+    assert can("unit.manage", studio, user) is expected
+    assert can("unit.manage", studio, AnonymousUserMixin()) is False
 
 
 def test_a_worker_account_belongs_where_its_worker_works(tree, make_user, make_worker):
