@@ -16,6 +16,7 @@ from comp.extensions import db
 from comp.models import OrgUnit, Unit, Upload, User
 from comp.models.types import utcnow
 from comp.services import ServiceError, audit, sheets, transaction
+from comp.services.orgtree import scope
 from comp.services.registration_bulk import MAX_BYTES, _text
 
 KIND = "units"
@@ -42,10 +43,13 @@ def template() -> bytes:
     return sheets.write_xlsx([h for _k, h in COLUMNS], [], title="工作室与班组 Units")
 
 
-def export() -> bytes:
-    """Return every unit as a sheet in the template's columns (neutralised cells, no ID numbers)."""
-    units = db.session.scalars(sa.select(Unit).options(so.selectinload(Unit.enterprise))
-                               .order_by(Unit.kind, Unit.name))
+def export(user: User) -> bytes:
+    """Return the units of the user's unions as a sheet in the template's columns (neutralised cells, no ID numbers)."""
+    allowed = scope(user)
+    query = sa.select(Unit).options(so.selectinload(Unit.enterprise)).order_by(Unit.kind, Unit.name)
+    if allowed is not None:
+        query = query.where(Unit.enterprise_id.in_(sorted(allowed)))
+    units = db.session.scalars(query)
     rows = ([SHOWN_KIND[u.kind], u.name, u.enterprise.name if u.enterprise else "", u.workshop or "",
              SHOWN_LEVEL.get(u.level, ""), u.founded.isoformat() if u.founded else ""] for u in units)
     return sheets.write_xlsx([h for _k, h in COLUMNS], rows, title="工作室与班组 Units")
@@ -81,12 +85,18 @@ def parse(data: bytes, filename: str) -> list[dict]:
 
 
 class Checker:
-    """Check rows one by one, remembering the units earlier rows named."""
+    """Check rows one by one, remembering the units earlier rows named.
 
-    def __init__(self):
+    Only the enterprises of the user's unions are known by name: a row naming another county's
+    enterprise reads like one naming no enterprise, and is never written.
+    """
+
+    def __init__(self, user: User):
+        allowed = scope(user)
         self.enterprises: dict[str, list[int]] = {}
         for org_id, name in db.session.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "enterprise")):
-            self.enterprises.setdefault(name, []).append(org_id)
+            if allowed is None or org_id in allowed:
+                self.enterprises.setdefault(name, []).append(org_id)
         self.existing = {tuple(r) for r in db.session.execute(sa.select(Unit.kind, Unit.enterprise_id, Unit.name))}
         self.seen: dict[tuple, int] = {}
 
@@ -120,7 +130,8 @@ class Checker:
         if not name:
             found.append(("enterprise", _("missing")))
         elif not ids:
-            found.append(("enterprise", _("unknown enterprise “%(name)s”: no enterprise has this name", name=name)))
+            found.append(("enterprise", _("unknown enterprise “%(name)s”: no enterprise in your unions has this name",
+                                          name=name)))
         elif len(ids) > 1:
             found.append(("enterprise", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name,
                                           n=len(ids))))
@@ -141,9 +152,12 @@ def _date(text: str) -> date | None:
         return None
 
 
-def check_rows(rows: list[dict]) -> list[dict]:
-    """Return the report of every problem: row number, column key, column header, message."""
-    checker = Checker()
+def check_rows(user: User, rows: list[dict]) -> list[dict]:
+    """Return the report of every problem, as the user may import them: row number, column key, header, message."""
+    return _report(rows, Checker(user))
+
+
+def _report(rows: list[dict], checker: Checker) -> list[dict]:
     return [{"row": row["row"], "field": field, "column": HEADER[field], "message": message}
             for row in rows for field, message in checker.check(row)]
 
@@ -155,7 +169,7 @@ def start(user: User, filename: str, data: bytes) -> Upload:
         db.session.execute(sa.delete(Upload).where(Upload.kind == KIND,
                                                    Upload.created_at < utcnow() - timedelta(days=1)))
         upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, user_id=user.id, filename=filename[:200],
-                        rows=rows, problems=check_rows(rows))
+                        rows=rows, problems=check_rows(user, rows))
         db.session.add(upload)
     return upload
 
@@ -178,7 +192,8 @@ def preview(upload: Upload) -> dict:
 def confirm(upload: Upload, user: User, only_valid: bool) -> int:
     """Write the upload's rows — all, or only the valid ones — in one transaction, checking them again."""
     with transaction():
-        problems = check_rows(upload.rows)
+        checker = Checker(user)
+        problems = _report(upload.rows, checker)
         bad = {p["row"] for p in problems}
         if bad and not only_valid:
             raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
@@ -186,7 +201,6 @@ def confirm(upload: Upload, user: User, only_valid: bool) -> int:
         valid = [r for r in upload.rows if r["row"] not in bad]
         if not valid:
             raise ServiceError(_("No row is valid: nothing to import."))
-        checker = Checker()
         for row in valid:
             db.session.add(Unit(kind=lookup(KINDS, row["kind"]), name=row["name"],
                                 enterprise_id=checker.enterprises[row["enterprise"]][0],

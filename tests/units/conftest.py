@@ -1,4 +1,4 @@
-"""Fixtures of the units registry: a union tree with two counties, an organizer, sheets in memory."""
+"""Fixtures of the units registry: a union tree with two counties, organizers, sheets in memory."""
 from __future__ import annotations
 
 import html
@@ -21,6 +21,14 @@ def organizer(auth, make_user, tree):
     """Log in an organizer of the city union (English pages)."""
     user = make_user("organizer", "organizer", locale="en", org_unit_id=tree.city.id)
     auth.login("organizer")
+    return user
+
+
+@pytest.fixture()
+def county_organizer(auth, make_user, tree):
+    """Log in an organizer of the Jinjiang county union (English pages): aviation is theirs, garment is not."""
+    user = make_user("jinjiang", "organizer", locale="en", org_unit_id=tree.jinjiang.id)
+    auth.login("jinjiang")
     return user
 
 

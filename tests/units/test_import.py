@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
@@ -108,3 +109,56 @@ def test_the_template_round_trips_through_the_import(client, organizer, tree, ma
     assert kept().problems == []
     template = load_workbook(io.BytesIO(client.get("/units/template.xlsx").data)).active
     assert next(c.value for c in template[1]) == "类型 Kind"
+
+
+# --- within the organizer's unions: another county's enterprises are problems, never written ---
+
+SCOPED = [["工作室", "翔鹭新工作室", "晋江翔鹭航空", "", "", ""],   # row 2: the Jinjiang organizer's
+          ["班组", "锦绣新班组", "石狮锦绣服装", "", "", ""],       # row 3: another county's
+          ["班组", "锦绣二班组", "石狮锦绣服装", "", "", ""]]       # row 4: another county's
+
+
+def test_rows_of_another_countys_enterprise_are_problems(client, county_organizer, tree, make_unit):
+    make_unit("锦绣工作室", tree.garment)
+    assert upload(client, sheet(SCOPED)).status_code == 302
+    assert [(p["row"], p["field"]) for p in kept().problems] == [(3, "enterprise"), (4, "enterprise")]
+    page = text(client.get(f"/units/import/{kept().token}"))
+    assert "unknown enterprise “石狮锦绣服装”: no enterprise in your unions has this name" in page
+    refused = post(client, f"/units/import/{kept().token}/confirm", {"mode": "all"}, follow_redirects=True)
+    assert "2 rows have problems: nothing was imported." in text(refused)
+    assert units() == ["锦绣工作室"]
+    post(client, f"/units/import/{kept().token}/confirm", {"mode": "valid"})
+    assert units() == ["翔鹭新工作室", "锦绣工作室"]
+    assert db.session.scalar(sa.select(Unit.enterprise_id).where(Unit.name == "翔鹭新工作室")) == tree.aviation.id
+
+
+def test_a_name_shared_with_another_countys_enterprise_is_read_as_ours(client, county_organizer, tree):
+    from comp.models import OrgUnit
+    db.session.add(OrgUnit(kind="enterprise", name="晋江翔鹭航空", parent=tree.shishi))
+    db.session.commit()
+    upload(client, sheet(SCOPED[:1]))
+    assert kept().problems == []  # not "names 2 enterprises": the other one is none of the organizer's business
+    post(client, f"/units/import/{kept().token}/confirm", {"mode": "all"})
+    assert db.session.scalar(sa.select(Unit.enterprise_id).where(Unit.name == "翔鹭新工作室")) == tree.aviation.id
+
+
+def test_the_confirmation_checks_the_scope_again(client, organizer, tree):
+    upload(client, sheet(SCOPED))
+    assert kept().problems == []  # the city union's organizer may import every row
+    organizer.org_unit_id = tree.jinjiang.id  # moved to a county union before confirming
+    db.session.commit()
+    refused = post(client, f"/units/import/{kept().token}/confirm", {"mode": "all"}, follow_redirects=True)
+    assert "2 rows have problems: nothing was imported." in text(refused)
+    assert units() == []
+
+
+@pytest.mark.parametrize("who, expected", [("county_organizer", ["翔鹭工作室"]),
+                                           ("organizer", ["无单位班组", "翔鹭工作室", "锦绣工作室"])])
+def test_the_export_holds_the_units_of_the_organizers_unions(request, client, tree, make_unit, who, expected):
+    request.getfixturevalue(who)
+    make_unit("翔鹭工作室", tree.aviation)
+    make_unit("锦绣工作室", tree.garment)
+    db.session.add(Unit(kind="team", name="无单位班组", enterprise_id=None))
+    db.session.commit()
+    rows = list(load_workbook(io.BytesIO(client.get("/units/export.xlsx").data)).active.iter_rows(values_only=True))
+    assert sorted(row[1] for row in rows[1:]) == expected

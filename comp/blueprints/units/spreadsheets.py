@@ -19,9 +19,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/units/export.xlsx")
 @login_required
 def export():
-    """Download every studio and team (no ID numbers)."""
+    """Download the studios and teams of the organizer's unions (no ID numbers)."""
     authorize("organizer.home")
-    return send_file(io.BytesIO(units_import.export()), mimetype=XLSX, as_attachment=True,
+    return send_file(io.BytesIO(units_import.export(current_user)), mimetype=XLSX, as_attachment=True,
                      download_name="units.xlsx")
 
 
