@@ -19,6 +19,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _init_extensions(app)
+    from comp.converters import BoundedIntegerConverter
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule is added: every <int:…> is bounded
     _register_blueprints(app)
     from comp import cli, web
     web.init_app(app)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from comp.converters import whole_number
 from comp.extensions import db
 from comp.labels import entrant_status_label
 from comp.models import Competition, Entrant
@@ -40,8 +41,9 @@ def search(competition: Competition, query: str = "", limit: int = LIMIT) -> lis
     """Return the entrants matching a contestant number (exactly) or a part of a name."""
     query = (query or "").strip()
     select = _listed(competition)
-    if query.isdigit():
-        select = select.where(Entrant.number == int(query))
+    number = whole_number(query)
+    if number is not None:
+        select = select.where(Entrant.number == number)
     elif query:
         select = select.where(sa.or_(Entrant.name.contains(query, autoescape=True), Entrant.ref == query))
     return db.session.scalars(select.order_by(Entrant.number.is_(None), Entrant.number, Entrant.id)

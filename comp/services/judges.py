@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import (
     AccountLink,
@@ -179,7 +180,8 @@ def _record_recusals(assignment: JudgeAssignment, conflicts: list[tuple[Entrant,
 def find_entrant(competition: Competition, key: str) -> Entrant | None:
     """Return the entrant with this contestant number or ref."""
     key = (key or "").strip()
-    match = Entrant.number == int(key) if key.isdigit() else Entrant.ref == key
+    number = whole_number(key)
+    match = Entrant.number == number if number is not None else Entrant.ref == key
     return db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, match))
 
 

@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import (
     SKILL_GRADES, Certificate, Competition, Entrant, Honour, Stage, Standing, Unit, UnitMember, User,
@@ -246,7 +247,8 @@ def find_mentors(text: str, viewer: User) -> list[Worker]:
         raise FieldError("mentor", _("Enter the mentor's name or profile number."))
     units = scope(viewer)
     if text.isdigit():
-        found = db.session.get(Worker, int(text)) if len(text) < 10 else None
+        number = whole_number(text)
+        found = db.session.get(Worker, number) if number is not None else None
         # Outside the organizer's unions a number answers as unknown: names are not looked up by guessing.
         if found is None or (units is not None and found.employer_id not in units):
             raise FieldError("mentor", _("No worker has the profile number %(number)s.", number=text))

@@ -18,7 +18,6 @@ from comp.services import lifecycle
 from comp.services.live import PUBLIC_STATES
 
 PER_PAGE = 30
-MAX_PAGE = 100_000  # beyond any real list; keeps the SQL offset within every database's integers
 SEARCH_LENGTH = 100
 TRADE_LENGTH = 64  # Competition.trade's length
 YEARS = (1990, 2100)  # the years a competition may have
@@ -52,14 +51,6 @@ class Filters:
 def _text(value: str | None, length: int) -> str:
     # PostgreSQL refuses NUL characters in text: a pasted one must not become a 500.
     return (value or "").replace("\x00", "").strip()[:length]
-
-
-def page_number(value: str | None) -> int:
-    """Return the page asked for, 1 for anything that is not a page number."""
-    value = (value or "").strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 6:
-        return 1
-    return min(max(int(value), 1), MAX_PAGE)
 
 
 @dataclass(frozen=True)

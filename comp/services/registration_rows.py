@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from comp import idcard
+from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import Competition, OrgUnit, User, Worker
 from comp.permissions import can
@@ -100,10 +101,11 @@ class Checker:
 
     def _grade(self, row: dict, found: list) -> int | None:
         text = row.get("grade") or ""
-        if text and not (text.isdigit() and 1 <= int(text) <= 5):
+        grade = whole_number(text, 1, 5)
+        if text and grade is None:
             found.append(("grade", _("must be a whole number from 1 (highest) to 5 (lowest), not “%(value)s”",
                                      value=text)))
-        return int(text) if text.isdigit() else None
+        return grade
 
     def _employer(self, row: dict, found: list) -> OrgUnit | None:
         name = row.get("employer") or ""

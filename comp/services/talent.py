@@ -14,6 +14,7 @@ from typing import Iterator, Mapping
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import SKILL_GRADES, Competition, Honour, OrgUnit, Standing, User, Worker
 from comp.permissions import PUBLIC_STATES
@@ -45,10 +46,10 @@ def _number(args: Mapping, name: str, low: int, high: int, problems: list[str], 
     raw = str(args.get(name) or "").strip()
     if not raw:
         return None
-    if raw.isdecimal() and low <= int(raw) <= high:
-        return int(raw)
-    problems.append(message)
-    return None
+    number = whole_number(raw, low, high)
+    if number is None:
+        problems.append(message)
+    return number
 
 
 @dataclass(frozen=True)

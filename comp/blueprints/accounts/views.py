@@ -7,20 +7,13 @@ from flask_login import current_user, login_required
 
 from comp.blueprints.accounts import bp
 from comp.blueprints.accounts.forms import AccountForm, ActionForm, EditForm
+from comp.converters import page_number, whole_number, whole_numbers
 from comp.extensions import htmx
 from comp.models import User
 from comp.permissions import authorize
 from comp.services import ServiceError
 from comp.services.accounts import admin, links, sessions
 from comp.services.orgtree import Tree
-
-MAX_PAGE = 100_000
-
-
-def small_int(value: str | None, high: int = 2**31 - 1) -> int | None:
-    """Return a positive whole number up to `high`, or None for anything else."""
-    text = (value or "").strip()
-    return int(text) if text.isdecimal() and len(text) <= 10 and 0 < int(text) <= high else None
 
 
 def _account(user_id: int) -> User:
@@ -36,9 +29,9 @@ def index():
     authorize("accounts.admin")
     args = request.args
     filters = admin.Filters(q="".join(c for c in args.get("q", "") if c.isprintable()).strip()[:64],
-                            role=args.get("role", ""), unit=small_int(args.get("unit")),
+                            role=args.get("role", ""), unit=whole_number(args.get("unit"), low=1),
                             state=args.get("state", ""))
-    page = admin.search(current_user, filters, small_int(args.get("page"), MAX_PAGE) or 1)
+    page = admin.search(current_user, filters, page_number(args.get("page")))
     context = {"filters": filters, "page": page, "roles": admin.ROLE_LABELS, "states": admin.STATE_LABELS,
                "units": admin.units_for(current_user), "state_of": admin.state_of,
                "links": links.live_links(page.items)}
@@ -166,7 +159,7 @@ def logout_all(user_id: int):
 def sheet():
     """Print the activation links of the chosen accounts as a sheet of QR codes, one card each."""
     authorize("accounts.admin")
-    ids = [n for n in (small_int(v) for v in request.args.getlist("id")) if n][:500]
+    ids = whole_numbers(request.args.getlist("id"))[:500]
     accounts = admin.by_ids(current_user, ids)
     live = links.live_links(accounts)
     cards = [(user, live.get(user.id), links.url(live[user.id]) if user.id in live else None) for user in accounts]

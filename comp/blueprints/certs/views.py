@@ -12,6 +12,7 @@ from comp.blueprints.certs import bp
 from comp.blueprints.certs.forms import (
     BatchForm, DesignForm, IssueForm, LookupForm, ReissueForm, RevokeForm, SealForm,
 )
+from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.models import CertificateBatch
 from comp.permissions import authorize, can
@@ -101,7 +102,7 @@ def _competition(code: str):
 
 
 def _manage_page(competition, design_form=None, seal_form=None, status=200):
-    data = printing.overview(competition, request.args.get("page", 1, type=int))
+    data = printing.overview(competition, page_number(request.args.get("page")))
     saved = data["design"]
     design_form = design_form or DesignForm(formdata=None, data=saved)
     return render_template(

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from comp import database
 from comp.blueprints.main import bp
+from comp.converters import whole_number
 from comp.extensions import htmx
 from comp.permissions import authorize
 from comp.services import dashboards
@@ -27,7 +28,7 @@ def home():
     authorize(action)
     if action != "organizer.home":
         return render_template(template, **load(current_user))
-    year = request.args.get("year", type=int)  # None when absent or not a number
+    year = whole_number(request.args.get("year"))  # None when absent or not a number
     context = load(current_user, year=year)
     if htmx and htmx.target == "dashboard" and not htmx.history_restore_request:
         # The year also chooses the competitions listed below: they follow out of band.

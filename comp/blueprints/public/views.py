@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from comp.blueprints.public import bp
 from comp.blueprints.public.forms import ObjectionForm
+from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.labels import LEVELS
 from comp.models import Competition
@@ -24,7 +25,7 @@ def index():
     """List the published competitions and ratings, newest first, filtered, 30 a page."""
     args = request.args
     filters = public_list.Filters.parse(args.get("q"), args.get("year"), args.get("trade"), args.get("level"))
-    listing = public_list.search(filters, public_list.page_number(args.get("page")))
+    listing = public_list.search(filters, page_number(args.get("page")))
     return render_template("public/index.html", filters=filters, listing=listing, levels=LEVELS)
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from comp.blueprints.registration import bp
 from comp.blueprints.registration.forms import ActionForm, ConfirmForm, DecisionForm, ProfileForm, UploadForm
+from comp.converters import page_number, whole_numbers
 from comp.extensions import htmx
 from comp.labels import entrant_status_label
 from comp.models import Competition
@@ -104,7 +105,7 @@ def withdraw(code: str, entrant_id: int):
 
 def _queue_context(competition: Competition) -> dict:
     status = request.args.get("status") or None
-    page = queue_service.queue(competition, status, request.args.get("page", 1, type=int))
+    page = queue_service.queue(competition, status, page_number(request.args.get("page")))
     return {"competition": competition, "page": page, "status": status, "form": DecisionForm(),
             "places_left": registration.places_left(competition)}
 
@@ -146,7 +147,7 @@ def decide_many(code: str):
     """Approve or reject the checked registrations in one go."""
     competition = _competition(code, "competition.manage")
     form = DecisionForm()
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = whole_numbers(request.form.getlist("ids"))
     if form.validate_on_submit():
         try:
             changed = queue_service.decide(competition, ids, form.verdict.data, current_user, form.reason.data)

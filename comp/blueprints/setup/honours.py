@@ -15,6 +15,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import choices
 from comp.blueprints.setup.views import managed
+from comp.converters import whole_numbers
 from comp.models import SKILL_GRADES
 from comp.services import ServiceError, honours
 
@@ -117,7 +118,7 @@ def remove_outcome_rule(code: str, index: int):
 def confirm_honours(code: str):
     """Confirm what the chosen entrants earned: honours and grades land in their profiles."""
     competition = managed(code)
-    chosen = [int(v) for v in request.form.getlist("entrant") if v.isdigit()]
+    chosen = whole_numbers(request.form.getlist("entrant"))
     if not chosen:
         flash(_("Choose at least one person to confirm."), "error")
         return redirect(url_for(".honours_page", code=code))

@@ -20,6 +20,7 @@ from wtforms.validators import (
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import CODE_RULE, choices
 from comp.blueprints.setup.views import attach, managed
+from comp.converters import whole_numbers
 from comp.extensions import htmx
 from comp.permissions import authorize
 from comp.services import ServiceError, ratings
@@ -88,7 +89,7 @@ def nominations(code: str):
         ratings.check_rating(competition)
         if request.method == "GET":
             return _nominations(competition)
-        ids = [int(v) for v in request.form.getlist("unit") if v.isdigit()]
+        ids = whole_numbers(request.form.getlist("unit"))
         made = ratings.nominate(competition, ids, current_user)
     except ServiceError as error:
         return _nominations(competition, str(error), 200 if htmx else 409)

@@ -14,6 +14,7 @@ from comp import scoring
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import CriterionForm, RulesForm, StageForm, choices
 from comp.blueprints.setup.views import attach, managed
+from comp.converters import whole_number
 from comp.extensions import db, htmx
 from comp.models import Competition, Criterion, Stage
 from comp.services import ServiceError, lifecycle, setup_scheme
@@ -60,10 +61,8 @@ def _rules_form(competition: Competition, form: RulesForm | None = None) -> Rule
 
 
 def _entrants() -> int:
-    try:
-        return max(0, min(100_000, int(request.values.get("n", DEFAULT_ENTRANTS))))
-    except ValueError:
-        return DEFAULT_ENTRANTS
+    number = whole_number(request.values.get("n"))
+    return DEFAULT_ENTRANTS if number is None else min(100_000, number)
 
 
 def _page(competition: Competition, overrides: dict | None = None, rules: RulesForm | None = None) -> str:
@@ -221,8 +220,10 @@ def _edit_lists(form: RulesForm, action: str) -> None:
     listed = form.tiers if action.startswith(("add-tier", "remove-tier")) else form.tiebreak
     if action in ("add-tier", "add-tiebreak"):
         listed.append_entry()
-    elif name in ("remove-tier", "remove-tiebreak") and index.isdigit() and int(index) < len(listed.entries):
-        listed.entries.pop(int(index))
+    elif name in ("remove-tier", "remove-tiebreak"):
+        at = whole_number(index, high=len(listed.entries) - 1)
+        if at is not None:
+            listed.entries.pop(at)
 
 
 @bp.post("/<code>/rules")
