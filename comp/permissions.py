@@ -150,6 +150,14 @@ def authorize(action: str, obj: Any = None) -> None:
     abort(403)
 
 
+def competition_or_404(code: str) -> Competition:
+    """Return the competition with this code, else 404; a draft is missing too for whoever may not manage it."""
+    competition = db.session.scalar(sa.select(Competition).where(Competition.code == code))
+    if competition is None or (competition.status == "draft" and not can("competition.manage", competition)):
+        abort(404)
+    return competition
+
+
 def permission_required(action: str) -> Callable:
     """Decorate a view that needs a permission not tied to one object."""
     def decorator(view: Callable) -> Callable:

@@ -41,10 +41,10 @@ def organizer_home(user: User, year: int | None = None) -> dict:
             "more_competitions": len(shown) < len(listed), **city_dashboard(year)}
 
 def judge_home(user: User) -> dict:
-    """Return the judge's assignments with their competitions."""
+    """Return the judge's assignments with their competitions; a draft is its organizers' alone until it opens."""
     assignments = db.session.scalars(
         sa.select(JudgeAssignment).join(Competition)
-        .where(JudgeAssignment.user_id == user.id)
+        .where(JudgeAssignment.user_id == user.id, Competition.status != "draft")
         .order_by(Competition.year.desc(), Competition.code)).all()
     return {"assignments": assignments}
 

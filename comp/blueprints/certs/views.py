@@ -15,11 +15,10 @@ from comp.blueprints.certs.forms import (
 from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.models import CertificateBatch
-from comp.permissions import authorize, can
+from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError
 from comp.services import certificate_print as printing
 from comp.services import certificates as service
-from comp.services.results import get_competition
 
 
 def _verify_limit() -> str:
@@ -96,7 +95,7 @@ def lookup():
 
 def _competition(code: str):
     """Return the competition, or 404; only its organizers go further."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.manage", competition)
     return competition
 

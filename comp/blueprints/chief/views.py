@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,9 +12,8 @@ from comp.blueprints.chief import bp
 from comp.blueprints.chief.forms import ActionForm, ReasonForm, ReopenForm, ReviewForm, RulingForm
 from comp.extensions import htmx
 from comp.models import Competition
-from comp.permissions import authorize, can
+from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError, chief, objections
-from comp.services.results import get_competition
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Feedback:
 
 def _competition(code: str, action: str | None = None) -> Competition:
     """Return the competition if the user may act on it (or, without `action`, view the console)."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     if action is None and can("competition.manage", competition):
         return competition  # the organizers follow the console; only the chief judge acts on it
     authorize(action or "competition.chief", competition)

@@ -12,18 +12,17 @@ from comp.blueprints.hall.forms import ConflictForm, CriteriaForm, DrawForm, Exi
 from comp.extensions import db, htmx
 from comp.labels import entrant_status_label
 from comp.models import JudgeAssignment
-from comp.permissions import authorize
+from comp.permissions import authorize, competition_or_404
 from comp.services import ServiceError, printing
 from comp.services import checkin as checkin_service
 from comp.services import draw as draw_service
 from comp.services import judges as judges_service
 from comp.services.accounts import links
-from comp.services.results import get_competition
 
 
 def _competition(code: str):
     """Return the competition, or 404; only its organizers go further."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.manage", competition)
     return competition
 

@@ -13,9 +13,8 @@ from comp.blueprints.judging.forms import MarkForm
 from comp.extensions import htmx
 from comp.models import Competition, Criterion, Entrant, Mark
 from comp.models.types import plain
-from comp.permissions import authorize
+from comp.permissions import authorize, competition_or_404
 from comp.services import ServiceError, marks, scoresheets
-from comp.services.results import get_competition
 
 TABLET_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -28,7 +27,7 @@ def helpers() -> dict:
 
 def _competition(code: str) -> Competition:
     """Return the competition when the current user sits on its panel (404 / 403 otherwise)."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.judge", competition)
     return competition
 

@@ -14,20 +14,19 @@ from comp.converters import page_number, whole_numbers
 from comp.extensions import htmx
 from comp.labels import entrant_status_label
 from comp.models import Competition
-from comp.permissions import authorize, can
+from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError, registration
 from comp.services.accounts import claims
 from comp.services import registration_bulk as bulk
 from comp.services import registration_queue as queue_service
 from comp.services.registration_rows import COLUMNS, liaison_unit
-from comp.services.results import get_competition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _competition(code: str, action: str) -> Competition:
     """Return the competition with this code once the user may do the action on it."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize(action, competition)
     return competition
 
@@ -91,7 +90,7 @@ def profile(code: str):
 @login_required
 def withdraw(code: str, entrant_id: int):
     """Withdraw the worker's own registration."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     entrant = queue_service.get_entrant(competition, entrant_id) or abort(404)
     authorize("entrant.own", entrant)
     if ActionForm().validate_on_submit():

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Response, abort, current_app, render_template
 
 from comp.blueprints.results import bp
-from comp.permissions import authorize
+from comp.permissions import authorize, competition_or_404
 from comp.services import results as results_service
 
 
@@ -28,7 +28,7 @@ def rules():
 @bp.get("/<code>/results")
 def show(code: str):
     """Show a competition's results: always to its organizers, to everyone once published."""
-    competition = results_service.get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.results", competition)
     loaded, outcome = results_service.compute(competition)
     doc = results_service.document_from(competition, loaded, outcome)
@@ -40,7 +40,7 @@ def show(code: str):
 def export(code: str):
     """Download the results and team standings as a spreadsheet."""
     from comp.services.results_export import results_xlsx
-    competition = results_service.get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.results", competition)
     return Response(results_xlsx(competition), headers={
         "Content-Disposition": f'attachment; filename="{competition.code}-results.xlsx"',

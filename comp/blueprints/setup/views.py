@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,10 +18,9 @@ from comp.labels import LEVELS, status_label
 from comp.models import Competition
 from comp.models.competition import STATES
 from comp.models.types import plain
-from comp.permissions import authorize
+from comp.permissions import authorize, competition_or_404
 from comp.services import ServiceError, lifecycle
 from comp.services import setup as setup_service
-from comp.services.results import get_competition
 
 # What the button that moves a competition from one state to the next says.
 MOVES = {
@@ -51,7 +50,7 @@ def localtime_filter(moment) -> str:
 
 def managed(code: str) -> Competition:
     """Return the competition the current user manages, or answer 404/403."""
-    competition = get_competition(code) or abort(404)
+    competition = competition_or_404(code)
     authorize("competition.manage", competition)
     return competition
 
