@@ -8,6 +8,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from comp.extensions import db
@@ -341,5 +342,5 @@ def test_numbers_typed_as_numbers_are_read_as_text(client, organizer, open_compe
 
 def test_parse_refuses_more_rows_than_the_limit(app, monkeypatch):
     monkeypatch.setattr(registration_bulk, "MAX_ROWS", 3)
-    with pytest.raises(ServiceError, match="超过 3 行"):
+    with force_locale("en"), pytest.raises(ServiceError, match=r"declares 6 rows \(A1:G6\); at most 4 are read"):
         registration_bulk.parse(sheet([person(n) for n in range(1, 6)]), "big.xlsx")
