@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,6 +13,7 @@ from comp.models import User
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'self'; object-src 'none'")
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 @login.user_loader
@@ -22,13 +24,27 @@ def load_user(token: str) -> User | None:
 
 
 def security_headers(response):
-    """Add the Content-Security-Policy and the other defensive headers to every answer."""
+    """Add the Content-Security-Policy, HSTS over HTTPS, no-store on private answers and the other headers."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:  # behind the proxy, from X-Forwarded-Proto once PROXY_FIX trusts it
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.vary.add("HX-Request")
+    if _private(response):
+        response.headers["Cache-Control"] = "no-store"  # over send_file's no-cache, which still lets a cache keep it
+        response.vary.add("Cookie")
     return response
+
+
+def _private(response) -> bool:
+    """Tell whether no cache may keep the answer: whatever a logged-in user is shown, and every download."""
+    if request.endpoint == "static":
+        return False  # public files keep their caching, and no user is loaded for them
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        return True
+    return current_user.is_authenticated
 
 
 def _wants_json() -> bool:
