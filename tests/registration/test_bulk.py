@@ -15,6 +15,7 @@ from comp.extensions import db
 from comp.models import AuditEvent, Entrant, Upload, Worker
 from comp.services import ServiceError, registration_bulk
 from tests.conftest import valid_id
+from tests.test_sheets import dimension_bomb
 from tests.registration.conftest import (
     HEADERS,
     TRADE,
@@ -156,6 +157,16 @@ def test_unreadable_files_are_refused(client, organizer, open_competition, data,
     before = table_counts()
     response = upload(client, competition.code, data, filename)
     assert response.status_code == 422 and expected in text(response)
+    assert table_counts() == before
+
+
+def test_dimension_bomb_is_refused_before_it_is_read(client, organizer, open_competition):
+    competition = open_competition()
+    before = table_counts()
+    response = upload(client, competition.code, dimension_bomb())
+    assert response.status_code == 422
+    assert ("The workbook is larger than an upload may be: the sheet declares 1,048,576 rows (A1:XFD1048576); "
+            "at most 5,001 are read.") in text(response)
     assert table_counts() == before
 
 
