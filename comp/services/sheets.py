@@ -15,6 +15,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 from xml.parsers.expat import ExpatError, ParserCreate
 
@@ -27,8 +28,11 @@ from comp.services import ServiceError
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000
 MAX_COLS = 64
+# 5,000 rows of 30 columns. It bounds time (openpyxl reads about 40,000 cells a second) and, through
+# the element count, the memory of the parts openpyxl parses whole: any part can be routed there.
+MAX_CELLS = 150_000
 MAX_PARTS = 500  # a workbook with a few pictures has a few dozen
-MAX_UNPACKED = 64 * 1024 * 1024  # 5,001 rows of 64 inline texts of 20 characters unpack to about 30 MB
+MAX_UNPACKED = 32 * 1024 * 1024  # 150,000 cells of 20 Chinese characters unpack to about 16 MB
 MAX_RATIO = 100  # spreadsheets pack 5 to 25 times; deflate bombs 1,000 times
 RATIO_FLOOR = 1024 * 1024  # below this a part may pack as well as it likes: the element count bounds it
 CHUNK = 64 * 1024
@@ -55,8 +59,8 @@ class Limits:
 
     @property
     def elements(self) -> int:
-        """Return the XML elements allowed in all parts: a cell takes two to four, a text two."""
-        return 4 * self.cells + 100_000
+        """Return the XML elements allowed in all parts: a cell takes two or three, a shared text two."""
+        return 4 * self.cells + 50_000
 
 
 def safe_cell(value):
@@ -93,7 +97,12 @@ def _position(reference: str) -> tuple[int, int] | None:
     match = CELL_REFERENCE.fullmatch(reference)
     if match is None:
         return None
-    return column_index_from_string(match[1].upper()), int(match[2])
+    return _column_index(match[1]), int(match[2])
+
+
+@lru_cache(maxsize=1024)  # a sheet names each of its few columns thousands of times
+def _column_index(letters: str) -> int:
+    return column_index_from_string(letters.upper())
 
 
 def _row_number(text: str) -> int:
@@ -107,46 +116,60 @@ def _row_number(text: str) -> int:
     return int(number)
 
 
+def _names(*locals_: str) -> list[str]:
+    """Return the names expat gives these SpreadsheetML elements, in either namespace."""
+    return [f"{namespace}}}{local}" for namespace in sorted(MAIN_NAMESPACES) for local in locals_]
+
+
+SHEET_ROOTS, STRINGS_ROOTS = frozenset(_names("worksheet", "dialogsheet")), frozenset(_names("sst"))
+
+
 class _Scan:
     """Count what a workbook's parts hold, refusing at the first limit broken."""
 
     def __init__(self, limits: Limits):
-        self.limits = limits
+        self.limits, self.max_elements = limits, limits.elements
         self.elements = self.cells = self.strings = self.widest = 0
         self.row = self.column = self.rows_in_part = 0
-        self.visitors: dict | None = None
-        self.sheet_visitors = {"dimension": self.dimension, "row": self.row_start, "c": self.cell}
-        self.string_visitors = {"si": self.string}
+        self.parser, self.visitors = None, {}
+        self.sheet_visitors = {**dict.fromkeys(_names("dimension"), self.dimension),
+                               **dict.fromkeys(_names("row"), self.row_start), **dict.fromkeys(_names("c"), self.cell)}
+        self.string_visitors = dict.fromkeys(_names("si"), self.string)
 
     def part(self, stream) -> None:
         """Stream one part through expat; a part that is not XML ends where expat stops, as it does for openpyxl."""
-        parser = ParserCreate(namespace_separator="}")
-        parser.StartElementHandler = self.start
-        parser.StartDoctypeDeclHandler = self.doctype
-        self.visitors, self.row, self.column, self.rows_in_part = None, 0, 0, 0
+        self.parser = ParserCreate(namespace_separator="}")
+        self.parser.StartElementHandler = self.root
+        self.parser.StartDoctypeDeclHandler = self.doctype
+        self.row, self.column, self.rows_in_part = 0, 0, 0
         try:
             while chunk := stream.read(CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
         except ExpatError:
             pass  # openpyxl parses with the same expat and fails at the same byte; an image fails at once
 
     def doctype(self, *_args) -> None:
         raise SheetError(_("it contains a document type declaration, which no .xlsx file has"))
 
-    def start(self, name: str, attributes: dict) -> None:
-        self.elements += 1
-        if self.elements > self.limits.elements:
-            raise SheetTooLarge(_("its contents are too intricate: more than %(limit)s XML elements",
-                                  limit=_number(self.limits.elements)))
-        namespace, _sep, local = name.rpartition("}")
-        if self.visitors is None:  # the root element says whether the part is a sheet or the shared texts
-            main = namespace in MAIN_NAMESPACES
-            self.visitors = (self.sheet_visitors if main and local in ("worksheet", "dialogsheet")
-                             else self.string_visitors if main and local == "sst" else {})
-        visit = self.visitors.get(local)
-        if visit is not None and namespace in MAIN_NAMESPACES:
+    def root(self, name: str, _attributes: dict) -> None:
+        """Count the root element, and choose by it what the part's other elements are looked at for."""
+        self.count()
+        self.visitors = (self.sheet_visitors if name in SHEET_ROOTS else self.string_visitors if name in STRINGS_ROOTS
+                         else {})
+        self.parser.StartElementHandler = self.visit if self.visitors else self.count
+
+    def visit(self, name: str, attributes: dict) -> None:
+        self.count()
+        visit = self.visitors.get(name)
+        if visit is not None:
             visit(attributes)
+
+    def count(self, *_element) -> None:
+        self.elements += 1
+        if self.elements > self.max_elements:
+            raise SheetTooLarge(_("its contents are too intricate: more than %(limit)s XML elements",
+                                  limit=_number(self.max_elements)))
 
     def dimension(self, attributes: dict) -> None:
         reference = attributes.get("ref", "")
@@ -192,7 +215,8 @@ class _Scan:
         self.cells += 1
         if self.cells > self.limits.cells:
             raise SheetTooLarge(_("the workbook has more than %(limit)s cells", limit=_number(self.limits.cells)))
-        self.widest = max(self.widest, self.column)
+        if self.column > self.widest:
+            self.widest = self.column
 
     def string(self, _attributes: dict) -> None:
         self.strings += 1
@@ -260,7 +284,7 @@ def read_xlsx(data: bytes, max_rows: int = MAX_ROWS, *, max_cols: int = MAX_COLS
               max_cells: int | None = None) -> list[list]:
     """Return the first sheet's rows as lists of cell values; refuse a file that is not .xlsx or is too large."""
     limits = Limits(rows=max_rows + 1, cols=max_cols,  # + 1: the header row
-                    cells=(max_rows + 1) * max_cols if max_cells is None else max_cells)
+                    cells=min((max_rows + 1) * max_cols, MAX_CELLS) if max_cells is None else max_cells)
     return _rows(data, limits, _scan(data, limits))
 
 
