@@ -60,7 +60,7 @@ def _key(cell) -> str | None:
 
 def parse(data: bytes, filename: str) -> list[dict]:
     """Read the sheet into rows keyed by column; refuse a file that cannot be read or lacks a column."""
-    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
+    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS, max_cols=16)
     positions: dict[str, int] = {}
     for i, cell in enumerate(table[0]):
         key = _key(cell)
