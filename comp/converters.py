@@ -1,4 +1,4 @@
-"""Whole numbers from URLs, query strings and forms, bounded to what the database's id columns hold.
+"""Values from outside made safe: whole numbers bounded to what the id columns hold, text without control codes.
 
 Every id and count column is an `Integer`: 32 bits in PostgreSQL (SQLAlchemy casts each bound value to
 INTEGER, so even a comparison with 2**31 overflows), 64 bits in SQLite (which refuses a larger Python int
@@ -8,12 +8,18 @@ value instead of a 500.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from werkzeug.routing import IntegerConverter
 
 BIGGEST = 2**31 - 1  # PostgreSQL's INTEGER; within SQLite's 64 bits too
 MAX_PAGE = 100_000  # beyond any real list; keeps an SQL offset of page × size within every database's integers
 _DIGITS = re.compile(r"0*([0-9]{1,10})")  # ASCII only: int() would also read "١٢", and isdigit() passes "²"
+
+
+def has_control_characters(text: str | None, allowed: str = "") -> bool:
+    """Tell whether the text holds a control character (Unicode Cc: NUL, ESC, DEL, …) other than `allowed`."""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text or "")
 
 
 def whole_number(value: str | None, low: int = 0, high: int = BIGGEST) -> int | None:

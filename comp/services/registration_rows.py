@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from comp import idcard
-from comp.converters import whole_number
+from comp.converters import has_control_characters, whole_number
 from comp.extensions import db
 from comp.models import Competition, OrgUnit, User, Worker
 from comp.permissions import can
@@ -86,6 +86,8 @@ class Checker:
             value = row.get(key) or ""
             if value.startswith(FORMULA_PREFIXES):
                 found.append((key, _("begins with %(char)s, like a spreadsheet formula", char=value[0])))
+            elif has_control_characters(value):
+                found.append((key, _("contains control characters")))
             elif len(value) > LENGTHS[key]:
                 found.append((key, _("too long (at most %(n)s characters)", n=LENGTHS[key])))
         if row.get("phone") and not PHONE.fullmatch(row["phone"]):

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _p
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from comp.forms import Form
 from comp.services.accounts.admin import ROLE_LABELS
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     """One account: who, which role, which union or enterprise."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
@@ -36,7 +36,7 @@ def _unit_label(node) -> str:
     return f"{node.name}" if node.kind != "enterprise" else f"　{node.name}"
 
 
-class EditForm(FlaskForm):
+class EditForm(Form):
     """Change an account's name, role and union."""
 
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
@@ -47,13 +47,13 @@ class EditForm(FlaskForm):
     fill = AccountForm.fill
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token."""
 
     submit = SubmitField()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """A sheet of judges or liaisons."""
 
     role = RadioField(_l("The sheet lists"), choices=[SelectChoice("judge", _l("Judges")),
@@ -64,7 +64,7 @@ class UploadForm(FlaskForm):
     submit = SubmitField(_l("Upload and check"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Create every row's account, or only the valid ones'."""
 
     mode = RadioField(choices=[SelectChoice("all", ""), SelectChoice("valid", "")], validators=[DataRequired()])

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from comp.certificates import seal as seal_image
 from comp.certificates.text import MAX_TEMPLATE, PLACEHOLDERS, template_problems
+from comp.forms import Form
 from comp.services.certificate_print import SEAL_MESSAGES
 
 
-class DesignForm(FlaskForm):
+class DesignForm(Form):
     """The certificate's title, body template, issuer and printed date."""
 
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the certificate a title.")),
@@ -35,7 +35,7 @@ class DesignForm(FlaskForm):
                                      known=", ".join("{" + p + "}" for p in PLACEHOLDERS)))
 
 
-class SealForm(FlaskForm):
+class SealForm(Form):
     """The seal image upload."""
 
     seal = FileField(_l("Seal image (PNG with a transparent background)"),
@@ -51,34 +51,34 @@ class SealForm(FlaskForm):
             raise ValidationError(SEAL_MESSAGES[error.reason]()) from None
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     """Issue the certificates; before the notice period ends only when the organizer says so."""
 
     now = BooleanField(_l("Issue before the notice period ends (recorded in the audit trail)"))
     submit = SubmitField(_l("Issue certificates"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Revoke one certificate, with the reason verification will show."""
 
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=200)])
     submit = SubmitField(_l("Revoke"))
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     """Replace the certificates the results no longer bear out."""
 
     reason = StringField(_l("Reason shown on the revoked certificates"), validators=[Length(max=200)])
     submit = SubmitField(_l("Revoke and reissue"))
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     """Start building a batch file."""
 
     kind = HiddenField(validators=[DataRequired()])
 
 
-class LookupForm(FlaskForm):
+class LookupForm(Form):
     """Fetch a certificate without an account: its number, the name on it, the ID number's end."""
 
     number = StringField(_l("Certificate number"), validators=[DataRequired(message=_l("Give the number.")),

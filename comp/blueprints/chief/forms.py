@@ -1,17 +1,17 @@
 """Forms of the chief judge's console; each one posts one action and says what is missing."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
+from comp.forms import Form
 from comp.services.objections import RULING_MAX
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with nothing to fill in (lock, publish): only the CSRF token."""
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Confirm a flagged discrepancy or ask its judges to re-mark, with a note."""
 
     entrant_id = IntegerField(validators=[InputRequired()])
@@ -23,7 +23,7 @@ class ReviewForm(FlaskForm):
         Length(max=200)])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     """Reopen one judge's signed sheet of one entrant, with the reason."""
 
     judge = IntegerField(_l("Judge"), validators=[InputRequired(message=_l("Choose the judge."))])
@@ -33,14 +33,14 @@ class ReopenForm(FlaskForm):
         DataRequired(message=_l("Give the reason for reopening the sheet.")), Length(max=200)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """An action that needs a reason in the audit trail (unlock, amend)."""
 
     reason = StringField(_l("Reason"), validators=[
         DataRequired(message=_l("Give the reason.")), Length(max=200)])
 
 
-class RulingForm(FlaskForm):
+class RulingForm(Form):
     """The chief judge's ruling on an objection."""
 
     status = StringField(_l("Ruling"), validators=[

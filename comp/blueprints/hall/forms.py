@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from comp.forms import Form
 from comp.services.draw import MAX_SESSIONS, MAX_STATIONS
 
 
-class DrawForm(FlaskForm):
+class DrawForm(Form):
     """Sessions and workstations for the lot draw, an optional seed, a reason when drawing again."""
 
     sessions = IntegerField(_l("Sessions"), default=1, validators=[
@@ -20,7 +20,7 @@ class DrawForm(FlaskForm):
     reason = StringField(_l("Reason for drawing again"), validators=[Optional(), Length(max=200)])
 
 
-class NewJudgeForm(FlaskForm):
+class NewJudgeForm(Form):
     """A new judge account: the initial password is generated and shown once."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
@@ -33,20 +33,20 @@ class NewJudgeForm(FlaskForm):
             raise ValidationError(_l("A username has no spaces."))
 
 
-class ExistingJudgeForm(FlaskForm):
+class ExistingJudgeForm(Form):
     """An existing judge account to put on the panel."""
 
     user = SelectField(_l("Judge account"), coerce=int, validators=[DataRequired()])
 
 
-class CriteriaForm(FlaskForm):
+class CriteriaForm(Form):
     """The criteria a judge marks, and the organizer's explicit recusal from conflicted entrants."""
 
     criteria = SelectMultipleField(_l("Criteria"), coerce=int)
     recuse = BooleanField(_l("Recuse this judge from the entrants listed"))
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     """A conflict of interest a judge declared with an entrant."""
 
     entrant = StringField(_l("Entrant (number or ref)"), validators=[DataRequired(), Length(max=40)])

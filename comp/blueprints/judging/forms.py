@@ -1,11 +1,12 @@
 """The score sheet's form: one mark."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from comp.forms import Form
 
-class MarkForm(FlaskForm):
+
+class MarkForm(Form):
     """A typed or tapped mark with the version of the mark the tablet last saw."""
 
     # Kept as text: the scoring rules parse it, so "1e2" or "35.555" are refused, never rounded.

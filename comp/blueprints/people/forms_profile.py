@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from comp.forms import Form
 from comp.models import SKILL_GRADES
 from comp.services import profiles, sheets
 
@@ -17,7 +17,7 @@ def _not_formula(form, field) -> None:
         raise ValidationError(_l("Must not begin with =, +, - or @."))
 
 
-class HonourForm(FlaskForm):
+class HonourForm(Form):
     """An honour: title (suggested from the usual ones), year, issuer, awarded or recommended."""
 
     title = StringField(_l("Title"), validators=[
@@ -36,7 +36,7 @@ class HonourForm(FlaskForm):
                                      first=profiles.FIRST_YEAR, last=profiles.last_year()))
 
 
-class MentorForm(FlaskForm):
+class MentorForm(Form):
     """The mentor, by name (among the workers the organizer oversees) or by profile number."""
 
     mentor = StringField(_l("Mentor's name or profile number"), validators=[
@@ -45,7 +45,7 @@ class MentorForm(FlaskForm):
     submit = SubmitField(_l("Set mentor"))
 
 
-class GradeForm(FlaskForm):
+class GradeForm(Form):
     """A new skill grade and why it changes."""
 
     grade = SelectField(_l("Skill grade"), coerce=int, choices=[
@@ -55,7 +55,7 @@ class GradeForm(FlaskForm):
     submit = SubmitField(_l("Change grade"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token."""
 
     submit = SubmitField()

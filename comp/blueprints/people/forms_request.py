@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from comp.forms import Form
 from comp.models import SKILL_GRADES, Worker
 from comp.services import registration
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     """The record's identity fields as the worker says they should read, and why."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
@@ -41,7 +41,7 @@ class CorrectionForm(FlaskForm):
                 "trade": self.trade.data, "skill_grade": self.grade.data or None}
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Accept or reject a claim or change request, with an optional note."""
 
     note = StringField(_l("Note to the worker"), validators=[Length(max=200)])

@@ -2,17 +2,17 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from comp.forms import Form
 from comp.services.objections import CONTACT_MAX, NAME_MAX, TEXT_MAX
 
 PHONE = re.compile(r"\+?[0-9][0-9 -]{6,19}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class ObjectionForm(FlaskForm):
+class ObjectionForm(Form):
     """Name, contact and the objection itself."""
 
     name = StringField(_l("Your name"), validators=[

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from comp import idcard
+from comp.forms import Form
 from comp.models import SKILL_GRADES
 from comp.services import registration
 from comp.services.registration_rows import PHONE
@@ -21,7 +21,7 @@ def _not_formula(form, field) -> None:
         raise ValidationError(_l("Must not begin with =, +, - or @."))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """What a worker account gives once, before its first registration."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64), _not_formula],
@@ -55,13 +55,13 @@ class ProfileForm(FlaskForm):
             raise ValidationError(_l("This is not a phone number."))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token: register, withdraw, discard."""
 
     submit = SubmitField()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """The registration sheet to upload."""
 
     sheet = FileField(_l("Registration sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
@@ -69,7 +69,7 @@ class UploadForm(FlaskForm):
     submit = SubmitField(_l("Upload and check"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Import every row, or only the valid ones."""
 
     mode = RadioField(choices=[SelectChoice("all", _l("Import all rows")),
@@ -78,7 +78,7 @@ class ConfirmForm(FlaskForm):
     approve = BooleanField(_l("Approve the imported people at once"), default=True)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Approve or reject the selected registrations; a rejection needs its reason."""
 
     reason = StringField(_l("Reason for rejection"), validators=[Length(max=200)])

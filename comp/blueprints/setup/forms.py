@@ -6,13 +6,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectChoice,
@@ -21,8 +19,10 @@ from wtforms import (
     StringField,
     ValidationError,
 )
+from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from comp.forms import Form
 from comp.models.people import SKILL_GRADES
 from comp.models.types import plain
 
@@ -55,7 +55,7 @@ def _local(moment):
     return None if moment is None else to_user_timezone(moment).replace(tzinfo=None)
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     """A competition's details: identity, organizer, registration window, eligibility."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), CODE_RULE])
@@ -123,14 +123,14 @@ class DetailsForm(FlaskForm):
             "counties": e.get("counties") or [], "team_by": competition.team_by})
 
 
-class CloneForm(FlaskForm):
+class CloneForm(Form):
     """The code and year of the copy."""
 
     code = StringField(_l("New code"), validators=[DataRequired(), Length(max=40), CODE_RULE])
     year = IntegerField(_l("New year"), validators=[InputRequired(), NumberRange(1990, 2100)])
 
 
-class RowForm(FlaskForm):
+class RowForm(Form):
     """A row of the scheme editor; htmx sends the CSRF token in a header, checked app-wide."""
 
     class Meta:
@@ -177,7 +177,7 @@ class CriterionForm(RowForm):
             "step": _decimal(criterion.step), "fixed_scale": criterion.fixed_scale})
 
 
-class TierForm(Form):
+class TierForm(PlainForm):
     """An award tier: a name and a share in per cent (competitions) or a minimum total (ratings)."""
 
     name = StringField(_l("Award"), validators=[Length(max=32)])
@@ -187,7 +187,7 @@ class TierForm(Form):
                        render_kw={"inputmode": "decimal"})
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     """The rules: award tiers, award minimum, tie-break chain, team count, discrepancy share, notice days."""
 
     tiers = FieldList(FormField(TierForm), label=_l("Award tiers"))

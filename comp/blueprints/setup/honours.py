@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -16,6 +15,7 @@ from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import choices
 from comp.blueprints.setup.views import managed
 from comp.converters import whole_numbers
+from comp.forms import Form
 from comp.models import SKILL_GRADES
 from comp.services import ServiceError, honours
 
@@ -23,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROMOTIONS = [(0, _l("No promotion")), (1, _l("One skill grade up")), (2, _l("Two skill grades up"))]
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     """One outcome rule: places (or an award) and what they earn."""
 
     applies = SelectField(_l("Applies to"), choices=choices([("places", _l("Places")), ("award", _l("An award"))]))

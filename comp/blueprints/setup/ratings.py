@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -22,6 +21,7 @@ from comp.blueprints.setup.forms import CODE_RULE, choices
 from comp.blueprints.setup.views import attach, managed
 from comp.converters import whole_numbers
 from comp.extensions import htmx
+from comp.forms import Form
 from comp.permissions import authorize
 from comp.services import ServiceError, ratings
 from comp.services import setup as setup_service
@@ -29,7 +29,7 @@ from comp.services import setup as setup_service
 UNIT_KINDS = [("team", _l("Craftsman teams")), ("studio", _l("Innovation studios"))]
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     """A rating campaign: what it rates, the year, its code and name, the organizing union."""
 
     unit_kind = SelectField(_l("Rated units"), choices=choices(UNIT_KINDS))
