@@ -1,17 +1,17 @@
 """Forms for logging in, passwords, activation links, sign-up, and choosing a language."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length
 
+from comp.forms import Form
 from comp.models import SKILL_GRADES
 from comp.services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_LENGTH, "maxlength": MAX_LENGTH}
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
@@ -30,13 +30,13 @@ class NewPasswordMixin:
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))], render_kw=NEW_PASSWORD)
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
+class SetPasswordForm(NewPasswordMixin, Form):
     """The form an activation or reset link opens."""
 
     submit = SubmitField(_l("Set my password"))
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     """Change one's own password: the current one first."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)],
@@ -44,7 +44,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     submit = SubmitField(_l("Change my password"))
 
 
-class SignupForm(NewPasswordMixin, FlaskForm):
+class SignupForm(NewPasswordMixin, Form):
     """A worker's own account: who they are, and the password they choose."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)], render_kw={"autocomplete": "name"})
@@ -67,13 +67,13 @@ class SignupForm(NewPasswordMixin, FlaskForm):
             SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token."""
 
     submit = SubmitField()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The header's language switch."""
 
     lang = HiddenField(validators=[AnyOf(["zh", "en"])])
