@@ -1,4 +1,9 @@
-"""Innovation studios and craftsman teams: the registry, members and achievements, each write audited."""
+"""Innovation studios and craftsman teams: the registry, members and achievements, each write audited.
+
+An organizer below the city union sees and chooses only what lies under its union: the units of
+its enterprises, those enterprises, their workers. A worker outside is answered like no worker, so
+the registry never tells which ID numbers exist elsewhere.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from comp.extensions import db
 from comp.models import Achievement, OrgUnit, Unit, UnitMember, User, Worker
 from comp.services import ServiceError, audit, people, transaction
+from comp.services.orgtree import Node, Tree, scope
 
 PER_PAGE = 50
 KIND_LABELS = {"studio": _l("Innovation studio"), "team": _l("Craftsman team")}
@@ -31,27 +37,35 @@ class Filters:
     level: str = ""
 
 
-def enterprises() -> list[OrgUnit]:
-    """Return every enterprise, by name."""
-    return list(db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "enterprise").order_by(OrgUnit.name)))
+def enterprises(user: User, tree: Tree | None = None) -> list[Node]:
+    """Return the enterprises of the user's unions, by name."""
+    tree = tree or Tree()
+    allowed = scope(user, tree)
+    return [e for e in tree.enterprises() if allowed is None or e.id in allowed]
 
 
-def counties() -> list[OrgUnit]:
-    """Return every county union, by name."""
-    return list(db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "county").order_by(OrgUnit.name)))
+def counties(user: User, tree: Tree | None = None) -> list[Node]:
+    """Return the county unions with part of the user's unions below them, by name."""
+    tree = tree or Tree()
+    allowed = scope(user, tree)
+    return [c for c in tree.counties() if allowed is None or tree.subtree(c.id) & allowed]
 
 
-def _under(county_id: int) -> list[int]:
-    """Return the ids of the organizations below a county union (its enterprises and their parts)."""
-    found, frontier = [], [county_id]
-    while frontier:  # the tree is shallow: one query per level
-        frontier = list(db.session.scalars(sa.select(OrgUnit.id).where(OrgUnit.parent_id.in_(frontier))))
-        found += frontier
-    return found
+def registry(filters: Filters, user: User, page: int = 1) -> dict:
+    """Return one page of the user's units narrowed by the filters, and the places the filters offer."""
+    tree = Tree()
+    return {"page": search(filters, user, page, tree), "counties": counties(user, tree),
+            "enterprises": enterprises(user, tree)}
 
 
-def search(filters: Filters, page: int = 1):
-    """Return one page (50 units) of the registry narrowed by every given filter."""
+def search(filters: Filters, user: User, page: int = 1, tree: Tree | None = None):
+    """Return one page (50 units) of the units of the user's unions narrowed by every given filter."""
+    tree = tree or Tree()
+    allowed = scope(user, tree)
+    for place in (filters.county, filters.enterprise):
+        if place:  # a place outside the user's unions narrows to nothing
+            below = tree.subtree(place)
+            allowed = below if allowed is None else allowed & below
     query = sa.select(Unit).options(so.selectinload(Unit.enterprise).selectinload(OrgUnit.parent),
                                     so.selectinload(Unit.leader))
     if filters.q:
@@ -60,10 +74,8 @@ def search(filters: Filters, page: int = 1):
         query = query.where(Unit.kind == filters.kind)
     if filters.level:
         query = query.where(Unit.level == filters.level)
-    if filters.enterprise:
-        query = query.where(Unit.enterprise_id == filters.enterprise)
-    if filters.county:
-        query = query.where(Unit.enterprise_id.in_(_under(filters.county)))
+    if allowed is not None:
+        query = query.where(Unit.enterprise_id.in_(sorted(allowed)))
     query = query.order_by(Unit.kind, Unit.name, Unit.id)
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
@@ -73,23 +85,32 @@ def get(unit_id: int) -> Unit | None:
     return db.session.get(Unit, unit_id)
 
 
-def enterprise_workers(enterprise_id: int | None) -> list[Worker]:
-    """Return the workers employed by an enterprise, by name."""
-    if not enterprise_id:
+def _outside(allowed: set[int] | None, org_id: int | None) -> bool:
+    """Tell whether an organization lies outside a scope (None: the whole city)."""
+    return allowed is not None and org_id not in allowed
+
+
+def enterprise_workers(enterprise_id: int | None, user: User) -> list[Worker]:
+    """Return the workers employed by an enterprise of the user's unions, by name; none for another."""
+    if not enterprise_id or _outside(scope(user), enterprise_id):
         return []
     return list(db.session.scalars(sa.select(Worker).where(Worker.employer_id == enterprise_id)
                                    .order_by(Worker.name, Worker.id)))
 
 
-def find_worker(worker_id: int | None, id_number: str | None) -> Worker | None:
-    """Return the worker chosen from a list or by ID number; refuse an unknown one."""
+def find_worker(worker_id: int | None, id_number: str | None, user: User) -> Worker | None:
+    """Return the worker of the user's unions chosen from a list or by ID number; refuse any other alike."""
+    allowed = scope(user)
     if id_number:
         worker = people.find_by_id_number(id_number)
-        if worker is None:
-            raise ServiceError(_("No worker has this ID number."))
+        if worker is None or _outside(allowed, worker.employer_id):
+            raise ServiceError(_("No worker with this ID number in your unions."))
         return worker
     if worker_id:
-        return db.session.get(Worker, worker_id) or _refuse(_("No such worker."))
+        worker = db.session.get(Worker, worker_id)
+        if worker is None or _outside(allowed, worker.employer_id):
+            raise ServiceError(_("No such worker."))
+        return worker
     return None
 
 
@@ -107,6 +128,12 @@ def _check_unique(kind: str, enterprise_id: int | None, name: str, unit_id: int 
 
 def save(unit: Unit | None, fields: dict, actor: User) -> Unit:
     """Create a unit, or change one, from checked fields (kind, name, enterprise_id, workshop, leader, level, founded)."""
+    allowed = scope(actor)
+    if _outside(allowed, fields["enterprise_id"]):
+        raise ServiceError(_("No such enterprise in your unions."))
+    leader, kept = fields.get("leader"), unit.leader_id if unit else None
+    if leader is not None and leader.id != kept and _outside(allowed, leader.employer_id):
+        raise ServiceError(_("No such worker."))  # a leader the city union chose may stay
     _check_unique(fields["kind"], fields["enterprise_id"], fields["name"], unit and unit.id)
     with transaction():
         created = unit is None
@@ -122,7 +149,9 @@ def save(unit: Unit | None, fields: dict, actor: User) -> Unit:
 
 
 def add_member(unit: Unit, worker: Worker, role: str, actor: User) -> UnitMember:
-    """Make a worker a member of the unit; refuse a second membership."""
+    """Make a worker of the actor's unions a member of the unit; refuse a second membership."""
+    if _outside(scope(actor), worker.employer_id):
+        raise ServiceError(_("No such worker."))
     if any(m.worker_id == worker.id for m in unit.members):
         raise ServiceError(_("%(name)s is already a member.", name=worker.name))
     with transaction():

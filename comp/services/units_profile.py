@@ -7,8 +7,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import Competition, Entrant, OrgUnit, Unit
+from comp.models import Competition, Entrant, OrgUnit, Unit, User
 from comp.services import results
+from comp.services.orgtree import scope
 
 HISTORY_STATES = ("locked", "published", "archived")
 PUBLIC_STATES = ("published", "archived")
@@ -86,10 +87,13 @@ def achievements_by_year(unit: Unit) -> list[tuple[int, list]]:
     return list(years.items())
 
 
-def enterprise(org_id: int) -> OrgUnit | None:
-    """Return the enterprise with this id, if it is one."""
+def enterprise(org_id: int, user: User) -> OrgUnit | None:
+    """Return the enterprise with this id, if it is one of the user's unions' enterprises."""
     org = db.session.get(OrgUnit, org_id)
-    return org if org is not None and org.kind == "enterprise" else None
+    if org is None or org.kind != "enterprise":
+        return None
+    allowed = scope(user)
+    return org if allowed is None or org.id in allowed else None
 
 
 def enterprise_units(org: OrgUnit) -> list[Unit]:

@@ -40,8 +40,6 @@ def _form_classes() -> list[type]:
 
 
 FORMS = _form_classes()
-# Rewritten by others as this lands; each turns into an XPASS, failing, once it derives from the base.
-ELSEWHERE = ("comp.blueprints.units.",)
 
 
 def test_the_walk_finds_the_forms():
@@ -49,9 +47,7 @@ def test_the_walk_finds_the_forms():
     assert any(c.__name__ == "ObjectionForm" for c in FORMS)
 
 
-@pytest.mark.parametrize("form_class", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="owned by another change: list in the report"))
-    if c.__module__.startswith(ELSEWHERE) else c for c in FORMS], ids=lambda c: f"{c.__module__}.{c.__name__}")
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda c: f"{c.__module__}.{c.__name__}")
 def test_every_form_derives_from_the_base(form_class):
     assert issubclass(form_class, Form)
 

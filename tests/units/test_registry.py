@@ -55,7 +55,7 @@ def test_create_and_edit_a_unit_with_a_leader_by_id_number(client, organizer, tr
     ({"founded": "2999-01-01"}, "The founding date is in the future."),
     ({"founded": "yesterday"}, "Not a valid date value."),
     ({"leader_id_number": "123"}, "Not a valid ID number"),
-    ({"leader_id_number": valid_id(77)}, "No worker has this ID number."),
+    ({"leader_id_number": valid_id(77)}, "No worker with this ID number in your unions."),
 ])
 def test_bad_input_is_refused_with_its_message(client, organizer, tree, fields, message):
     response = post(client, "/units/new", unit_form(tree, **fields))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -25,6 +24,7 @@ from wtforms.validators import (
 )
 
 from comp import idcard
+from comp.forms import Form
 from comp.services import sheets
 from comp.services import units as service
 
@@ -44,7 +44,7 @@ def _id_number(form, field) -> None:
             raise ValidationError(_l("Not a valid ID number: %(reason)s", reason=error)) from None
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     """A studio or team: kind, name, enterprise, workshop, leader, level, founded."""
 
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in service.KIND_LABELS.items()])
@@ -59,9 +59,9 @@ class UnitForm(FlaskForm):
     founded = DateField(_l("Founded"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
-    def __init__(self, *args, workers=(), **kwargs):
+    def __init__(self, *args, enterprises=(), workers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.enterprise.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in service.enterprises()]
+        self.enterprise.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in enterprises]
         self.leader.choices = [SelectChoice(0, "—")] + [
             SelectChoice(w.id, f"{w.name} · {w.id_masked or ''}") for w in workers]
 
@@ -76,7 +76,7 @@ class UnitForm(FlaskForm):
             raise ValidationError(_l("The founding date is in the future."))
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     """A member chosen from the enterprise's workers or by ID number, with a role."""
 
     worker = SelectField(_l("Worker"), coerce=int)
@@ -96,7 +96,7 @@ class MemberForm(FlaskForm):
             raise ValidationError(_l("Choose a worker or type their ID number."))
 
 
-class AchievementForm(FlaskForm):
+class AchievementForm(Form):
     """One yearly achievement."""
 
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(1949, 2100)])
@@ -105,13 +105,13 @@ class AchievementForm(FlaskForm):
     submit = SubmitField(_l("Add achievement"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that only needs the CSRF token."""
 
     submit = SubmitField()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """The units sheet to upload."""
 
     sheet = FileField(_l("Units sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
@@ -119,7 +119,7 @@ class UploadForm(FlaskForm):
     submit = SubmitField(_l("Upload and check"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Import every row, or only the valid ones."""
 
     mode = RadioField(choices=[SelectChoice("all", _l("Import all rows")),

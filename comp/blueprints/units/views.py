@@ -12,22 +12,27 @@ from comp.blueprints.units.forms import (
     MemberForm,
     UnitForm,
 )
+from comp.converters import whole_number
 from comp.extensions import htmx
 from comp.models import Unit
-from comp.permissions import authorize
+from comp.permissions import authorize, can
 from comp.services import ServiceError
 from comp.services import units as service
 from comp.services import units_profile as profiles
 
 
 def _unit(unit_id: int) -> Unit:
+    """Return the unit the organizer manages; 404 for another county's, as for none, so its existence is not told."""
     authorize("organizer.home")
-    return service.get(unit_id) or abort(404)
+    unit = service.get(unit_id)
+    if unit is None or not can("unit.manage", unit):
+        abort(404)
+    return unit
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    """Read a positive id or page number from the query string; anything else (or beyond 32 bits) is none."""
+    return whole_number(request.args.get(name), low=1)
 
 
 @bp.get("/units")
@@ -38,21 +43,23 @@ def index():
     filters = service.Filters(q=request.args.get("q", "").strip(), kind=request.args.get("kind", ""),
                               county=_int("county"), enterprise=_int("enterprise"),
                               level=request.args.get("level", ""))
-    context = {"filters": filters, "page": service.search(filters, _int("page") or 1),
-               "counties": service.counties(), "enterprises": service.enterprises(),
+    context = {"filters": filters, **service.registry(filters, current_user, _int("page") or 1),
                "kinds": service.KIND_LABELS, "levels": service.LEVEL_LABELS}
     if htmx:
         return render_template("units/_list.html", **context)
     return render_template("units/index.html", **context)
 
 
-def _workers_for(unit: Unit | None) -> list:
-    chosen = request.form.get("enterprise", type=int) or (unit.enterprise_id if unit else None)
-    return service.enterprise_workers(chosen)
+def _unit_form(unit: Unit | None, **kwargs) -> UnitForm:
+    """Return the unit form offering the user's enterprises and the chosen one's workers (none of another's)."""
+    enterprises = service.enterprises(current_user)
+    posted = whole_number(request.form.get("enterprise"), low=1)
+    chosen = posted if posted in {e.id for e in enterprises} else (unit.enterprise_id if unit else None)
+    return UnitForm(enterprises=enterprises, workers=service.enterprise_workers(chosen, current_user), **kwargs)
 
 
 def _fields(form: UnitForm) -> dict:
-    leader = service.find_worker(form.leader.data, form.leader_id_number.data)
+    leader = service.find_worker(form.leader.data, form.leader_id_number.data, current_user)
     return {"kind": form.kind.data, "name": form.name.data.strip(), "enterprise_id": form.enterprise.data,
             "workshop": (form.workshop.data or "").strip() or None, "leader": leader,
             "level": form.level.data or None, "founded": form.founded.data}
@@ -79,9 +86,9 @@ def edit(unit_id: int):
 
 
 def _save(unit: Unit | None):
-    form = UnitForm(obj=None, workers=_workers_for(unit))
+    form = _unit_form(unit)
     if request.method == "GET" and unit is not None:
-        form = UnitForm(workers=_workers_for(unit), data={
+        form = _unit_form(unit, data={
             "kind": unit.kind, "name": unit.name, "enterprise": unit.enterprise_id or 0,
             "workshop": unit.workshop, "leader": unit.leader_id or 0, "level": unit.level or "",
             "founded": unit.founded})
@@ -98,7 +105,7 @@ def _save(unit: Unit | None):
 
 
 def _sections(unit: Unit, member_form=None, achievement_form=None, error=None, section=None) -> dict:
-    workers = service.enterprise_workers(unit.enterprise_id)
+    workers = service.enterprise_workers(unit.enterprise_id, current_user)
     return {"unit": unit, "members": profiles.members(unit), "action": ActionForm(),
             "member_form": member_form or MemberForm(formdata=None, workers=workers),
             "achievement_form": achievement_form or AchievementForm(formdata=None),
@@ -120,11 +127,11 @@ def _section(unit: Unit, name: str, **context):
 def add_member(unit_id: int):
     """Add a member chosen from the enterprise's workers or by ID number."""
     unit = _unit(unit_id)
-    form = MemberForm(workers=service.enterprise_workers(unit.enterprise_id))
+    form = MemberForm(workers=service.enterprise_workers(unit.enterprise_id, current_user))
     if not form.validate_on_submit():
         return _section(unit, "members", member_form=form)
     try:
-        worker = service.find_worker(form.worker.data, form.id_number.data)
+        worker = service.find_worker(form.worker.data, form.id_number.data, current_user)
         service.add_member(unit, worker, (form.role.data or "").strip(), current_user)
     except ServiceError as error:
         return _section(unit, "members", member_form=form, error=str(error))
@@ -186,9 +193,9 @@ def profile(unit_id: int):
 @bp.get("/enterprises/<int:org_id>")
 @login_required
 def enterprise(org_id: int):
-    """Show an enterprise's county, studios and teams, and its workers' results."""
+    """Show an enterprise of the organizer's unions: county, studios and teams, workers' results; 404 for another."""
     authorize("organizer.home")
-    org = profiles.enterprise(org_id) or abort(404)
+    org = profiles.enterprise(org_id, current_user) or abort(404)
     return render_template("units/enterprise.html", org=org, units=profiles.enterprise_units(org),
                            results=profiles.worker_results(org), kinds=service.KIND_LABELS)
 
