@@ -68,6 +68,14 @@ class Sample(Form):
     tiers = FieldList(FormField(Tier), min_entries=1)
 
 
+@pytest.fixture()
+def english(app):
+    """Word the messages in English for the whole test (the default is Chinese)."""
+    from flask_babel import force_locale
+    with force_locale("en"):
+        yield
+
+
 def _validate(app, **data) -> Sample:
     with app.test_request_context(method="POST", data=data):
         form = Sample(formdata=MultiDict(data))
@@ -76,7 +84,7 @@ def _validate(app, **data) -> Sample:
 
 
 @pytest.mark.parametrize("value", ["\x00\x00\x00", "张\x00三", "\x1b[31m红", "a\x7fb", "\x85x", "li\tsi", "li\nsi"])
-def test_a_control_character_in_a_line_is_refused(app, value):
+def test_a_control_character_in_a_line_is_refused(app, english, value):
     form = _validate(app, name=value)
     assert [str(e) for e in form.name.errors] == [MESSAGE]
 
@@ -88,20 +96,26 @@ def test_ordinary_text_passes(app, value):
 
 
 @pytest.mark.parametrize("value", ["\x00", "ok\x0bno", "\x1b"])
-def test_a_text_area_keeps_tabs_and_line_breaks_only(app, value):
+def test_a_text_area_keeps_tabs_and_line_breaks_only(app, english, value):
     assert [str(e) for e in _validate(app, note=value).note.errors] == [MESSAGE]
 
 
-def test_a_nested_field_is_checked(app):
+def test_a_nested_field_is_checked(app, english):
     form = _validate(app, **{"tiers-0-name": "一等奖\x00"})
     assert [str(e) for e in form.tiers.entries[0].form.name.errors] == [MESSAGE]
     assert not form.errors == {}
 
 
 @pytest.mark.parametrize("value", [str(2**31), str(2**63), "9" * 30])
-def test_a_whole_number_beyond_the_database_is_refused(app, value):
+def test_a_whole_number_beyond_the_database_is_refused(app, english, value):
     form = _validate(app, count=value)
     assert form.count.errors and "too large" in str(form.count.errors[0])
+
+
+def test_the_messages_are_chinese_by_default(app):
+    form = _validate(app, name="张\x00三", count=str(2**31))
+    assert [str(e) for e in form.name.errors] == ["含有控制字符"]
+    assert "太大" in str(form.count.errors[0])
 
 
 # --- the objection that the probe lodged ---
