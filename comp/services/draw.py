@@ -37,9 +37,13 @@ class Replay:
 
 
 def close_registration(competition: Competition, actor=None) -> int:
-    """Close registration, then number the approved entrants; return how many got a number."""
-    lifecycle.transition(competition, "closed", actor)
-    return assign_numbers(competition, actor)
+    """Close registration, then number the approved entrants; return how many got a number.
+
+    Both happen or neither: a competition is never left closed without its numbers.
+    """
+    with transaction():
+        lifecycle.transition(competition, "closed", actor)
+        return assign_numbers(competition, actor)
 
 
 def assign_numbers(competition: Competition, actor=None) -> int:

@@ -139,9 +139,9 @@ def nominate(competition: Competition, unit_ids: list[int], actor: User) -> list
         lifecycle.touch(competition)
         audit.record("rating.nominated", actor, competition, competition,
                      units=[{"ref": e.ref, "unit": e.unit_id, "name": e.name} for e in made])
-    if competition.status == "closed":  # registration already numbered the others
-        from comp.services import draw
-        draw.assign_numbers(competition, actor)
+        if competition.status == "closed":  # registration already numbered the others
+            from comp.services import draw
+            draw.assign_numbers(competition, actor)
     return made
 
 
