@@ -1,9 +1,11 @@
 """Request-wide behaviour: security headers, error pages, the login loader, template helpers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -58,6 +60,31 @@ def error_page(code: int, message: str):
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def unauthorized():
+    """Send an anonymous visitor to the login page, and back to where they were afterwards.
+
+    An htmx request gets `HX-Redirect` so that the whole page goes to the login form, never the
+    section it was updating; "next" is then the page the browser shows, not the fragment's URL.
+    """
+    if request.headers.get("HX-Request") == "true":
+        shown = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = (shown.path or "/") + (f"?{shown.query}" if shown.query else "")
+        if shown.netloc and shown.netloc != request.host:
+            page = "/"
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = login_url(login.login_view, next_url=page)
+        return response
+    flash(str(login.login_message), login.login_message_category)
+    return redirect(login_url(login.login_view, next_url=request.url))
+
+
+def csrf_refused(error: CSRFError):
+    """Refuse a form without a valid token; an htmx request that lost its whole session logs in again."""
+    if request.headers.get("HX-Request") == "true" and not current_user.is_authenticated:
+        return unauthorized()
+    return error_page(400, _l("The form has expired. Reload the page and try again."))
+
+
 def init_app(app: Flask) -> None:
     """Install headers, error handlers, the login view and template globals."""
     if app.config.get("PROXY_FIX"):
@@ -66,6 +93,7 @@ def init_app(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = _l("Please log in to see this page.")
     login.login_message_category = "info"
+    login.unauthorized_handler(unauthorized)
     messages = {
         403: _l("You do not have permission to see this page."),
         404: _l("This page does not exist."),
@@ -76,7 +104,6 @@ def init_app(app: Flask) -> None:
     }
     for code, message in messages.items():
         app.register_error_handler(code, lambda e, c=code, m=message: error_page(c, m))
-    app.register_error_handler(
-        CSRFError, lambda e: error_page(400, _l("The form has expired. Reload the page and try again.")))
+    app.register_error_handler(CSRFError, csrf_refused)
     from comp import templating
     templating.init_app(app)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -197,3 +198,46 @@ def test_language_switch_next_never_leaves_the_site(client):
     token = csrf_token(client, "/login")
     response = client.post("/lang", data={"lang": "en", "next": "https://evil.example/", "csrf_token": token})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("path", ["/people?q=x", "/?year=2026"])
+def test_an_htmx_request_without_a_login_is_sent_to_the_login_page_whole(client, path):
+    response = client.get(path, headers={"HX-Request": "true", "HX-Current-URL": f"http://localhost{path}"})
+    assert response.status_code == 401
+    assert response.data == b""
+    target = urlsplit(response.headers["HX-Redirect"])
+    assert target.path == "/login"
+    assert parse_qs(target.query)["next"] == [path]
+
+
+def test_an_htmx_save_after_expiry_returns_to_the_page_not_the_fragment(client):
+    response = client.get("/judge/T-1/sheet/ABCDEFGH/tally", headers={"HX-Request": "true",
+                                                                       "HX-Current-URL": "http://localhost/judge/T-1/sheet?e=3"})
+    assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query)["next"] == ["/judge/T-1/sheet?e=3"]
+
+
+def test_an_htmx_redirect_never_points_at_another_site(client):
+    response = client.get("/people", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"})
+    assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query)["next"] == ["/"]
+
+
+def test_a_plain_request_is_still_redirected_with_a_message(client):
+    response = client.get("/people?q=x")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    assert "HX-Redirect" not in response.headers
+
+
+def test_an_htmx_post_that_lost_its_session_is_sent_to_log_in(client):
+    response = client.post("/account/password", data={"current": "x"},
+                           headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/account"})
+    assert response.status_code == 401
+    assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query)["next"] == ["/account"]
+
+
+def test_a_logged_in_htmx_post_without_a_token_is_still_a_csrf_refusal(client, auth, make_user):
+    make_user("li", "worker")
+    auth.login("li")
+    response = client.post("/account/password", data={"current": "x"}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "HX-Redirect" not in response.headers

@@ -200,3 +200,27 @@ def test_a_change_on_a_reopened_sheet_carries_the_chiefs_reason(page, server, sh
     change = db.session.scalar(sa.select(MarkChange).where(MarkChange.judge_id == judge.id))
     assert (change.new_cents, change.reason) == (3000, "请复核")
     assert change.source and len(change.source) == 24  # the tablet's session id from sessionStorage
+
+
+def test_a_mark_entered_after_the_login_expired_is_saved_after_logging_in_again(page, server, sheet_setup):
+    competition, judge, entrant = sheet_setup
+    route = criterion_of(competition, "practical.route")
+    _login(page, server.url, judge.username)
+    sheet_url = f"{server.url}/judge/{competition.code}/sheet/{entrant.secret_code}"
+    page.goto(sheet_url)
+    page.wait_for_selector("#tally-total")
+
+    page.context.clear_cookies()  # the session ended (expired, or logged out on another tablet)
+    page.fill(f"#value-{route.id}", "33")
+    page.keyboard.press("Tab")
+    page.wait_for_url(f"{server.url}/login?*")  # the whole page, not the row, went to the login form
+    assert page.locator(".mark-row").count() == 0
+    assert _saved_value(judge, entrant, route) is None
+
+    page.fill("#username", judge.username)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(sheet_url)
+    page.wait_for_selector(f'#mark-{route.id}[data-state="saved"]')
+    assert page.input_value(f"#value-{route.id}") == "33"
+    assert _saved_value(judge, entrant, route) == 3300

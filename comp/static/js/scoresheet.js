@@ -131,6 +131,22 @@
     }
   });
 
+  // An expired login answers 401 with HX-Redirect to the login page, which brings the judge back
+  // here, where the outbox is resent. Go there only if the outbox outlives the page; otherwise
+  // stay, keep the value on screen and say that a login is needed.
+  var goingToLogin = false;
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var d = event.detail;
+    if (!d.xhr || d.xhr.status !== 401) { return; }
+    var row = rowOf(d.elt);
+    if (row) { setState(row, "unsaved", text("login")); }
+    if (persistent()) {
+      goingToLogin = true;
+    } else {
+      event.preventDefault();
+    }
+  });
+
   // Failed requests only: a swapped row reports itself through htmx:load below.
   function failed(event) {
     var d = event.detail;
@@ -182,8 +198,18 @@
     });
   }
 
+  function persistent() {
+    try {
+      window.localStorage.setItem("jx-probe", "1");
+      window.localStorage.removeItem("jx-probe");
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
   window.addEventListener("beforeunload", function (event) {
-    if (!unsaved()) { return; }
+    if (goingToLogin || !unsaved()) { return; }
     event.preventDefault();
     event.returnValue = "";  // older browsers need a value to show their "leave the page?" question
   });
