@@ -31,7 +31,8 @@ def certificates_time(ctx: Context) -> list[Row]:
     """Time issuing, one PDF per certificate and a 1,000-page PDF, each beside its floor."""
     from comp.extensions import db
     from comp.models import Certificate
-    from comp.services import certificate_print, certificates
+    from comp.services import certs as certificates
+    from comp.services.certs import batches as certificate_print
     competition = ctx.competition()
     issued, issue_seconds = _issue(competition)
     certificate_print.save_seal(competition, _seal())
@@ -94,7 +95,8 @@ def _alternate(app, floor, runs: int = RUNS) -> tuple[tuple[float, float], tuple
 def _issue(competition) -> tuple[int, float]:
     """Publish the benchmark competition with its notice period over, and issue its certificates."""
     from comp.extensions import db
-    from comp.services import certificates, lifecycle
+    from comp.services import certs as certificates
+    from comp.services.setup import lifecycle
     if competition.status == "locked":
         lifecycle.publish(competition)
     competition.published_at -= timedelta(days=30)
@@ -119,7 +121,7 @@ def _seal() -> bytes:
 def _app_batch(competition, ids: list[int], path: Path) -> None:
     """Draw the certificates through the app, as the background batch does, into one PDF."""
     from comp.certificates import Sheets
-    from comp.services import certificate_print
+    from comp.services.certs import batches as certificate_print
     writer = Sheets(str(path), competition.name)
     certificate_print.draw_all(competition, ids, writer)
     writer.close()
@@ -128,7 +130,7 @@ def _app_batch(competition, ids: list[int], path: Path) -> None:
 def _memory_per_page(competition, ids: list[int], path: Path) -> float:
     """Return the bytes a batch PDF holds per page until written (traced, so run apart)."""
     from comp.certificates import Sheets
-    from comp.services import certificate_print
+    from comp.services.certs import batches as certificate_print
     writer = Sheets(str(path), competition.name)
     certificate_print.draw_all(competition, ids[:10], writer)  # fonts and forms defined before counting
     gc.collect()

@@ -57,7 +57,7 @@ def city_time(ctx: Context) -> list[Row]:
     client = _organizer_client(ctx)
     jinjiang = ids["counties"]["晋江市"]
     enterprises = ids["enterprises_of"][jinjiang]
-    from comp.services import citystats
+    from comp.services.dashboard import citystats
     rows = []
     for name, url, sql, params, before in (
             ("talent pool: trade + county, page 1", POOL_URL.format(county=jinjiang),
@@ -90,8 +90,8 @@ def _export(client, connection) -> Row:
 
 
 def _organizer_client(ctx: Context):
-    from comp.services import accounts
     from comp.extensions import db
+    from comp.services import accounts
     accounts.create_user("bench-city", "organizer", "bench city password 1")
     db.session.commit()
     # The benchmark measures the pages, not the login form: no CSRF token to scrape.

@@ -40,6 +40,7 @@ class Context:
     def app(self):
         """Return the app on the temporary database, migrated, with its context pushed."""
         import flask_migrate
+
         from comp import create_app
         from comp.config import test_config
         app = create_app(test_config(f"sqlite:///{self.db_path}"))

@@ -92,11 +92,11 @@ def _time_phases(ctx: Context) -> tuple[dict[str, list[float]], dict[str, list]]
     for _ in range(PHASE_RUNS):
         competition = ctx.competition()
         gc.collect()
-        loaded = take("load", lambda: results.load(competition))
-        summaries, bias = take("marks", lambda: results.read_marks(competition, loaded))
-        outcome = take("engine", lambda: scoring.compute(
-            loaded.scheme, loaded.rules, loaded.entrants, summaries, bias))
-        take("document", lambda: results.document_from(competition, loaded, outcome))
+        loaded = take("load", lambda c=competition: results.load(c))
+        summaries, bias = take("marks", lambda c=competition, d=loaded: results.read_marks(c, d))
+        outcome = take("engine", lambda d=loaded, s=summaries, b=bias: scoring.compute(
+            d.scheme, d.rules, d.entrants, s, b))
+        take("document", lambda c=competition, d=loaded, o=outcome: results.document_from(c, d, o))
     return times, sql
 
 

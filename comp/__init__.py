@@ -45,7 +45,20 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     """Mount every blueprint."""
     from comp.blueprints import (
-        accounts, api, auth, certs, chief, hall, judging, main, people, public, registration, results, setup, units,
+        accounts,
+        api,
+        auth,
+        certs,
+        chief,
+        hall,
+        judging,
+        main,
+        people,
+        public,
+        registration,
+        results,
+        setup,
+        units,
     )
     for module in (auth, main, setup, registration, hall, judging, chief, public, results, certs, units, people,
                    accounts, api):

@@ -11,7 +11,8 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from comp.extensions import db
-from comp.services import ServiceError, audit
+from comp.services import ServiceError
+from comp.services.common import audit
 
 user_cli = AppGroup("user", help="Manage user accounts.")
 competition_cli = AppGroup("competition", help="Import, export, score and publish competitions.")
@@ -176,7 +177,7 @@ def competition_export(code: str) -> None:
 @in_default_language
 def competition_publish(code: str) -> None:
     """Publish a locked competition's results."""
-    from comp.services import lifecycle
+    from comp.services.setup import lifecycle
     competition = _competition_or_exit(code)
     try:
         lifecycle.publish(competition, actor=None)
@@ -202,7 +203,7 @@ certificate_cli = AppGroup("certificate", help="Issue certificates and write the
 @in_default_language
 def certificate_issue(code: str, now: bool) -> None:
     """Issue a certificate to every awarded entrant; print number, entrant ref and code of each new one."""
-    from comp.services import certificates
+    from comp.services import certs as certificates
     try:
         new = certificates.issue(_competition_or_exit(code), actor=None, now=now)
     except ServiceError as error:
@@ -219,7 +220,7 @@ def certificate_issue(code: str, now: bool) -> None:
 @in_default_language
 def certificate_pdf(number: str, out: str) -> None:
     """Write one certificate's PDF."""
-    from comp.services import certificates
+    from comp.services import certs as certificates
     certificate = certificates.get(number)
     if certificate is None:
         raise click.ClickException(f"no certificate with number {number!r}")

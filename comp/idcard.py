@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from cryptography.fernet import Fernet
-from flask_babel import gettext as _
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask_babel import gettext as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -69,7 +69,7 @@ class Protector:
     mac_key: bytes
 
     @classmethod
-    def from_secret(cls, secret: str) -> "Protector":
+    def from_secret(cls, secret: str) -> Protector:
         """Derive independent encryption and hashing keys from one secret with HKDF."""
         def derive(label: bytes) -> bytes:
             return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jiangxin", info=label).derive(

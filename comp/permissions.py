@@ -1,8 +1,9 @@
 """The one permission check every view uses: role plus ownership."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
@@ -10,8 +11,7 @@ from flask_login import current_user
 
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Unit, User, Worker
-
-PUBLIC_STATES = ("published", "archived")
+from comp.models.competition import PUBLIC_STATES
 
 
 def _manages(user: User, competition: Competition) -> bool:

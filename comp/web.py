@@ -9,7 +9,7 @@ from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from comp.extensions import db, login
+from comp.extensions import login
 from comp.models import User
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -204,7 +204,7 @@ def make_competition(exchange_doc):
         if status:
             competition.status = status
             if status in ("published", "archived"):
-                from comp.services import standings
+                from comp.services.results import standings
                 standings.snapshot(competition)  # what publishing writes
             db.session.commit()
         return competition

@@ -14,7 +14,13 @@ from comp import demo, idcard
 from comp.demo import data
 from comp.extensions import db
 from comp.models import (
-    Competition, Entrant, JudgeAssignment, OrgUnit, Unit, User, Worker,
+    Competition,
+    Entrant,
+    JudgeAssignment,
+    OrgUnit,
+    Unit,
+    User,
+    Worker,
 )
 from comp.services import people, results
 
@@ -194,7 +200,7 @@ def test_demo_judges_hold_the_panel_seats(loaded):
 
 def test_demo_tells_the_honours_story(loaded):
     from comp.models import Honour, OutcomeGrant, Standing
-    from comp.services import honours
+    from comp.services.setup import honours
     last = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2025-UAV"))
     this = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2026-UAV"))
     assert last.status == "archived" and this.status == "published"

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from comp import idcard
 from comp.extensions import db
-from comp.models import Worker
 from comp.idcard import IdNumberError, Protector, check_digit, mask, normalize
+from comp.models import Worker
 from comp.services import people
 from tests.conftest import valid_id
 

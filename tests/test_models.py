@@ -11,8 +11,16 @@ from alembic.script import ScriptDirectory
 
 from comp.extensions import db
 from comp.models import (
-    AppendOnlyError, AuditEvent, Competition, Criterion, Entrant, JudgeAssignment, Mark, MarkChange,
-    Stage, User,
+    AppendOnlyError,
+    AuditEvent,
+    Competition,
+    Criterion,
+    Entrant,
+    JudgeAssignment,
+    Mark,
+    MarkChange,
+    Stage,
+    User,
 )
 from comp.models.types import Scaled
 

@@ -10,7 +10,8 @@ import flask_babel
 import pytest
 
 from comp.blueprints.results import views as results_views
-from comp.services import exchange, lifecycle, results
+from comp.services import exchange, results
+from comp.services.setup import lifecycle
 
 DATA = Path(__file__).parent / "scoring" / "data"
 

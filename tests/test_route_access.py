@@ -24,13 +24,24 @@ from werkzeug.routing import AnyConverter
 
 from comp.extensions import db
 from comp.models import (
-    Achievement, CertificateBatch, Entrant, Honour, JudgeAssignment, Objection, Unit, UnitMember, Upload, User,
+    Achievement,
+    CertificateBatch,
+    Entrant,
+    Honour,
+    JudgeAssignment,
+    Objection,
+    Unit,
+    UnitMember,
+    Upload,
+    User,
 )
 from comp.models.types import utcnow
-from comp.services import accounts, certificates, exchange, lifecycle
-from comp.services import certificate_print as printing
+from comp.services import accounts, exchange
+from comp.services import certs as certificates
 from comp.services.accounts import claims, links
+from comp.services.certs import batches as printing
 from comp.services.exchange import judge_username
+from comp.services.setup import lifecycle
 from tests.certs.conftest import competition_doc, seal_png
 from tests.conftest import PASSWORD, csrf_token, valid_id
 

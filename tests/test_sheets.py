@@ -8,15 +8,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import openpyxl.xml
 import pytest
 from flask_babel import force_locale
 from openpyxl import Workbook
 
-from comp.services import ServiceError, sheets
-from comp.services.sheets import SheetError, SheetTooLarge, read_upload, read_xlsx
+from comp.services import ServiceError
+from comp.services.common import sheets
+from comp.services.common.sheets import SheetError, SheetTooLarge, read_upload, read_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

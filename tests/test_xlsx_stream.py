@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from comp.services import xlsx_stream
+from comp.services.common import xlsx_stream
 
 
 def _read(chunks) -> tuple[str, list[tuple]]:

@@ -16,7 +16,7 @@ from datetime import date
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from comp.services.codes import ALPHABET
+from comp.codes import ALPHABET
 
 LENGTH = 12
 VERSION = b"jiangxin.certificate/1"

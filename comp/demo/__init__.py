@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from comp.demo import contests, data, roster, seed
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Mark, User
-from comp.services import accounts, certificates, exchange, honours, lifecycle, results, transaction
+from comp.services import accounts, exchange, results, transaction
+from comp.services import certs as certificates
+from comp.services.setup import honours, lifecycle
 
 # code → (registration opens, closes, capacity, status to set after the import, workstation prefix)
 SCHEDULE = {

@@ -1,12 +1,18 @@
 """Typed models, one module per aggregate; import them from here."""
-from comp.models.people import Honour, OrgUnit, User, Worker, SKILL_GRADES, ROLES  # noqa: F401
+from comp.models.accounts import AccountLink, UserSession, WorkerRequest  # noqa: F401
+from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
+from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401
 from comp.models.competition import Competition, Criterion, Entrant, Stage  # noqa: F401
 from comp.models.judging import (  # noqa: F401
-    DiscrepancyReview, JudgeAssignment, JudgeConflict, JudgeCriterion, Mark, MarkChange, Objection,
+    DiscrepancyReview,
+    JudgeAssignment,
+    JudgeConflict,
+    JudgeCriterion,
+    Mark,
+    MarkChange,
+    Objection,
     SheetSignoff,
 )
+from comp.models.people import ROLES, SKILL_GRADES, Honour, OrgUnit, User, Worker  # noqa: F401
 from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
-from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401
-from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
 from comp.models.records import OutcomeGrant, Standing  # noqa: F401
-from comp.models.accounts import AccountLink, UserSession, WorkerRequest  # noqa: F401

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -32,11 +31,11 @@ class UserSession(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     expires_at: so.Mapped[datetime]
     last_seen_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    revoked_at: so.Mapped[Optional[datetime]]
+    revoked_at: so.Mapped[datetime | None]
     # logout, logout_all, password, reset, disabled, role …: why the session ended.
-    revoked_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
-    ip: so.Mapped[Optional[str]] = so.mapped_column(sa.String(45))
-    user_agent: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    ip: so.Mapped[str | None] = so.mapped_column(sa.String(45))
+    user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     user: so.Mapped[User] = so.relationship()
 
@@ -56,10 +55,10 @@ class AccountLink(db.Model):
     purpose: so.Mapped[str] = so.mapped_column(sa.String(16))
     nonce: so.Mapped[str] = so.mapped_column(sa.String(32))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     expires_at: so.Mapped[datetime]
-    used_at: so.Mapped[Optional[datetime]]
-    revoked_at: so.Mapped[Optional[datetime]]
+    used_at: so.Mapped[datetime | None]
+    revoked_at: so.Mapped[datetime | None]
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
 
@@ -93,10 +92,10 @@ class WorkerRequest(db.Model):
     # change: {"fields": {field: new value}, "reason": text}.
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    decided_at: so.Mapped[Optional[datetime]]
-    decided_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    decided_at: so.Mapped[datetime | None]
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
     worker: so.Mapped[Worker] = so.relationship()
-    decided_by: so.Mapped[Optional[User]] = so.relationship(foreign_keys=[decided_by_id])
+    decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -19,12 +18,12 @@ class AuditEvent(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    actor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     action: so.Mapped[str] = so.mapped_column(sa.String(64))
-    competition_id: so.Mapped[Optional[int]] = so.mapped_column(
+    competition_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
-    object_type: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
-    object_id: so.Mapped[Optional[int]]
+    object_type: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    object_id: so.Mapped[int | None]
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
 
@@ -36,7 +35,7 @@ class Upload(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
-    competition_id: so.Mapped[Optional[int]] = so.mapped_column(
+    competition_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))

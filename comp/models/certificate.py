@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -22,16 +21,16 @@ class Certificate(db.Model):
     number: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id"), index=True)
     award: so.Mapped[str] = so.mapped_column(sa.String(32))
-    rank: so.Mapped[Optional[int]]
+    rank: so.Mapped[int | None]
     issued_on: so.Mapped[date]
     verify_code: so.Mapped[str] = so.mapped_column(sa.String(32))
     status: so.Mapped[str] = so.mapped_column(sa.String(8), default="valid")
-    revoked_at: so.Mapped[Optional[datetime]]
-    revoke_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
-    replaced_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("certificate.id"))
+    revoked_at: so.Mapped[datetime | None]
+    revoke_reason: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    replaced_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"))
 
     entrant: so.Mapped[Entrant] = so.relationship()
-    replaced_by: so.Mapped[Optional["Certificate"]] = so.relationship(remote_side=[id])
+    replaced_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
 
 
 class Verification(db.Model):
@@ -41,7 +40,7 @@ class Verification(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     number: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
-    certificate_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("certificate.id"), index=True)
+    certificate_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("certificate.id"), index=True)
     result: so.Mapped[str] = so.mapped_column(sa.String(8))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
@@ -59,7 +58,7 @@ class CertificateSeal(db.Model):
     width: so.Mapped[int]
     height: so.Mapped[int]
     uploaded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    uploaded_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    uploaded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
 
 
 BATCH_KINDS = ("pdf", "zip")
@@ -83,9 +82,9 @@ class CertificateBatch(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(8), default="running")
     total: so.Mapped[int] = so.mapped_column(default=0)
     done: so.Mapped[int] = so.mapped_column(default=0)
-    filename: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
-    error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
-    requested_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    filename: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    requested_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    finished_at: so.Mapped[Optional[datetime]]
+    finished_at: so.Mapped[datetime | None]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -15,6 +14,8 @@ from comp.models.types import Scaled, utcnow
 KINDS = ("competition", "rating")
 LEVELS = ("city", "county", "enterprise")
 STATES = ("draft", "open", "closed", "running", "locked", "published", "archived")
+PUBLIC_STATES = ("published", "archived")  # results, names and certificates are public
+FINAL_STATES = ("locked", *PUBLIC_STATES)  # the scores are final: names are revealed to the organizers
 CRITERION_KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
 ENTRANT_STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn", "rejected")
@@ -41,35 +42,35 @@ class Competition(db.Model):
     code: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="competition")
-    trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    trade: so.Mapped[str | None] = so.mapped_column(sa.String(64))
     level: so.Mapped[str] = so.mapped_column(sa.String(16), default="city")
     year: so.Mapped[int]
     organizer: so.Mapped[str] = so.mapped_column(sa.String(120))
-    organizer_unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    organizer_unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="draft", index=True)
-    registration_opens: so.Mapped[Optional[datetime]]
-    registration_closes: so.Mapped[Optional[datetime]]
-    capacity: so.Mapped[Optional[int]]
+    registration_opens: so.Mapped[datetime | None]
+    registration_closes: so.Mapped[datetime | None]
+    capacity: so.Mapped[int | None]
     eligibility: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     rules: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     team_by: so.Mapped[str] = so.mapped_column(sa.String(16), default="team")
-    unit_kind: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    unit_kind: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     # Bumped by every change that can move a result, so a hall screen polling with the
     # version it holds gets 204 No Content, and cached results know they are stale.
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
-    draw_seed: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
-    drawn_at: so.Mapped[Optional[datetime]]
+    draw_seed: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    drawn_at: so.Mapped[datetime | None]
     certificate: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict, server_default="{}")
     outcomes: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict, server_default="{}")
-    locked_at: so.Mapped[Optional[datetime]]
-    published_at: so.Mapped[Optional[datetime]]
+    locked_at: so.Mapped[datetime | None]
+    published_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
 
-    organizer_unit: so.Mapped[Optional[OrgUnit]] = so.relationship()
-    stages: so.Mapped[list["Stage"]] = so.relationship(
+    organizer_unit: so.Mapped[OrgUnit | None] = so.relationship()
+    stages: so.Mapped[list[Stage]] = so.relationship(
         back_populates="competition", order_by="Stage.position", cascade="all, delete-orphan")
-    entrants: so.Mapped[list["Entrant"]] = so.relationship(
+    entrants: so.Mapped[list[Entrant]] = so.relationship(
         back_populates="competition", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
@@ -94,7 +95,7 @@ class Stage(db.Model):
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     competition: so.Mapped[Competition] = so.relationship(back_populates="stages")
-    criteria: so.Mapped[list["Criterion"]] = so.relationship(
+    criteria: so.Mapped[list[Criterion]] = so.relationship(
         back_populates="stage", order_by="Criterion.position", cascade="all, delete-orphan")
 
 
@@ -117,7 +118,7 @@ class Criterion(db.Model):
     max_value: so.Mapped[Decimal] = so.mapped_column(Scaled(2))
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="score")
     aggregation: so.Mapped[str] = so.mapped_column(sa.String(16), default="mean")
-    step: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
+    step: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
     # A judgement scale (0–3 in steps of 1): the tablet shows one tap-button per value.
     fixed_scale: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     position: so.Mapped[int] = so.mapped_column(default=0)
@@ -155,23 +156,23 @@ class Entrant(db.Model):
     ref: so.Mapped[str] = so.mapped_column(sa.String(40))
     type: so.Mapped[str] = so.mapped_column(sa.String(8), default="person")
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
-    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
-    unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
-    employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"))
+    worker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    employer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"))
     team: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="pending")
-    status_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
-    number: so.Mapped[Optional[int]]
-    secret_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
-    workstation: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
-    session: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
-    time_seconds: so.Mapped[Optional[int]]
-    checked_in_at: so.Mapped[Optional[datetime]]
+    status_reason: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    number: so.Mapped[int | None]
+    secret_code: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    workstation: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    session: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    time_seconds: so.Mapped[int | None]
+    checked_in_at: so.Mapped[datetime | None]
     registered_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    registered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    registered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
 
     competition: so.Mapped[Competition] = so.relationship(back_populates="entrants")
-    worker: so.Mapped[Optional[Worker]] = so.relationship()
-    unit: so.Mapped[Optional["Unit"]] = so.relationship()  # noqa: F821
-    employer: so.Mapped[Optional[OrgUnit]] = so.relationship()
-    registered_by: so.Mapped[Optional[User]] = so.relationship()
+    worker: so.Mapped[Worker | None] = so.relationship()
+    unit: so.Mapped[Unit | None] = so.relationship()  # noqa: F821
+    employer: so.Mapped[OrgUnit | None] = so.relationship()
+    registered_by: so.Mapped[User | None] = so.relationship()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -36,7 +35,7 @@ class JudgeAssignment(db.Model):
 
     competition: so.Mapped[Competition] = so.relationship()
     user: so.Mapped[User] = so.relationship()
-    criteria: so.Mapped[list["JudgeCriterion"]] = so.relationship(
+    criteria: so.Mapped[list[JudgeCriterion]] = so.relationship(
         back_populates="assignment", cascade="all, delete-orphan")
 
 
@@ -108,12 +107,12 @@ class MarkChange(db.Model):
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
     judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
-    old_cents: so.Mapped[Optional[int]]
-    new_cents: so.Mapped[Optional[int]]
-    actor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    old_cents: so.Mapped[int | None]
+    new_cents: so.Mapped[int | None]
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
-    source: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    source: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
 
 class SheetSignoff(db.Model):
@@ -148,8 +147,8 @@ class DiscrepancyReview(db.Model):
     criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
     state: so.Mapped[str] = so.mapped_column(sa.String(16))
     spread_cents: so.Mapped[int]
-    note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
-    by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
@@ -166,6 +165,6 @@ class Objection(db.Model):
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="open")
-    ruling: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    ruled_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
-    ruled_at: so.Mapped[Optional[datetime]]
+    ruling: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    ruled_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    ruled_at: so.Mapped[datetime | None]

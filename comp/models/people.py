@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -33,16 +32,16 @@ class OrgUnit(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    parent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
-    code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32), unique=True)
+    code: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
 
-    parent: so.Mapped[Optional["OrgUnit"]] = so.relationship(
+    parent: so.Mapped[OrgUnit | None] = so.relationship(
         back_populates="children", remote_side="OrgUnit.id")
-    children: so.Mapped[list["OrgUnit"]] = so.relationship(back_populates="parent")
+    children: so.Mapped[list[OrgUnit]] = so.relationship(back_populates="parent")
 
-    def lineage(self) -> list["OrgUnit"]:
+    def lineage(self) -> list[OrgUnit]:
         """Return this unit and its ancestors, nearest first."""
         chain, node = [], self
         while node is not None:
@@ -50,7 +49,7 @@ class OrgUnit(db.Model):
             node = node.parent
         return chain
 
-    def county(self) -> Optional["OrgUnit"]:
+    def county(self) -> OrgUnit | None:
         """Return the county union this unit belongs to, if any."""
         return next((u for u in self.lineage() if u.kind == "county"), None)
 
@@ -69,17 +68,17 @@ class User(UserMixin, db.Model):
     display_name: so.Mapped[str] = so.mapped_column(sa.String(64))
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16))
-    locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(8))
     active: so.Mapped[bool] = so.mapped_column(default=True)
-    org_unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
-    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), unique=True)
+    org_unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    worker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
-    password_changed_at: so.Mapped[Optional[datetime]]
-    last_login_at: so.Mapped[Optional[datetime]]
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    password_changed_at: so.Mapped[datetime | None]
+    last_login_at: so.Mapped[datetime | None]
 
-    org_unit: so.Mapped[Optional[OrgUnit]] = so.relationship()
-    worker: so.Mapped[Optional["Worker"]] = so.relationship(back_populates="user")
+    org_unit: so.Mapped[OrgUnit | None] = so.relationship()
+    worker: so.Mapped[Worker | None] = so.relationship(back_populates="user")
 
     # The token of the session this object was loaded for (set at login and by the user loader):
     # Flask-Login keeps it in the cookie instead of the user's id, so ending the server-side
@@ -128,25 +127,25 @@ class Worker(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
-    id_cipher: so.Mapped[Optional[bytes]] = so.mapped_column(sa.LargeBinary)
-    id_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
-    id_masked: so.Mapped[Optional[str]] = so.mapped_column(sa.String(18))
-    gender: so.Mapped[Optional[str]] = so.mapped_column(sa.String(1))
+    id_cipher: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary)
+    id_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    id_masked: so.Mapped[str | None] = so.mapped_column(sa.String(18))
+    gender: so.Mapped[str | None] = so.mapped_column(sa.String(1))
     # The year alone: with the masked number (first 4 + last 4) a full birth date left two
     # unknown digits, so the database file alone narrowed a number to about ten candidates.
-    birth_year: so.Mapped[Optional[int]]
-    phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
-    employer_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
-    trade: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), index=True)
-    skill_grade: so.Mapped[Optional[int]] = so.mapped_column(index=True)
-    mentor_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
+    birth_year: so.Mapped[int | None]
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    employer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    trade: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
+    skill_grade: so.Mapped[int | None] = so.mapped_column(index=True)
+    mentor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    employer: so.Mapped[Optional[OrgUnit]] = so.relationship()
-    mentor: so.Mapped[Optional["Worker"]] = so.relationship(remote_side="Worker.id", back_populates="apprentices")
-    apprentices: so.Mapped[list["Worker"]] = so.relationship(back_populates="mentor")
-    honours: so.Mapped[list["Honour"]] = so.relationship(back_populates="worker", cascade="all, delete-orphan")
-    user: so.Mapped[Optional[User]] = so.relationship(back_populates="worker")
+    employer: so.Mapped[OrgUnit | None] = so.relationship()
+    mentor: so.Mapped[Worker | None] = so.relationship(remote_side="Worker.id", back_populates="apprentices")
+    apprentices: so.Mapped[list[Worker]] = so.relationship(back_populates="mentor")
+    honours: so.Mapped[list[Honour]] = so.relationship(back_populates="worker", cascade="all, delete-orphan")
+    user: so.Mapped[User | None] = so.relationship(back_populates="worker")
 
     def __repr__(self) -> str:
         return f"<Worker {self.name} {self.id_masked}>"
@@ -166,10 +165,10 @@ class Honour(db.Model):
     worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id", ondelete="CASCADE"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(64))
     year: so.Mapped[int]
-    issuer: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    issuer: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     # "awarded", or "recommended" when a competition's results put the worker forward for it.
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="awarded", server_default="awarded")
-    competition_id: so.Mapped[Optional[int]] = so.mapped_column(
+    competition_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("competition.id", ondelete="SET NULL"))
 
     worker: so.Mapped[Worker] = so.relationship(back_populates="honours")

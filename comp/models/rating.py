@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -27,16 +26,16 @@ class Unit(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     name: so.Mapped[str] = so.mapped_column(sa.String(120), index=True)
-    enterprise_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
-    workshop: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
-    leader_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"))
-    level: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
-    founded: so.Mapped[Optional[date]]
+    enterprise_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    workshop: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    leader_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"))
+    level: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    founded: so.Mapped[date | None]
 
-    enterprise: so.Mapped[Optional[OrgUnit]] = so.relationship()
-    leader: so.Mapped[Optional[Worker]] = so.relationship()
-    members: so.Mapped[list["UnitMember"]] = so.relationship(back_populates="unit", cascade="all, delete-orphan")
-    achievements: so.Mapped[list["Achievement"]] = so.relationship(
+    enterprise: so.Mapped[OrgUnit | None] = so.relationship()
+    leader: so.Mapped[Worker | None] = so.relationship()
+    members: so.Mapped[list[UnitMember]] = so.relationship(back_populates="unit", cascade="all, delete-orphan")
+    achievements: so.Mapped[list[Achievement]] = so.relationship(
         back_populates="unit", cascade="all, delete-orphan")
 
 
@@ -49,7 +48,7 @@ class UnitMember(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"), index=True)
     worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
-    role: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    role: so.Mapped[str | None] = so.mapped_column(sa.String(32))
 
     unit: so.Mapped[Unit] = so.relationship(back_populates="members")
     worker: so.Mapped[Worker] = so.relationship()

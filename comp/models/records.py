@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -31,18 +30,18 @@ class Standing(db.Model):
     competition_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"), unique=True)
-    worker_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("worker.id"))
-    unit_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    worker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     year: so.Mapped[int]
-    rank: so.Mapped[Optional[int]]
-    award: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
-    total: so.Mapped[Optional[Decimal]] = so.mapped_column(Scaled(2))
+    rank: so.Mapped[int | None]
+    award: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    total: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
     # Published stage scores by stage key, as strings ("85.50").
     stages: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
     competition: so.Mapped[Competition] = so.relationship()
     entrant: so.Mapped[Entrant] = so.relationship()
-    worker: so.Mapped[Optional[Worker]] = so.relationship()
+    worker: so.Mapped[Worker | None] = so.relationship()
 
 
 class OutcomeGrant(db.Model):
@@ -62,13 +61,13 @@ class OutcomeGrant(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     # The honour's title, or "grade" for a promotion.
     title: so.Mapped[str] = so.mapped_column(sa.String(64))
-    rank: so.Mapped[Optional[int]]
-    grade_from: so.Mapped[Optional[int]]
-    grade_to: so.Mapped[Optional[int]]
+    rank: so.Mapped[int | None]
+    grade_from: so.Mapped[int | None]
+    grade_to: so.Mapped[int | None]
     confirmed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-    confirmed_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id"))
+    confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
 
     competition: so.Mapped[Competition] = so.relationship()
     entrant: so.Mapped[Entrant] = so.relationship()
     worker: so.Mapped[Worker] = so.relationship()
-    confirmed_by: so.Mapped[Optional[User]] = so.relationship()
+    confirmed_by: so.Mapped[User | None] = so.relationship()

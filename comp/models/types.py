@@ -1,7 +1,7 @@
 """Column types that keep decimals exact on every database."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -40,7 +40,7 @@ class Scaled(sa.types.TypeDecorator):
 
 def utcnow() -> datetime:
     """Return the current UTC time, naive, as stored in every timestamp column."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def plain(value: Decimal | None) -> str | None:

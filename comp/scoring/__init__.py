@@ -7,29 +7,58 @@ published figures (rule 4) → awards (5-6) → teams (7); discrepancies (8) and
 (9) are computed beside it.
 """
 from comp.scoring.awards import (
-    award_by_share, award_by_threshold, award_mode, awards, share_cutoffs,
+    award_by_share,
+    award_by_threshold,
+    award_mode,
+    awards,
+    share_cutoffs,
 )
-from comp.scoring.consistency import bias_parts, discrepancies, discrepancy, judge_bias
+from comp.scoring.consistency import (
+    BiasSums,
+    LockBlocker,
+    bias_parts,
+    discrepancies,
+    discrepancy,
+    judge_bias,
+    lock_blockers,
+)
 from comp.scoring.document import results_document
 from comp.scoring.engine import compute, entrant_result
 from comp.scoring.marks import MarkError, aggregate, check_mark, parse_mark
-from comp.scoring.ranking import applicable_tiebreak, rank, ranking_key
+from comp.scoring.ranking import TieBreak, applicable_tiebreak, rank, ranking_key
 from comp.scoring.rules import RuleError, check_scheme, parse_rules, rules_to_dict
 from comp.scoring.teams import team_standings
 from comp.scoring.totals import (
-    criterion_scores, publish, round_half_up, stage_score, stage_scores, total,
+    criterion_scores,
+    publish,
+    round_half_up,
+    stage_score,
+    stage_scores,
+    total,
 )
 from comp.scoring.types import (
-    AwardTier, BiasPart, Criterion, Discrepancy, Entrant, EntrantResult, FrozenMap,
-    JudgeBias, MarkSummary, Results, Rules, Scheme, Stage, TeamResult,
+    AwardTier,
+    BiasPart,
+    Criterion,
+    Discrepancy,
+    Entrant,
+    EntrantResult,
+    FrozenMap,
+    JudgeBias,
+    MarkSummary,
+    Results,
+    Rules,
+    Scheme,
+    Stage,
+    TeamResult,
 )
 
 __all__ = [
-    "AwardTier", "BiasPart", "Criterion", "Discrepancy", "Entrant", "EntrantResult",
+    "AwardTier", "BiasPart", "BiasSums", "LockBlocker", "Criterion", "Discrepancy", "Entrant", "EntrantResult",
     "FrozenMap", "JudgeBias", "MarkError", "MarkSummary", "Results", "RuleError", "Rules",
-    "Scheme", "Stage", "TeamResult",
+    "Scheme", "Stage", "TeamResult", "TieBreak",
     "aggregate", "applicable_tiebreak", "award_by_share", "award_by_threshold", "award_mode",
-    "awards", "bias_parts", "check_mark", "check_scheme", "compute", "criterion_scores",
+    "awards", "bias_parts", "lock_blockers", "check_mark", "check_scheme", "compute", "criterion_scores",
     "discrepancies", "discrepancy", "entrant_result", "judge_bias", "parse_mark",
     "parse_rules", "publish", "rank", "ranking_key", "results_document", "round_half_up",
     "rules_to_dict", "share_cutoffs", "stage_score", "stage_scores", "team_standings", "total",

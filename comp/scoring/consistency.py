@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from comp.scoring.types import BiasPart, Criterion, Discrepancy, JudgeBias, MarkSummary, Scheme
+from comp.scoring.types import BiasPart, Criterion, Discrepancy, JudgeBias, MarkSummary, Results, Scheme
 
 
 def discrepancy(
@@ -41,28 +42,54 @@ def discrepancies(
     return tuple(sorted(found, key=lambda d: (d.ref, d.criterion)))
 
 
+class BiasSums:
+    """Each judge's summed deviation from the other judges (rule 9), built one group of marks at a time.
+
+    A group is the marks of one entrant on one criterion. For a mark v among n marks summing to S,
+    (v − mean of the others) / max is (n·v − S) / ((n − 1)·max): the numerators are summed per judge
+    and denominator, so marks given as integers (hundredths, with `unit=100`) stay integers until
+    `parts()` divides once.
+    """
+
+    def __init__(self, unit: int = 1) -> None:
+        self._unit = unit
+        self._numerators: dict[tuple[str, Fraction], Fraction | int] = {}
+        self._items: Counter[str] = Counter()
+
+    def add(self, maximum: Decimal | int, marks: Sequence[tuple[str, int | Fraction]]) -> None:
+        """Add one group's (judge, value) marks on a criterion out of `maximum`."""
+        count = len(marks)
+        if count < 3:  # with fewer, "the other judges" are one judge: no basis for a bias
+            return
+        everyone = sum(value for _judge, value in marks)
+        denominator = self._unit * (count - 1) * Fraction(maximum)
+        numerators, items = self._numerators, self._items
+        for judge, value in marks:
+            key = (judge, denominator)
+            numerators[key] = numerators.get(key, 0) + count * value - everyone
+            items[judge] += 1
+
+    def parts(self) -> list[BiasPart]:
+        """Return one part per judge, sorted by judge ref."""
+        sums: dict[str, Fraction] = defaultdict(Fraction)
+        for (judge, denominator), numerator in self._numerators.items():
+            sums[judge] += Fraction(numerator) / denominator
+        return [BiasPart(judge, self._items[judge], sums[judge]) for judge in sorted(self._items)]
+
+
 def bias_parts(
     marks: Iterable[tuple[str, str, str, Decimal]], scheme: Scheme
 ) -> list[BiasPart]:
     """Sum each judge's deviations from the others; marks are (judge, entrant, criterion, value)."""
-    groups: dict[tuple[str, str], list[tuple[str, Fraction]]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple[str, Fraction | int]]] = defaultdict(list)
     for judge, entrant, key, value in marks:
         if not scheme.has_criterion(key):
             raise ValueError(f"a mark names the unknown criterion {key!r}")
         groups[(entrant, key)].append((judge, Fraction(value)))
-    sums: dict[str, Fraction] = defaultdict(Fraction)
-    items: Counter[str] = Counter()
-    for (_, key), group in groups.items():
-        # With fewer than 3 marks "the other judges" are one judge: no basis for a bias.
-        if len(group) < 3:
-            continue
-        maximum, count = Fraction(scheme.criterion(key).max), len(group)
-        everyone = sum(value for _, value in group)
-        for judge, value in group:
-            # (value − (everyone − value) / (count − 1)) / max, over one denominator.
-            sums[judge] += (count * value - everyone) / ((count - 1) * maximum)
-            items[judge] += 1
-    return [BiasPart(judge, items[judge], sums[judge]) for judge in sorted(items)]
+    sums = BiasSums()
+    for (_entrant, key), group in groups.items():
+        sums.add(scheme.criterion(key).max, group)
+    return sums.parts()
 
 
 def judge_bias(parts: Iterable[BiasPart], threshold: Decimal) -> tuple[JudgeBias, ...]:
@@ -78,3 +105,24 @@ def judge_bias(parts: Iterable[BiasPart], threshold: Decimal) -> tuple[JudgeBias
             bias = sums[judge] / items[judge]
             result.append(JudgeBias(judge, items[judge], bias, abs(bias) > Fraction(threshold)))
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class LockBlocker:
+    """Why the scores cannot be locked yet: a code and the items it concerns, for the caller to word."""
+
+    code: str  # "marks-missing": items are entrant refs; "discrepancies-open": the caller's open flags
+    items: tuple
+
+
+def lock_blockers(results: Results, open_discrepancies: Iterable[object] = ()) -> tuple[LockBlocker, ...]:
+    """Return what keeps the scores from being locked: entrants still due marks, unconfirmed discrepancies."""
+    # Which discrepancies the chief judge has confirmed is the caller's record: every one passed blocks.
+    blockers = []
+    missing = tuple(sorted(r.ref for r in results.entrants if r.status == "ok" and not r.complete))
+    if missing:
+        blockers.append(LockBlocker("marks-missing", missing))
+    flags = tuple(open_discrepancies)
+    if flags:
+        blockers.append(LockBlocker("discrepancies-open", flags))
+    return tuple(blockers)

@@ -10,7 +10,14 @@ from comp.scoring.ranking import rank
 from comp.scoring.teams import team_standings
 from comp.scoring.totals import criterion_ratios, plan, publish_ratio, stage_ratio, total_ratio
 from comp.scoring.types import (
-    BiasPart, Entrant, EntrantResult, FrozenMap, MarkSummary, Results, Rules, Scheme,
+    BiasPart,
+    Entrant,
+    EntrantResult,
+    FrozenMap,
+    MarkSummary,
+    Results,
+    Rules,
+    Scheme,
 )
 
 

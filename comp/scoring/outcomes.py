@@ -14,8 +14,8 @@ params) so the application can word them in the user's language.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 GRADES = (1, 2, 3, 4, 5)
 LOWEST_GRADE = 5

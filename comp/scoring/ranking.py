@@ -2,9 +2,56 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 
 from comp.scoring.types import EntrantResult, Scheme
+
+
+@dataclass(frozen=True)
+class TieBreak:
+    """One entry of the tie-break chain: "time", "stage:KEY" or "criterion:STAGE.KEY".
+
+    The chain's syntax is read here and nowhere else: the rules check it, the ranking applies
+    it, the scheme editor lists and protects what it names.
+    """
+
+    kind: str  # "time", "stage" or "criterion"
+    name: str = ""
+
+    @staticmethod
+    def parse(entry: object) -> TieBreak | None:
+        """Return the entry read, or None when it is not one of the three forms."""
+        return _parse(entry) if isinstance(entry, str) else None
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "time" else f"{self.kind}:{self.name}"
+
+    def exists_in(self, scheme: Scheme) -> bool:
+        """Tell whether the scheme has what the entry names (time always exists)."""
+        if self.kind == "stage":
+            return scheme.stage(self.name) is not None
+        return self.kind == "time" or scheme.has_criterion(self.name)
+
+    def names(self, stage: str, criterion: str | None = None) -> bool:
+        """Tell whether the entry names the stage (or one of its criteria), or the stage's criterion."""
+        if criterion is not None:
+            return self.kind == "criterion" and self.name == f"{stage}.{criterion}"
+        return (self.kind == "stage" and self.name == stage) or (
+            self.kind == "criterion" and self.name.startswith(f"{stage}."))
+
+
+@lru_cache(maxsize=1024)
+def _parse(entry: str) -> TieBreak | None:
+    if entry == "time":
+        return TieBreak("time")
+    kind, colon, name = entry.partition(":")
+    if not colon or not name or kind not in ("stage", "criterion"):
+        return None
+    if kind == "criterion" and name.count(".") != 1:
+        return None
+    return TieBreak(kind, name)
 
 
 def applicable_tiebreak(tiebreak: Iterable[str], scheme: Scheme) -> tuple[str, ...]:
@@ -13,26 +60,24 @@ def applicable_tiebreak(tiebreak: Iterable[str], scheme: Scheme) -> tuple[str, .
     # organizer-set chains are checked for such names by parse_rules beforehand.
     kept = []
     for entry in tiebreak:
-        kind, _, name = entry.partition(":")
-        if entry == "time":
-            kept.append(entry)
-        elif kind == "stage" and scheme.stage(name) is not None:
-            kept.append(entry)
-        elif kind == "criterion" and scheme.has_criterion(name):
+        parsed = TieBreak.parse(entry)
+        if parsed is not None and parsed.exists_in(scheme):
             kept.append(entry)
     return tuple(kept)
 
 
 def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozenset()) -> tuple:
-    if entry == "time":
+    parsed = _parse(entry)
+    if parsed is None:
+        raise ValueError(f"not a tie-break entry: {entry!r}")
+    if parsed.kind == "time":
         # A recorded time beats a missing one; among recorded times, shorter first.
         if result.time_seconds is None:
             return (1, 0)
         return (0, result.time_seconds)
-    kind, _, name = entry.partition(":")
-    figures = result.stages if kind == "stage" else result.criteria
+    figures = result.stages if parsed.kind == "stage" else result.criteria
     # A deduction criterion breaks ties the other way: less deducted ranks higher.
-    return (figures[name],) if name in deductions else (-figures[name],)
+    return (figures[parsed.name],) if parsed.name in deductions else (-figures[parsed.name],)
 
 
 def ranking_key(result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()) -> tuple:

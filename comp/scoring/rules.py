@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from comp.scoring.ranking import TieBreak
 from comp.scoring.schemecheck import check_scheme
 from comp.scoring.types import RULE_KINDS, AwardTier, Rules, Scheme
 
@@ -114,17 +115,11 @@ def _tiers(value, problems: Problems) -> tuple[AwardTier, ...] | None:
 
 
 def _tiebreak_entry(entry, path: str, scheme: Scheme | None, problems: Problems) -> None:
-    kind, colon, name = entry.partition(":") if isinstance(entry, str) else ("", "", "")
-    if entry == "time":
-        return
-    if not colon or kind not in ("stage", "criterion") or not name or (
-        kind == "criterion" and name.count(".") != 1
-    ):
+    parsed = TieBreak.parse(entry)
+    if parsed is None:
         problems.append((path, f"{entry!r} is not time, stage:KEY or criterion:STAGE.KEY"))
-    elif scheme is not None and kind == "stage" and scheme.stage(name) is None:
-        problems.append((path, f"there is no stage {name!r}"))
-    elif scheme is not None and kind == "criterion" and not scheme.has_criterion(name):
-        problems.append((path, f"there is no criterion {name!r}"))
+    elif scheme is not None and not parsed.exists_in(scheme):
+        problems.append((path, f"there is no {parsed.kind} {parsed.name!r}"))
 
 
 def _tiebreak(value, scheme: Scheme | None, problems: Problems) -> tuple[str, ...] | None:

@@ -1,8 +1,8 @@
 """Domain verbs: they read and write the database, call scoring, and own the transaction."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.orm import Session
 

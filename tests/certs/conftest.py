@@ -13,7 +13,8 @@ from PIL import Image, ImageDraw
 
 from comp.extensions import db
 from comp.models import Entrant, Worker
-from comp.services import exchange, lifecycle
+from comp.services import exchange
+from comp.services.setup import lifecycle
 from tests.conftest import SMALL, valid_id
 
 NAMES = ["张三", "李四", "王堃", "陈喆", "林珺", "黄昇", "吴玥", "蔡犇", "郑燚", "许彧"]
@@ -57,7 +58,7 @@ def published():
 @pytest.fixture()
 def issued(published):
     """Return a published competition whose certificates are issued, and the new certificates."""
-    from comp.services import certificates
+    from comp.services import certs as certificates
 
     def make(entrants: int = 10, **header):
         competition = published(entrants, **header)

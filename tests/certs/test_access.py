@@ -26,7 +26,7 @@ def test_worker_cannot_fetch_anothers_certificate(client, issued, worker_login):
 
 
 def test_revoked_certificate_is_listed_not_downloadable(client, issued, worker_login):
-    from comp.services import certificates
+    from comp.services import certs as certificates
     _competition, new = issued()
     certificates.revoke(new[0], "印错")
     worker_login(new[0].entrant)

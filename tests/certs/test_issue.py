@@ -13,8 +13,10 @@ from pypdf import PdfReader
 from comp.certificates import codes
 from comp.extensions import db
 from comp.models import AuditEvent, Certificate, Entrant, Mark
-from comp.services import ServiceError, certificates, exchange, lifecycle
+from comp.services import ServiceError, exchange
+from comp.services import certs as certificates
 from comp.services import results as results_service
+from comp.services.setup import lifecycle
 
 
 def _awarded_refs(competition) -> list[str]:

@@ -12,7 +12,8 @@ from werkzeug.test import encode_multipart
 
 from comp.extensions import db
 from comp.models import AuditEvent, Certificate, CertificateBatch, CertificateSeal
-from comp.services import certificate_print, certificates
+from comp.services import certs as certificates
+from comp.services.certs import batches as certificate_print
 from tests.certs.conftest import seal_png
 from tests.conftest import csrf_token, valid_id
 

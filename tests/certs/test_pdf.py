@@ -12,7 +12,8 @@ from reportlab.pdfbase import pdfmetrics
 
 from comp.certificates import layout, qr
 from comp.certificates.fonts import cjk_font
-from comp.services import certificate_print, certificates
+from comp.services import certs as certificates
+from comp.services.certs import batches as certificate_print
 from tests.certs.conftest import rasterize, seal_png
 
 RARE = "堃喆珺昇玥犇燚彧"

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Verification
-from comp.services import certificates
+from comp.services import certs as certificates
 
 FIELDS = ["number", "status", "name", "competition", "award", "issued"]
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Criterion, Entrant, JudgeAssignment, Mark, SheetSignoff, Stage, User
-from comp.services import lifecycle
 from comp.services.exchange import judge_username
+from comp.services.setup import lifecycle
 from tests.conftest import PASSWORD
 
 

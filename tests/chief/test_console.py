@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, DiscrepancyReview, JudgeConflict
-from comp.services import ServiceError, chief, chief_progress, lifecycle
+from comp.services import ServiceError, chief
+from comp.services.chief import progress as chief_progress
+from comp.services.setup import lifecycle
 from tests.chief.helpers import entrant, htmx_post, judge, login_judge, set_mark, sign, signed
 
 NAMES = ("张三", "李四")

@@ -6,7 +6,10 @@ from datetime import timedelta
 import pytest
 
 from comp.extensions import db
-from comp.services import certificate_print, certificates, exchange, lifecycle
+from comp.services import certs as certificates
+from comp.services import exchange
+from comp.services.certs import batches as certificate_print
+from comp.services.setup import lifecycle
 from tests.certs.conftest import competition_doc, rasterize, seal_png
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import ARTIFACTS, screenshot

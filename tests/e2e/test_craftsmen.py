@@ -9,7 +9,6 @@ from comp import demo
 from comp.extensions import db
 from comp.models import Competition, Honour, OutcomeGrant, Worker
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_pages import _login
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "jiangxin2026"  # the demo's

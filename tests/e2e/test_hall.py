@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from comp.services import draw
+from comp.services.hall import draw
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.hall.conftest import add_entrants

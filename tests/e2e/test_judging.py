@@ -185,7 +185,7 @@ def test_an_unsaved_mark_survives_a_reload(page, server, sheet_setup):
 
 def test_a_change_on_a_reopened_sheet_carries_the_chiefs_reason(page, server, sheet_setup):
     from comp.models import MarkChange
-    from comp.services import audit
+    from comp.services.common import audit
     competition, judge, entrant = sheet_setup
     route = criterion_of(competition, "practical.route")
     audit.record("sheet.reopened", judge_of(competition, "J1"), competition, None,

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Objection, Worker
-from comp.services import lifecycle, live, objections
+from comp.services.judging import live
+from comp.services.results import objections
+from comp.services.setup import lifecycle
 from tests.chief.helpers import entrant, judge, set_mark, sign
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot

@@ -136,7 +136,7 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
     liaison.click(f"a[href='/competitions/{data.NOODLE}/registrations/upload']")
     rows = [("林春燕", _id(701), "13905950701", NOODLE_FIRM, "米粉制作工", 4, ""),
             ("柯建国", _id(702), "13905950702", data.ENTERPRISES["shoes"][0], "米粉制作工", 4, "")]
-    from comp.services.registration_rows import COLUMNS
+    from comp.services.registration.rows import COLUMNS
     liaison.set_input_files("#sheet", _sheet(tmp_path, "noodle.xlsx", [c.header for c in COLUMNS], rows))
     liaison.click("#submit")
     liaison.wait_for_url("**/registrations/upload/*")

@@ -10,7 +10,8 @@ import pytest
 
 from comp.extensions import db
 from comp.models import Achievement, OrgUnit, Unit, UnitMember
-from comp.services import exchange, lifecycle
+from comp.services import exchange
+from comp.services.setup import lifecycle
 from tests.conftest import PASSWORD, valid_id
 from tests.e2e.conftest import screenshot
 

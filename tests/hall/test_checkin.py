@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant
-from comp.services import ServiceError, checkin, draw
+from comp.services import ServiceError
+from comp.services.hall import checkin, draw
 from tests.conftest import csrf_token
 from tests.hall.conftest import add_entrants, htmx_headers
 

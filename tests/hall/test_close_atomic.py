@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, Competition, Entrant
-from comp.services import draw
+from comp.services.hall import draw
 
 
 def _state(competition_id: int) -> tuple[str, list[int | None], int]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from comp.codes import ALPHABET
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant
-from comp.services import ServiceError, draw
-from comp.services.codes import ALPHABET
+from comp.services import ServiceError
+from comp.services.hall import draw
 from tests.conftest import csrf_token
 from tests.hall.conftest import add_entrants
 

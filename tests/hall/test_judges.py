@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, Criterion, Entrant, JudgeAssignment, JudgeConflict, OrgUnit, User
-from comp.services import ServiceError, judges
+from comp.services import ServiceError
+from comp.services.hall import judges
 from tests.conftest import csrf_token
 from tests.hall.conftest import htmx_headers
 

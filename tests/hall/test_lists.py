@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant
-from comp.services import draw, printing
+from comp.services.hall import draw, printing
 from tests.hall.conftest import add_entrants
 
 

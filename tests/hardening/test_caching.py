@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from comp import create_app
 from comp import config as settings
+from comp import create_app
 from comp.extensions import db
 from comp.models import CertificateBatch, Entrant
-from comp.services import certificate_print, certificates, lifecycle
+from comp.services import certs as certificates
+from comp.services.certs import batches as certificate_print
+from comp.services.setup import lifecycle
 from tests.certs.conftest import seal_png
 from tests.conftest import FreshGClient, csrf_token
 

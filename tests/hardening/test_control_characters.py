@@ -19,7 +19,7 @@ import comp.blueprints
 from comp.extensions import db
 from comp.forms import Form
 from comp.models import Objection
-from comp.services import lifecycle
+from comp.services.setup import lifecycle
 from tests.hardening.conftest import text
 
 MESSAGE = "contains control characters"
@@ -156,7 +156,7 @@ def test_a_plain_objection_is_still_lodged(client, noticed):
 def test_a_control_character_in_a_sheet_cell_is_a_problem_of_its_row(make_user, tree, make_competition, key, value):
     from flask_babel import force_locale
 
-    from comp.services.registration_rows import check_rows
+    from comp.services.registration.rows import check_rows
     competition = make_competition(status="open")
     organizer = make_user("city", "organizer", org_unit_id=tree.city.id)
     row = {"row": 7, "name": "张三", "id": "", "phone": "13800000000", "employer": tree.aviation.name,
@@ -167,7 +167,7 @@ def test_a_control_character_in_a_sheet_cell_is_a_problem_of_its_row(make_user, 
 
 
 def test_a_clean_sheet_row_has_no_such_problem(make_user, tree, make_competition):
-    from comp.services.registration_rows import check_rows
+    from comp.services.registration.rows import check_rows
     competition = make_competition(status="open")
     organizer = make_user("city", "organizer", org_unit_id=tree.city.id)
     row = {"row": 7, "name": "张三", "id": "", "phone": "13800000000", "employer": tree.aviation.name,

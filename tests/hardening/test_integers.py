@@ -120,7 +120,7 @@ def test_posted_ids_are_bounded(client, admin, token, make_competition, value):
 
 @pytest.mark.parametrize("value", [THIRTY_DIGITS, str(HUGE), str(BIGGEST + 1), "²"])
 def test_posted_nominations_are_bounded(client, admin, token, value):
-    from comp.services import ratings
+    from comp.services.setup import ratings
     campaign = ratings.create_campaign({"unit_kind": "team", "year": 2026, "code": "RT-2026-TEAM",
                                         "organizer_unit_id": admin.org_unit_id}, admin)
     response = client.post(f"/competitions/{campaign.code}/nominations",

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from comp.extensions import db
-from comp.models import AuditEvent, Entrant, Honour, OutcomeGrant, Worker
-from comp.services import ServiceError, exchange, honours, lifecycle, people
+from comp.models import AuditEvent, Honour, OutcomeGrant
+from comp.services import ServiceError, exchange, people
+from comp.services.setup import honours, lifecycle
 from tests.conftest import SMALL, csrf_token, valid_id
 
 # exam marks: E3 and E4 tie for third place (same marks, same time).

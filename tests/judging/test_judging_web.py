@@ -117,7 +117,7 @@ def test_a_saved_mark_answers_with_its_row_and_the_trigger(running, tablet):
     assert response.headers["HX-Trigger"] == "mark-saved"
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<div class="mark-row" id="mark-{route.id}" data-state="saved"')
-    assert 'value="38.5"' in html and 'name="version" id="version-{}" value="2"'.format(route.id) in html
+    assert 'value="38.5"' in html and f'name="version" id="version-{route.id}" value="2"' in html
     mark = mark_of(t.judge, e1, route)
     assert (mark.value_cents, mark.version) == (3850, 2)
     change = db.session.scalar(sa.select(MarkChange).where(MarkChange.judge_id == t.judge.id))
@@ -276,7 +276,7 @@ def test_a_malformed_tablet_session_is_not_recorded(running, tablet):
 
 def _reopen(competition, judge_ref: str, entrant, reason: str) -> None:
     """Reopen a signed sheet as the chief's service does: delete the sign-off, audit the reason."""
-    from comp.services import audit
+    from comp.services.common import audit
     db.session.execute(sa.delete(SheetSignoff).where(SheetSignoff.entrant_id == entrant.id))
     audit.record("sheet.reopened", judge_of(competition, "J1"), competition, None,
                  entrant=entrant.ref, judge=judge_ref, reason=reason)
@@ -293,7 +293,7 @@ def test_a_reopened_sheet_shows_the_reason_and_carries_it_into_the_audit_trail(r
     html = t.client.get(t.url(e1)).get_data(as_text=True)
     assert "The chief judge reopened this sheet: 请复核航线飞行" in html
     assert 'id="sheet-reason" value="请复核航线飞行"' in html
-    assert 'hx-include="#version-{}, #sheet-reason"'.format(route.id) in _row(html, route)
+    assert f'hx-include="#version-{route.id}, #sheet-reason"' in _row(html, route)
     t.post(t.url(e1, f"/mark/{route.id}"), {"value": "33", "version": "1", "reason": "请复核航线飞行"})
     change = db.session.scalar(sa.select(MarkChange).order_by(MarkChange.id.desc()))
     assert (change.old_cents, change.new_cents, change.reason) == (3600, 3300, "请复核航线飞行")

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, JudgeConflict, Mark, MarkChange, SheetSignoff
-from comp.services import ServiceError, marks, results, scoresheets
+from comp.services import ServiceError, results
+from comp.services.judging import marks, scoresheets
 from tests.judging.conftest import criterion_of, drop_marks, entrant_of, judge_of, mark_of
 
 
@@ -180,18 +181,26 @@ def test_the_judges_own_employer_is_forbidden(blank):
         marks.record_mark(judge, entrant, route, "30", 0, "t")
 
 
-def test_recusal_agrees_with_the_results_rule(running):
-    """is_recused (one pair, on every save) and results.recused_pairs (all pairs) say the same."""
+def test_the_three_shapes_of_the_recusal_rule_agree(running):
+    """One pair (every save), one judge's list, and all pairs (results) say the same."""
+    import sqlalchemy as sa
+
+    from comp.models import Entrant
+    from comp.services.judging import recusal
     e1, e2 = entrant_of(running, "E1"), entrant_of(running, "E2")
     j1, j2, j3 = (judge_of(running, ref) for ref in ("J1", "J2", "J3"))
     j1.org_unit_id = e1.employer_id
     db.session.add(JudgeConflict(judge_id=j3.id, entrant_id=e2.id, reason="亲属"))
     db.session.commit()
-    pairs = results.recused_pairs(running)
+    pairs = recusal.recused_pairs(running)
     for judge in (j1, j2, j3):
+        markable = set(db.session.scalars(sa.select(Entrant.id).where(
+            Entrant.competition_id == running.id, recusal.markable_by(judge))))
         for entrant in (e1, e2):
-            assert marks.is_recused(judge, entrant) is ((judge.id, entrant.id) in pairs)
+            assert recusal.is_recused(judge, entrant) is ((judge.id, entrant.id) in pairs)
+            assert (entrant.id in markable) is not ((judge.id, entrant.id) in pairs)
     assert pairs == {(j1.id, e1.id), (j3.id, e2.id)}
+    assert results.recused_pairs is recusal.recused_pairs and marks.is_recused is recusal.is_recused
 
 
 @pytest.mark.parametrize("status", ["closed", "locked", "published"])

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Certificate, Competition, Entrant, OrgUnit, Standing, Unit
-from comp.services import citystats
+from comp.services.dashboard import citystats
 
 # Written out again here rather than imported, so a change to the service's rules shows.
 HELD = {"running", "locked", "published", "archived"}
@@ -476,7 +476,7 @@ def test_the_year_also_chooses_the_competitions_listed(client, organizer, city):
 
 
 def test_without_a_year_the_newest_hundred_are_listed(client, auth, make_user):
-    from comp.services.dashboards import HOME_ROWS
+    from comp.services.dashboard import HOME_ROWS
     db.session.add_all([Competition(code=f"X-{n:03d}", name=f"竞赛{n}", year=2000 + n % 20, organizer="某工会")
                         for n in range(HOME_ROWS + 5)])
     db.session.commit()

@@ -15,10 +15,18 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import (
-    AuditEvent, Competition, Entrant, Honour, OrgUnit, Standing, Unit, UnitMember, Worker,
+    AuditEvent,
+    Competition,
+    Entrant,
+    Honour,
+    OrgUnit,
+    Standing,
+    Unit,
+    UnitMember,
+    Worker,
 )
 from comp.models.types import utcnow
-from comp.services import certificates
+from comp.services import certs as certificates
 from tests.conftest import csrf_token, valid_id
 
 HX = {"HX-Request": "true"}

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant, Honour, OrgUnit, Standing, Worker
-from comp.services import people, talent
+from comp.services import people
+from comp.services.people import talent
 
 # name: (employer, trade, grade, honours (title, year, status), awards won or None (award, year))
 WORKERS = {
@@ -65,7 +66,7 @@ def pool(make_worker, make_competition, make_user) -> Pool:
         worker = make_worker(name, employer_id=getattr(units, employer).id if employer else None, trade=trade,
                              skill_grade=grade)
         worker.honours = [Honour(title=t, year=y, status=s, issuer="泉州市总工会") for t, y, s in honours]
-        for number, (award, year) in enumerate(awards):
+        for award, year in awards:
             entrant = Entrant(competition_id=competitions[year].id, ref=f"W{worker.id}", name=name,
                               worker_id=worker.id, employer_id=worker.employer_id, status="ok")
             db.session.add(entrant)

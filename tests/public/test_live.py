@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.services import lifecycle, live, results
+from comp.services import results
+from comp.services.judging import live
+from comp.services.setup import lifecycle
 from tests.chief.helpers import entrant, set_mark
 
 NAMES = ("张三", "李四")

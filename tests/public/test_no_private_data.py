@@ -8,7 +8,11 @@ import re
 import pytest
 
 from comp.extensions import db
-from comp.services import certificates, lifecycle, live, objections, people
+from comp.services import certs as certificates
+from comp.services import people
+from comp.services.judging import live
+from comp.services.results import objections
+from comp.services.setup import lifecycle
 from tests.conftest import SMALL, valid_id
 
 PHONES = ["13905951234", "15880001111", "18659590000", "17750502222", "13600003333", "19959594444"]

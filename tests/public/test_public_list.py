@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from comp.extensions import db
 from comp.models import Competition, Standing
 from comp.models.types import utcnow
-from comp.services import exchange, lifecycle, public_list, standings
+from comp.services import exchange
+from comp.services.results import public_list, standings
+from comp.services.setup import lifecycle
 
 DATA = Path(__file__).parent.parent / "scoring" / "data"
 UNPUBLISHED = ("draft", "open", "closed", "running", "locked")

@@ -59,7 +59,7 @@ def browser(client, auth, organizer):
 @pytest.fixture()
 def campaign(organizer, tree):
     """Return a factory of draft campaigns created from the default scheme."""
-    from comp.services import ratings
+    from comp.services.setup import ratings
 
     def make(unit_kind: str = "team", code: str = "RT-2026-TEAM", **details):
         return ratings.create_campaign({"unit_kind": unit_kind, "year": 2026, "code": code,

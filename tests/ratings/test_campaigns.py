@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant
-from comp.services import ServiceError, lifecycle, ratings, results
-from comp.services.setup import SetupError
+from comp.services import ServiceError, results
+from comp.services.setup import SetupError, lifecycle, ratings
 
 
 def _scheme(competition):
@@ -139,7 +139,7 @@ def test_nominated_after_closing_get_a_number(campaign, units, organizer):
     rating = campaign("team")
     ratings.nominate(rating, [units["制帮班组"].id], organizer)
     lifecycle.transition(rating, "open", organizer)
-    from comp.services import draw
+    from comp.services.hall import draw
     assert draw.close_registration(rating, organizer) == 1
     [late] = ratings.nominate(rating, [units["成型班组"].id], organizer)
     assert late.number == 2 and late.secret_code

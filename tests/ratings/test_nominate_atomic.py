@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Entrant
-from comp.services import draw, lifecycle, ratings
+from comp.services.hall import draw
+from comp.services.setup import lifecycle, ratings
 
 
 def test_a_failure_while_numbering_a_late_nomination_leaves_nothing(campaign, units, organizer, monkeypatch):

@@ -4,8 +4,10 @@ from decimal import Decimal
 import pytest
 
 from comp.models import Criterion
-from comp.services import checkin, draw, judges, lifecycle, ratings, results
-from comp.services.marks import record_mark
+from comp.services import results
+from comp.services.hall import checkin, draw, judges
+from comp.services.judging.marks import record_mark
+from comp.services.setup import lifecycle, ratings
 
 # The share of each criterion's maximum a unit's middle mark gives; the stage then scores 100 × share.
 SHARES = {"制帮班组": Decimal("0.90"), "成型班组": Decimal("0.80"), "裂解车间一班": Decimal("0.60")}

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Competition, Entrant
-from comp.services import ratings
+from comp.services.setup import ratings
 
 
 def _post_campaign(browser, **form):

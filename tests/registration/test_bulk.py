@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant, Upload, Worker
-from comp.services import ServiceError, registration_bulk
+from comp.services import ServiceError
+from comp.services.registration import bulk as registration_bulk
 from tests.conftest import valid_id
-from tests.test_sheets import dimension_bomb
 from tests.registration.conftest import (
     HEADERS,
     TRADE,
@@ -27,6 +27,7 @@ from tests.registration.conftest import (
     table_counts,
     upload,
 )
+from tests.test_sheets import dimension_bomb
 
 
 def text(response) -> str:
@@ -269,7 +270,7 @@ def test_a_failure_while_writing_leaves_nothing_half_written(client, organizer, 
     competition = open_competition()
     upload(client, competition.code, sheet([person(1), person(2), person(3)]))
     before = table_counts()
-    from comp.services import registration_rows
+    from comp.services.registration import rows as registration_rows
     real, calls = registration_rows.enter, []
 
     def failing(*args, **kwargs):

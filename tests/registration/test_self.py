@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from datetime import timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import flask_babel
@@ -77,7 +77,7 @@ def test_closed_window_is_refused_with_its_dates(client, auth, open_competition,
     page = text(response)
     assert expected in page
     # Stored in UTC, shown in Beijing time (UTC+8): after 16:00 UTC that is the next day.
-    shown = competition.registration_opens.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = competition.registration_opens.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     assert shown.strftime("%Y-%m-%d") in page
     assert entrants(competition) == []
 

@@ -4,7 +4,13 @@ from decimal import Decimal as D
 import pytest
 
 from comp.scoring import (
-    AwardTier, EntrantResult, Rules, award_by_threshold, award_mode, awards, share_cutoffs,
+    AwardTier,
+    EntrantResult,
+    Rules,
+    award_by_threshold,
+    award_mode,
+    awards,
+    share_cutoffs,
 )
 
 COMPETITION = Rules.default("competition")

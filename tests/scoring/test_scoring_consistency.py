@@ -5,8 +5,16 @@ from fractions import Fraction as F
 import pytest
 
 from comp.scoring import (
-    BiasPart, Criterion, Discrepancy, JudgeBias, MarkSummary, Scheme, Stage, bias_parts,
-    discrepancies, judge_bias,
+    BiasPart,
+    Criterion,
+    Discrepancy,
+    JudgeBias,
+    MarkSummary,
+    Scheme,
+    Stage,
+    bias_parts,
+    discrepancies,
+    judge_bias,
 )
 
 ROUTE = Criterion("practical.route", "航线", D("40"))
@@ -73,3 +81,16 @@ def test_bias_parts_refuse_an_unknown_criterion():
 ])
 def test_judge_bias(parts, expected):
     assert list(judge_bias(parts, D("0.10"))) == expected
+
+
+def test_lock_blockers_name_the_incomplete_entrants_and_the_open_flags():
+    from comp.scoring import LockBlocker, lock_blockers
+    from comp.scoring.types import EntrantResult, Results
+    done = EntrantResult("E1", "ok", 1, None, None, complete=True)
+    due = EntrantResult("E2", "ok", None, None, None, complete=False)  # a mark still due
+    absent = EntrantResult("E3", "absent", None, None, None)
+    results = Results((done, due, absent))
+    assert lock_blockers(results) == (LockBlocker("marks-missing", ("E2",)),)
+    assert lock_blockers(results, ["K7 theory.exam"]) == (
+        LockBlocker("marks-missing", ("E2",)), LockBlocker("discrepancies-open", ("K7 theory.exam",)))
+    assert lock_blockers(Results((done, absent))) == ()

@@ -7,7 +7,15 @@ from fractions import Fraction as F
 import pytest
 
 from comp.scoring import (
-    BiasPart, Criterion, Entrant, MarkSummary, Results, Rules, Scheme, Stage, compute,
+    BiasPart,
+    Criterion,
+    Entrant,
+    MarkSummary,
+    Results,
+    Rules,
+    Scheme,
+    Stage,
+    compute,
     results_document,
 )
 
@@ -30,7 +38,10 @@ def summaries(marks_by_ref):
             for ref, marks in marks_by_ref.items() for key, values in marks.items()}
 
 
-def run(entrants, marks_by_ref, rules=Rules(), bias=()):
+DEFAULT_RULES = Rules()
+
+
+def run(entrants, marks_by_ref, rules=DEFAULT_RULES, bias=()):
     """Compute the results of entrants with their marks."""
     return compute(SCHEME, rules, entrants, summaries(marks_by_ref), bias)
 

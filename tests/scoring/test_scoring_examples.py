@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 
 from comp.scoring import (
-    Criterion, Entrant, MarkSummary, Scheme, Stage, bias_parts, check_mark, check_scheme,
-    compute, parse_rules, results_document,
+    Criterion,
+    Entrant,
+    MarkSummary,
+    Scheme,
+    Stage,
+    bias_parts,
+    check_mark,
+    check_scheme,
+    compute,
+    parse_rules,
+    results_document,
 )
 
 HERE = Path(__file__).parent

@@ -6,7 +6,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comp.scoring import (
-    Criterion, Entrant, MarkSummary, Rules, Scheme, Stage, bias_parts, compute, share_cutoffs,
+    Criterion,
+    Entrant,
+    MarkSummary,
+    Rules,
+    Scheme,
+    Stage,
+    bias_parts,
+    compute,
+    share_cutoffs,
 )
 
 SCHEME = Scheme((

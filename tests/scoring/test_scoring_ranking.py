@@ -4,7 +4,13 @@ from decimal import Decimal as D
 import pytest
 
 from comp.scoring import (
-    Criterion, EntrantResult, FrozenMap, Scheme, Stage, applicable_tiebreak, rank,
+    Criterion,
+    EntrantResult,
+    FrozenMap,
+    Scheme,
+    Stage,
+    applicable_tiebreak,
+    rank,
 )
 
 SCHEME = Scheme((

@@ -4,7 +4,14 @@ from decimal import Decimal as D
 import pytest
 
 from comp.scoring import (
-    AwardTier, Criterion, RuleError, Rules, Scheme, Stage, check_scheme, parse_rules,
+    AwardTier,
+    Criterion,
+    RuleError,
+    Rules,
+    Scheme,
+    Stage,
+    check_scheme,
+    parse_rules,
     rules_to_dict,
 )
 

@@ -5,7 +5,14 @@ from fractions import Fraction as F
 import pytest
 
 from comp.scoring import (
-    Criterion, Scheme, Stage, publish, round_half_up, stage_score, stage_scores, total,
+    Criterion,
+    Scheme,
+    Stage,
+    publish,
+    round_half_up,
+    stage_score,
+    stage_scores,
+    total,
 )
 
 

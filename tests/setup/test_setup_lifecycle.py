@@ -9,7 +9,9 @@ from flask_babel import force_locale
 
 from comp.extensions import db
 from comp.models import AuditEvent, Entrant, Mark
-from comp.services import ServiceError, lifecycle, setup, setup_scheme
+from comp.services import ServiceError, setup
+from comp.services.setup import lifecycle
+from comp.services.setup import scheme as setup_scheme
 
 
 def transition_events(competition) -> list[tuple[str, int | None, str]]:
@@ -59,7 +61,8 @@ def test_lock_with_missing_marks_is_refused(make_competition):
     mark = db.session.scalars(sa.select(Mark).join(Entrant).where(Entrant.ref == "E2")).first()
     db.session.delete(mark)
     db.session.commit()
-    assert "marks are missing for E2" in refusal(competition, "locked")
+    e2 = db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == "E2"))
+    assert f"Marks are missing for {e2.secret_code or 'E2'}." in refusal(competition, "locked")
     assert competition.status == "running"
 
 
@@ -117,7 +120,9 @@ def test_lock_refused_in_the_browser_names_the_missing_marks(browser, make_compe
     db.session.execute(sa.delete(Mark).where(Mark.entrant_id == competition.entrants[0].id))
     db.session.commit()
     response = browser.post(f"/competitions/{competition.code}/transition", {"target": "locked"})
-    assert response.status_code == 409 and "marks are missing for E1" in response.get_data(as_text=True)
+    first = competition.entrants[0]
+    assert response.status_code == 409
+    assert f"Marks are missing for {first.secret_code or first.ref}." in response.get_data(as_text=True)
 
 
 def test_an_allowed_move_in_the_browser_is_audited(browser, organizer, make_competition):

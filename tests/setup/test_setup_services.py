@@ -11,9 +11,10 @@ from flask_babel import force_locale
 from comp import scoring
 from comp.extensions import db
 from comp.models import AuditEvent, Competition, Entrant, JudgeAssignment, Stage
-from comp.services import ServiceError, setup, setup_scheme
+from comp.services import ServiceError, setup
 from comp.services.results import scheme_of
 from comp.services.setup import SetupError
+from comp.services.setup import scheme as setup_scheme
 
 
 @pytest.fixture(autouse=True)

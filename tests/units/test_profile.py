@@ -9,7 +9,8 @@ import pytest
 
 from comp.extensions import db
 from comp.models import Achievement, OrgUnit, UnitMember
-from comp.services import exchange, lifecycle
+from comp.services import exchange
+from comp.services.setup import lifecycle
 from tests.conftest import valid_id
 from tests.units.conftest import text
 

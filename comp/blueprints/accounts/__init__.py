@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from comp.blueprints.accounts import views, bulk, requests  # noqa: E402,F401
+from comp.blueprints.accounts import bulk, requests, views  # noqa: E402,F401

@@ -25,7 +25,7 @@ class AccountForm(Form):
                             render_kw={"autocomplete": "off", "spellcheck": "false"})
     submit = SubmitField(_l("Create and make the activation link"))
 
-    def fill(self, roles: list[str], units) -> "AccountForm":
+    def fill(self, roles: list[str], units) -> AccountForm:
         """Offer only the roles and units the organizer may grant."""
         self.role.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in roles]
         self.unit.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, _unit_label(u)) for u in units]

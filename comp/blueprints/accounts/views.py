@@ -13,7 +13,7 @@ from comp.models import User
 from comp.permissions import authorize
 from comp.services import ServiceError
 from comp.services.accounts import admin, links, sessions
-from comp.services.orgtree import Tree
+from comp.services.common.orgtree import Tree
 
 
 def _account(user_id: int) -> User:

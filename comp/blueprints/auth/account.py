@@ -44,7 +44,10 @@ def password():
         except ServiceError as error:
             form.password.errors.append(str(error))
         else:
-            begin(current_user, current_user.session_token)  # the new session, with a fresh CSRF token
+            # The user object itself, not the current_user proxy: Flask-Login keeps what it is given
+            # as the request's user, and a proxy standing for itself recurses without end.
+            user = current_user._get_current_object()
+            begin(user, user.session_token)  # the new session, with a fresh CSRF token
             flash(_("Your password is changed. Every other device was logged out."), "success")
             return redirect(url_for("auth.account"))
     status = 422 if request.method == "POST" else 200

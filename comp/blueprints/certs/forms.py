@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from comp.certificates import seal as seal_image
 from comp.certificates.text import MAX_TEMPLATE, PLACEHOLDERS, template_problems
 from comp.forms import Form
-from comp.services.certificate_print import SEAL_MESSAGES
+from comp.services.certs.batches import SEAL_MESSAGES
 
 
 class DesignForm(Form):

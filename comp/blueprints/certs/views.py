@@ -10,15 +10,21 @@ from flask_login import current_user, login_required
 
 from comp.blueprints.certs import bp
 from comp.blueprints.certs.forms import (
-    BatchForm, DesignForm, IssueForm, LookupForm, ReissueForm, RevokeForm, SealForm,
+    BatchForm,
+    DesignForm,
+    IssueForm,
+    LookupForm,
+    ReissueForm,
+    RevokeForm,
+    SealForm,
 )
 from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.models import CertificateBatch
 from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError
-from comp.services import certificate_print as printing
-from comp.services import certificates as service
+from comp.services import certs as service
+from comp.services.certs import batches as printing
 
 
 def _verify_limit() -> str:

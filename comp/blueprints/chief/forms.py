@@ -4,7 +4,7 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from comp.forms import Form
-from comp.services.objections import RULING_MAX
+from comp.services.results.objections import RULING_MAX
 
 
 class ActionForm(Form):

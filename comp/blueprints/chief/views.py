@@ -1,8 +1,8 @@
 """The chief judge's console: one page, every action re-rendering it with the action's outcome."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -13,7 +13,8 @@ from comp.blueprints.chief.forms import ActionForm, ReasonForm, ReopenForm, Revi
 from comp.extensions import htmx
 from comp.models import Competition
 from comp.permissions import authorize, can, competition_or_404
-from comp.services import ServiceError, chief, objections
+from comp.services import ServiceError, chief
+from comp.services.results import objections
 
 
 @dataclass(frozen=True)

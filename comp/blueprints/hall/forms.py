@@ -6,7 +6,7 @@ from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from comp.forms import Form
-from comp.services.draw import MAX_SESSIONS, MAX_STATIONS
+from comp.services.hall.draw import MAX_SESSIONS, MAX_STATIONS
 
 
 class DrawForm(Form):

@@ -13,11 +13,12 @@ from comp.extensions import db, htmx
 from comp.labels import entrant_status_label
 from comp.models import JudgeAssignment
 from comp.permissions import authorize, competition_or_404
-from comp.services import ServiceError, printing
-from comp.services import checkin as checkin_service
-from comp.services import draw as draw_service
-from comp.services import judges as judges_service
+from comp.services import ServiceError
 from comp.services.accounts import links
+from comp.services.hall import checkin as checkin_service
+from comp.services.hall import draw as draw_service
+from comp.services.hall import judges as judges_service
+from comp.services.hall import printing
 
 
 def _competition(code: str):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +14,8 @@ from comp.extensions import htmx
 from comp.models import Competition, Criterion, Entrant, Mark
 from comp.models.types import plain
 from comp.permissions import authorize, competition_or_404
-from comp.services import ServiceError, marks, scoresheets
+from comp.services import ServiceError
+from comp.services.judging import marks, scoresheets
 
 TABLET_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

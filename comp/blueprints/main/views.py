@@ -9,7 +9,7 @@ from comp.blueprints.main import bp
 from comp.converters import whole_number
 from comp.extensions import htmx
 from comp.permissions import authorize
-from comp.services import dashboards
+from comp.services import dashboard as dashboards
 
 HOMES = {
     "admin": ("organizer.home", "main/home_organizer.html", dashboards.organizer_home),

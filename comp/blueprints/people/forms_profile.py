@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from comp.forms import Form
 from comp.models import SKILL_GRADES
-from comp.services import profiles, sheets
+from comp.services.common import sheets
+from comp.services.people import profiles
 
 
 def _not_formula(form, field) -> None:

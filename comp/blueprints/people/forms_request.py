@@ -24,7 +24,7 @@ class CorrectionForm(Form):
     submit = SubmitField(_l("Send to my union"))
 
     @classmethod
-    def for_worker(cls, worker: Worker, formdata=None) -> "CorrectionForm":
+    def for_worker(cls, worker: Worker, formdata=None) -> CorrectionForm:
         """Return the form filled with the record as it stands."""
         form = cls(formdata=formdata, data=None if formdata is not None else {
             "name": worker.name, "phone": worker.phone, "employer": worker.employer_id or 0,

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from comp.blueprints.people import bp
 from comp.extensions import htmx
 from comp.permissions import permission_required
-from comp.services import talent
+from comp.services.people import talent
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -11,7 +11,7 @@ from comp.extensions import htmx
 from comp.models import Worker
 from comp.permissions import authorize, can
 from comp.services import ServiceError
-from comp.services import profiles as service
+from comp.services.people import profiles as service
 
 
 def _visible(worker_id: int) -> Worker:

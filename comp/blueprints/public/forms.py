@@ -6,7 +6,7 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from comp.forms import Form
-from comp.services.objections import CONTACT_MAX, NAME_MAX, TEXT_MAX
+from comp.services.results.objections import CONTACT_MAX, NAME_MAX, TEXT_MAX
 
 PHONE = re.compile(r"\+?[0-9][0-9 -]{6,19}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

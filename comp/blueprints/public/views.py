@@ -10,8 +10,10 @@ from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.labels import LEVELS
 from comp.models import Competition
-from comp.services import ServiceError, live, objections, public_list
-from comp.services.results import get_competition
+from comp.models.competition import PUBLIC_STATES
+from comp.services import ServiceError
+from comp.services.judging import live
+from comp.services.results import get_competition, objections, public_list
 
 
 def _no_store(response):
@@ -49,7 +51,7 @@ def live_board(code: str):
 def _published(code: str) -> Competition:
     """Return the competition whose results are public, else 404: unpublished ones are not revealed."""
     competition = get_competition(code)
-    if competition is None or competition.status not in live.PUBLIC_STATES:
+    if competition is None or competition.status not in PUBLIC_STATES:
         abort(404)
     return competition
 

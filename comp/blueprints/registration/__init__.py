@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("registration", __name__)
 
-from comp.blueprints.registration import views  # noqa: F401
+from comp.blueprints.registration import views  # noqa: E402,F401

@@ -12,7 +12,7 @@ from comp import idcard
 from comp.forms import Form
 from comp.models import SKILL_GRADES
 from comp.services import registration
-from comp.services.registration_rows import PHONE
+from comp.services.registration.rows import PHONE
 
 
 def _not_formula(form, field) -> None:

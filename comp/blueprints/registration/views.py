@@ -17,9 +17,9 @@ from comp.models import Competition
 from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError, registration
 from comp.services.accounts import claims
-from comp.services import registration_bulk as bulk
-from comp.services import registration_queue as queue_service
-from comp.services.registration_rows import COLUMNS, liaison_unit
+from comp.services.registration import bulk
+from comp.services.registration import queue as queue_service
+from comp.services.registration.rows import COLUMNS, liaison_unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

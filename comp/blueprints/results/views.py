@@ -39,7 +39,7 @@ def show(code: str):
 @bp.get("/<code>/results.xlsx")
 def export(code: str):
     """Download the results and team standings as a spreadsheet."""
-    from comp.services.results_export import results_xlsx
+    from comp.services.results.export import results_xlsx
     competition = competition_or_404(code)
     authorize("competition.results", competition)
     return Response(results_xlsx(competition), headers={

@@ -17,7 +17,9 @@ from comp.blueprints.setup.views import managed
 from comp.converters import whole_numbers
 from comp.forms import Form
 from comp.models import SKILL_GRADES
-from comp.services import ServiceError, honours
+from comp.models.competition import PUBLIC_STATES
+from comp.services import ServiceError
+from comp.services.setup import honours
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROMOTIONS = [(0, _l("No promotion")), (1, _l("One skill grade up")), (2, _l("Two skill grades up"))]
@@ -71,7 +73,7 @@ def _page(competition, form: RuleForm, status: int = 200):
     except honours.OutcomeProblems as error:
         rules, problem = [], str(error)
     listed = None
-    if competition.status in honours.PUBLISHED and not problem:
+    if competition.status in PUBLIC_STATES and not problem:
         listed = honours.candidates(competition)
     return render_template("setup/honours.html", competition=competition, form=form, rules=rules,
                            problem=problem, candidates=listed, standard=honours.STANDARD_HONOURS,

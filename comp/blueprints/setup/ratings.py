@@ -23,8 +23,9 @@ from comp.converters import whole_numbers
 from comp.extensions import htmx
 from comp.forms import Form
 from comp.permissions import authorize
-from comp.services import ServiceError, ratings
+from comp.services import ServiceError
 from comp.services import setup as setup_service
+from comp.services.setup import ratings
 
 UNIT_KINDS = [("team", _l("Craftsman teams")), ("studio", _l("Innovation studios"))]
 

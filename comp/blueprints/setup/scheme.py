@@ -17,9 +17,11 @@ from comp.blueprints.setup.views import attach, managed
 from comp.converters import whole_number
 from comp.extensions import db, htmx
 from comp.models import Competition, Criterion, Stage
-from comp.services import ServiceError, lifecycle, setup_scheme
+from comp.services import ServiceError
 from comp.services import setup as setup_service
 from comp.services.results import scheme_of
+from comp.services.setup import lifecycle
+from comp.services.setup import scheme as setup_scheme
 
 DEFAULT_ENTRANTS = 50
 
@@ -40,8 +42,9 @@ def _scheme(competition: Competition, overrides: dict | None = None) -> dict:
 def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple[str, str]]:
     choices = [("time", _("Completion time, shorter first"))]
     for stage in competition.stages:
-        choices.append((f"stage:{stage.key}", _("Stage: %(name)s", name=stage.name)))
-        choices += [(f"criterion:{stage.key}.{c.key}", f"{stage.name} · {c.name}") for c in stage.criteria]
+        choices.append((str(scoring.TieBreak("stage", stage.key)), _("Stage: %(name)s", name=stage.name)))
+        choices += [(str(scoring.TieBreak("criterion", f"{stage.key}.{c.key}")), f"{stage.name} · {c.name}")
+                    for c in stage.criteria]
     known = {value for value, _label in choices}
     # A chain naming something the scheme no longer has is shown as it is, so it can be fixed.
     return choices + [(value, value) for value in chosen if value and value not in known]

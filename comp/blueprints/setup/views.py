@@ -19,8 +19,9 @@ from comp.models import Competition
 from comp.models.competition import STATES
 from comp.models.types import plain
 from comp.permissions import authorize, competition_or_404
-from comp.services import ServiceError, lifecycle
+from comp.services import ServiceError
 from comp.services import setup as setup_service
+from comp.services.setup import lifecycle
 
 # What the button that moves a competition from one state to the next says.
 MOVES = {
@@ -169,6 +170,8 @@ def clone(code: str):
     return render_template("setup/clone.html", form=form, competition=source), status
 
 
-from comp.blueprints.setup import scheme  # noqa: F401  the scheme editor's routes
-from comp.blueprints.setup import ratings  # noqa: E402,F401
-from comp.blueprints.setup import honours  # noqa: E402,F401
+from comp.blueprints.setup import (  # noqa: E402
+    honours,  # noqa: E402,F401
+    ratings,  # noqa: E402,F401
+    scheme,  # noqa: F401  the scheme editor's routes
+)

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("units", __name__)
 
-from comp.blueprints.units import views  # noqa: F401
+from comp.blueprints.units import views  # noqa: E402,F401

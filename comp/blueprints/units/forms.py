@@ -25,8 +25,8 @@ from wtforms.validators import (
 
 from comp import idcard
 from comp.forms import Form
-from comp.services import sheets
 from comp.services import units as service
+from comp.services.common import sheets
 
 
 def _not_formula(form, field) -> None:

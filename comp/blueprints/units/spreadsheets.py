@@ -11,7 +11,8 @@ from flask_login import current_user, login_required
 from comp.blueprints.units import bp
 from comp.blueprints.units.forms import ActionForm, ConfirmForm, UploadForm
 from comp.permissions import authorize
-from comp.services import ServiceError, units_import
+from comp.services import ServiceError
+from comp.services.units import imports as units_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -18,7 +18,7 @@ from comp.models import Unit
 from comp.permissions import authorize, can
 from comp.services import ServiceError
 from comp.services import units as service
-from comp.services import units_profile as profiles
+from comp.services.units import profile as profiles
 
 
 def _unit(unit_id: int) -> Unit:
@@ -200,4 +200,4 @@ def enterprise(org_id: int):
                            results=profiles.worker_results(org), kinds=service.KIND_LABELS)
 
 
-from comp.blueprints.units import spreadsheets  # noqa: F401
+from comp.blueprints.units import spreadsheets  # noqa: E402,F401

@@ -16,8 +16,9 @@ from werkzeug.security import generate_password_hash
 from comp.extensions import db
 from comp.models import ROLES, User
 from comp.models.types import utcnow
-from comp.services import ServiceError, audit, transaction
+from comp.services import ServiceError, transaction
 from comp.services.accounts import passwords, sessions
+from comp.services.common import audit
 
 # Compared against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
@@ -111,7 +112,7 @@ def change_password(user: User, current: str, new: str, ip: str | None = None,
         raise ServiceError(_("The current password is not correct."))
     if current == new:
         raise ServiceError(_("The new password must differ from the current one."))
-    passwords.check(new, user.username)
+    passwords.check(new, user.username, passwords.personal_of(user))
     with transaction():
         user.set_password(new)
         user.password_changed_at = utcnow()
@@ -122,7 +123,7 @@ def change_password(user: User, current: str, new: str, ip: str | None = None,
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:
     """Set a password from the command line (policy checked); every session of the user ends."""
-    passwords.check(password, user.username)
+    passwords.check(password, user.username, passwords.personal_of(user))
     with transaction():
         user.set_password(password)
         user.password_changed_at = utcnow()

@@ -20,9 +20,10 @@ from comp.extensions import db
 from comp.models import AccountLink, AuditEvent, OrgUnit, User, Worker
 from comp.models.types import utcnow
 from comp.permissions import can, city_wide
-from comp.services import ServiceError, audit, people, transaction
+from comp.services import ServiceError, people, transaction
 from comp.services.accounts import links, new_user, sessions
-from comp.services.orgtree import Node, Tree, scope
+from comp.services.common import audit
+from comp.services.common.orgtree import Node, Tree, scope
 
 PER_PAGE = 50
 ROLE_LABELS = {"admin": _p("role", "Administrator"), "organizer": _p("role", "Organizer"),

@@ -17,10 +17,11 @@ from comp.extensions import db
 from comp.models import Upload, User
 from comp.models.types import utcnow
 from comp.permissions import city_wide
-from comp.services import ServiceError, audit, sheets, transaction
+from comp.services import ServiceError, transaction
 from comp.services.accounts import USERNAME_MAX, find_user, links, new_user
 from comp.services.accounts.admin import ROLE_LABELS, check_grant
-from comp.services.orgtree import Tree, scope
+from comp.services.common import audit, sheets
+from comp.services.common.orgtree import Tree, scope
 
 KIND = "accounts"
 ROLES = ("judge", "liaison")

@@ -19,8 +19,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from comp.extensions import db
 from comp.models import AccountLink, User
 from comp.models.types import utcnow
-from comp.services import ServiceError, audit, transaction
+from comp.services import ServiceError, transaction
 from comp.services.accounts import passwords, sessions
+from comp.services.common import audit
 
 VALID_FOR = timedelta(hours=72)
 SALT = "jiangxin.account-link"
@@ -105,7 +106,7 @@ def use(value: str, password: str, ip: str | None = None, user_agent: str | None
     """Set the password through a link, once; end every older session and open a new one."""
     link = resolve(value)
     user = link.user
-    passwords.check(password, user.username)
+    passwords.check(password, user.username, passwords.personal_of(user))
     with transaction():
         # Claim the link in the UPDATE itself, so two tabs submitting at once cannot both use it.
         claimed = db.session.execute(sa.update(AccountLink).where(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
-from comp.services import ServiceError
+from comp.services import ServiceError, people
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128  # longer passwords only cost hashing time
@@ -51,6 +51,14 @@ def problems(password: str, username: str = "", personal: tuple[str, ...] = ()) 
     elif len(password) >= MIN_LENGTH and (len(set(lowered)) <= 2 or _sequential(lowered)):
         found.append(_("The password is too simple: avoid repeated or consecutive characters."))
     return found
+
+
+def personal_of(user) -> tuple[str, ...]:
+    """Return the ID and phone numbers of the worker record tied to the account, if any."""
+    worker = getattr(user, "worker", None)
+    if worker is None:
+        return ()
+    return tuple(value for value in (people.id_number(worker), worker.phone) if value)
 
 
 def check(password: str, username: str = "", personal: tuple[str, ...] = ()) -> None:

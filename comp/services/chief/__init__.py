@@ -1,0 +1,293 @@
+"""The chief judge's verbs: review discrepancies, ask for re-marks, reopen sheets, lock, reveal names.
+
+Before the lock everything here speaks of entrants by secret code only (SPEC rule 10).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from comp import scoring
+from comp.extensions import db
+from comp.models import (
+    AuditEvent,
+    Competition,
+    Criterion,
+    DiscrepancyReview,
+    Entrant,
+    JudgeAssignment,
+    Mark,
+    SheetSignoff,
+    Stage,
+)
+from comp.models.competition import FINAL_STATES
+from comp.models.types import utcnow
+from comp.services import ServiceError, results, transaction
+from comp.services.chief import progress as chief_progress
+from comp.services.common import audit
+from comp.services.results import objections
+from comp.services.setup import lifecycle
+
+LISTED = 20  # entrants named in one refusal; the rest are counted
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flagged discrepancy with every judge's mark side by side, and the chief's review of it."""
+
+    entrant_id: int
+    criterion_id: int
+    code: str
+    name: str | None
+    criterion: str
+    maximum: Decimal
+    spread: Decimal
+    marks: tuple[tuple[str, Decimal], ...]
+    state: str  # open, remark (re-mark requested), changed (marks moved since confirmed), confirmed
+    note: str | None
+
+    @property
+    def key(self) -> str:
+        """Return the flag's key in forms and page anchors."""
+        return f"{self.entrant_id}-{self.criterion_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the flag still blocks the lock."""
+        return self.state != "confirmed"
+
+
+@dataclass(frozen=True)
+class Console:
+    """Everything the chief judge's console shows."""
+
+    competition: Competition
+    revealed: bool
+    grid: chief_progress.Grid
+    flags: tuple[Flag, ...]
+    bias: tuple[dict, ...]
+    rules: scoring.Rules
+    blockers: tuple[str, ...]
+    judges: tuple[chief_progress.Judge, ...]
+    objections: tuple
+    can_amend: bool
+
+    @property
+    def open_flags(self) -> int:
+        """Count the discrepancies that still block the lock."""
+        return sum(1 for f in self.flags if f.is_open)
+
+
+def console(competition: Competition, viewer) -> Console:
+    """Gather the console: progress, discrepancies, bias, lock blockers; reveal names once locked."""
+    revealed = competition.status in FINAL_STATES
+    if revealed:
+        reveal_names(competition, viewer)
+    panel = chief_progress.load_panel(competition)
+    loaded, outcome = results.compute(competition)
+    entrants = _entrants(competition)
+    flags = _flags(competition, loaded, outcome, entrants, revealed)
+    names = {j.ref: j.name for j in panel.judges}
+    judges = results.document_from(competition, loaded, outcome)["judges"]
+    bias = tuple(dict(j, name=names.get(j["ref"], "")) for j in judges)
+    blockers = () if revealed else _blockers(outcome, flags, entrants)
+    return Console(competition, revealed, chief_progress.grid(competition, revealed, panel), flags, bias,
+                   loaded.rules, blockers, panel.judges, tuple(objections.for_competition(competition)),
+                   can_amend(competition))
+
+
+def _entrants(competition: Competition) -> dict[str, Entrant]:
+    """Return the competition's entrants by ref."""
+    return {e.ref: e for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
+
+
+def _flags(competition, loaded, outcome, entrants: dict[str, Entrant], revealed: bool) -> tuple[Flag, ...]:
+    """Return the flagged discrepancies with their marks and review state."""
+    if not outcome.discrepancies:
+        return ()
+    criterion_ids = {key: cid for cid, key in loaded.criterion_keys.items()}
+    marks = _marks_side_by_side(competition, {(entrants[d.ref].id, criterion_ids[d.criterion])
+                                              for d in outcome.discrepancies})
+    reviews = {(r.entrant_id, r.criterion_id): r for r in db.session.scalars(
+        sa.select(DiscrepancyReview).where(DiscrepancyReview.competition_id == competition.id))}
+    still_open = {(d.ref, d.criterion) for d in results.open_discrepancies(competition, outcome)}
+    flags = []
+    for d in outcome.discrepancies:
+        entrant, criterion = entrants[d.ref], loaded.scheme.criterion(d.criterion)
+        key = (entrant.id, criterion_ids[d.criterion])
+        review = reviews.get(key)
+        state = "open" if review is None else review.state
+        if state == "confirmed" and (d.ref, d.criterion) in still_open:
+            state = "changed"
+        flags.append(Flag(*key, entrant.secret_code or "—", entrant.name if revealed else None,
+                          _criterion_label(loaded.scheme, criterion), criterion.max, d.spread,
+                          tuple(marks[key]), state, review.note if review else None))
+    return tuple(sorted(flags, key=lambda f: (not f.is_open, f.code, f.criterion)))
+
+
+def _marks_side_by_side(competition: Competition, pairs: set[tuple[int, int]]) -> dict:
+    """Return every judge's mark, by judge ref, for each (entrant id, criterion id) pair."""
+    marks = defaultdict(list)
+    for entrant_id, criterion_id, ref, cents in db.session.execute(
+            sa.select(Mark.entrant_id, Mark.criterion_id, JudgeAssignment.ref, Mark.value_cents)
+            .outerjoin(JudgeAssignment, sa.and_(JudgeAssignment.user_id == Mark.judge_id,
+                                                JudgeAssignment.competition_id == Mark.competition_id))
+            .where(Mark.competition_id == competition.id,
+                   Mark.entrant_id.in_(sorted({e for e, _c in pairs})),
+                   Mark.criterion_id.in_(sorted({c for _e, c in pairs})))
+            .order_by(JudgeAssignment.ref)):
+        if (entrant_id, criterion_id) in pairs:
+            marks[(entrant_id, criterion_id)].append((ref or "?", Decimal(cents).scaleb(-2)))
+    return marks
+
+
+def _criterion_label(scheme: scoring.Scheme, criterion: scoring.Criterion) -> str:
+    stage = scheme.stage(criterion.stage)
+    return f"{stage.name} · {criterion.name}" if stage else criterion.name
+
+
+def _blockers(outcome: scoring.Results, flags: tuple[Flag, ...], entrants: dict[str, Entrant]) -> tuple[str, ...]:
+    """Say, by secret code, what keeps the scores from being locked (the engine decides what does)."""
+    problems = []
+    for blocker in scoring.lock_blockers(outcome, [f"{f.code} {f.criterion}" for f in flags if f.is_open]):
+        if blocker.code == "marks-missing":
+            missing = sorted(entrants[ref].secret_code or ref for ref in blocker.items)
+            more = _(" and %(count)d more", count=len(missing) - LISTED) if len(missing) > LISTED else ""
+            problems.append(_("Marks are missing for %(codes)s%(more)s.",
+                              codes=", ".join(missing[:LISTED]), more=more))
+        else:
+            problems.append(_("Discrepancies are open for %(items)s.", items=", ".join(blocker.items[:LISTED])))
+    return tuple(problems)
+
+
+def lock_blockers(competition: Competition) -> tuple[str, ...]:
+    """Return, by secret code, what keeps the scores from being locked."""
+    loaded, outcome = results.compute(competition)
+    entrants = _entrants(competition)
+    return _blockers(outcome, _flags(competition, loaded, outcome, entrants, False), entrants)
+
+
+def lock(competition: Competition, actor) -> None:
+    """Lock the scores, refused while marks are missing or discrepancies are open, saying which."""
+    if competition.status == "running":
+        problems = lock_blockers(competition)
+        if problems:
+            raise ServiceError(_("The scores cannot be locked: %(problems)s", problems=" ".join(problems)))
+    lifecycle.transition(competition, "locked", actor)
+
+
+def reveal_names(competition: Competition, actor) -> None:
+    """Audit, once per lock, that the names behind the secret codes are shown."""
+    if competition.status not in FINAL_STATES:
+        raise ServiceError(_("Names are revealed only after the scores are locked."))
+    query = sa.select(AuditEvent.id).where(AuditEvent.competition_id == competition.id,
+                                           AuditEvent.action == "names.revealed")
+    if competition.locked_at is not None:
+        query = query.where(AuditEvent.at >= competition.locked_at)
+    if db.session.scalar(query.limit(1)) is None:
+        with transaction():
+            audit.record("names.revealed", actor, competition, competition)
+
+
+def _require_running(competition: Competition) -> None:
+    if competition.status != "running":
+        raise ServiceError(_("Marks can be reviewed only while the competition is running; it is “%(state)s”.",
+                             state=competition.status))
+
+
+def _entrant_and_criterion(competition: Competition, entrant_id: int, criterion_id: int):
+    entrant = db.session.get(Entrant, entrant_id)
+    criterion = db.session.scalar(sa.select(Criterion).join(Stage).where(
+        Criterion.id == criterion_id, Stage.competition_id == competition.id))
+    if entrant is None or entrant.competition_id != competition.id or criterion is None:
+        raise ServiceError(_("No such entrant or criterion in this competition."))
+    return entrant, criterion
+
+
+def review_discrepancy(competition: Competition, actor, entrant_id: int, criterion_id: int,
+                       action: str, note: str) -> DiscrepancyReview:
+    """Confirm a flagged spread as it stands, or ask its judges to re-mark (reopening their sheets)."""
+    _require_running(competition)
+    if action not in ("confirm", "remark"):
+        raise ServiceError(_("Choose to confirm the marks or to ask for a re-mark."))
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError(_("Write a note: why the marks stand, or what the judges should look at again."))
+    entrant, criterion = _entrant_and_criterion(competition, entrant_id, criterion_id)
+    judge_ids = db.session.scalars(sa.select(Mark.judge_id).where(
+        Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id)).all()
+    outcome = results.compute(competition)[1]  # the engine's own flag, so the review sees what the lock sees
+    flag = next((d for d in outcome.discrepancies if (d.ref, d.criterion) == (entrant.ref, criterion.path)), None)
+    if flag is None:
+        raise ServiceError(_("The marks of %(code)s on %(criterion)s are no longer flagged.",
+                             code=entrant.secret_code, criterion=criterion.name))
+    with transaction():
+        review = db.session.scalar(sa.select(DiscrepancyReview).where(
+            DiscrepancyReview.entrant_id == entrant.id, DiscrepancyReview.criterion_id == criterion.id))
+        if review is None:
+            review = DiscrepancyReview(competition_id=competition.id, entrant_id=entrant.id, criterion_id=criterion.id)
+            db.session.add(review)
+        review.state = "confirmed" if action == "confirm" else "remark"
+        review.spread_cents, review.note, review.by_id, review.at = int(flag.spread * 100), note, actor.id, utcnow()
+        reopened = _reopen(competition, actor, entrant, judge_ids, note) if action != "confirm" else []
+        db.session.flush()
+        audit.record(f"discrepancy.{review.state}", actor, competition, review, entrant=entrant.ref,
+                     criterion=criterion.path, spread=str(flag.spread), note=note, reopened=reopened)
+    return review
+
+
+def _reopen(competition: Competition, actor, entrant: Entrant, judge_ids, reason: str) -> list[str]:
+    """Delete the judges' sign-offs of the entrant's sheet and audit each; return the judges' refs."""
+    refs = dict(db.session.execute(sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+        JudgeAssignment.competition_id == competition.id)).all())
+    signoffs = db.session.scalars(sa.select(SheetSignoff).where(
+        SheetSignoff.entrant_id == entrant.id, SheetSignoff.judge_id.in_(list(judge_ids)))).all()
+    for signoff in signoffs:
+        audit.record("sheet.reopened", actor, competition, signoff, entrant=entrant.ref,
+                     judge=refs.get(signoff.judge_id), reason=reason, signed_at=signoff.signed_at.isoformat())
+        db.session.delete(signoff)
+    return sorted(refs.get(s.judge_id, "?") for s in signoffs)
+
+
+def reopen_sheet(competition: Competition, actor, judge_id: int, code: str, reason: str) -> None:
+    """Reopen one judge's signed sheet of one entrant (by secret code), with the reason audited."""
+    _require_running(competition)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for reopening the sheet."))
+    entrant = db.session.scalar(sa.select(Entrant).where(
+        Entrant.competition_id == competition.id, Entrant.secret_code == (code or "").strip().upper()))
+    if entrant is None:
+        raise ServiceError(_("No entrant has the secret code “%(code)s”.", code=code))
+    with transaction():
+        if not _reopen(competition, actor, entrant, [judge_id], reason):
+            raise ServiceError(_("That judge has not signed the sheet of %(code)s: it is open already.",
+                                 code=entrant.secret_code))
+
+
+def unlock(competition: Competition, actor, reason: str) -> None:
+    """Reopen locked scores for corrections, with the reason audited."""
+    if not (reason or "").strip():
+        raise ServiceError(_("Give the reason for unlocking the scores."))
+    lifecycle.transition(competition, "running", actor, reason=reason.strip())
+
+
+def publish(competition: Competition, actor) -> None:
+    """Publish the locked results and start the notice period."""
+    lifecycle.publish(competition, actor)
+
+
+def can_amend(competition: Competition) -> bool:
+    """Tell whether published results may go back to locked for a correction."""
+    return competition.status == "published" and "locked" in lifecycle.NEXT.get("published", ())
+
+
+def amend_after_publication(competition: Competition, actor, reason: str) -> None:
+    """Take published results back to locked (e.g. an upheld objection), with the reason audited."""
+    if not (reason or "").strip():
+        raise ServiceError(_("Give the reason for amending the published results."))
+    lifecycle.transition(competition, "locked", actor, reason=reason.strip(), amend=True)

@@ -1,0 +1,1 @@
+"""Pieces every feature shares: the audit trail, the union tree, reading and writing spreadsheets."""

@@ -1,0 +1,281 @@
+"""The exchange format (jiangxin.competition/1): import a whole file or nothing, and export."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from comp import codes, scoring
+from comp.extensions import db
+from comp.models import (
+    Competition,
+    Criterion,
+    Entrant,
+    JudgeAssignment,
+    JudgeCriterion,
+    Mark,
+    OrgUnit,
+    Stage,
+    Unit,
+    User,
+    Worker,
+)
+from comp.models.competition import KINDS
+from comp.models.types import utcnow
+from comp.services import accounts, people, results, transaction
+from comp.services.common import audit
+from comp.services.exchange.check import (
+    FORMAT,
+    Problems,
+    check_competition,
+    check_entrants,
+    check_judges,
+    check_marks,
+    check_stages,
+)
+
+
+class ExchangeError(ValueError):
+    """The document is not a valid competition; `problems` lists every (path, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class Checked:
+    """A validated document, ready to write."""
+
+    data: dict
+    scheme: scoring.Scheme
+    entrants: dict[str, dict]
+    judges: dict[str, dict]
+    marks: list[tuple[str, str, str, Decimal]]
+
+
+def read_file(path: str) -> dict:
+    """Read a JSON file with exact decimals, or raise ExchangeError saying why it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle, parse_float=Decimal, parse_constant=_no_constant)
+    except _ConstantError as error:
+        raise ExchangeError([("", str(error))]) from None
+    except OSError as error:
+        raise ExchangeError([("", f"cannot read the file: {error.strerror or error}")]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        raise ExchangeError([("", f"not a UTF-8 JSON file: {error}")]) from None
+
+
+class _ConstantError(ValueError):
+    """A bare NaN or Infinity, which JSON itself does not allow."""
+
+
+def _no_constant(name: str):
+    raise _ConstantError(f"{name} is not a number the exchange format allows; marks are decimal strings")
+
+
+def check(data) -> Checked:
+    """Validate the whole document; raise ExchangeError listing every problem."""
+    problems = Problems()
+    if not isinstance(data, dict):
+        raise ExchangeError([("", "the document must be a JSON object")])
+    if data.get("format") != FORMAT:
+        problems.add("format", f"must be {FORMAT!r}, not {data.get('format')!r}")
+    comp = check_competition(data, problems)
+    before = len(problems)
+    scheme = check_stages(data, problems)
+    kind = comp.get("kind", "competition") if comp.get("kind", "competition") in KINDS else "competition"
+    # Rules are checked even when other parts fail, so one run reports every problem;
+    # tie-break names are matched against the stages only when those are sound.
+    _check_rules(comp, scheme if len(problems) == before else None, kind, problems)
+    entrants = check_entrants(data, kind, problems)
+    judges = check_judges(data, problems)
+    marks = check_marks(data, scheme, entrants, judges, problems)
+    code = comp.get("code")
+    if isinstance(code, str) and db.session.scalar(sa.select(Competition.id).where(Competition.code == code)):
+        problems.add("competition.code", f"a competition with code {code!r} already exists")
+    if isinstance(code, str) and code:
+        _check_judge_accounts(code, data, judges, problems)
+    if problems:
+        raise ExchangeError(list(problems))
+    return Checked(data, scheme, entrants, judges, marks)
+
+
+def _check_rules(comp: dict, scheme: scoring.Scheme | None, kind: str, problems: Problems) -> None:
+    """Add the problems of the competition's rules, with paths under `competition.rules`."""
+    if not isinstance(comp.get("rules", {}), dict):
+        return  # already reported by check_competition
+    try:
+        scoring.parse_rules(comp.get("rules") or {}, scheme, kind)
+    except scoring.RuleError as error:
+        for path, message in error.problems:
+            problems.add(path if path.startswith("competition") else f"competition.{path}", message)
+
+
+def judge_username(code: str, ref: str) -> str:
+    """Return the account name an imported judge gets."""
+    return f"judge.{code}.{ref}".lower()
+
+
+def _check_judge_accounts(code: str, data: dict, judges: dict, problems: Problems) -> None:
+    """Refuse judges whose account name would be too long or is already taken."""
+    names = [judge_username(code, ref) for ref in judges]
+    taken = dict.fromkeys(db.session.scalars(sa.select(User.username).where(User.username.in_(names))),
+                          "an existing account")
+    for i, j in enumerate(data.get("judges") or []):
+        ref = j.get("ref") if isinstance(j, dict) else None
+        if ref not in judges or judges[ref] is not j:
+            continue
+        name = judge_username(code, ref)
+        if len(name) > 64:
+            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} would be longer than 64 characters")
+        elif name in taken:
+            # Account names are lower-cased, so refs "J1" and "j1" would collide too.
+            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} is already used by {taken[name]}")
+        taken.setdefault(name, f"judges[{i}]")
+
+
+def import_competition(data, actor=None) -> Competition:
+    """Validate then write the whole competition in one transaction; locked when its marks are complete."""
+    checked = check(data)
+    with transaction():
+        competition = _write(checked, actor)
+        db.session.flush()
+        _, outcome = results.compute(competition)
+        competition.status = "locked" if outcome.complete and checked.marks else "running"
+        audit.record("competition.imported", actor, competition, competition,
+                     entrants=len(checked.entrants), marks=len(checked.marks), status=competition.status)
+    return competition
+
+
+def _org(name: str, cache: dict, kind: str = "enterprise") -> int | None:
+    """Return the id of the organization with this name, creating an enterprise when unknown."""
+    if not name:
+        return None
+    if name not in cache:
+        found = db.session.scalar(sa.select(OrgUnit.id).where(OrgUnit.name == name).order_by(OrgUnit.id).limit(1))
+        if found is None:
+            unit = OrgUnit(kind=kind, name=name)
+            db.session.add(unit)
+            db.session.flush()
+            found = unit.id
+        cache[name] = found
+    return cache[name]
+
+
+def _write(checked: Checked, actor) -> Competition:
+    comp = checked.data["competition"]
+    orgs: dict[str, int | None] = {}
+    competition = Competition(
+        code=comp["code"], name=comp["name"], kind=comp.get("kind", "competition"), trade=comp.get("trade"),
+        level=comp.get("level", "city"), year=comp["year"], organizer=comp.get("organizer") or "",
+        organizer_unit_id=db.session.scalar(
+            sa.select(OrgUnit.id).where(OrgUnit.name == comp.get("organizer"), OrgUnit.kind.in_(("city", "county")))),
+        rules=_jsonable(comp.get("rules") or {}), created_by_id=getattr(actor, "id", None))
+    db.session.add(competition)
+    criterion_ids = _write_scheme(competition, checked.data["stages"])
+    entrant_ids = _write_entrants(competition, checked, orgs)
+    judge_ids = _write_judges(competition, checked, orgs, criterion_ids)
+    now = utcnow()
+    rows = [{"competition_id": competition.id, "entrant_id": entrant_ids[e], "judge_id": judge_ids[j],
+             "criterion_id": criterion_ids[k], "value_cents": int(v * 100), "version": 1, "updated_at": now}
+            for e, j, k, v in checked.marks]
+    if rows:  # the Core table insert: one executemany, no ORM bookkeeping per mark
+        db.session.execute(Mark.__table__.insert(), rows)
+    return competition
+
+
+def _jsonable(value):
+    """Keep rules as given, with exact decimals turned back into strings."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int]:
+    for position, s in enumerate(stages):
+        stage = Stage(key=s["key"], name=s["name"], weight=Decimal(str(s["weight"])), position=position)
+        stage.criteria = [
+            Criterion(key=c["key"], name=c["name"], max_value=Decimal(str(c["max"])), kind=c.get("kind", "score"),
+                      aggregation=c.get("aggregation", "mean"),
+                      step=Decimal(str(c["step"])) if c.get("step") is not None else None, position=p)
+            for p, c in enumerate(s["criteria"])]
+        competition.stages.append(stage)
+    db.session.flush()
+    return {f"{s.key}.{c.key}": c.id for s in competition.stages for c in s.criteria}
+
+
+def _write_entrants(competition: Competition, checked: Checked, orgs: dict) -> dict[str, int]:
+    kind = competition.kind
+    rows = []
+    secret = iter(codes.secret_codes(len(checked.entrants)))
+    for ref, e in checked.entrants.items():
+        employer_id = _org(e.get("employer") or "", orgs)
+        row = {"competition_id": competition.id, "ref": ref, "name": e["name"].strip(),
+               "employer_id": employer_id, "team": e.get("team") or "", "status": e.get("status", "ok"),
+               "time_seconds": e.get("time_seconds"), "type": e.get("type", "person"),
+               "secret_code": next(secret), "worker_id": None, "unit_id": None}
+        if kind == "rating":
+            row["unit_id"] = _unit(row["type"], row["name"], employer_id)
+        rows.append(row)
+    if kind != "rating":
+        for row, worker_id in zip(rows, _workers(list(checked.entrants.values()), rows)):
+            row["worker_id"] = worker_id
+    if not rows:  # a competition set up before its registrations: nothing to insert
+        return {}
+    ids = db.session.scalars(sa.insert(Entrant).returning(Entrant.id, sort_by_parameter_order=True), rows).all()
+    return {row["ref"]: id_ for row, id_ in zip(rows, ids)}
+
+
+def _workers(entrants: list[dict], rows: list[dict]) -> list[int]:
+    """Find each entrant's worker by ID number, creating the missing ones in one insert."""
+    protected = [people.protected_fields(e.get("id_number")) for e in entrants]
+    hashes = [p["id_hash"] for p in protected if p["id_hash"]]
+    known = {}
+    for start in range(0, len(hashes), 500):  # bounded IN lists for every database
+        known.update(db.session.execute(
+            sa.select(Worker.id_hash, Worker.id).where(Worker.id_hash.in_(hashes[start:start + 500]))).all())
+    new = [{"name": row["name"], "employer_id": row["employer_id"], "created_at": utcnow(), **fields}
+           for row, fields in zip(rows, protected) if fields["id_hash"] not in known]
+    created = iter(db.session.scalars(
+        sa.insert(Worker).returning(Worker.id, sort_by_parameter_order=True), new).all() if new else ())
+    return [known[fields["id_hash"]] if fields["id_hash"] in known else next(created) for fields in protected]
+
+
+def _unit(kind: str, name: str, enterprise_id: int | None) -> int:
+    """Find the studio or team by name and enterprise, or create it."""
+    unit = db.session.scalar(sa.select(Unit).where(
+        Unit.kind == kind, Unit.name == name, Unit.enterprise_id == enterprise_id))
+    if unit is None:
+        unit = Unit(kind=kind, name=name, enterprise_id=enterprise_id)
+        db.session.add(unit)
+        db.session.flush()
+    return unit.id
+
+
+def _write_judges(competition, checked: Checked, orgs: dict, criterion_ids: dict) -> dict[str, int]:
+    marked: dict[str, set[str]] = {}
+    for _, judge, key, _ in checked.marks:
+        marked.setdefault(judge, set()).add(key)
+    ids = {}
+    for ref, j in checked.judges.items():
+        user = accounts.new_user(judge_username(competition.code, ref), "judge", display_name=j["name"],
+                                 org_unit_id=_org(j.get("employer") or "", orgs))
+        db.session.flush()
+        assignment = JudgeAssignment(competition=competition, user_id=user.id, ref=ref, is_chief=bool(j.get("chief")))
+        assignment.criteria = [JudgeCriterion(criterion_id=criterion_ids[k]) for k in sorted(marked.get(ref, ()))]
+        db.session.add(assignment)
+        ids[ref] = user.id
+    db.session.flush()
+    return ids
+
+
+def export_competition(competition: Competition) -> dict:
+    """Return the competition in the exchange format; importing it gives the same data."""
+    from comp.services.exchange.out import export
+    return export(competition)

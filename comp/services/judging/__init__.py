@@ -1,0 +1,1 @@
+"""The judge's side: marks, score sheets and the live tallies."""

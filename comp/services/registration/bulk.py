@@ -1,0 +1,181 @@
+"""Bulk registration from an .xlsx sheet: template, upload, per-row report, confirmation.
+
+An upload is kept (ID numbers encrypted) between its preview and its confirmation; the
+confirmation checks every row again and writes all of it, or nothing, in one transaction.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from comp import idcard
+from comp.extensions import db
+from comp.models import Competition, Upload, User
+from comp.models.types import utcnow
+from comp.services import ServiceError, transaction
+from comp.services.common import audit, sheets
+from comp.services.registration import lock, window_problem
+from comp.services.registration.rows import COLUMNS, check_rows, column_of, liaison_unit, write_rows
+from comp.services.setup import lifecycle
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+KIND = "registration"
+
+
+def template() -> bytes:
+    """Return the empty registration sheet: the header row only."""
+    return sheets.write_xlsx([c.header for c in COLUMNS], [], title="报名 Registration")
+
+
+def _columns(header_row: list) -> dict[str, int]:
+    """Map each column key to its position; refuse unknown, repeated or missing columns, naming them."""
+    found: dict[str, int] = {}
+    unknown, repeated = [], []
+    for position, cell in enumerate(header_row):
+        if cell is None or not str(cell).strip():
+            continue
+        key = column_of(cell)
+        if key is None:
+            unknown.append(str(cell).strip())
+        elif key in found:
+            repeated.append(str(cell).strip())
+        else:
+            found[key] = position
+    missing = [c.header for c in COLUMNS if c.required and c.key not in found]
+    problems = []
+    if missing:
+        problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
+    if unknown:
+        problems.append(_("unknown columns: %(names)s", names=", ".join(unknown)))
+    if repeated:
+        problems.append(_("repeated columns: %(names)s", names=", ".join(repeated)))
+    if problems:
+        raise ServiceError(_("The first row must be the template's header row — %(problems)s.",
+                             problems="; ".join(problems)))
+    return found
+
+
+def _text(value) -> str:
+    """Return a cell as trimmed text; whole numbers typed as numbers lose their ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _loose_mask(number: str) -> str:
+    return idcard.mask(number) if len(number) > 8 else "*" * len(number)
+
+
+def parse(data: bytes, filename: str) -> list[dict]:
+    """Read an uploaded sheet into rows (ID numbers encrypted); refuse a file that cannot be read."""
+    table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
+    columns, protector, rows = _columns(table[0]), idcard.protector(), []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {key: _text(cells[pos]) if pos < len(cells) else "" for key, pos in columns.items()}
+        if not any(values.values()):
+            continue
+        raw = values.pop("id_number", "")
+        rows.append({"row": number, **{c.key: values.get(c.key, "") for c in COLUMNS if c.key != "id_number"},
+                     "id": protector.encrypt(raw).decode() if raw else "", "id_shown": _loose_mask(raw)})
+    if not rows:
+        raise ServiceError(_("The file has no registrations below its header row."))
+    return rows
+
+
+def status_for(competition: Competition, user: User) -> str:
+    """Organizers' uploads are approved at once; a liaison's wait for the organizer."""
+    return "pending" if liaison_unit(competition, user) else "approved"
+
+
+def check_open(competition: Competition, user: User) -> None:
+    """Refuse bulk registration unless the competition takes registrations from this user now."""
+    if liaison_unit(competition, user) is None and competition.status == "open" and competition.kind == "competition":
+        return  # organizers may enter people outside the window (late paper forms)
+    problem = window_problem(competition)
+    if problem:
+        raise ServiceError(problem)
+
+
+def start(competition: Competition, user: User, filename: str, data: bytes) -> Upload:
+    """Parse an uploaded sheet, check every row, and keep it for the preview."""
+    check_open(competition, user)
+    rows = parse(data, filename)
+    with transaction():
+        db.session.execute(sa.delete(Upload).where(Upload.kind == KIND,
+                                                   Upload.created_at < utcnow() - timedelta(days=1)))
+        upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, competition_id=competition.id,
+                        user_id=user.id, filename=filename[:200], rows=rows,
+                        problems=check_rows(competition, user, rows))
+        db.session.add(upload)
+    return upload
+
+
+def preview(competition: Competition, user: User, upload: Upload) -> dict:
+    """Return what the preview page shows: every row with its problems, and the counts."""
+    by_row: dict[int, list[dict]] = {}
+    for problem in upload.problems:
+        by_row.setdefault(problem["row"], []).append(problem)
+    rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
+    return {"competition": competition, "upload": upload, "rows": rows, "bad": len(by_row),
+            "valid": len(rows) - len(by_row), "status_after": status_for(competition, user),
+            "liaison": liaison_unit(competition, user), "columns": COLUMNS}
+
+
+def get_upload(competition: Competition, user: User, token: str) -> Upload | None:
+    """Return the user's own pending upload for the competition, if any."""
+    return db.session.scalar(sa.select(Upload).where(
+        Upload.token == token, Upload.kind == KIND, Upload.competition_id == competition.id,
+        Upload.user_id == user.id))
+
+
+def discard(upload: Upload) -> None:
+    """Forget an upload without importing it."""
+    with transaction():
+        db.session.delete(upload)
+
+
+class _Changed(Exception):
+    def __init__(self, problems: list[dict]):
+        super().__init__("report changed")
+        self.problems = problems
+
+
+def _keys(problems: list[dict]) -> set[tuple]:
+    return {(p["row"], p["field"]) for p in problems}
+
+
+def confirm(upload: Upload, user: User, only_valid: bool, approve: bool = True) -> int:
+    """Import the upload's rows — all, or only the valid ones — in one transaction; organizers may approve them."""
+    competition = db.session.get(Competition, upload.competition_id)
+    check_open(competition, user)
+    try:
+        with transaction():
+            lock(competition)
+            problems = check_rows(competition, user, upload.rows)
+            if _keys(problems) != _keys(upload.problems):
+                raise _Changed(problems)
+            bad = {p["row"] for p in problems}
+            if bad and not only_valid:
+                raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
+                                     "upload it again, or import only the valid rows.", count=len(bad)))
+            valid = [r for r in upload.rows if r["row"] not in bad]
+            if not valid:
+                raise ServiceError(_("No row is valid: nothing to import."))
+            status = status_for(competition, user) if approve else "pending"
+            write_rows(competition, user, valid, status)
+            lifecycle.touch(competition)
+            audit.record("registration.imported", user, competition, competition, filename=upload.filename,
+                         imported=len(valid), skipped=len(bad), status=status)
+            db.session.delete(upload)
+    except _Changed as changed:
+        with transaction():
+            upload.problems = changed.problems
+        raise ServiceError(_("The registrations changed since this report was made; it has been updated. "
+                             "Review it and confirm again.")) from None
+    return len(valid)
