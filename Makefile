@@ -5,7 +5,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 DEV    := JIANGXIN_ENV=development
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-pg bench translations extract clean
+.PHONY: install run test test-pg lint format bench translations extract clean
 
 install: $(VENV)/.installed translations
 
@@ -31,6 +31,16 @@ test: install
 
 test-pg: install
 	TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest
+
+# ruff (lint and import order; the format check once the tree is formatted) and mypy (strict on comp/scoring).
+lint: install
+	$(VENV)/bin/ruff check comp tests bench wsgi.py
+	$(VENV)/bin/ruff format --check comp tests bench wsgi.py
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff check --fix comp tests bench wsgi.py
+	$(VENV)/bin/ruff format comp tests bench wsgi.py
 
 bench: install
 	$(PY) -m bench

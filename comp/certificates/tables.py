@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -17,7 +18,6 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from comp.certificates.fonts import cjk_font
-from comp.models.types import utcnow
 
 MARGIN = 15 * mm
 FONT_SIZE = 10
@@ -92,7 +92,7 @@ class _Printer:
         c.setFont(self.font, 12)
         c.drawCentredString(width / 2, A4[1] - MARGIN - 14 * mm, self.table.title)
         c.setFont(self.font, 8)
-        c.drawString(MARGIN, MARGIN - 6 * mm, f"{self.code} · {format_datetime(utcnow(), 'yyyy-MM-dd HH:mm')}")
+        c.drawString(MARGIN, MARGIN - 6 * mm, f"{self.code} · {format_datetime(datetime.now(UTC), 'yyyy-MM-dd HH:mm')}")
         c.drawRightString(width - MARGIN, MARGIN - 6 * mm, _("Page %(page)d of %(pages)d", page=page, pages=pages))
 
     def _row(self, cells, top: float, shaded: bool = False) -> float:
