@@ -1,4 +1,9 @@
-"""The one permission check every view uses: role plus ownership."""
+"""The one permission check every view and service uses: role plus ownership.
+
+Ownership runs through the union tree (`comp.orgtree`): an organizer manages what lies at or
+below their union. The tree is read once per session, so a list of a hundred rows asks
+`can()` a hundred times without a query each.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,9 +14,15 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
+from comp import orgtree
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Unit, User, Worker
 from comp.models.competition import PUBLIC_STATES
+
+
+def _within(unit_id: int | None, union_id: int | None) -> bool:
+    """Tell whether the unit is the union or lies below it."""
+    return union_id is not None and orgtree.current().is_within(unit_id, union_id)
 
 
 def _manages(user: User, competition: Competition) -> bool:
@@ -20,10 +31,9 @@ def _manages(user: User, competition: Competition) -> bool:
         return True
     if user.role != "organizer":
         return False
-    unit = competition.organizer_unit
-    if unit is None or user.org_unit_id is None:
+    if competition.organizer_unit_id is None or user.org_unit_id is None:
         return True  # a competition without an organizing unit belongs to every organizer
-    return any(u.id == user.org_unit_id for u in unit.lineage())
+    return _within(competition.organizer_unit_id, user.org_unit_id)
 
 
 def _judges(user: User, competition: Competition) -> bool:
@@ -35,18 +45,17 @@ def _judges(user: User, competition: Competition) -> bool:
 
 def _liaison(user: User, competition: Competition) -> bool:
     """Tell whether an enterprise's liaison (企业联络员) may enter its employees in the competition."""
-    unit = user.org_unit
-    if user.role != "liaison" or unit is None or unit.kind != "enterprise":
+    if user.role != "liaison" or orgtree.current().kind_of(user.org_unit_id) != "enterprise":
         return False
-    return competition.organizer_unit_id is None or any(u.id == competition.organizer_unit_id for u in unit.lineage())
+    return competition.organizer_unit_id is None or _within(user.org_unit_id, competition.organizer_unit_id)
 
 
 def _creates(user: User, _=None) -> bool:
     """Tell whether the user may set up competitions: admins and city or county union organizers."""
     if user.role == "admin":
         return True
-    unit = user.org_unit
-    return user.role == "organizer" and (unit is None or unit.kind in ("city", "county"))
+    return user.role == "organizer" and (
+        user.org_unit_id is None or orgtree.current().kind_of(user.org_unit_id) in ("city", "county"))
 
 
 def _chief(user: User, competition: Competition) -> bool:
@@ -60,7 +69,8 @@ def city_wide(user: User) -> bool:
     """Tell whether the user oversees the whole city: admins and organizers of no unit or the city union."""
     if user.role == "admin":
         return True
-    return user.role == "organizer" and (user.org_unit is None or user.org_unit.kind == "city")
+    return user.role == "organizer" and (
+        user.org_unit_id is None or orgtree.current().kind_of(user.org_unit_id) == "city")
 
 
 def _oversees(user: User, worker: Worker) -> bool:
@@ -69,8 +79,7 @@ def _oversees(user: User, worker: Worker) -> bool:
         return False
     if city_wide(user):
         return True
-    employer = worker.employer
-    return employer is not None and any(u.id == user.org_unit_id for u in employer.lineage())
+    return worker.employer_id is not None and _within(worker.employer_id, user.org_unit_id)
 
 
 def _manages_unit(user: User, unit: Unit) -> bool:
@@ -79,8 +88,16 @@ def _manages_unit(user: User, unit: Unit) -> bool:
         return False
     if city_wide(user):
         return True
-    enterprise = unit.enterprise
-    return enterprise is not None and any(u.id == user.org_unit_id for u in enterprise.lineage())
+    return unit.enterprise_id is not None and _within(unit.enterprise_id, user.org_unit_id)
+
+
+def scope(user: User, tree: orgtree.Tree | None = None) -> set[int] | None:
+    """Return the unit ids whose workers the organizer oversees, or None for the whole city."""
+    if city_wide(user):
+        return None
+    if user.org_unit_id is None:
+        return set()
+    return (tree or orgtree.current()).subtree(user.org_unit_id)
 
 
 def account_unit(target: User):
@@ -99,7 +116,7 @@ def _manages_account(user: User, target: User) -> bool:
     if city_wide(user):
         return True
     unit = account_unit(target)
-    return unit is not None and any(u.id == user.org_unit_id for u in unit.lineage())
+    return unit is not None and _within(unit.id, user.org_unit_id)
 
 
 def _own_record(user: User, worker: Worker) -> bool:

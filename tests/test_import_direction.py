@@ -29,12 +29,14 @@ ALLOWED: dict[str, set[str]] = {
     "database": {"extensions"},
     "models": {"extensions", "idcard", "codes"},
     "certificates": {"codes"},  # PDF drawing: given what to draw, it reads no database
-    "permissions": {"extensions", "models"},
+    "orgtree": {"extensions", "models"},
+    "permissions": {"extensions", "models", "orgtree"},
     "services": {"extensions", "models", "scoring", "certificates", "codes", "idcard", "converters", "labels",
-                 "permissions"},
-    "templating": {"extensions", "models", "labels", "permissions", "services", "certificates", "converters"},
-    "web": {"extensions", "models", "services", "templating", "permissions", "labels"},
-    "blueprints": {"extensions", "models", "services", "permissions", "forms", "converters", "labels",
+                 "orgtree", "permissions"},
+    "templating": {"extensions", "models", "labels", "orgtree", "permissions", "services", "certificates",
+                   "converters"},
+    "web": {"extensions", "models", "services", "templating", "orgtree", "permissions", "labels"},
+    "blueprints": {"extensions", "models", "services", "orgtree", "permissions", "forms", "converters", "labels",
                    "certificates", "scoring", "idcard", "database", "codes", "web"},
 }
 # Libraries of the web layer that the domain must not reach for: who is asking is passed in.

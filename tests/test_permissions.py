@@ -348,3 +348,4 @@ def test_worker_profile_and_manage(tree, make_user, make_worker, who, unit, empl
     assert can("worker.profile", worker, user) is profile
     assert can("worker.manage", worker, user) is manage
     assert can("worker.profile", worker, AnonymousUserMixin()) is False
+

@@ -10,10 +10,10 @@ from comp.blueprints.accounts.forms import AccountForm, ActionForm, EditForm
 from comp.converters import page_number, whole_number, whole_numbers
 from comp.extensions import htmx
 from comp.models import User
+from comp.orgtree import Tree
 from comp.permissions import authorize
 from comp.services import ServiceError
 from comp.services.accounts import admin, links, sessions
-from comp.services.common.orgtree import Tree
 
 
 def _account(user_id: int) -> User:

@@ -19,11 +19,11 @@ from flask_babel import lazy_pgettext as _p
 from comp.extensions import db
 from comp.models import AccountLink, AuditEvent, OrgUnit, User, Worker
 from comp.models.types import utcnow
-from comp.permissions import can, city_wide
+from comp.orgtree import Node, Tree
+from comp.permissions import can, city_wide, scope
 from comp.services import ServiceError, people, transaction
 from comp.services.accounts import links, new_user, sessions
 from comp.services.common import audit
-from comp.services.common.orgtree import Node, Tree, scope
 
 PER_PAGE = 50
 ROLE_LABELS = {"admin": _p("role", "Administrator"), "organizer": _p("role", "Organizer"),

@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from comp.extensions import db
 from comp.models import Upload, User
 from comp.models.types import utcnow
-from comp.permissions import city_wide
+from comp.orgtree import Tree
+from comp.permissions import city_wide, scope
 from comp.services import ServiceError, transaction
 from comp.services.accounts import USERNAME_MAX, find_user, links, new_user
 from comp.services.accounts.admin import ROLE_LABELS, check_grant
 from comp.services.common import audit, sheets
-from comp.services.common.orgtree import Tree, scope
 
 KIND = "accounts"
 ROLES = ("judge", "liaison")

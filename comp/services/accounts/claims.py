@@ -20,11 +20,10 @@ from comp import idcard
 from comp.extensions import db
 from comp.models import SKILL_GRADES, OrgUnit, User, Worker, WorkerRequest
 from comp.models.types import utcnow
-from comp.permissions import can, city_wide
+from comp.permissions import can, city_wide, scope
 from comp.services import ServiceError, people, transaction
 from comp.services.accounts import check_username, new_user, passwords, sessions
 from comp.services.common import audit
-from comp.services.common.orgtree import scope
 
 PHONE = re.compile(r"\+?[0-9][0-9 -]{5,18}")
 FIELD_LABELS = {"name": _l("Name"), "phone": _l("Phone"), "employer_id": _l("Employer"), "trade": _l("Trade"),

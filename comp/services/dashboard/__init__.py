@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, Certificate, Competition, Entrant, JudgeAssignment, Upload, User
-from comp.services.common import orgtree
+from comp.permissions import scope
 from comp.services.dashboard import citystats
 
 # The years a dashboard may be asked for; anything else shows all years.
@@ -28,7 +28,7 @@ def organizer_home(user: User, year: int | None = None) -> dict:
     """
     year = year if year in YEARS else None
     query = sa.select(Competition).order_by(Competition.year.desc(), Competition.code)
-    units = None if user.role == "admin" or user.org_unit_id is None else orgtree.scope(user)
+    units = None if user.role == "admin" or user.org_unit_id is None else scope(user)
     if units is not None:
         query = query.where(sa.or_(Competition.organizer_unit_id.is_(None), Competition.organizer_unit_id.in_(units)))
     query = query.where(Competition.year == year) if year is not None else query.limit(HOME_ROWS + 1)

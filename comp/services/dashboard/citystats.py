@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from comp.extensions import db
 from comp.models import Certificate, Competition, Entrant, OrgUnit, Standing, Unit
-from comp.services.common.orgtree import Tree
+from comp.orgtree import Tree
 
 # A competition counts as held once it has started; drafts and open registrations do not.
 HELD = ("running", "locked", "published", "archived")

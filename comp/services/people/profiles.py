@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from comp import orgtree
 from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import (
@@ -30,10 +31,10 @@ from comp.models import (
     Worker,
 )
 from comp.models.competition import PUBLIC_STATES
+from comp.permissions import can, scope
 from comp.services import ServiceError, people, transaction
 from comp.services.certs import local_date
 from comp.services.common import audit
-from comp.services.common.orgtree import Tree, scope
 from comp.services.units import KIND_LABELS as UNIT_KINDS
 
 # Suggestions only: any title may be typed.
@@ -88,37 +89,7 @@ def _age(worker: Worker) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-class _Viewer:
-    """What the viewer may open, decided in memory against the org tree (no query per row).
-
-    Mirrors comp.permissions: `worker.profile` (own record, or an organizer over the employer)
-    and `competition.manage` (an organizer at or above the organizing union).
-    """
-
-    def __init__(self, user: User, tree: Tree):
-        self.user = user
-        self.staff = user.role in ("admin", "organizer")
-        self.units = scope(user, tree) if self.staff else set()
-        # An organizer without a union manages every competition, as permissions._manages says.
-        self.manages_all = user.role == "admin" or (user.role == "organizer" and user.org_unit_id is None)
-        self.below = tree.subtree(user.org_unit_id) if self.staff and not self.manages_all else set()
-
-    def sees(self, worker: Worker) -> bool:
-        """Tell whether the viewer may open this worker's profile."""
-        if self.user.role == "worker":
-            return self.user.worker_id == worker.id
-        return self.staff and (self.units is None or worker.employer_id in self.units)
-
-    def manages(self, competition: Competition) -> bool:
-        """Tell whether the viewer organizes this competition (or a union above it does)."""
-        if not self.staff:
-            return False
-        if self.manages_all or competition.organizer_unit_id is None:
-            return True
-        return competition.organizer_unit_id in self.below
-
-
-def _results(worker: Worker, viewer: _Viewer) -> list[Result]:
+def _results(worker: Worker, viewer: User) -> list[Result]:
     """Return the worker's published results, newest year first, with stage names and certificates."""
     rows = db.session.execute(
         sa.select(Standing, Competition).join(Competition, Standing.competition_id == Competition.id)
@@ -135,11 +106,12 @@ def _results(worker: Worker, viewer: _Viewer) -> list[Result]:
         sa.select(Certificate.entrant_id, Certificate.number)
         .where(Certificate.entrant_id.in_({s.entrant_id for s, _c in rows}), Certificate.status == "valid")
         .order_by(Certificate.id)).all())
-    own = viewer.user.role == "worker" and viewer.user.worker_id == worker.id
+    own = viewer.role == "worker" and viewer.worker_id == worker.id
     found = []
     for standing, competition in rows:
         number = certificates.get(standing.entrant_id)
-        link = ("own" if own else "manage" if viewer.manages(competition) else None) if number else None
+        manages = can("competition.manage", competition, viewer)
+        link = ("own" if own else "manage" if manages else None) if number else None
         scores = standing.stages or {}
         found.append(Result(competition, standing.year, standing.rank, standing.award, standing.total,
                             [(name, scores.get(key)) for key, name in stage_names.get(competition.id, [])],
@@ -155,8 +127,8 @@ def _honours(worker: Worker) -> list[tuple[Honour, Competition | None]]:
 
 def profile(worker: Worker, viewer: User) -> dict:
     """Return everything the worker's profile shows to this viewer (who may already see it)."""
-    tree = Tree()
-    seen = _Viewer(viewer, tree)
+    tree = orgtree.current()
+    staff = viewer.role in ("admin", "organizer")
     apprentices = list(db.session.scalars(
         sa.select(Worker).where(Worker.mentor_id == worker.id).order_by(Worker.name, Worker.id)))
     mentor = worker.mentor
@@ -166,11 +138,11 @@ def profile(worker: Worker, viewer: User) -> dict:
         "grade": SKILL_GRADES.get(worker.skill_grade or 0),
         # The owner sees her number; organizers see it masked (the audited exports carry it whole).
         "phone": (worker.phone or "—") if viewer.worker_id == worker.id else (
-            people.masked_phone(worker.phone) or "—" if seen.staff else None),
+            people.masked_phone(worker.phone) or "—" if staff else None),
         "honours": _honours(worker),
-        "mentor": mentor, "mentor_visible": mentor is not None and seen.sees(mentor),
-        "apprentices": [(a, seen.sees(a)) for a in apprentices],
-        "results": _results(worker, seen),
+        "mentor": mentor, "mentor_visible": mentor is not None and can("worker.profile", mentor, viewer),
+        "apprentices": [(a, can("worker.profile", a, viewer)) for a in apprentices],
+        "results": _results(worker, viewer),
         "current": current_entries(worker),
         "memberships": list(db.session.execute(
             sa.select(UnitMember.role, Unit).join(Unit, UnitMember.unit_id == Unit.id)

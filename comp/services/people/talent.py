@@ -18,10 +18,11 @@ from comp.converters import whole_number
 from comp.extensions import db
 from comp.models import SKILL_GRADES, Competition, Honour, OrgUnit, Standing, User, Worker
 from comp.models.competition import PUBLIC_STATES
+from comp.orgtree import Node, Tree
+from comp.permissions import scope
 from comp.scoring.types import COMPETITION_TIERS, RATING_TIERS
 from comp.services import transaction
 from comp.services.common import audit, xlsx_stream
-from comp.services.common.orgtree import Node, Tree, scope
 from comp.services.registration import grade_label
 
 PER_PAGE = 50

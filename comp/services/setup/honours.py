@@ -22,10 +22,10 @@ from comp.extensions import db
 from comp.models import SKILL_GRADES, Competition, Entrant, Honour, OutcomeGrant, Standing, User, Worker
 from comp.models.competition import PUBLIC_STATES
 from comp.models.types import utcnow
+from comp.orgtree import Tree
 from comp.scoring import outcomes as pipeline
 from comp.services import ServiceError, people, transaction
 from comp.services.common import audit, sheets
-from comp.services.common.orgtree import Tree
 
 STANDARD_HONOURS = ("技术能手", "五一劳动奖章", "泉州工匠", "劳动模范", "工人先锋号", "青年岗位能手")
 MESSAGES = {

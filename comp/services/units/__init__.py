@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 
 from comp.extensions import db
 from comp.models import Achievement, OrgUnit, Unit, UnitMember, User, Worker
+from comp.orgtree import Node, Tree
+from comp.permissions import scope
 from comp.services import ServiceError, people, transaction
 from comp.services.common import audit
-from comp.services.common.orgtree import Node, Tree, scope
 
 PER_PAGE = 50
 KIND_LABELS = {"studio": _l("Innovation studio"), "team": _l("Craftsman team")}

@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from comp.extensions import db
 from comp.models import OrgUnit, Unit, Upload, User
 from comp.models.types import utcnow
+from comp.permissions import scope
 from comp.services import ServiceError, transaction
 from comp.services.common import audit, sheets
-from comp.services.common.orgtree import scope
 from comp.services.registration.bulk import MAX_BYTES, _text
 
 KIND = "units"

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from comp.extensions import db
 from comp.models import Competition, Entrant, OrgUnit, Unit, User
 from comp.models.competition import FINAL_STATES, PUBLIC_STATES
+from comp.permissions import scope
 from comp.services import results
-from comp.services.common.orgtree import scope
 
 CHART_W, CHART_H, PAD, LEFT = 480, 170, 26, 40
 
