@@ -20,6 +20,26 @@ from comp.models import Competition, JudgeAssignment, Unit, User, Worker
 from comp.models.competition import PUBLIC_STATES
 
 
+def _unit_of(obj: Any, relation: str, column: str) -> int | None:
+    """Return the id of the unit the object points at: the related object if set, else the column.
+
+    A relationship just assigned (not flushed yet) is ahead of its foreign-key column; a loaded one
+    agrees with it; an unloaded one is not loaded here (the column needs no query).
+    """
+    related = obj.__dict__.get(relation, _UNSET)
+    if related is not _UNSET:
+        return related.id if related is not None else None
+    return getattr(obj, column)
+
+
+_UNSET = object()
+
+
+def _home(user: User) -> int | None:
+    """Return the id of the user's own union or enterprise."""
+    return _unit_of(user, "org_unit", "org_unit_id")
+
+
 def _within(unit_id: int | None, union_id: int | None) -> bool:
     """Tell whether the unit is the union or lies below it."""
     return union_id is not None and orgtree.current().is_within(unit_id, union_id)
@@ -31,9 +51,10 @@ def _manages(user: User, competition: Competition) -> bool:
         return True
     if user.role != "organizer":
         return False
-    if competition.organizer_unit_id is None or user.org_unit_id is None:
+    unit_id = _unit_of(competition, "organizer_unit", "organizer_unit_id")
+    if unit_id is None or _home(user) is None:
         return True  # a competition without an organizing unit belongs to every organizer
-    return _within(competition.organizer_unit_id, user.org_unit_id)
+    return _within(unit_id, _home(user))
 
 
 def _judges(user: User, competition: Competition) -> bool:
@@ -45,9 +66,10 @@ def _judges(user: User, competition: Competition) -> bool:
 
 def _liaison(user: User, competition: Competition) -> bool:
     """Tell whether an enterprise's liaison (企业联络员) may enter its employees in the competition."""
-    if user.role != "liaison" or orgtree.current().kind_of(user.org_unit_id) != "enterprise":
+    if user.role != "liaison" or orgtree.current().kind_of(_home(user)) != "enterprise":
         return False
-    return competition.organizer_unit_id is None or _within(user.org_unit_id, competition.organizer_unit_id)
+    unit_id = _unit_of(competition, "organizer_unit", "organizer_unit_id")
+    return unit_id is None or _within(_home(user), unit_id)
 
 
 def _creates(user: User, _=None) -> bool:
@@ -55,7 +77,7 @@ def _creates(user: User, _=None) -> bool:
     if user.role == "admin":
         return True
     return user.role == "organizer" and (
-        user.org_unit_id is None or orgtree.current().kind_of(user.org_unit_id) in ("city", "county"))
+        _home(user) is None or orgtree.current().kind_of(_home(user)) in ("city", "county"))
 
 
 def _chief(user: User, competition: Competition) -> bool:
@@ -70,7 +92,7 @@ def city_wide(user: User) -> bool:
     if user.role == "admin":
         return True
     return user.role == "organizer" and (
-        user.org_unit_id is None or orgtree.current().kind_of(user.org_unit_id) == "city")
+        _home(user) is None or orgtree.current().kind_of(_home(user)) == "city")
 
 
 def _oversees(user: User, worker: Worker) -> bool:
@@ -79,7 +101,8 @@ def _oversees(user: User, worker: Worker) -> bool:
         return False
     if city_wide(user):
         return True
-    return worker.employer_id is not None and _within(worker.employer_id, user.org_unit_id)
+    employer_id = _unit_of(worker, "employer", "employer_id")
+    return employer_id is not None and _within(employer_id, _home(user))
 
 
 def _manages_unit(user: User, unit: Unit) -> bool:
@@ -88,16 +111,17 @@ def _manages_unit(user: User, unit: Unit) -> bool:
         return False
     if city_wide(user):
         return True
-    return unit.enterprise_id is not None and _within(unit.enterprise_id, user.org_unit_id)
+    enterprise_id = _unit_of(unit, "enterprise", "enterprise_id")
+    return enterprise_id is not None and _within(enterprise_id, _home(user))
 
 
 def scope(user: User, tree: orgtree.Tree | None = None) -> set[int] | None:
     """Return the unit ids whose workers the organizer oversees, or None for the whole city."""
     if city_wide(user):
         return None
-    if user.org_unit_id is None:
+    if _home(user) is None:
         return set()
-    return (tree or orgtree.current()).subtree(user.org_unit_id)
+    return (tree or orgtree.current()).subtree(_home(user))
 
 
 def account_unit(target: User):
@@ -116,7 +140,7 @@ def _manages_account(user: User, target: User) -> bool:
     if city_wide(user):
         return True
     unit = account_unit(target)
-    return unit is not None and _within(unit.id, user.org_unit_id)
+    return unit is not None and _within(unit.id, _home(user))
 
 
 def _own_record(user: User, worker: Worker) -> bool:
@@ -172,6 +196,13 @@ def competition_or_404(code: str) -> Competition:
     competition = db.session.scalar(sa.select(Competition).where(Competition.code == code))
     if competition is None or (competition.status == "draft" and not can("competition.manage", competition)):
         abort(404)
+    return competition
+
+
+def competition_for(code: str, action: str = "competition.manage") -> Competition:
+    """Return the competition with this code once the current user may do the action on it (404, 403 or login)."""
+    competition = competition_or_404(code)
+    authorize(action, competition)
     return competition
 
 

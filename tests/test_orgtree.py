@@ -36,3 +36,13 @@ def test_a_list_of_checks_reads_the_tree_once(tree, make_user, make_worker):
     assert seen == [n % 2 == 1 for n in range(20)]
     assert len([s for s in statements if "FROM org_unit" in s]) == 1
     assert len(statements) <= 2  # the tree, and the organizer reloaded after the commit
+
+
+def test_a_union_just_assigned_counts_before_the_flush(tree, make_user, make_competition):
+    from comp.models import Competition
+    organizer = make_user("jj", "organizer", org_unit_id=tree.jinjiang.id)
+    competition = Competition(code="X-1", name="未保存", kind="competition", year=2026)
+    competition.organizer_unit = tree.shishi  # not flushed: the id column is still empty
+    assert not can("competition.manage", competition, organizer)
+    competition.organizer_unit = tree.jinjiang
+    assert can("competition.manage", competition, organizer)

@@ -21,7 +21,7 @@ from comp.blueprints.certs.forms import (
 from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
 from comp.models import CertificateBatch
-from comp.permissions import authorize, can, competition_or_404
+from comp.permissions import authorize, can, competition_for
 from comp.services import ServiceError
 from comp.services import certs as service
 from comp.services.certs import batches as printing
@@ -99,13 +99,6 @@ def lookup():
 
 # ---- the organizer's pages ----
 
-def _competition(code: str):
-    """Return the competition, or 404; only its organizers go further."""
-    competition = competition_or_404(code)
-    authorize("competition.manage", competition)
-    return competition
-
-
 def _manage_page(competition, design_form=None, seal_form=None, status=200):
     data = printing.overview(competition, page_number(request.args.get("page")))
     saved = data["design"]
@@ -119,7 +112,7 @@ def _manage_page(competition, design_form=None, seal_form=None, status=200):
 @bp.get("/competitions/<code>/certificates", endpoint="manage")
 def manage(code: str):
     """Show the certificates page: issuing, design, seal, the list, batch downloads."""
-    return _manage_page(_competition(code))
+    return _manage_page(competition_for(code))
 
 
 def _back(code: str, anchor: str | None = None):
@@ -129,7 +122,7 @@ def _back(code: str, anchor: str | None = None):
 @bp.post("/competitions/<code>/certificates/issue")
 def issue(code: str):
     """Issue the certificates of a published competition."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = IssueForm()
     try:
         new = service.issue(competition, current_user, now=bool(form.now.data))
@@ -144,7 +137,7 @@ def issue(code: str):
 @bp.post("/competitions/<code>/certificates/reissue")
 def reissue(code: str):
     """Revoke the certificates the results no longer bear out and issue new ones."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = ReissueForm()
     try:
         new = service.reissue(competition, current_user, form.reason.data or "")
@@ -158,7 +151,7 @@ def reissue(code: str):
 @bp.post("/competitions/<code>/certificates/<number>/revoke")
 def revoke(code: str, number: str):
     """Revoke one certificate with a reason."""
-    competition = _competition(code)
+    competition = competition_for(code)
     certificate = service.get(number)
     if certificate is None or certificate.entrant.competition_id != competition.id:
         abort(404)
@@ -177,7 +170,7 @@ def revoke(code: str, number: str):
 @bp.post("/competitions/<code>/certificates/design")
 def design(code: str):
     """Save the certificate design."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = DesignForm()
     if not form.validate_on_submit():
         return _manage_page(competition, design_form=form, status=422)
@@ -190,7 +183,7 @@ def design(code: str):
 @bp.post("/competitions/<code>/certificates/seal")
 def seal(code: str):
     """Upload the seal image."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = SealForm()
     if form.validate_on_submit():
         try:
@@ -206,7 +199,7 @@ def seal(code: str):
 @bp.post("/competitions/<code>/certificates/seal/remove")
 def remove_seal(code: str):
     """Print without a seal from now on."""
-    printing.remove_seal(_competition(code), current_user)
+    printing.remove_seal(competition_for(code), current_user)
     flash(_("The seal is removed."), "success")
     return _back(code, "design")
 
@@ -214,28 +207,28 @@ def remove_seal(code: str):
 @bp.get("/competitions/<code>/certificates/seal.png")
 def seal_image(code: str):
     """Show the uploaded seal."""
-    data = service.seal_of(_competition(code)) or abort(404)
+    data = service.seal_of(competition_for(code)) or abort(404)
     return _no_store(send_file(io.BytesIO(data), mimetype="image/png"))
 
 
 @bp.get("/competitions/<code>/certificates/preview.pdf")
 def preview(code: str):
     """Download a sample certificate in the current design."""
-    competition = _competition(code)
+    competition = competition_for(code)
     return _pdf(printing.preview(competition), f"{competition.code}-preview.pdf")
 
 
 @bp.get("/competitions/<code>/certificates/bulletin.pdf")
 def bulletin(code: str):
     """Download the results bulletin (成绩公示表) for posting."""
-    competition = _competition(code)
+    competition = competition_for(code)
     return _pdf(printing.bulletin_pdf(competition), f"{competition.code}-bulletin.pdf")
 
 
 @bp.get("/competitions/<code>/certificates/<number>.pdf")
 def certificate_pdf(code: str, number: str):
     """Download one certificate of the competition."""
-    competition = _competition(code)
+    competition = competition_for(code)
     certificate = service.get(number)
     if certificate is None or certificate.entrant.competition_id != competition.id:
         abort(404)
@@ -259,7 +252,7 @@ def _batch_fragment(competition, kind: str, batch=None, error: str | None = None
 @bp.post("/competitions/<code>/certificates/batches")
 def start_batch(code: str):
     """Start building all certificates as one PDF, or as a ZIP of single PDFs."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = BatchForm()
     kind = form.kind.data if form.validate_on_submit() and form.kind.data in ("pdf", "zip") else abort(400)
     try:
@@ -275,7 +268,7 @@ def start_batch(code: str):
 @bp.get("/competitions/<code>/certificates/batches/<int:batch_id>")
 def batch_progress(code: str, batch_id: int):
     """Show a batch's progress: the fragment the progress bar polls."""
-    competition = _competition(code)
+    competition = competition_for(code)
     batch = _batch(competition, batch_id)
     if not htmx:
         return _back(code, "batches")
@@ -285,7 +278,7 @@ def batch_progress(code: str, batch_id: int):
 @bp.get("/competitions/<code>/certificates/batches/<int:batch_id>/download")
 def batch_download(code: str, batch_id: int):
     """Send a finished batch file."""
-    competition = _competition(code)
+    competition = competition_for(code)
     batch = _batch(competition, batch_id)
     path = printing.batch_file(batch) or abort(404)
     mimetype = "application/pdf" if batch.kind == "pdf" else "application/zip"

@@ -12,21 +12,13 @@ from comp.blueprints.hall.forms import ConflictForm, CriteriaForm, DrawForm, Exi
 from comp.extensions import db, htmx
 from comp.labels import entrant_status_label
 from comp.models import JudgeAssignment
-from comp.permissions import authorize, competition_or_404
+from comp.permissions import competition_for
 from comp.services import ServiceError
 from comp.services.accounts import links
 from comp.services.hall import checkin as checkin_service
 from comp.services.hall import draw as draw_service
 from comp.services.hall import judges as judges_service
 from comp.services.hall import printing
-
-
-def _competition(code: str):
-    """Return the competition, or 404; only its organizers go further."""
-    competition = competition_or_404(code)
-    authorize("competition.manage", competition)
-    return competition
-
 
 # ---- numbers and the lot draw ----
 
@@ -43,13 +35,13 @@ def _draw_page(competition, form: DrawForm | None = None, error: str | None = No
 @bp.get("/<code>/draw")
 def draw(code: str):
     """Show numbers, the lot draw and the printable lists."""
-    return _draw_page(_competition(code))
+    return _draw_page(competition_for(code))
 
 
 @bp.post("/<code>/draw/close")
 def close_registration(code: str):
     """Close registration and number the approved entrants in one step."""
-    competition = _competition(code)
+    competition = competition_for(code)
     try:
         count = draw_service.close_registration(competition, current_user)
     except ServiceError as error:
@@ -63,7 +55,7 @@ def close_registration(code: str):
 @bp.post("/<code>/draw/numbers")
 def assign_numbers(code: str):
     """Number the entrants approved since registration closed."""
-    competition = _competition(code)
+    competition = competition_for(code)
     try:
         count = draw_service.assign_numbers(competition, current_user)
     except ServiceError as error:
@@ -76,7 +68,7 @@ def assign_numbers(code: str):
 @bp.post("/<code>/draw/lots")
 def draw_lots(code: str):
     """Draw sessions and workstations from a recorded seed."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = DrawForm()
     if not form.validate_on_submit():
         return _draw_page(competition, form)
@@ -100,7 +92,7 @@ MIMETYPES = {"pdf": "application/pdf",
 @bp.get("/<code>/lists/<name>.<ext>")
 def download(code: str, name: str, ext: str):
     """Download a printable list: sign-in sheet, workstation list (PDF or .xlsx), secret codes (PDF)."""
-    competition = _competition(code)
+    competition = competition_for(code)
     if (name, ext) not in LISTS:
         abort(404)
     if name == "codes":
@@ -119,7 +111,7 @@ def download(code: str, name: str, ext: str):
 @bp.get("/<code>/checkin")
 def checkin(code: str):
     """Show the check-in screen; an htmx search gets only the matching entrants."""
-    competition = _competition(code)
+    competition = competition_for(code)
     query = request.args.get("q", "").strip()
     entrants = checkin_service.search(competition, query)
     context = {"competition": competition, "entrants": entrants, "query": query, "limit": checkin_service.LIMIT}
@@ -131,7 +123,7 @@ def checkin(code: str):
 @bp.get("/<code>/checkin/counts")
 def checkin_counts(code: str):
     """Return the running tally of the check-in."""
-    competition = _competition(code)
+    competition = competition_for(code)
     return render_template("hall/_checkin_counts.html", competition=competition,
                            counts=checkin_service.counts(competition))
 
@@ -139,7 +131,7 @@ def checkin_counts(code: str):
 @bp.post("/<code>/checkin/<int:entrant_id>")
 def checkin_mark(code: str, entrant_id: int):
     """Mark one entrant present or absent; htmx gets the entrant's row back."""
-    competition = _competition(code)
+    competition = competition_for(code)
     entrant = checkin_service.find(competition, entrant_id) or abort(404)
     error = None
     try:
@@ -195,13 +187,13 @@ def _form_error(form) -> str:
 @bp.get("/<code>/judges")
 def judges(code: str):
     """Show the judging panel."""
-    return _judges_page(_competition(code))
+    return _judges_page(competition_for(code))
 
 
 @bp.post("/<code>/judges/new")
 def judge_new(code: str):
     """Create a judge account and put it on the panel; show its one-time activation link."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = NewJudgeForm()
     _judge_forms(form, None, competition)
     if not form.validate_on_submit():
@@ -217,7 +209,7 @@ def judge_new(code: str):
 @bp.post("/<code>/judges/existing")
 def judge_existing(code: str):
     """Put an existing judge account on the panel."""
-    competition = _competition(code)
+    competition = competition_for(code)
     form = ExistingJudgeForm()
     _judge_forms(None, form, competition)
     if not form.validate_on_submit():
@@ -232,7 +224,7 @@ def judge_existing(code: str):
 
 def _panel_action(code: str, assignment_id: int, act) -> object:
     """Run one change to one judge and show the panel, with the refusal on that judge's card."""
-    competition = _competition(code)
+    competition = competition_for(code)
     assignment = _assignment(competition, assignment_id)
     try:
         message = act(assignment)

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from comp.blueprints.judging import bp
 from comp.blueprints.judging.forms import MarkForm
 from comp.extensions import htmx
-from comp.models import Competition, Criterion, Entrant, Mark
+from comp.models import Criterion, Entrant, Mark
 from comp.models.types import plain
-from comp.permissions import authorize, competition_or_404
+from comp.permissions import competition_for
 from comp.services import ServiceError
 from comp.services.judging import marks, scoresheets
 
@@ -26,16 +26,9 @@ def helpers() -> dict:
     return {"plain": plain}
 
 
-def _competition(code: str) -> Competition:
-    """Return the competition when the current user sits on its panel (404 / 403 otherwise)."""
-    competition = competition_or_404(code)
-    authorize("competition.judge", competition)
-    return competition
-
-
 def _entrant(code: str, secret: str) -> Entrant:
     """Return the entrant with this secret code in a competition the user judges."""
-    return scoresheets.find_entrant(_competition(code), secret) or abort(404)
+    return scoresheets.find_entrant(competition_for(code, "competition.judge"), secret) or abort(404)
 
 
 def _permitted(load: Callable, *args):
@@ -56,7 +49,7 @@ def _tablet_session() -> str | None:
 @login_required
 def home(code: str):
     """List the judge's criteria and the entrants to mark, by secret code only, with progress."""
-    competition = _competition(code)
+    competition = competition_for(code, "competition.judge")
     prefix = request.args.get("q", "").strip()[:16]
     data = _permitted(scoresheets.overview, current_user, competition, prefix)
     template = "judging/_entrants.html" if htmx else "judging/home.html"

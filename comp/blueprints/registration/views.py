@@ -14,7 +14,7 @@ from comp.converters import page_number, whole_numbers
 from comp.extensions import htmx
 from comp.labels import entrant_status_label
 from comp.models import Competition
-from comp.permissions import authorize, can, competition_or_404
+from comp.permissions import authorize, can, competition_for, competition_or_404
 from comp.services import ServiceError, registration
 from comp.services.accounts import claims
 from comp.services.registration import bulk
@@ -22,13 +22,6 @@ from comp.services.registration import queue as queue_service
 from comp.services.registration.rows import COLUMNS, liaison_unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _competition(code: str, action: str) -> Competition:
-    """Return the competition with this code once the user may do the action on it."""
-    competition = competition_or_404(code)
-    authorize(action, competition)
-    return competition
 
 
 @bp.app_template_global("registrations_open_to")
@@ -56,7 +49,7 @@ def _register_page(competition: Competition, profile: ProfileForm | None = None,
 @login_required
 def register(code: str):
     """Show the competition and whether the worker may enter; register them on POST."""
-    competition = _competition(code, "competition.register_self")
+    competition = competition_for(code, "competition.register_self")
     if request.method == "POST" and ActionForm().validate_on_submit():
         try:
             entrant = registration.register_self(competition, current_user)
@@ -71,7 +64,7 @@ def register(code: str):
 @login_required
 def profile(code: str):
     """Create the worker record of a worker account, then come back to the registration."""
-    competition = _competition(code, "competition.register_self")
+    competition = competition_for(code, "competition.register_self")
     form = ProfileForm()
     if not form.validate_on_submit():
         return _register_page(competition, profile=form, status=422)
@@ -113,7 +106,7 @@ def _queue_context(competition: Competition) -> dict:
 @login_required
 def queue(code: str):
     """Show the approval queue, filtered by status; htmx gets the table alone."""
-    competition = _competition(code, "competition.manage")
+    competition = competition_for(code, "competition.manage")
     context = _queue_context(competition)
     if htmx:
         return render_template("registration/_queue.html", **context)
@@ -124,7 +117,7 @@ def queue(code: str):
 @login_required
 def decide(code: str, entrant_id: int, verdict: str):
     """Approve or reject one registration and answer with its row (htmx), else go back to the queue."""
-    competition = _competition(code, "competition.manage")
+    competition = competition_for(code, "competition.manage")
     entrant = queue_service.get_entrant(competition, entrant_id) or abort(404)
     error = None
     try:
@@ -144,7 +137,7 @@ def decide(code: str, entrant_id: int, verdict: str):
 @login_required
 def decide_many(code: str):
     """Approve or reject the checked registrations in one go."""
-    competition = _competition(code, "competition.manage")
+    competition = competition_for(code, "competition.manage")
     form = DecisionForm()
     ids = whole_numbers(request.form.getlist("ids"))
     if form.validate_on_submit():
@@ -163,7 +156,7 @@ def decide_many(code: str):
 @login_required
 def export(code: str, which: str):
     """Download the registrations or the accepted entrants; `?full=1` shows ID numbers and is audited."""
-    competition = _competition(code, "competition.manage")
+    competition = competition_for(code, "competition.manage")
     data = queue_service.export(competition, current_user, which, full=request.args.get("full") == "1")
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"{competition.code}-{which}.xlsx")
@@ -183,7 +176,7 @@ def bulk_index():
 @login_required
 def template(code: str):
     """Download the empty registration sheet."""
-    _competition(code, "competition.register_bulk")
+    competition_for(code, "competition.register_bulk")
     return send_file(io.BytesIO(bulk.template()), mimetype=XLSX, as_attachment=True,
                      download_name="registration-template.xlsx")
 
@@ -199,7 +192,7 @@ def _upload_page(competition: Competition, form: UploadForm, error: str | None =
 @login_required
 def upload(code: str):
     """Show the upload form; on POST check the sheet and show its report."""
-    competition = _competition(code, "competition.register_bulk")
+    competition = competition_for(code, "competition.register_bulk")
     form = UploadForm()
     if request.method == "GET":
         return _upload_page(competition, form)
@@ -217,7 +210,7 @@ def upload(code: str):
 @login_required
 def preview(code: str, token: str):
     """Show every row of the upload with what is wrong with it."""
-    competition = _competition(code, "competition.register_bulk")
+    competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
     return render_template("registration/preview.html", **bulk.preview(competition, current_user, kept),
                            form=ConfirmForm(), action=ActionForm())
@@ -227,7 +220,7 @@ def preview(code: str, token: str):
 @login_required
 def confirm(code: str, token: str):
     """Import the checked rows, all or only the valid ones; nothing is written on a refusal."""
-    competition = _competition(code, "competition.register_bulk")
+    competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -247,7 +240,7 @@ def confirm(code: str, token: str):
 @login_required
 def discard(code: str, token: str):
     """Forget an upload without importing anything."""
-    competition = _competition(code, "competition.register_bulk")
+    competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
     if ActionForm().validate_on_submit():
         bulk.discard(kept)

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Response, abort, current_app, render_template
 
 from comp.blueprints.results import bp
-from comp.permissions import authorize, competition_or_404
+from comp.permissions import competition_for
 from comp.services import results as results_service
 
 
@@ -28,8 +28,7 @@ def rules():
 @bp.get("/<code>/results")
 def show(code: str):
     """Show a competition's results: always to its organizers, to everyone once published."""
-    competition = competition_or_404(code)
-    authorize("competition.results", competition)
+    competition = competition_for(code, "competition.results")
     loaded, outcome = results_service.compute(competition)
     doc = results_service.document_from(competition, loaded, outcome)
     return render_template("results/results.html", competition=competition, doc=doc,
@@ -40,8 +39,7 @@ def show(code: str):
 def export(code: str):
     """Download the results and team standings as a spreadsheet."""
     from comp.services.results.export import results_xlsx
-    competition = competition_or_404(code)
-    authorize("competition.results", competition)
+    competition = competition_for(code, "competition.results")
     return Response(results_xlsx(competition), headers={
         "Content-Disposition": f'attachment; filename="{competition.code}-results.xlsx"',
         "Cache-Control": "no-store"},

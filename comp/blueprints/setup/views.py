@@ -18,7 +18,7 @@ from comp.labels import LEVELS, status_label
 from comp.models import Competition
 from comp.models.competition import STATES
 from comp.models.types import plain
-from comp.permissions import authorize, competition_or_404
+from comp.permissions import authorize, competition_for
 from comp.services import ServiceError
 from comp.services import setup as setup_service
 from comp.services.setup import lifecycle
@@ -51,9 +51,7 @@ def localtime_filter(moment) -> str:
 
 def managed(code: str) -> Competition:
     """Return the competition the current user manages, or answer 404/403."""
-    competition = competition_or_404(code)
-    authorize("competition.manage", competition)
-    return competition
+    return competition_for(code)
 
 
 def attach(form, problems: dict[str, str]) -> None:
