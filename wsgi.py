@@ -1,4 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+
 from comp import create_app
 
 app = create_app()

@@ -4,6 +4,7 @@ A benchmark is a function `(ctx: Context) -> list[Row]`; `bench.__main__.BENCHMA
 them in the order they run. Speed is measured and reported, never asserted: `python -m bench`
 exits 0 whether the targets are met or missed.
 """
+
 from __future__ import annotations
 
 import gc
@@ -57,8 +58,9 @@ def clock(work: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def median_time(work: Callable[[], object], runs: int = 5, warmup: int = 1,
-                before: Callable[[], object] | None = None) -> float:
+def median_time(
+    work: Callable[[], object], runs: int = 5, warmup: int = 1, before: Callable[[], object] | None = None
+) -> float:
     """Return the median seconds of `runs` timed calls after `warmup` untimed ones.
 
     `before` runs untimed ahead of every call, e.g. to start from a fresh session.

@@ -1,4 +1,5 @@
 """`python -m bench`: run every benchmark and print each figure beside its floor."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with Context(entrants, keep=args.keep) as ctx:
         for benchmark in BENCHMARKS:
-            print(f"running {benchmark.__module__}.{benchmark.__name__} …", file=sys.stderr,
-                  flush=True)
+            print(f"running {benchmark.__module__}.{benchmark.__name__} …", file=sys.stderr, flush=True)
             rows += benchmark(ctx)
         print(table(rows))
         for note in ctx.notes:
@@ -50,11 +50,15 @@ def _positive(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--entrants", type=_positive, default=10000, metavar="N",
-                        help="entrants in the synthetic competition (default 10000)")
+    parser.add_argument(
+        "--entrants",
+        type=_positive,
+        default=10000,
+        metavar="N",
+        help="entrants in the synthetic competition (default 10000)",
+    )
     parser.add_argument("--quick", action="store_true", help="a quick run: 1000 entrants")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary database afterwards, to investigate")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database afterwards, to investigate")
     return parser
 
 

@@ -6,6 +6,7 @@ the app: no database, no verification code, no template, no line setting. Times 
 process's CPU seconds: the targets are per core, and on a busy machine wall-clock time
 would count other processes' work too; the wall-clock figures are printed under the table.
 """
+
 from __future__ import annotations
 
 import gc
@@ -33,6 +34,7 @@ def certificates_time(ctx: Context) -> list[Row]:
     from comp.models import Certificate
     from comp.services import certs as certificates
     from comp.services.certs import batches as certificate_print
+
     competition = ctx.competition()
     issued, issue_seconds = _issue(competition)
     certificate_print.save_seal(competition, _seal())
@@ -42,32 +44,47 @@ def certificates_time(ctx: Context) -> list[Row]:
     db.session.expire_all()  # the app's batch loads its certificates itself
     workdir = Path(tempfile.mkdtemp(dir=ctx.workdir))
 
-    batch, floor_batch = _alternate(lambda: _app_batch(competition, ids, workdir / "app.pdf"),
-                                    lambda: _floor_batch(pages, workdir / "floor.pdf"))
+    batch, floor_batch = _alternate(
+        lambda: _app_batch(competition, ids, workdir / "app.pdf"), lambda: _floor_batch(pages, workdir / "floor.pdf")
+    )
     singles, floor_singles = _alternate(
         lambda: [certificates.pdf(db.session.get(Certificate, i)) for i in ids[:SINGLES]],
-        lambda: [_floor_single(p) for p in pages[:SINGLES]])
+        lambda: [_floor_single(p) for p in pages[:SINGLES]],
+    )
     per_page = _memory_per_page(competition, ids[:MEMORY_PAGES], workdir / "memory.pdf")
 
     n = len(ids)
     ctx.notes += [
-        (f"certificates: {issued:,} issued in {issue_seconds:.2f} s wall;"
-         f" batch {n / batch[0]:.0f}/s CPU ({n / batch[1]:.0f}/s wall), floor {n / floor_batch[0]:.0f}/s CPU;"
-         f" one PDF each {SINGLES / singles[0]:.0f}/s CPU ({SINGLES / singles[1]:.0f}/s wall),"
-         f" floor {SINGLES / floor_singles[0]:.0f}/s CPU"),
-        (f"certificates: a batch PDF holds ≈ {per_page / 1024:.1f} KB a page in memory until it is written"
-         f" ({per_page * 6000 / 2**20:.0f} MB for 6,000 pages); the ZIP holds one certificate at a time"),
+        (
+            f"certificates: {issued:,} issued in {issue_seconds:.2f} s wall;"
+            f" batch {n / batch[0]:.0f}/s CPU ({n / batch[1]:.0f}/s wall), floor {n / floor_batch[0]:.0f}/s CPU;"
+            f" one PDF each {SINGLES / singles[0]:.0f}/s CPU ({SINGLES / singles[1]:.0f}/s wall),"
+            f" floor {SINGLES / floor_singles[0]:.0f}/s CPU"
+        ),
+        (
+            f"certificates: a batch PDF holds ≈ {per_page / 1024:.1f} KB a page in memory until it is written"
+            f" ({per_page * 6000 / 2**20:.0f} MB for 6,000 pages); the ZIP holds one certificate at a time"
+        ),
     ]
     return [
         Row(f"issue {issued:,} certificates (codes, rows)", issue_seconds, note="wall; no floor"),
-        Row(f"{n:,} certificates, pages of one PDF", batch[0], floor_batch[0], max_seconds=round(n / TARGET_RATE, 1),
+        Row(
+            f"{n:,} certificates, pages of one PDF",
+            batch[0],
+            floor_batch[0],
+            max_seconds=round(n / TARGET_RATE, 1),
             max_ratio=round(1 / TARGET_SHARE, 2),
             note=f"CPU; {n / batch[0]:.0f}/s vs floor {n / floor_batch[0]:.0f}/s;"
-                 f" ≥ {TARGET_RATE}/s, ≥ {TARGET_SHARE:g} of floor"),
-        Row(f"{SINGLES} certificates, one PDF each", singles[0], floor_singles[0],
+            f" ≥ {TARGET_RATE}/s, ≥ {TARGET_SHARE:g} of floor",
+        ),
+        Row(
+            f"{SINGLES} certificates, one PDF each",
+            singles[0],
+            floor_singles[0],
             max_ratio=round(1 / TARGET_SHARE, 2),
             note=f"CPU; {SINGLES / singles[0]:.0f}/s vs floor {SINGLES / floor_singles[0]:.0f}/s;"
-                 " each embeds its font subset and seal"),
+            " each embeds its font subset and seal",
+        ),
     ]
 
 
@@ -97,6 +114,7 @@ def _issue(competition) -> tuple[int, float]:
     from comp.extensions import db
     from comp.services import certs as certificates
     from comp.services.setup import lifecycle
+
     if competition.status == "locked":
         lifecycle.publish(competition)
     competition.published_at -= timedelta(days=30)
@@ -109,6 +127,7 @@ def _issue(competition) -> tuple[int, float]:
 def _seal() -> bytes:
     """Return a 500-pixel red seal, as an upload is stored."""
     from PIL import Image, ImageDraw
+
     image = Image.new("RGBA", (500, 500), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.ellipse((6, 6, 494, 494), outline=(200, 20, 20, 230), width=20)
@@ -122,6 +141,7 @@ def _app_batch(competition, ids: list[int], path: Path) -> None:
     """Draw the certificates through the app, as the background batch does, into one PDF."""
     from comp.certificates import Sheets
     from comp.services.certs import batches as certificate_print
+
     writer = Sheets(str(path), competition.name)
     certificate_print.draw_all(competition, ids, writer)
     writer.close()
@@ -131,6 +151,7 @@ def _memory_per_page(competition, ids: list[int], path: Path) -> float:
     """Return the bytes a batch PDF holds per page until written (traced, so run apart)."""
     from comp.certificates import Sheets
     from comp.services.certs import batches as certificate_print
+
     writer = Sheets(str(path), competition.name)
     certificate_print.draw_all(competition, ids[:10], writer)  # fonts and forms defined before counting
     gc.collect()
@@ -157,24 +178,34 @@ class _Page:
         from comp.certificates.codes import grouped
         from comp.certificates.fonts import cjk_font
         from comp.certificates.text import fit_paragraphs
+
         left, right, top, bottom = layout.BODY_BOX
-        lines, size, leading = fit_paragraphs(page.body or layout.DEFAULT_BODY[page.kind], page.values,
-                                              cjk_font(), right - left, top - bottom)
+        lines, size, leading = fit_paragraphs(
+            page.body or layout.DEFAULT_BODY[page.kind], page.values, cjk_font(), right - left, top - bottom
+        )
         strings, y = [], top
         for line in lines:
             x = left + line.indent
             for text, emphasis, width in line.runs:
-                strings.append((x, y, size, text, 2 if emphasis else 0, layout.RED if emphasis == "award" else
-                                layout.INK))
+                strings.append(
+                    (x, y, size, text, 2 if emphasis else 0, layout.RED if emphasis == "award" else layout.INK)
+                )
                 x += width
             y -= leading
         cx, (qx, qy, qs) = layout.SEAL_CENTRE[0], layout.QR_BOX
         mm = layout.mm
-        strings += [(cx, 58 * mm, 17, page.issuer, "centre", layout.INK),
-                    (cx, 47 * mm, 17, layout.chinese_date(page.issued_on), "centre", layout.INK)]
-        strings += [(qx + qs + 3 * mm, qy + dy * mm, 9.5, text, 0, layout.GREY) for dy, text in (
-            (21, layout.NUMBER_LABEL + page.number), (14.5, layout.CODE_LABEL + grouped(page.code)),
-            (8, layout.SCAN_LABEL))]
+        strings += [
+            (cx, 58 * mm, 17, page.issuer, "centre", layout.INK),
+            (cx, 47 * mm, 17, layout.chinese_date(page.issued_on), "centre", layout.INK),
+        ]
+        strings += [
+            (qx + qs + 3 * mm, qy + dy * mm, 9.5, text, 0, layout.GREY)
+            for dy, text in (
+                (21, layout.NUMBER_LABEL + page.number),
+                (14.5, layout.CODE_LABEL + grouped(page.code)),
+                (8, layout.SCAN_LABEL),
+            )
+        ]
         return cls(strings, page.url, page.seal, page.title)
 
 
@@ -185,6 +216,7 @@ def _floor_canvas(out, page: _Page):
 
     from comp.certificates import layout
     from comp.certificates.fonts import cjk_font
+
     font = cjk_font()
     c = Canvas(out, pagesize=layout.PAGE, initialFontName=font, pageCompression=1)
     c.beginForm("frame")
@@ -192,14 +224,22 @@ def _floor_canvas(out, page: _Page):
     c.endForm()
     c.beginForm("seal")
     x, y = layout.SEAL_CENTRE
-    c.drawImage(ImageReader(io.BytesIO(page.seal)), x - layout.SEAL_SIZE / 2, y - layout.SEAL_SIZE / 2,
-                layout.SEAL_SIZE, layout.SEAL_SIZE, mask="auto", preserveAspectRatio=True)
+    c.drawImage(
+        ImageReader(io.BytesIO(page.seal)),
+        x - layout.SEAL_SIZE / 2,
+        y - layout.SEAL_SIZE / 2,
+        layout.SEAL_SIZE,
+        layout.SEAL_SIZE,
+        mask="auto",
+        preserveAspectRatio=True,
+    )
     c.endForm()
     return c, font
 
 
 def _floor_draw(c, font, page: _Page) -> None:
     from comp.certificates import layout, qr
+
     c.doForm("frame")
     for x, y, size, text, mode, colour in page.strings:
         c.setFillColorRGB(*colour)

@@ -1,4 +1,5 @@
 """What the benchmarks share: a temporary SQLite database, the app on it, the synthetic data."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,7 @@ class Context:
         if keep:
             self.workdir = Path(tempfile.mkdtemp(prefix="jiangxin-bench-"))
         else:
-            self.workdir = Path(self._stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="jiangxin-bench-")))
+            self.workdir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="jiangxin-bench-")))
         self.db_path = self.workdir / "bench.db"
         self.competition_id: int | None = None
         self.import_seconds: float | None = None
@@ -43,6 +43,7 @@ class Context:
 
         from comp import create_app
         from comp.config import test_config
+
         app = create_app(test_config(f"sqlite:///{self.db_path}"))
         self._stack.enter_context(app.app_context())
         # Alembic logs each migration step to stderr; the table is the output here.
@@ -53,6 +54,7 @@ class Context:
 
     def _dispose(self) -> None:
         from comp.extensions import db
+
         db.session.remove()
         db.engine.dispose()
 
@@ -65,8 +67,7 @@ class Context:
         """Open a bare sqlite3 connection to the database, with the app's pragmas."""
         connection = sqlite3.connect(self.db_path, isolation_level=None)
         self._stack.callback(connection.close)
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000",
-                       "synchronous=NORMAL"):
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000", "synchronous=NORMAL"):
             connection.execute(f"PRAGMA {pragma}")
         return connection
 
@@ -76,6 +77,7 @@ class Context:
         from comp.extensions import db
         from comp.models import Competition
         from comp.services.exchange import import_competition
+
         self.app  # noqa: B018 — the app context must be up before the session is used
         if self.competition_id is None:
             data = self.data

@@ -1,4 +1,5 @@
 """Floors: the same work done by the bare sqlite3 module, with no app, ORM or engine on top."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,13 +24,14 @@ def floor_ddl(connection: sqlite3.Connection) -> list[str]:
     """Return the live mark table's DDL (columns, checks, keys, indexes) for a fresh table."""
     ddl = []
     for kind, sql in connection.execute(
-            "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'mark' AND sql IS NOT NULL"
-            " ORDER BY type = 'index'"):
+        "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'mark' AND sql IS NOT NULL ORDER BY type = 'index'"
+    ):
         if kind == "table":
             ddl.append(_TABLE_HEAD.sub(f"CREATE TABLE {FLOOR_TABLE} (", sql, count=1))
         else:
-            ddl.append(_INDEX_HEAD.sub(
-                lambda m: f"CREATE {m[1] or ''}INDEX {m[2]}_floor ON {FLOOR_TABLE} (", sql, count=1))
+            ddl.append(
+                _INDEX_HEAD.sub(lambda m: f"CREATE {m[1] or ''}INDEX {m[2]}_floor ON {FLOOR_TABLE} (", sql, count=1)
+            )
     if not ddl or not ddl[0].startswith(f"CREATE TABLE {FLOOR_TABLE}"):
         raise RuntimeError("cannot copy the mark table's shape for the insert floor")
     return ddl
@@ -40,10 +42,10 @@ def insert_marks(connection: sqlite3.Connection, competition_id: int) -> tuple[f
 
     Returns (seconds, rows). The rows are read beforehand, untimed; the table is dropped after.
     """
-    columns = ", ".join(row[1] for row in connection.execute("PRAGMA table_info(mark)")
-                        if row[1] != "id")
-    rows = connection.execute(f"SELECT {columns} FROM mark WHERE competition_id = ? ORDER BY id",
-                              (competition_id,)).fetchall()
+    columns = ", ".join(row[1] for row in connection.execute("PRAGMA table_info(mark)") if row[1] != "id")
+    rows = connection.execute(
+        f"SELECT {columns} FROM mark WHERE competition_id = ? ORDER BY id", (competition_id,)
+    ).fetchall()
     connection.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
     for statement in floor_ddl(connection):
         connection.execute(statement)
@@ -81,8 +83,7 @@ def captured_sql(engine: sa.Engine) -> Iterator[list[tuple[str, tuple]]]:
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
-def replay(connection: sqlite3.Connection, statements: list[tuple[str, tuple]],
-           runs: int = 3) -> float | None:
+def replay(connection: sqlite3.Connection, statements: list[tuple[str, tuple]], runs: int = 3) -> float | None:
     """Return the median seconds of running the statements bare and fetching every row."""
     if not statements:
         return None
@@ -90,4 +91,5 @@ def replay(connection: sqlite3.Connection, statements: list[tuple[str, tuple]],
     def run():
         for sql, params in statements:
             connection.execute(sql, params).fetchall()
+
     return median_time(run, runs=runs)

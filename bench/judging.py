@@ -4,6 +4,7 @@ Both run in-process through the Flask test client, on a small running competitio
 own in the shared database, beside their floors: a bare Flask route doing one sqlite3 upsert
 of the same mark row, and the poll's one `SELECT version` through sqlite3.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,20 +27,47 @@ TARGET_POLL = 0.005  # seconds
 
 COMPETITION = {
     "format": "jiangxin.competition/1",
-    "competition": {"code": CODE, "name": "基准测试竞赛", "kind": "competition", "trade": "无人机驾驶员",
-                    "level": "city", "year": 2026, "organizer": "基准测试单位", "rules": {}},
+    "competition": {
+        "code": CODE,
+        "name": "基准测试竞赛",
+        "kind": "competition",
+        "trade": "无人机驾驶员",
+        "level": "city",
+        "year": 2026,
+        "organizer": "基准测试单位",
+        "rules": {},
+    },
     "stages": [
-        {"key": "theory", "name": "理论知识", "weight": "30",
-         "criteria": [{"key": "exam", "name": "理论考试", "max": "100", "aggregation": "single"}]},
-        {"key": "practical", "name": "实际操作", "weight": "70",
-         "criteria": [{"key": "route", "name": "航线飞行", "max": "40", "aggregation": "mean"}]}],
-    "entrants": [{"ref": f"E{n}", "name": f"选手{n}", "employer": f"参赛单位{n}", "team": "",
-                  "status": "ok", "time_seconds": 600 + n} for n in range(1, 6)],
+        {
+            "key": "theory",
+            "name": "理论知识",
+            "weight": "30",
+            "criteria": [{"key": "exam", "name": "理论考试", "max": "100", "aggregation": "single"}],
+        },
+        {
+            "key": "practical",
+            "name": "实际操作",
+            "weight": "70",
+            "criteria": [{"key": "route", "name": "航线飞行", "max": "40", "aggregation": "mean"}],
+        },
+    ],
+    "entrants": [
+        {
+            "ref": f"E{n}",
+            "name": f"选手{n}",
+            "employer": f"参赛单位{n}",
+            "team": "",
+            "status": "ok",
+            "time_seconds": 600 + n,
+        }
+        for n in range(1, 6)
+    ],
     "judges": [{"ref": "J1", "name": "基准裁判", "employer": "评审单位", "chief": True}],
-    "marks": [{"entrant": f"E{n}", "judge": "J1", "criterion": criterion, "value": value}
-              for n in range(1, 6)
-              for criterion, value in (("theory.exam", str(80 + n)),
-                                       ("practical.route", str(30 + n)))],
+    "marks": [
+        {"entrant": f"E{n}", "judge": "J1", "criterion": criterion, "value": value}
+        for n in range(1, 6)
+        for criterion, value in (("theory.exam", str(80 + n)), ("practical.route", str(30 + n)))
+    ],
 }
 
 UPSERT_SQL = """
@@ -68,8 +96,11 @@ def judging_time(ctx: Context) -> list[Row]:
         version = _mark_version(connection, ids)
         start = time.perf_counter()
         for i in range(SAVES):
-            answer = client.post(mark_url, data={"value": ("20", "21")[i % 2], "version": version},
-                                 headers={"HX-Request": "true", "X-Tablet-Session": "bench"})
+            answer = client.post(
+                mark_url,
+                data={"value": ("20", "21")[i % 2], "version": version},
+                headers={"HX-Request": "true", "X-Tablet-Session": "bench"},
+            )
             if answer.headers.get("HX-Trigger") != "mark-saved":
                 raise RuntimeError(f"save {i} was not saved: {answer.status_code}")
             version += 1
@@ -94,14 +125,23 @@ def judging_time(ctx: Context) -> list[Row]:
     poll = _median_each(lambda: client.get(poll_url), POLLS)
     floor_poll = _median_each(lambda: connection.execute(VERSION_SQL, (CODE,)).fetchall(), POLLS)
     return [
-        Row("mark save (HTMX POST → row fragment)", saves / SAVES, floor_saves / SAVES,
+        Row(
+            "mark save (HTMX POST → row fragment)",
+            saves / SAVES,
+            floor_saves / SAVES,
             max_ratio=round(1 / TARGET_SHARE, 2),
             note=f"{rate:.0f} req/s vs floor {floor_rate:.0f} req/s"
-                 f" ({rate / floor_rate:.2f} of it);"
-                 f" ≥ {TARGET_SHARE:g} of floor; test client in-process, {SAVES} saves alternating"
-                 f" two values, median of {ROUNDS}; floor: bare Flask route, one sqlite3 upsert"),
-        Row("live poll, no change (204)", poll, floor_poll, max_seconds=TARGET_POLL,
-            note=f"median of {POLLS}; test client in-process; floor: SELECT version via sqlite3"),
+            f" ({rate / floor_rate:.2f} of it);"
+            f" ≥ {TARGET_SHARE:g} of floor; test client in-process, {SAVES} saves alternating"
+            f" two values, median of {ROUNDS}; floor: bare Flask route, one sqlite3 upsert",
+        ),
+        Row(
+            "live poll, no change (204)",
+            poll,
+            floor_poll,
+            max_seconds=TARGET_POLL,
+            note=f"median of {POLLS}; test client in-process; floor: SELECT version via sqlite3",
+        ),
     ]
 
 
@@ -117,6 +157,7 @@ def _judging_app(ctx: Context):
     from comp.extensions import db
     from comp.models import Competition, Criterion, Entrant, Stage, User
     from comp.services.exchange import import_competition, judge_username
+
     ctx.app  # noqa: B018 — the shared app migrates the database
     app = create_app({**test_config(f"sqlite:///{ctx.db_path}"), "WTF_CSRF_ENABLED": False})
     # Pushed for the set-up only: each request then gets its own app context, as in production.
@@ -125,18 +166,25 @@ def _judging_app(ctx: Context):
         if competition is None:
             competition = import_competition(copy.deepcopy(COMPETITION))
         competition.status = "running"
-        judge = db.session.scalar(
-            sa.select(User).where(User.username == judge_username(CODE, JUDGE)))
+        judge = db.session.scalar(sa.select(User).where(User.username == judge_username(CODE, JUDGE)))
         judge.set_password(PASSWORD)
         db.session.commit()
-        entrant = db.session.scalar(sa.select(Entrant).where(
-            Entrant.competition_id == competition.id, Entrant.ref == ENTRANT))
-        criterion = db.session.scalar(sa.select(Criterion).join(Stage).where(
-            Stage.competition_id == competition.id, Stage.key == CRITERION[0],
-            Criterion.key == CRITERION[1]))
-        ids = {"competition_id": competition.id, "entrant_id": entrant.id,
-               "secret": entrant.secret_code, "judge_id": judge.id, "username": judge.username,
-               "criterion_id": criterion.id}
+        entrant = db.session.scalar(
+            sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == ENTRANT)
+        )
+        criterion = db.session.scalar(
+            sa.select(Criterion)
+            .join(Stage)
+            .where(Stage.competition_id == competition.id, Stage.key == CRITERION[0], Criterion.key == CRITERION[1])
+        )
+        ids = {
+            "competition_id": competition.id,
+            "entrant_id": entrant.id,
+            "secret": entrant.secret_code,
+            "judge_id": judge.id,
+            "username": judge.username,
+            "criterion_id": criterion.id,
+        }
         db.session.remove()
         app.extensions["sqlalchemy"].engine.dispose()
     return app, ids
@@ -147,14 +195,14 @@ def _floor_app(connection, ids: dict):
     from flask import Flask, request
 
     from comp.models.types import utcnow
+
     floor = Flask("bench_floor")
 
     @floor.post("/mark/<int:entrant_id>/<int:judge_id>/<int:criterion_id>")
     def upsert(entrant_id: int, judge_id: int, criterion_id: int):
         cents = int(Decimal(request.form["value"]) * 100)
         stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores a DateTime
-        connection.execute(UPSERT_SQL, (ids["competition_id"], entrant_id, judge_id, criterion_id,
-                                        cents, stamp))
+        connection.execute(UPSERT_SQL, (ids["competition_id"], entrant_id, judge_id, criterion_id, cents, stamp))
         return request.form["value"]
 
     return floor
@@ -163,7 +211,8 @@ def _floor_app(connection, ids: dict):
 def _mark_version(connection, ids: dict) -> int:
     return connection.execute(
         "SELECT version FROM mark WHERE entrant_id = ? AND judge_id = ? AND criterion_id = ?",
-        (ids["entrant_id"], ids["judge_id"], ids["criterion_id"])).fetchone()[0]
+        (ids["entrant_id"], ids["judge_id"], ids["criterion_id"]),
+    ).fetchone()[0]
 
 
 def _competition_version(connection) -> int:

@@ -1,4 +1,5 @@
 """Benchmark 1: import a 10,000-entrant competition, then compute its results document."""
+
 from __future__ import annotations
 
 import cProfile
@@ -20,13 +21,20 @@ def import_time(ctx: Context) -> list[Row]:
     """Time `import_competition` against one executemany INSERT of the same mark rows."""
     ctx.competition()
     floor, rows = floors.insert_marks(ctx.sqlite(), ctx.competition_id)
-    return [Row(f"import ({ctx.entrants:,} entrants, {rows:,} marks)", ctx.import_seconds, floor,
-                note="floor: executemany INSERT of the same rows into a copy of mark")]
+    return [
+        Row(
+            f"import ({ctx.entrants:,} entrants, {rows:,} marks)",
+            ctx.import_seconds,
+            floor,
+            note="floor: executemany INSERT of the same rows into a copy of mark",
+        )
+    ]
 
 
 def results_time(ctx: Context) -> list[Row]:
     """Time `results.document` against the one GROUP BY that summarises every mark."""
     from comp.services import results
+
     cid = ctx.competition().id
     fresh = {}
 
@@ -36,8 +44,16 @@ def results_time(ctx: Context) -> list[Row]:
     seconds = median_time(lambda: results.document(fresh["competition"]), runs=RUNS, before=reload)
     connection = ctx.sqlite()
     floor = floors.query(connection, floors.SUMMARY_SQL, (cid,), runs=RUNS)
-    rows = [Row("results.document", seconds, floor, max_seconds=2, max_ratio=3,
-                note=f"median of {RUNS}; floor: one GROUP BY, fetched")]
+    rows = [
+        Row(
+            "results.document",
+            seconds,
+            floor,
+            max_seconds=2,
+            max_ratio=3,
+            note=f"median of {RUNS}; floor: one GROUP BY, fetched",
+        )
+    ]
     rows += _phases(ctx, connection, seconds)
     ctx.notes.append(f"profile of one results.document run: {_profile(ctx)}")
     return rows
@@ -56,6 +72,7 @@ STEPS = ("load", "read_marks", "document_from")
 def _phases(ctx: Context, connection, whole: float) -> list[Row]:
     """Break results.document into its steps; each step's floor is its SQL, replayed bare."""
     from comp.services import results
+
     missing = [name for name in STEPS if not hasattr(results, name)]
     if missing:
         ctx.notes.append(f"breakdown skipped: comp.services.results has no {', '.join(missing)}")
@@ -64,13 +81,23 @@ def _phases(ctx: Context, connection, whole: float) -> list[Row]:
     rows = []
     for name, label in PHASES.items():
         seconds, queries = statistics.median(times[name]), len(sql[name])
-        rows.append(Row(f"  · {label}", seconds, floors.replay(connection, sql[name], PHASE_RUNS),
-                        note=f"{100 * seconds / whole:.0f}% of the whole; {queries} quer"
-                             f"{'y' if queries == 1 else 'ies'}"))
+        rows.append(
+            Row(
+                f"  · {label}",
+                seconds,
+                floors.replay(connection, sql[name], PHASE_RUNS),
+                note=f"{100 * seconds / whole:.0f}% of the whole; {queries} quer{'y' if queries == 1 else 'ies'}",
+            )
+        )
     total_sql = floors.replay(connection, [q for name in PHASES for q in sql[name]], PHASE_RUNS)
-    rows.append(Row("  · all its SQL, replayed bare", total_sql,
-                    note=f"{100 * total_sql / whole:.0f}% of the whole; steps: median of "
-                         f"{PHASE_RUNS}, floor = their SQL replayed via sqlite3"))
+    rows.append(
+        Row(
+            "  · all its SQL, replayed bare",
+            total_sql,
+            note=f"{100 * total_sql / whole:.0f}% of the whole; steps: median of "
+            f"{PHASE_RUNS}, floor = their SQL replayed via sqlite3",
+        )
+    )
     return rows
 
 
@@ -79,6 +106,7 @@ def _time_phases(ctx: Context) -> tuple[dict[str, list[float]], dict[str, list]]
     from comp import scoring
     from comp.extensions import db
     from comp.services import results
+
     times: dict[str, list[float]] = {name: [] for name in PHASES}
     sql: dict[str, list] = {name: [] for name in PHASES}
 
@@ -94,8 +122,9 @@ def _time_phases(ctx: Context) -> tuple[dict[str, list[float]], dict[str, list]]
         gc.collect()
         loaded = take("load", lambda c=competition: results.load(c))
         summaries, bias = take("marks", lambda c=competition, d=loaded: results.read_marks(c, d))
-        outcome = take("engine", lambda d=loaded, s=summaries, b=bias: scoring.compute(
-            d.scheme, d.rules, d.entrants, s, b))
+        outcome = take(
+            "engine", lambda d=loaded, s=summaries, b=bias: scoring.compute(d.scheme, d.rules, d.entrants, s, b)
+        )
         take("document", lambda c=competition, d=loaded, o=outcome: results.document_from(c, d, o))
     return times, sql
 
@@ -103,12 +132,15 @@ def _time_phases(ctx: Context) -> tuple[dict[str, list[float]], dict[str, list]]
 def _profile(ctx: Context) -> Path:
     """Profile one results.document run; write the top 15 by cumulative and by own time."""
     from comp.services import results
+
     competition = ctx.competition()
     profiler = cProfile.Profile()
     profiler.runcall(results.document, competition)
     out = io.StringIO()
-    out.write(f"results.document, {ctx.entrants:,} entrants, {synthetic.mark_count(ctx.data):,}"
-              " marks (times include cProfile's overhead)\n\n")
+    out.write(
+        f"results.document, {ctx.entrants:,} entrants, {synthetic.mark_count(ctx.data):,}"
+        " marks (times include cProfile's overhead)\n\n"
+    )
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
     stats.sort_stats("cumulative").print_stats(15)
     stats.sort_stats("tottime").print_stats(15)

@@ -5,6 +5,7 @@ with one, the import would encrypt and look up every worker, which measures the 
 protection rather than scoring. Every mark is a valid value: two decimals, or a 0.5 step
 where the criterion sets one, always within [0, max].
 """
+
 from __future__ import annotations
 
 import random
@@ -37,15 +38,19 @@ def competition(entrants: int, seed: int = SEED, code: str = "BENCH-2026") -> di
     return {
         "format": "jiangxin.competition/1",
         "competition": {
-            "code": code, "name": f"基准测试竞赛（{entrants} 人）", "kind": "competition",
-            "trade": "无人机驾驶员", "level": "city", "year": 2026, "organizer": "泉州市总工会",
-            "rules": {"tiebreak": ["stage:practical", "time"], "team_counted": 3}},
+            "code": code,
+            "name": f"基准测试竞赛（{entrants} 人）",
+            "kind": "competition",
+            "trade": "无人机驾驶员",
+            "level": "city",
+            "year": 2026,
+            "organizer": "泉州市总工会",
+            "rules": {"tiebreak": ["stage:practical", "time"], "team_counted": 3},
+        },
         "stages": _stages(),
         "entrants": people,
-        "judges": [{"ref": "J1", "name": "理论阅卷", "employer": "泉州市职业技能鉴定中心",
-                    "chief": True}]
-        + [{"ref": ref, "name": f"裁判{ref}", "employer": f"裁判单位{ref}"}
-           for ref in PRACTICAL_JUDGES],
+        "judges": [{"ref": "J1", "name": "理论阅卷", "employer": "泉州市职业技能鉴定中心", "chief": True}]
+        + [{"ref": ref, "name": f"裁判{ref}", "employer": f"裁判单位{ref}"} for ref in PRACTICAL_JUDGES],
         "marks": marks,
     }
 
@@ -56,12 +61,12 @@ def mark_count(data: dict) -> int:
 
 
 def _stages() -> list[dict]:
-    stages = {"theory": {"key": "theory", "name": "理论知识", "weight": "30", "criteria": []},
-              "practical": {"key": "practical", "name": "实际操作", "weight": "70",
-                            "criteria": []}}
+    stages = {
+        "theory": {"key": "theory", "name": "理论知识", "weight": "30", "criteria": []},
+        "practical": {"key": "practical", "name": "实际操作", "weight": "70", "criteria": []},
+    }
     for stage, key, name, maximum, kind, aggregation, step in CRITERIA:
-        criterion = {"key": key, "name": name, "max": str(maximum), "kind": kind,
-                     "aggregation": aggregation}
+        criterion = {"key": key, "name": name, "max": str(maximum), "kind": kind, "aggregation": aggregation}
         if step:
             criterion["step"] = step
         stages[stage]["criteria"].append(criterion)
@@ -69,11 +74,14 @@ def _stages() -> list[dict]:
 
 
 def _entrant(rng: random.Random, i: int) -> dict:
-    return {"ref": f"E{i:05d}",
-            "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-            "employer": f"泉州第{rng.randrange(EMPLOYERS) + 1:03d}制造有限公司", "team": "",
-            "status": "absent" if rng.random() < ABSENT_SHARE else "ok",
-            "time_seconds": rng.randrange(900, 3600)}
+    return {
+        "ref": f"E{i:05d}",
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        "employer": f"泉州第{rng.randrange(EMPLOYERS) + 1:03d}制造有限公司",
+        "team": "",
+        "status": "absent" if rng.random() < ABSENT_SHARE else "ok",
+        "time_seconds": rng.randrange(900, 3600),
+    }
 
 
 def _marks(rng: random.Random, ref: str, skill: float) -> list[dict]:
@@ -89,8 +97,10 @@ def _marks(rng: random.Random, ref: str, skill: float) -> list[dict]:
             "time_mgmt": 50 * _clamp(round(rng.gauss(skill * 40, 2)), 40),
             "violation": 50 * _clamp(round(rng.gauss((1 - skill) * 6, 1)), 20),
         }
-        marks.extend({"entrant": ref, "judge": judge, "criterion": f"practical.{key}",
-                      "value": _text(cents)} for key, cents in values.items())
+        marks.extend(
+            {"entrant": ref, "judge": judge, "criterion": f"practical.{key}", "value": _text(cents)}
+            for key, cents in values.items()
+        )
     return marks
 
 

@@ -1,4 +1,5 @@
 """Print the figures as an aligned table, and the machine they were measured on."""
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,14 @@ HEADERS = ("benchmark", "measured", "floor", "ratio", "target", "", "note")
 def environment() -> str:
     """Return one line naming the Python, SQLite and SQLAlchemy versions, cores and load."""
     import sqlalchemy
+
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    line = (f"Python {platform.python_version()} · SQLite {sqlite3.sqlite_version}"
-            f" · SQLAlchemy {sqlalchemy.__version__} · {cores} cores ({usable} usable)"
-            f" · {platform.machine()} {platform.system()}")
+    line = (
+        f"Python {platform.python_version()} · SQLite {sqlite3.sqlite_version}"
+        f" · SQLAlchemy {sqlalchemy.__version__} · {cores} cores ({usable} usable)"
+        f" · {platform.machine()} {platform.system()}"
+    )
     if hasattr(os, "getloadavg"):
         load = os.getloadavg()[0]
         line += f" · load {load:.2f}"
@@ -42,9 +46,17 @@ def seconds(value: float | None) -> str:
 def table(rows: list[Row]) -> str:
     """Return the rows as a table aligned on display width (CJK characters count twice)."""
     cells = [HEADERS] + [
-        (r.name, seconds(r.seconds), seconds(r.floor),
-         "—" if r.ratio is None else f"{r.ratio:.1f}×", r.target, r.verdict, r.note)
-        for r in rows]
+        (
+            r.name,
+            seconds(r.seconds),
+            seconds(r.floor),
+            "—" if r.ratio is None else f"{r.ratio:.1f}×",
+            r.target,
+            r.verdict,
+            r.note,
+        )
+        for r in rows
+    ]
     widths = [max(_width(row[i]) for row in cells) for i in range(len(HEADERS))]
     right = {1, 2, 3}  # numbers line up on the right
     lines = []

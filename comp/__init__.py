@@ -1,4 +1,5 @@
 """Jiangxin (匠心): the application factory. It only wires; behaviour lives in services."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,9 +21,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _init_extensions(app)
     from comp.converters import BoundedIntegerConverter
+
     app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule is added: every <int:…> is bounded
     _register_blueprints(app)
     from comp import cli, web
+
     web.init_app(app)
     cli.init_app(app)
     return app
@@ -31,14 +34,18 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
     from comp import database, i18n
+
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
     limiter.init_app(app)
 
 
@@ -60,7 +67,22 @@ def _register_blueprints(app: Flask) -> None:
         setup,
         units,
     )
-    for module in (auth, main, setup, registration, hall, judging, chief, public, results, certs, units, people,
-                   accounts, api):
+
+    for module in (
+        auth,
+        main,
+        setup,
+        registration,
+        hall,
+        judging,
+        chief,
+        public,
+        results,
+        certs,
+        units,
+        people,
+        accounts,
+        api,
+    ):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)

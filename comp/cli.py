@@ -1,4 +1,5 @@
 """Command-line interface: `flask --app wsgi user|demo|competition ...`."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,12 @@ competition_cli = AppGroup("competition", help="Import, export, score and publis
 
 def in_default_language(command):
     """Run a command in the configured default language: there is no request to choose one from."""
+
     @wraps(command)
     def wrapped(*args, **kwargs):
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             return command(*args, **kwargs)
+
     return wrapped
 
 
@@ -38,15 +41,25 @@ def user_create(name: str, role: str, password: str | None, display_name: str | 
     """Create a user account."""
     from comp.services import accounts, transaction
     from comp.services.accounts import links
+
     with_link = not password  # an empty --password "" is no password: the person sets one through the link
     try:
         org = _unit_or_exit(unit, role)
         with transaction():
-            user = accounts.new_user(name, role, password or None, display_name=display_name or name,
-                                     org_unit_id=org.id if org else None)
+            user = accounts.new_user(
+                name, role, password or None, display_name=display_name or name, org_unit_id=org.id if org else None
+            )
             db.session.flush()
-            audit.record("account.created", None, None, user, username=user.username, role=role, by="cli",
-                         unit=org.id if org else None)
+            audit.record(
+                "account.created",
+                None,
+                None,
+                user,
+                username=user.username,
+                role=role,
+                by="cli",
+                unit=org.id if org else None,
+            )
             link = links.issue(user, "activate", None) if with_link else None
     except ServiceError as error:
         raise click.ClickException(str(error)) from None
@@ -61,6 +74,7 @@ def _unit_or_exit(unit: str | None, role: str):
     import sqlalchemy as sa
 
     from comp.models import OrgUnit
+
     if not unit:
         if role == "liaison":
             raise click.ClickException("a liaison belongs to an enterprise: give --unit")
@@ -75,6 +89,7 @@ def _unit_or_exit(unit: str | None, role: str):
 
 def _user_or_exit(name: str):
     from comp.services import accounts
+
     user = accounts.find_user(name)
     if user is None:
         raise click.ClickException(f"no account named {name!r}")
@@ -88,6 +103,7 @@ def user_link(name: str) -> None:
     """Print a new one-time link to set the account's password (the old password stays until it is used)."""
     from comp.services import transaction
     from comp.services.accounts import links
+
     user = _user_or_exit(name)
     with transaction():
         link = links.issue(user, "reset" if user.has_password else "activate", None)
@@ -101,6 +117,7 @@ def user_link(name: str) -> None:
 def user_set_password(name: str, password: str) -> None:
     """Set an account's password (the policy applies); every session of the account ends."""
     from comp.services import accounts
+
     user = _user_or_exit(name)
     try:
         accounts.set_password(user, password)
@@ -114,6 +131,7 @@ def user_set_password(name: str, password: str) -> None:
 def demo(if_empty: bool) -> None:
     """Load the Quanzhou demo data (running it twice changes nothing)."""
     from comp import demo as demo_data
+
     if if_empty and not demo_data.database_is_empty():
         click.echo("database already has data; demo not loaded")
         return
@@ -127,6 +145,7 @@ def demo(if_empty: bool) -> None:
 def competition_import(file: str) -> None:
     """Load a competition in the exchange format and print its code."""
     from comp.services import exchange
+
     try:
         data = exchange.read_file(file)
         competition = exchange.import_competition(data)
@@ -140,6 +159,7 @@ def competition_import(file: str) -> None:
 
 def _competition_or_exit(code: str):
     from comp.services import results
+
     competition = results.get_competition(code)
     if competition is None:
         raise click.ClickException(f"no competition with code {code!r}")
@@ -153,14 +173,17 @@ def _competition_or_exit(code: str):
 def competition_results(code: str, as_json: bool) -> None:
     """Print a competition's results."""
     from comp.services import results
+
     doc = results.document(_competition_or_exit(code))
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
     for row in doc["results"]:
         rank = row["rank"] if row["rank"] is not None else "-"
-        click.echo(f"{rank:>4}  {row['ref']:<10} {row['name']:<12} {row['total'] or '-':>7}  "
-                   f"{row['award'] or ''}  {row['status']}")
+        click.echo(
+            f"{rank:>4}  {row['ref']:<10} {row['name']:<12} {row['total'] or '-':>7}  "
+            f"{row['award'] or ''}  {row['status']}"
+        )
 
 
 @competition_cli.command("export")
@@ -169,6 +192,7 @@ def competition_results(code: str, as_json: bool) -> None:
 def competition_export(code: str) -> None:
     """Print a competition in the exchange format."""
     from comp.services import exchange
+
     click.echo(json.dumps(exchange.export_competition(_competition_or_exit(code)), ensure_ascii=False, indent=1))
 
 
@@ -178,6 +202,7 @@ def competition_export(code: str) -> None:
 def competition_publish(code: str) -> None:
     """Publish a locked competition's results."""
     from comp.services.setup import lifecycle
+
     competition = _competition_or_exit(code)
     try:
         lifecycle.publish(competition, actor=None)
@@ -204,6 +229,7 @@ certificate_cli = AppGroup("certificate", help="Issue certificates and write the
 def certificate_issue(code: str, now: bool) -> None:
     """Issue a certificate to every awarded entrant; print number, entrant ref and code of each new one."""
     from comp.services import certs as certificates
+
     try:
         new = certificates.issue(_competition_or_exit(code), actor=None, now=now)
     except ServiceError as error:
@@ -215,12 +241,14 @@ def certificate_issue(code: str, now: bool) -> None:
 
 @certificate_cli.command("pdf")
 @click.argument("number")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="The PDF file to write.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The PDF file to write."
+)
 @in_default_language
 def certificate_pdf(number: str, out: str) -> None:
     """Write one certificate's PDF."""
     from comp.services import certs as certificates
+
     certificate = certificates.get(number)
     if certificate is None:
         raise click.ClickException(f"no certificate with number {number!r}")

@@ -1,4 +1,5 @@
 """Random, unguessable codes: secret codes (加密号) for entrants."""
+
 from __future__ import annotations
 
 import secrets

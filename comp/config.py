@@ -1,4 +1,5 @@
 """Settings read from the environment, and the configuration the tests use."""
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ REQUIRED = {
     "CERT_KEY": "keys the verification codes printed on certificates (rotating it voids every printed QR code)",
     "DATA_KEY": "protects the stored ID-card numbers (without it they cannot be read again: back it up)",
     "PUBLIC_BASE_URL": "the address printed in certificate QR codes and activation links "
-                       "(e.g. https://jiangxin.example.org)",
+    "(e.g. https://jiangxin.example.org)",
 }
 DEV_DEFAULTS = {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}
 
@@ -45,10 +46,12 @@ def _required(env: str, instance: Path) -> dict[str, str]:
         raise RuntimeError(
             "Jiangxin will not start without these settings:\n" + "\n".join(lines) + "\n"
             "Make a secret with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
-            "or set JIANGXIN_ENV=development for a local run.")
+            "or set JIANGXIN_ENV=development for a local run."
+        )
     for name in missing:
         values[name] = DEV_DEFAULTS.get(name) or _dev_secret(
-            instance, "dev-secret-key" if name == "SECRET_KEY" else f"dev-{name.lower().replace('_', '-')}")
+            instance, "dev-secret-key" if name == "SECRET_KEY" else f"dev-{name.lower().replace('_', '-')}"
+        )
     if "DATA_KEY" in missing:
         values["DATA_KEY"] = ""  # development derives it from SECRET_KEY, as databases made before it did
     return values

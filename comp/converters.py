@@ -5,6 +5,7 @@ INTEGER, so even a comparison with 2**31 overflows), 64 bits in SQLite (which re
 outright). A number from outside is checked here, once, so that it becomes a missing page or an ignored
 value instead of a 500.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,13 +41,14 @@ def page_number(value: str | None) -> int:
     return 1 if number is None else min(number, MAX_PAGE)
 
 
-
 def _at_most(limit: int) -> str:
     """Return a regex of the decimal numbers from 0 to `limit` (leading zeros allowed), digit by digit."""
     digits = str(limit)
     shorter = f"[0-9]{{1,{len(digits) - 1}}}"
     # Same length: equal to the limit up to some digit, smaller there, anything after it.
-    same_length = [f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "0"]
+    same_length = [
+        f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "0"
+    ]
     return "0*(?:" + "|".join([shorter, *same_length, digits]) + ")"
 
 
@@ -59,7 +61,13 @@ class BoundedIntegerConverter(IntegerConverter):
 
     regex = _at_most(BIGGEST)
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits, min=(-BIGGEST - 1 if signed else 0) if min is None else min,
-                         max=BIGGEST if max is None else max, signed=signed)
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False
+    ) -> None:
+        super().__init__(
+            map,
+            fixed_digits,
+            min=(-BIGGEST - 1 if signed else 0) if min is None else min,
+            max=BIGGEST if max is None else max,
+            signed=signed,
+        )

@@ -1,4 +1,5 @@
 """Database connection settings: SQLite with WAL and foreign keys on."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ PostgreSQL refuses a NUL in text (a 500), and a name of NUL bytes or escape code
 IntegerField reads any length of digits, which an INTEGER column then overflows. Each form derives
 from `Form` instead of FlaskForm, so every field is checked without a validator on each.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

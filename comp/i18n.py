@@ -1,4 +1,5 @@
 """Language choice: the user's saved choice, else the session's, else Chinese."""
+
 from __future__ import annotations
 
 from flask import current_app, has_request_context, session

@@ -1,4 +1,5 @@
 """Resident ID-card numbers (GB 11643-1999): validation, masking, and protection at rest."""
+
 from __future__ import annotations
 
 import base64
@@ -71,9 +72,10 @@ class Protector:
     @classmethod
     def from_secret(cls, secret: str) -> Protector:
         """Derive independent encryption and hashing keys from one secret with HKDF."""
+
         def derive(label: bytes) -> bytes:
-            return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jiangxin", info=label).derive(
-                secret.encode())
+            return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jiangxin", info=label).derive(secret.encode())
+
         return cls(base64.urlsafe_b64encode(derive(b"id-encrypt")), derive(b"id-lookup"))
 
     def lookup_hash(self, number: str) -> str:
@@ -92,6 +94,7 @@ class Protector:
 def protector() -> Protector:
     """Return the protector for the current app (DATA_KEY, else derived from SECRET_KEY)."""
     from flask import current_app
+
     cache = current_app.extensions.setdefault("jiangxin.protector", {})
     secret = current_app.config.get("DATA_KEY") or current_app.config["SECRET_KEY"]
     if secret not in cache:

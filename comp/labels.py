@@ -1,14 +1,23 @@
 """Translatable labels for the codes stored in the database."""
+
 from flask_babel import lazy_gettext as _l
 
 COMPETITION_STATES = {
-    "draft": _l("Draft"), "open": _l("Registration open"), "closed": _l("Registration closed"),
-    "running": _l("Running"), "locked": _l("Scores locked"), "published": _l("Published"),
+    "draft": _l("Draft"),
+    "open": _l("Registration open"),
+    "closed": _l("Registration closed"),
+    "running": _l("Running"),
+    "locked": _l("Scores locked"),
+    "published": _l("Published"),
     "archived": _l("Archived"),
 }
 ENTRANT_STATUSES = {
-    "pending": _l("Pending approval"), "approved": _l("Approved"), "ok": _l("Checked in"),
-    "absent": _l("Absent"), "disqualified": _l("Disqualified"), "withdrawn": _l("Withdrawn"),
+    "pending": _l("Pending approval"),
+    "approved": _l("Approved"),
+    "ok": _l("Checked in"),
+    "absent": _l("Absent"),
+    "disqualified": _l("Disqualified"),
+    "withdrawn": _l("Withdrawn"),
     "rejected": _l("Rejected"),
 }
 LEVELS = {"city": _l("City"), "county": _l("County"), "enterprise": _l("Enterprise")}
@@ -23,8 +32,13 @@ def entrant_status_label(code: str) -> str:
     """Return the entrant status in the user's language."""
     return str(ENTRANT_STATUSES.get(code, code))
 
-REQUEST_STATES = {"pending": _l("Waiting"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
-                  "withdrawn": _l("Replaced")}
+
+REQUEST_STATES = {
+    "pending": _l("Waiting"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Replaced"),
+}
 
 
 def request_status_label(code: str) -> str:

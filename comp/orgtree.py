@@ -5,6 +5,7 @@ every "which county?", "what lies under this union?" and "is this union above th
 question of a request. `current()` reads it once per transaction, and again after a flush that
 changed an org unit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,8 +82,10 @@ class Tree:
     def enterprises(self, under: int | None = None) -> list[Node]:
         """Return the enterprises (of the whole city, or under one union) by name."""
         allowed = self.subtree(under) if under is not None else None
-        return sorted((n for n in self.nodes.values() if n.kind == "enterprise"
-                       and (allowed is None or n.id in allowed)), key=lambda n: n.name)
+        return sorted(
+            (n for n in self.nodes.values() if n.kind == "enterprise" and (allowed is None or n.id in allowed)),
+            key=lambda n: n.name,
+        )
 
 
 def current() -> Tree:

@@ -4,6 +4,7 @@ Ownership runs through the union tree (`comp.orgtree`): an organizer manages wha
 below their union. The tree is read once per session, so a list of a hundred rows asks
 `can()` a hundred times without a query each.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -59,9 +60,14 @@ def _manages(user: User, competition: Competition) -> bool:
 
 def _judges(user: User, competition: Competition) -> bool:
     """Tell whether the user sits on the competition's panel."""
-    return db.session.scalar(sa.select(JudgeAssignment.id).where(
-        JudgeAssignment.competition_id == competition.id,
-        JudgeAssignment.user_id == user.id)) is not None
+    return (
+        db.session.scalar(
+            sa.select(JudgeAssignment.id).where(
+                JudgeAssignment.competition_id == competition.id, JudgeAssignment.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 def _liaison(user: User, competition: Competition) -> bool:
@@ -77,22 +83,29 @@ def _creates(user: User, _=None) -> bool:
     if user.role == "admin":
         return True
     return user.role == "organizer" and (
-        _home(user) is None or orgtree.current().kind_of(_home(user)) in ("city", "county"))
+        _home(user) is None or orgtree.current().kind_of(_home(user)) in ("city", "county")
+    )
 
 
 def _chief(user: User, competition: Competition) -> bool:
     """Tell whether the user is the competition's chief judge (裁判长)."""
-    return db.session.scalar(sa.select(JudgeAssignment.id).where(
-        JudgeAssignment.competition_id == competition.id, JudgeAssignment.user_id == user.id,
-        JudgeAssignment.is_chief.is_(True))) is not None
+    return (
+        db.session.scalar(
+            sa.select(JudgeAssignment.id).where(
+                JudgeAssignment.competition_id == competition.id,
+                JudgeAssignment.user_id == user.id,
+                JudgeAssignment.is_chief.is_(True),
+            )
+        )
+        is not None
+    )
 
 
 def city_wide(user: User) -> bool:
     """Tell whether the user oversees the whole city: admins and organizers of no unit or the city union."""
     if user.role == "admin":
         return True
-    return user.role == "organizer" and (
-        _home(user) is None or orgtree.current().kind_of(_home(user)) == "city")
+    return user.role == "organizer" and (_home(user) is None or orgtree.current().kind_of(_home(user)) == "city")
 
 
 def _oversees(user: User, worker: Worker) -> bool:
@@ -187,6 +200,7 @@ def authorize(action: str, obj: Any = None) -> None:
         return
     if not current_user.is_authenticated:
         from comp.extensions import login
+
         abort(login.unauthorized())
     abort(403)
 
@@ -208,10 +222,13 @@ def competition_for(code: str, action: str = "competition.manage") -> Competitio
 
 def permission_required(action: str) -> Callable:
     """Decorate a view that needs a permission not tied to one object."""
+
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             authorize(action)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator

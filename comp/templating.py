@@ -1,4 +1,5 @@
 """Template globals and filters shared by every page."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -21,6 +22,7 @@ def fmt2(value) -> str:
 def qr_code(url: str, label: str = "") -> Markup:
     """Return the QR code of a link as inline SVG (activation cards, the judges panel)."""
     from comp.certificates import qr
+
     return Markup(qr.svg(url, label))  # qr.svg escapes the label and writes only numbers besides
 
 
@@ -35,9 +37,16 @@ def init_app(app: Flask) -> None:
     """Register the globals and filters."""
     app.jinja_env.filters["fmt2"] = fmt2
     from comp.services.people import masked_phone
+
     app.jinja_env.filters["phone_mask"] = masked_phone
-    app.jinja_env.globals.update(can=can, nav_link=nav_link, qr_code=qr_code, status_label=status_label,
-                                 entrant_status_label=entrant_status_label, request_status_label=request_status_label)
+    app.jinja_env.globals.update(
+        can=can,
+        nav_link=nav_link,
+        qr_code=qr_code,
+        status_label=status_label,
+        entrant_status_label=entrant_status_label,
+        request_status_label=request_status_label,
+    )
 
     @app.context_processor
     def inject() -> dict:

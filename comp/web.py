@@ -1,4 +1,5 @@
 """Request-wide behaviour: security headers, error pages, the login loader, template helpers."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -12,9 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from comp.extensions import login
 from comp.models import User
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -22,6 +25,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 def load_user(token: str) -> User | None:
     """Return the user of the live server-side session whose token the cookie carries."""
     from comp.services.accounts import sessions
+
     return sessions.load(token)
 
 
@@ -106,4 +110,5 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, lambda e, c=code, m=message: error_page(c, m))
     app.register_error_handler(CSRFError, csrf_refused)
     from comp import templating
+
     templating.init_app(app)

@@ -2,6 +2,7 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
+
 from __future__ import annotations
 
 import copy
@@ -116,9 +117,9 @@ class AuthActions:
 def csrf_token(client, path: str) -> str:
     """Fetch a page and return the CSRF token its forms carry."""
     import re
+
     page = client.get(path, follow_redirects=True).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'"X-CSRFToken": "([^"]+)"', page)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'"X-CSRFToken": "([^"]+)"', page)
     return match.group(1) if match else ""
 
 
@@ -136,6 +137,7 @@ def make_user():
     def make(username: str | None = None, role: str = "worker", password: str = PASSWORD, **fields):
         make.count += 1
         return accounts.create_user(username or f"{role}{make.count}", role, password, **fields)
+
     make.count = 0
     return make
 
@@ -153,35 +155,78 @@ def make_worker():
         db.session.add(worker)
         db.session.commit()
         return worker
+
     make.count = 0
     return make
 
 
 SMALL = {
     "format": "jiangxin.competition/1",
-    "competition": {"code": "T-2026-UAV", "name": "2026年测试无人机竞赛", "kind": "competition",
-                    "trade": "无人机驾驶员", "level": "city", "year": 2026, "organizer": "泉州市总工会",
-                    "rules": {}},
+    "competition": {
+        "code": "T-2026-UAV",
+        "name": "2026年测试无人机竞赛",
+        "kind": "competition",
+        "trade": "无人机驾驶员",
+        "level": "city",
+        "year": 2026,
+        "organizer": "泉州市总工会",
+        "rules": {},
+    },
     "stages": [
-        {"key": "theory", "name": "理论知识", "weight": "30",
-         "criteria": [{"key": "exam", "name": "理论考试", "max": "100", "aggregation": "single"}]},
-        {"key": "practical", "name": "实际操作", "weight": "70", "criteria": [
-            {"key": "route", "name": "航线飞行", "max": "40", "aggregation": "trimmed"},
-            {"key": "safety", "name": "安全操作", "max": "10", "aggregation": "mean"}]}],
+        {
+            "key": "theory",
+            "name": "理论知识",
+            "weight": "30",
+            "criteria": [{"key": "exam", "name": "理论考试", "max": "100", "aggregation": "single"}],
+        },
+        {
+            "key": "practical",
+            "name": "实际操作",
+            "weight": "70",
+            "criteria": [
+                {"key": "route", "name": "航线飞行", "max": "40", "aggregation": "trimmed"},
+                {"key": "safety", "name": "安全操作", "max": "10", "aggregation": "mean"},
+            ],
+        },
+    ],
     "entrants": [
-        {"ref": "E1", "name": "张三", "id_number": valid_id(901), "employer": "晋江无人机公司", "team": "",
-         "status": "ok", "time_seconds": 600},
-        {"ref": "E2", "name": "李四", "id_number": valid_id(902), "employer": "石狮无人机公司", "team": "",
-         "status": "ok", "time_seconds": 700}],
-    "judges": [{"ref": "J1", "name": "王裁判", "employer": "评审单位", "chief": True},
-               {"ref": "J2", "name": "陈裁判", "employer": "评审单位", "chief": False},
-               {"ref": "J3", "name": "林裁判", "employer": "评审单位", "chief": False}],
+        {
+            "ref": "E1",
+            "name": "张三",
+            "id_number": valid_id(901),
+            "employer": "晋江无人机公司",
+            "team": "",
+            "status": "ok",
+            "time_seconds": 600,
+        },
+        {
+            "ref": "E2",
+            "name": "李四",
+            "id_number": valid_id(902),
+            "employer": "石狮无人机公司",
+            "team": "",
+            "status": "ok",
+            "time_seconds": 700,
+        },
+    ],
+    "judges": [
+        {"ref": "J1", "name": "王裁判", "employer": "评审单位", "chief": True},
+        {"ref": "J2", "name": "陈裁判", "employer": "评审单位", "chief": False},
+        {"ref": "J3", "name": "林裁判", "employer": "评审单位", "chief": False},
+    ],
     "marks": [
         {"entrant": "E1", "judge": "J1", "criterion": "theory.exam", "value": "90"},
         {"entrant": "E2", "judge": "J1", "criterion": "theory.exam", "value": "80"},
-    ] + [{"entrant": e, "judge": j, "criterion": "practical.route", "value": v}
-         for e, vals in (("E1", ("35", "36", "37")), ("E2", ("30", "31.5", "33"))) for j, v in zip(("J1", "J2", "J3"), vals)]
-      + [{"entrant": e, "judge": "J2", "criterion": "practical.safety", "value": v} for e, v in (("E1", "9"), ("E2", "8"))],
+    ]
+    + [
+        {"entrant": e, "judge": j, "criterion": "practical.route", "value": v}
+        for e, vals in (("E1", ("35", "36", "37")), ("E2", ("30", "31.5", "33")))
+        for j, v in zip(("J1", "J2", "J3"), vals)
+    ]
+    + [
+        {"entrant": e, "judge": "J2", "criterion": "practical.safety", "value": v}
+        for e, v in (("E1", "9"), ("E2", "8"))
+    ],
 }
 
 
@@ -205,9 +250,11 @@ def make_competition(exchange_doc):
             competition.status = status
             if status in ("published", "archived"):
                 from comp.services.results import standings
+
                 standings.snapshot(competition)  # what publishing writes
             db.session.commit()
         return competition
+
     make.count = 0
     return make
 

@@ -1,4 +1,5 @@
 """Logging in and out, the failure limit, safe redirects and the language switch."""
+
 from __future__ import annotations
 
 import re
@@ -125,8 +126,12 @@ def test_logout_needs_post_with_csrf(client, auth, make_user):
 
 def _stays_on_site(location: str) -> bool:
     """Tell whether a browser would resolve the Location on this site (no host, no scheme)."""
-    return (location.startswith("/") and not location.startswith("//")
-            and "\\" not in location and not any(c in location for c in "\t\r\n"))
+    return (
+        location.startswith("/")
+        and not location.startswith("//")
+        and "\\" not in location
+        and not any(c in location for c in "\t\r\n")
+    )
 
 
 def test_local_next_is_followed(client, make_user):
@@ -135,12 +140,24 @@ def test_local_next_is_followed(client, make_user):
     assert response.headers["Location"] == "/competitions/X/results?a=1"
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/", "///evil.example/", "/\\evil.example/", "\\\\evil.example/",
-    "/\t/evil.example/", "javascript:alert(1)", "evil.example", "", "http:/evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "///evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "/\t/evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+        "http:/evil.example",
+    ],
+)
 def test_next_never_leaves_the_site(client, make_user, target):
     from urllib.parse import quote
+
     make_user("li", "worker")
     response = _post_login(client, "li", PASSWORD, query=f"?next={quote(target)}")
     assert response.status_code == 302
@@ -211,8 +228,10 @@ def test_an_htmx_request_without_a_login_is_sent_to_the_login_page_whole(client,
 
 
 def test_an_htmx_save_after_expiry_returns_to_the_page_not_the_fragment(client):
-    response = client.get("/judge/T-1/sheet/ABCDEFGH/tally", headers={"HX-Request": "true",
-                                                                       "HX-Current-URL": "http://localhost/judge/T-1/sheet?e=3"})
+    response = client.get(
+        "/judge/T-1/sheet/ABCDEFGH/tally",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/judge/T-1/sheet?e=3"},
+    )
     assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query)["next"] == ["/judge/T-1/sheet?e=3"]
 
 
@@ -229,8 +248,11 @@ def test_a_plain_request_is_still_redirected_with_a_message(client):
 
 
 def test_an_htmx_post_that_lost_its_session_is_sent_to_log_in(client):
-    response = client.post("/account/password", data={"current": "x"},
-                           headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/account"})
+    response = client.post(
+        "/account/password",
+        data={"current": "x"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/account"},
+    )
     assert response.status_code == 401
     assert parse_qs(urlsplit(response.headers["HX-Redirect"]).query)["next"] == ["/account"]
 

@@ -1,4 +1,5 @@
 """`flask competition import|results|export|publish`, driven through the CLI runner."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ CODE = "QZ-2026-NOODLE"
 
 def row_counts() -> dict[str, int]:
     """Count the rows of every table."""
-    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
 
 
 def status_of(code: str) -> str:
@@ -53,10 +56,12 @@ def test_import_of_an_invalid_file_prints_every_problem_and_changes_nothing(runn
     before = row_counts()
     result = runner.invoke(args=["competition", "import", str(path)])
     assert result.exit_code == 1
-    for line in ("competition.rules.colour: is not a known rule",
-                 "entrants[1].ref: entrant 'E1' appears twice",
-                 "marks[2].value: 41 is above the maximum 40 of practical.route",
-                 "marks[3].value: 'abc' is not a number"):
+    for line in (
+        "competition.rules.colour: is not a known rule",
+        "entrants[1].ref: entrant 'E1' appears twice",
+        "marks[2].value: 41 is above the maximum 40 of practical.route",
+        "marks[3].value: 'abc' is not a number",
+    ):
         assert line in result.stderr
     assert "nothing was imported" in result.stderr
     assert result.stdout == ""
@@ -110,8 +115,11 @@ def test_publish_publishes_a_locked_competition(runner, imported):
     assert result.exit_code == 0, result.output
     assert f"{CODE} published" in result.stdout
     assert status_of(CODE) == "published"
-    events = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.action == "competition.published", AuditEvent.competition_id == imported.id)).all()
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "competition.published", AuditEvent.competition_id == imported.id
+        )
+    ).all()
     assert len(events) == 1
 
 
@@ -121,8 +129,12 @@ def test_publish_refuses_a_running_competition(runner, make_competition):
     assert result.exit_code == 1
     assert "running" in result.output and "published" in result.output
     assert status_of(competition.code) == "running"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "competition.published")) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "competition.published")
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("command", [["results", "--json"], ["results"], ["export"], ["publish"]])

@@ -1,4 +1,5 @@
 """`flask user create`: accounts from the command line."""
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,15 @@ def _users() -> list[tuple[str, str]]:
     return [tuple(r) for r in db.session.execute(sa.select(User.username, User.role).order_by(User.id))]
 
 
-@pytest.mark.parametrize("role, home", [
-    ("admin", "Competitions"), ("organizer", "Competitions"), ("judge", "My assignments"), ("worker", "My entries"),
-])
+@pytest.mark.parametrize(
+    "role, home",
+    [
+        ("admin", "Competitions"),
+        ("organizer", "Competitions"),
+        ("judge", "My assignments"),
+        ("worker", "My entries"),
+    ],
+)
 def test_created_user_can_log_in(app, runner, role, home):
     result = runner.invoke(args=["user", "create", "chen", "--role", role, "--password", "s3cret pass"])
     assert result.exit_code == 0, result.output
@@ -42,8 +49,9 @@ def test_created_user_can_log_in(app, runner, role, home):
 
 
 def test_display_name(runner):
-    result = runner.invoke(args=["user", "create", "wang", "--role", "judge", "--password", "a long pass 42",
-                                 "--display-name", "王裁判"])
+    result = runner.invoke(
+        args=["user", "create", "wang", "--role", "judge", "--password", "a long pass 42", "--display-name", "王裁判"]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalar(sa.select(User.display_name).where(User.username == "wang")) == "王裁判"
@@ -71,18 +79,20 @@ def test_without_a_password_an_activation_link_is_printed(app, runner):
 
 
 def test_links_differ(runner):
-    outputs = [runner.invoke(args=["user", "create", name, "--role", "worker"]).output
-               for name in ("a1", "a2")]
+    outputs = [runner.invoke(args=["user", "create", name, "--role", "worker"]).output for name in ("a1", "a2")]
     assert outputs[0].split()[-1] != outputs[1].split()[-1]
 
 
-@pytest.mark.parametrize("password, problem", [
-    ("short1", "至少使用 10 个字符"),
-    ("1234567890", "常用密码"),
-    ("qwertyuiop", "常用密码"),
-    ("chen-chen-chen", "不得包含用户名"),
-    ("aaaaaaaaaaaa", "过于简单"),
-])
+@pytest.mark.parametrize(
+    "password, problem",
+    [
+        ("short1", "至少使用 10 个字符"),
+        ("1234567890", "常用密码"),
+        ("qwertyuiop", "常用密码"),
+        ("chen-chen-chen", "不得包含用户名"),
+        ("aaaaaaaaaaaa", "过于简单"),
+    ],
+)
 def test_the_password_policy_applies_on_the_command_line(runner, password, problem):
     result = runner.invoke(args=["user", "create", "chen", "--role", "admin", "--password", password])
     assert result.exit_code == 1
@@ -93,11 +103,13 @@ def test_the_password_policy_applies_on_the_command_line(runner, password, probl
 def test_a_liaison_needs_an_enterprise(runner, tree):
     result = runner.invoke(args=["user", "create", "li", "--role", "liaison", "--password", "a long pass 42"])
     assert result.exit_code == 1 and "--unit" in result.output
-    result = runner.invoke(args=["user", "create", "li", "--role", "liaison", "--password", "a long pass 42",
-                                 "--unit", tree.jinjiang.name])
+    result = runner.invoke(
+        args=["user", "create", "li", "--role", "liaison", "--password", "a long pass 42", "--unit", tree.jinjiang.name]
+    )
     assert result.exit_code == 1 and "not an enterprise" in result.output
-    result = runner.invoke(args=["user", "create", "li", "--role", "liaison", "--password", "a long pass 42",
-                                 "--unit", tree.aviation.name])
+    result = runner.invoke(
+        args=["user", "create", "li", "--role", "liaison", "--password", "a long pass 42", "--unit", tree.aviation.name]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.scalar(sa.select(User.org_unit_id).where(User.username == "li")) == tree.aviation.id
@@ -117,12 +129,15 @@ def test_set_password_and_link(app, runner, make_user):
     assert result.exit_code == 0 and "/activate/" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["user", "create", "x", "--role", "superuser", "--password", "p"],
-    ["user", "create", "x", "--role", "Admin", "--password", "p"],
-    ["user", "create", "x", "--password", "p"],  # no role
-    ["user", "create", "--role", "admin", "--password", "p"],  # no name
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["user", "create", "x", "--role", "superuser", "--password", "p"],
+        ["user", "create", "x", "--role", "Admin", "--password", "p"],
+        ["user", "create", "x", "--password", "p"],  # no role
+        ["user", "create", "--role", "admin", "--password", "p"],  # no name
+    ],
+)
 def test_bad_arguments_are_refused_by_click(runner, args):
     result = runner.invoke(args=args)
     assert result.exit_code == 2, result.output

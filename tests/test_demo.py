@@ -3,6 +3,7 @@
 Loading the demo hashes a dozen passwords, so it runs once per module; each test gets the
 loaded rows back from a snapshot (the suite empties the database between tests).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,7 @@ class Snapshot:
 
 
 def _counts() -> dict[str, int]:
-    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-            for t in db.metadata.sorted_tables}
+    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in db.metadata.sorted_tables}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,10 @@ def snapshot(app) -> Snapshot:
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["demo"])
         with db.engine.begin() as conn:
-            rows = {t.name: [dict(r._mapping) for r in conn.execute(
-                t.select().order_by(*t.primary_key))] for t in db.metadata.sorted_tables}
+            rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select().order_by(*t.primary_key))]
+                for t in db.metadata.sorted_tables
+            }
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         db.session.remove()
@@ -187,43 +189,61 @@ def test_studios_have_leaders_members_and_achievements(loaded):
 
 def test_demo_judges_hold_the_panel_seats(loaded):
     def seats(username):
-        return {(a.competition.code, a.is_chief) for a in db.session.scalars(
-            sa.select(JudgeAssignment).join(User).where(User.username == username))}
+        return {
+            (a.competition.code, a.is_chief)
+            for a in db.session.scalars(sa.select(JudgeAssignment).join(User).where(User.username == username))
+        }
+
     assert ("QZ-2026-TEA", True) in seats("judge1")
     assert ("QZ-2026-UAV", True) in seats("judge2")
     assert all(seats(f"judge{i}") for i in range(1, 5))
     # The accounts the import made for those seats are gone; the guest judges' remain.
     names = set(db.session.scalars(sa.select(User.username).where(User.username.like("judge.%"))))
-    assert names == {"judge.qz-2026-uav.j3", "judge.qz-2026-uav.j4", "judge.qz-2026-tea.j3",
-                     "judge.qz-2026-tea.j4", "judge.qz-2025-uav.j2", "judge.qz-2025-uav.j3"}
+    assert names == {
+        "judge.qz-2026-uav.j3",
+        "judge.qz-2026-uav.j4",
+        "judge.qz-2026-tea.j3",
+        "judge.qz-2026-tea.j4",
+        "judge.qz-2025-uav.j2",
+        "judge.qz-2025-uav.j3",
+    }
 
 
 def test_demo_tells_the_honours_story(loaded):
     from comp.models import Honour, OutcomeGrant, Standing
     from comp.services.setup import honours
+
     last = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2025-UAV"))
     this = db.session.scalar(sa.select(Competition).where(Competition.code == "QZ-2026-UAV"))
     assert last.status == "archived" and this.status == "published"
     # Both finals' standings are kept; last year's honours are confirmed, this year's wait for the organizer.
     for competition in (last, this):
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Standing)
-                                 .where(Standing.competition_id == competition.id)) == len(competition.entrants)
+        assert db.session.scalar(
+            sa.select(sa.func.count()).select_from(Standing).where(Standing.competition_id == competition.id)
+        ) == len(competition.entrants)
     assert all(c.confirmed for c in honours.candidates(last))
     waiting = honours.candidates(this)
     assert waiting and not any(c.granted for c in waiting)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutcomeGrant)
-                             .where(OutcomeGrant.competition_id == this.id)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(OutcomeGrant).where(OutcomeGrant.competition_id == this.id)
+        )
+        == 0
+    )
     recommended = db.session.scalars(sa.select(Honour).where(Honour.competition_id == last.id)).all()
     assert recommended and all(h.status == "recommended" and h.year == 2025 for h in recommended)
 
 
-@pytest.mark.parametrize("username, sees, hidden", [
-    ("organizer", "2026年泉州市无人机驾驶职工技能竞赛", None),
-    ("jinjiang", "2026年晋江市制鞋工职工技能竞赛", "2026年泉州市无人机驾驶职工技能竞赛"),
-    ("judge1", "2026年泉州市评茶员职业技能竞赛", None),
-    ("worker", "2026年泉州市无人机驾驶职工技能竞赛", None),
-    ("admin", "2026年度泉州市“六型”工匠班组评定", None),
-])
+@pytest.mark.parametrize(
+    "username, sees, hidden",
+    [
+        ("organizer", "2026年泉州市无人机驾驶职工技能竞赛", None),
+        ("jinjiang", "2026年晋江市制鞋工职工技能竞赛", "2026年泉州市无人机驾驶职工技能竞赛"),
+        ("judge1", "2026年泉州市评茶员职业技能竞赛", None),
+        ("worker", "2026年泉州市无人机驾驶职工技能竞赛", None),
+        ("admin", "2026年度泉州市“六型”工匠班组评定", None),
+    ],
+)
 def test_demo_accounts_log_in_and_see_their_home(loaded, auth, client, username, sees, hidden):
     response = auth.login(username, data.PASSWORD)
     assert response.status_code == 302
@@ -237,6 +257,7 @@ def test_demo_accounts_log_in_and_see_their_home(loaded, auth, client, username,
 def test_the_demo_worker_has_a_certificate_to_download(loaded, client, auth):
     """The drone final's awarded entrants hold certificates; the demo worker can download hers."""
     from comp.models import Certificate
+
     worker = db.session.scalar(sa.select(User).where(User.username == "worker"))
     held = db.session.scalars(sa.select(Certificate).join(Entrant).where(Entrant.worker_id == worker.worker_id)).all()
     assert len(held) == 1 and held[0].status == "valid"

@@ -1,4 +1,5 @@
 """The app computes every rule through the engine: its figures equal the engine's on the same marks."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,10 +13,15 @@ from comp.services import results
 
 
 def _marks_as_the_engine_takes_them(competition, loaded):
-    rows = db.session.execute(sa.select(Mark.judge_id, Mark.entrant_id, Mark.criterion_id, Mark.value_cents)
-                              .where(Mark.competition_id == competition.id)).all()
-    return [(loaded.judge_refs[j], loaded.entrant_refs[e], loaded.criterion_keys[c], Decimal(v).scaleb(-2))
-            for j, e, c, v in rows]
+    rows = db.session.execute(
+        sa.select(Mark.judge_id, Mark.entrant_id, Mark.criterion_id, Mark.value_cents).where(
+            Mark.competition_id == competition.id
+        )
+    ).all()
+    return [
+        (loaded.judge_refs[j], loaded.entrant_refs[e], loaded.criterion_keys[c], Decimal(v).scaleb(-2))
+        for j, e, c, v in rows
+    ]
 
 
 def test_judge_bias_in_the_app_is_the_engines(make_competition):

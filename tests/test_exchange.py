@@ -1,4 +1,5 @@
 """The exchange format at the service level: the worked examples, every refusal, the round trip."""
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,10 @@ def without_complete(doc: dict) -> dict:
 
 def row_counts() -> dict[str, int]:
     """Count the rows of every table, to prove a refused import wrote nothing."""
-    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
 
 
 def empty_database() -> None:
@@ -128,35 +131,72 @@ INVALID = [
     ("duplicate judge", [(("judges", 1, "ref"), "J1")], "judges[1].ref", "judge 'J1' appears twice"),
     ("unknown entrant", [(("marks", 0, "entrant"), "E9")], "marks[0].entrant", "names no entrant: 'E9'"),
     ("unknown judge", [(("marks", 0, "judge"), "J9")], "marks[0].judge", "names no judge: 'J9'"),
-    ("unknown criterion", [(("marks", 0, "criterion"), "practical.speed")], "marks[0].criterion",
-     "names no criterion: 'practical.speed'"),
+    (
+        "unknown criterion",
+        [(("marks", 0, "criterion"), "practical.speed")],
+        "marks[0].criterion",
+        "names no criterion: 'practical.speed'",
+    ),
     ("negative value", [(("marks", 2, "value"), "-1")], "marks[2].value", "-1 is below the minimum 0"),
     ("not a number", [(("marks", 2, "value"), "abc")], "marks[2].value", "'abc' is not a number"),
     ("NaN", [(("marks", 2, "value"), "NaN")], "marks[2].value", "'NaN' is not a number"),
     ("Infinity", [(("marks", 2, "value"), "Infinity")], "marks[2].value", "'Infinity' is not a number"),
     ("three decimals", [(("marks", 2, "value"), "35.125")], "marks[2].value", "35.125 has more than 2 decimal places"),
-    ("off the step", [(_ROUTE + ("step",), "0.5"), (("marks", 2, "value"), "35.3")], "marks[2].value",
-     "35.3 is not a multiple of the step 0.5"),
+    (
+        "off the step",
+        [(_ROUTE + ("step",), "0.5"), (("marks", 2, "value"), "35.3")],
+        "marks[2].value",
+        "35.3 is not a multiple of the step 0.5",
+    ),
     ("binary float", [(("marks", 2, "value"), 35.5)], "marks[2].value", 'write the value as a string, e.g. "35.5"'),
-    ("bad check digit", [(("entrants", 0, "id_number"), _BAD_ID)], "entrants[0].id_number",
-     "is not a valid ID-card number"),
-    ("unknown status", [(("entrants", 0, "status"), "asleep")], "entrants[0].status",
-     "must be one of pending, approved, ok, absent, disqualified, withdrawn, not 'asleep'"),
-    ("zero weights", [(("stages", 0, "weight"), "0"), (("stages", 1, "weight"), "0")], "stages",
-     "the stage weights add up to zero"),
-    ("unknown rule", [(("competition", "rules"), {"colour": "red"})], "competition.rules.colour", "is not a known rule"),
-    ("shares past 1", [(("competition", "rules"), {"award_tiers": [
-        {"name": "一等奖", "share": "0.60"}, {"name": "二等奖", "share": "0.50"}]})],
-     "competition.rules.award_tiers", "the shares add up to 1.10, past 1"),
-    ("tie-break names no stage", [(("competition", "rules"), {"tiebreak": ["stage:oral", "time"]})],
-     "competition.rules.tiebreak[0]", "there is no stage 'oral'"),
-    ("negative criterion max", [(_ROUTE + ("max",), "-40")], "stages[1].criteria[0].max",
-     "must be a positive number"),
+    (
+        "bad check digit",
+        [(("entrants", 0, "id_number"), _BAD_ID)],
+        "entrants[0].id_number",
+        "is not a valid ID-card number",
+    ),
+    (
+        "unknown status",
+        [(("entrants", 0, "status"), "asleep")],
+        "entrants[0].status",
+        "must be one of pending, approved, ok, absent, disqualified, withdrawn, not 'asleep'",
+    ),
+    (
+        "zero weights",
+        [(("stages", 0, "weight"), "0"), (("stages", 1, "weight"), "0")],
+        "stages",
+        "the stage weights add up to zero",
+    ),
+    (
+        "unknown rule",
+        [(("competition", "rules"), {"colour": "red"})],
+        "competition.rules.colour",
+        "is not a known rule",
+    ),
+    (
+        "shares past 1",
+        [
+            (
+                ("competition", "rules"),
+                {"award_tiers": [{"name": "一等奖", "share": "0.60"}, {"name": "二等奖", "share": "0.50"}]},
+            )
+        ],
+        "competition.rules.award_tiers",
+        "the shares add up to 1.10, past 1",
+    ),
+    (
+        "tie-break names no stage",
+        [(("competition", "rules"), {"tiebreak": ["stage:oral", "time"]})],
+        "competition.rules.tiebreak[0]",
+        "there is no stage 'oral'",
+    ),
+    ("negative criterion max", [(_ROUTE + ("max",), "-40")], "stages[1].criteria[0].max", "must be a positive number"),
 ]
 
 
-@pytest.mark.parametrize(("edits", "path", "fragment"), [case[1:] for case in INVALID],
-                         ids=[case[0] for case in INVALID])
+@pytest.mark.parametrize(
+    ("edits", "path", "fragment"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID]
+)
 def test_invalid_input_is_refused_with_its_path(exchange_doc, edits, path, fragment):
     for where, value in edits:
         _set(exchange_doc, where, value)
@@ -168,19 +208,22 @@ def test_a_mark_above_the_maximum_names_value_maximum_and_criterion(exchange_doc
     exchange_doc["marks"][2]["value"] = "41"
     problems = problems_of(exchange_doc)
     assert [f"{path}: {message}" for path, message in problems] == [
-        "marks[2].value: 41 is above the maximum 40 of practical.route"]
+        "marks[2].value: 41 is above the maximum 40 of practical.route"
+    ]
 
 
 def test_a_duplicate_mark_is_refused(exchange_doc):
     exchange_doc["marks"].append(dict(exchange_doc["marks"][2]))
     assert problems_of(exchange_doc) == [
-        ("marks[10]", "duplicate mark: J1 already marked E1 on practical.route in marks[2]")]
+        ("marks[10]", "duplicate mark: J1 already marked E1 on practical.route in marks[2]")
+    ]
 
 
 def test_a_second_mark_on_a_single_criterion_is_refused(exchange_doc):
     exchange_doc["marks"].append({"entrant": "E1", "judge": "J2", "criterion": "theory.exam", "value": "88"})
     assert problems_of(exchange_doc) == [
-        ("marks[10]", "theory.exam takes a single mark; E1 already has one in marks[0]")]
+        ("marks[10]", "theory.exam takes a single mark; E1 already has one in marks[0]")
+    ]
 
 
 def test_a_code_that_exists_is_refused(exchange_doc):
@@ -224,9 +267,18 @@ def test_every_problem_in_a_file_is_reported(exchange_doc):
     exchange_doc["marks"][2]["value"] = "41"
     exchange_doc["marks"][3]["value"] = "NaN"
     problems = problems_of(exchange_doc)
-    assert sorted(path for path, _ in problems) == sorted([
-        "format", "competition.code", "competition.rules.colour", "stages", "entrants[1].id_number",
-        "marks[1].judge", "marks[2].value", "marks[3].value"])
+    assert sorted(path for path, _ in problems) == sorted(
+        [
+            "format",
+            "competition.code",
+            "competition.rules.colour",
+            "stages",
+            "entrants[1].id_number",
+            "marks[1].judge",
+            "marks[2].value",
+            "marks[3].value",
+        ]
+    )
 
 
 def test_a_document_that_is_not_an_object_is_refused():
@@ -249,8 +301,7 @@ def test_a_bare_nan_in_a_file_is_refused(tmp_path):
     path.write_text('{"format": "jiangxin.competition/1", "marks": [{"value": NaN}]}', encoding="utf-8")
     with pytest.raises(exchange.ExchangeError) as caught:
         exchange.read_file(str(path))
-    assert caught.value.problems == [
-        ("", "NaN is not a number the exchange format allows; marks are decimal strings")]
+    assert caught.value.problems == [("", "NaN is not a number the exchange format allows; marks are decimal strings")]
 
 
 def test_json_numbers_in_a_file_are_read_exactly(tmp_path, exchange_doc):
@@ -313,7 +364,9 @@ def test_entrants_with_and_without_id_numbers_import_together(exchange_doc):
     """Historical records may lack an ID number; one insert takes both kinds of worker."""
     del exchange_doc["entrants"][0]["id_number"]
     competition = exchange.import_competition(exchange_doc)
-    workers = {e.ref: e.worker for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
+    workers = {
+        e.ref: e.worker for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))
+    }
     assert workers["E1"].id_hash is None and workers["E1"].birth_year is None
     assert workers["E2"].id_masked.endswith(exchange_doc["entrants"][1]["id_number"][-4:])
 

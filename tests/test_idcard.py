@@ -1,4 +1,5 @@
 """Resident ID-card numbers: check digits, refusals that say why, masking, and protection at rest."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,12 +30,15 @@ def _first17_with_check(wanted: str) -> str:
 
 
 # The GB 11643-1999 standard's own worked example, and the examples of SPEC.md.
-@pytest.mark.parametrize("first17, expected", [
-    ("11010519491231002", "X"),
-    ("44052418800101001", "4"),
-    ("35050219900101123", "X"),  # so SPEC.md's sample 350502199001011234 is not a valid number
-    ("35050219900101011", "4"),
-])
+@pytest.mark.parametrize(
+    "first17, expected",
+    [
+        ("11010519491231002", "X"),
+        ("44052418800101001", "4"),
+        ("35050219900101123", "X"),  # so SPEC.md's sample 350502199001011234 is not a valid number
+        ("35050219900101011", "4"),
+    ],
+)
 def test_check_digit_known_values(first17, expected):
     assert check_digit(first17) == expected
 
@@ -45,14 +49,17 @@ def test_every_check_character_is_reachable_and_accepted(wanted):
     assert normalize(number) == number
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("350502199001010114", "350502199001010114"),
-    ("  350502199001010114\n", "350502199001010114"),
-    ("３５０５０２１９９００１０１０１１４", "350502199001010114"),  # full-width, from a Chinese IME
-    ("１１０１０５１９４９１２３１００２ｘ", "11010519491231002X"),
-    ("11010519491231002x", "11010519491231002X"),
-    ("110105200002290014", None),  # 29 February of a leap year
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("350502199001010114", "350502199001010114"),
+        ("  350502199001010114\n", "350502199001010114"),
+        ("３５０５０２１９９００１０１０１１４", "350502199001010114"),  # full-width, from a Chinese IME
+        ("１１０１０５１９４９１２３１００２ｘ", "11010519491231002X"),
+        ("11010519491231002x", "11010519491231002X"),
+        ("110105200002290014", None),  # 29 February of a leap year
+    ],
+)
 def test_valid_numbers_are_normalized(raw, expected):
     if expected is None:
         expected = _with_check(raw[:17])
@@ -60,23 +67,26 @@ def test_valid_numbers_are_normalized(raw, expected):
     assert normalize(raw) == expected
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("350502199001010115", "check digit is 5, expected 4"),
-    ("350502199001011234", "check digit is 4, expected X"),
-    ("11010519491231002 0".replace(" ", ""), "check digit is 0, expected X"),
-    ("35050219900101123", "18 characters, not 17"),
-    ("3505021990010112345", "18 characters, not 19"),
-    ("", "18 characters, not 0"),
-    (None, "18 characters, not 0"),
-    ("35050A199001011234", "17 digits followed by a digit or X"),
-    ("35050219900101123Y", "17 digits followed by a digit or X"),
-    ("X50502199001011234", "17 digits followed by a digit or X"),
-    ("٣٥٠٥٠٢١٩٩٠٠١٠١٠١١٤", "17 digits followed by a digit or X"),  # Arabic-Indic digits
-    ("३५०५०२१९९००१०१०११४", "17 digits followed by a digit or X"),  # Devanagari digits
-    (_with_check("35050219900230123"), "birth date 19900230 is not a real date"),
-    (_with_check("35050219901301123"), "birth date 19901301 is not a real date"),
-    (_with_check("35050219000229123"), "birth date 19000229 is not a real date"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("350502199001010115", "check digit is 5, expected 4"),
+        ("350502199001011234", "check digit is 4, expected X"),
+        ("11010519491231002 0".replace(" ", ""), "check digit is 0, expected X"),
+        ("35050219900101123", "18 characters, not 17"),
+        ("3505021990010112345", "18 characters, not 19"),
+        ("", "18 characters, not 0"),
+        (None, "18 characters, not 0"),
+        ("35050A199001011234", "17 digits followed by a digit or X"),
+        ("35050219900101123Y", "17 digits followed by a digit or X"),
+        ("X50502199001011234", "17 digits followed by a digit or X"),
+        ("٣٥٠٥٠٢١٩٩٠٠١٠١٠١١٤", "17 digits followed by a digit or X"),  # Arabic-Indic digits
+        ("३५०५०२१९९००१०१०११४", "17 digits followed by a digit or X"),  # Devanagari digits
+        (_with_check("35050219900230123"), "birth date 19900230 is not a real date"),
+        (_with_check("35050219901301123"), "birth date 19901301 is not a real date"),
+        (_with_check("35050219000229123"), "birth date 19000229 is not a real date"),
+    ],
+)
 def test_bad_numbers_are_refused_saying_why(raw, message):
     with force_locale("en"), pytest.raises(IdNumberError) as refused:
         normalize(raw)
@@ -92,25 +102,32 @@ def test_id_number_error_is_a_value_error():
     assert issubclass(IdNumberError, ValueError)
 
 
-@pytest.mark.parametrize("number, sex, born", [
-    ("350502199001010114", "M", date(1990, 1, 1)),
-    (_with_check("35050219851231002"), "F", date(1985, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "number, sex, born",
+    [
+        ("350502199001010114", "M", date(1990, 1, 1)),
+        (_with_check("35050219851231002"), "F", date(1985, 12, 31)),
+    ],
+)
 def test_birth_date_and_gender(number, sex, born):
     assert idcard.gender(number) == sex
     assert idcard.birth_date(number) == born
 
 
-@pytest.mark.parametrize("number, masked", [
-    ("350502199001011234", "3505**********1234"),
-    ("11010519491231002X", "1101**********002X"),
-])
+@pytest.mark.parametrize(
+    "number, masked",
+    [
+        ("350502199001011234", "3505**********1234"),
+        ("11010519491231002X", "1101**********002X"),
+    ],
+)
 def test_mask(number, masked):
     assert mask(number) == masked
     assert len(mask(number)) == 18
 
 
 # --- protection at rest ---
+
 
 @pytest.fixture()
 def protector():
@@ -127,6 +144,7 @@ def test_protector_round_trips(protector):
 
 def test_another_key_cannot_decrypt(protector):
     from cryptography.fernet import InvalidToken
+
     with pytest.raises(InvalidToken):
         Protector.from_secret("another secret").decrypt(protector.encrypt(valid_id(7)))
 
@@ -140,6 +158,7 @@ def test_lookup_hash_is_deterministic_and_keyed(protector):
     assert digest != protector.lookup_hash(valid_id(8))
     assert digest != Protector.from_secret("another secret").lookup_hash(number)
     import hashlib
+
     assert digest != hashlib.sha256(number.encode()).hexdigest()  # keyed, not a plain hash
 
 
@@ -151,19 +170,20 @@ def test_encryption_and_lookup_keys_are_independent(protector):
 def test_app_protector_prefers_data_key(app):
     app.config["DATA_KEY"] = "a separate data key"
     try:
-        assert idcard.protector().lookup_hash(valid_id(1)) == Protector.from_secret(
-            "a separate data key").lookup_hash(valid_id(1))
+        assert idcard.protector().lookup_hash(valid_id(1)) == Protector.from_secret("a separate data key").lookup_hash(
+            valid_id(1)
+        )
     finally:
         app.config["DATA_KEY"] = ""
-    assert idcard.protector().lookup_hash(valid_id(1)) == Protector.from_secret(
-        app.config["SECRET_KEY"]).lookup_hash(valid_id(1))
+    assert idcard.protector().lookup_hash(valid_id(1)) == Protector.from_secret(app.config["SECRET_KEY"]).lookup_hash(
+        valid_id(1)
+    )
 
 
 def test_stored_worker_row_never_holds_the_plain_number(make_worker):
     number = _with_check("11010519491231002")  # ends in X
     worker = make_worker("王芳", id_number=number.lower())
-    rows = db.session.execute(
-        sa.text("SELECT * FROM worker WHERE id = :id"), {"id": worker.id}).mappings().all()
+    rows = db.session.execute(sa.text("SELECT * FROM worker WHERE id = :id"), {"id": worker.id}).mappings().all()
     assert len(rows) == 1
     for column, value in rows[0].items():
         text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
@@ -222,6 +242,7 @@ QUANZHOU = ("02", "03", "04", "05", "21", "24", "25", "26", "27", "81", "82", "8
 def _candidates(masked: str, birth_year: int) -> int:
     """Count the ID numbers consistent with what the database keeps in the clear about one worker."""
     from comp.idcard import CHECK_CHARS, WEIGHTS
+
     prefix, last4 = masked[:4], masked[-4:]
     day, count = date(birth_year, 1, 1), 0
     while day.year == birth_year:
@@ -229,8 +250,11 @@ def _candidates(masked: str, birth_year: int) -> int:
             known = f"{prefix}{region}{day:%Y%m%d}"
             base = sum(int(d) * w for d, w in zip(known, WEIGHTS)) + int(last4[0]) * WEIGHTS[16]
             # The 15th and 16th digits are hidden; the 17th and the check character are in the last four.
-            count += sum(CHECK_CHARS[(base + a * WEIGHTS[14] + b * WEIGHTS[15]) % 11] == last4[-1]
-                         for a in range(10) for b in range(10))
+            count += sum(
+                CHECK_CHARS[(base + a * WEIGHTS[14] + b * WEIGHTS[15]) % 11] == last4[-1]
+                for a in range(10)
+                for b in range(10)
+            )
         day = date.fromordinal(day.toordinal() + 1)
     return count
 

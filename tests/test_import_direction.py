@@ -3,6 +3,7 @@
 Read from the source with `ast` (every import, at the top of a module or inside a function), so
 a lazy import that runs against the direction is caught as surely as a top-level one.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,13 +32,45 @@ ALLOWED: dict[str, set[str]] = {
     "certificates": {"codes"},  # PDF drawing: given what to draw, it reads no database
     "orgtree": {"extensions", "models"},
     "permissions": {"extensions", "models", "orgtree"},
-    "services": {"extensions", "models", "scoring", "certificates", "codes", "idcard", "converters", "labels",
-                 "orgtree", "permissions"},
-    "templating": {"extensions", "models", "labels", "orgtree", "permissions", "services", "certificates",
-                   "converters"},
+    "services": {
+        "extensions",
+        "models",
+        "scoring",
+        "certificates",
+        "codes",
+        "idcard",
+        "converters",
+        "labels",
+        "orgtree",
+        "permissions",
+    },
+    "templating": {
+        "extensions",
+        "models",
+        "labels",
+        "orgtree",
+        "permissions",
+        "services",
+        "certificates",
+        "converters",
+    },
     "web": {"extensions", "models", "services", "templating", "orgtree", "permissions", "labels"},
-    "blueprints": {"extensions", "models", "services", "orgtree", "permissions", "forms", "converters", "labels",
-                   "certificates", "scoring", "idcard", "database", "codes", "web"},
+    "blueprints": {
+        "extensions",
+        "models",
+        "services",
+        "orgtree",
+        "permissions",
+        "forms",
+        "converters",
+        "labels",
+        "certificates",
+        "scoring",
+        "idcard",
+        "database",
+        "codes",
+        "web",
+    },
 }
 # Libraries of the web layer that the domain must not reach for: who is asking is passed in.
 WEB_ONLY = ("flask_login", "flask_wtf", "wtforms", "flask_htmx")
@@ -101,12 +134,17 @@ def test_imports_run_down_the_layers(name, path):
 
 
 def _names_from_flask(path: Path) -> set[str]:
-    return {alias.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.ImportFrom) and node.module == "flask" for alias in node.names}
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "flask"
+        for alias in node.names
+    }
 
 
-@pytest.mark.parametrize("name, path", [(n, p) for n, p in MODULES if _part(n) in NO_WEB],
-                         ids=[n for n, _p in MODULES if _part(n) in NO_WEB])
+@pytest.mark.parametrize(
+    "name, path", [(n, p) for n, p in MODULES if _part(n) in NO_WEB], ids=[n for n, _p in MODULES if _part(n) in NO_WEB]
+)
 def test_the_domain_refuses_with_errors_not_http_answers(name, path):
     """A service raises ServiceError or PermissionError; the view decides the HTTP answer."""
     assert not _names_from_flask(path) & {"abort", "redirect", "request", "session", "make_response", "flash"}

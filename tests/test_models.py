@@ -1,4 +1,5 @@
 """The schema: migrations equal the models, the database enforces the rules, audit is append-only."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -31,8 +32,7 @@ def _entrants(competition) -> dict[str, Entrant]:
 
 
 def _panel(competition) -> dict[str, JudgeAssignment]:
-    rows = db.session.scalars(
-        sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id))
+    rows = db.session.scalars(sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id))
     return {a.ref: a for a in rows}
 
 
@@ -57,17 +57,21 @@ def _refused(statement=None):
 
 # --- migrations ---
 
+
 def _schema_differences(**opts) -> list:
     with db.engine.connect() as conn:
         return compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
 
 
-def _same_default(context, inspected_column, metadata_column, inspected_default, metadata_default,
-                  rendered_metadata_default):
+def _same_default(
+    context, inspected_column, metadata_column, inspected_default, metadata_default, rendered_metadata_default
+):
     """Compare JSON defaults as text: PostgreSQL has no '=' for json, which alembic's check uses."""
     if isinstance(metadata_column.type, sa.JSON):
+
         def text(value):
             return (value or "").split("::")[0].strip("'\"")
+
         return text(inspected_default) != text(rendered_metadata_default)
     return None  # everything else: alembic's own comparison
 
@@ -91,6 +95,7 @@ def test_sqlite_enforces_foreign_keys(app):
 
 
 # --- uniqueness ---
+
 
 def test_a_judge_marks_an_entrant_on_a_criterion_once(make_competition):
     mark = _any_mark(make_competition())
@@ -163,10 +168,16 @@ def test_check_constraints(make_competition, model, column, value):
     _refused(sa.update(model).where(model.id == row_id).values({column: value}))
 
 
-@pytest.mark.parametrize("model, column, value", [
-    (Mark, "value_cents", 0), (Stage, "weight", Decimal("0")), (Competition, "status", "archived"),
-    (User, "role", "admin"), (Entrant, "status", "withdrawn"),
-])
+@pytest.mark.parametrize(
+    "model, column, value",
+    [
+        (Mark, "value_cents", 0),
+        (Stage, "weight", Decimal("0")),
+        (Competition, "status", "archived"),
+        (User, "role", "admin"),
+        (Entrant, "status", "withdrawn"),
+    ],
+)
 def test_check_constraints_accept_edge_values(make_competition, model, column, value):
     make_competition()
     row_id = db.session.scalars(sa.select(model.id)).first()
@@ -175,6 +186,7 @@ def test_check_constraints_accept_edge_values(make_competition, model, column, v
 
 
 # --- foreign keys ---
+
 
 @pytest.mark.parametrize("column", ["entrant_id", "judge_id", "criterion_id", "competition_id"])
 def test_a_mark_needs_existing_rows(make_competition, column):
@@ -190,12 +202,12 @@ def test_deleting_a_competition_removes_its_marks(make_competition):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Mark)) == 2 * 10
     db.session.execute(sa.delete(Competition).where(Competition.id == competition.id))
     db.session.commit()
-    counts = db.session.execute(
-        sa.select(Mark.competition_id, sa.func.count()).group_by(Mark.competition_id)).all()
+    counts = db.session.execute(sa.select(Mark.competition_id, sa.func.count()).group_by(Mark.competition_id)).all()
     assert counts == [(other.id, 10)]
 
 
 # --- the append-only audit trail ---
+
 
 def _mark_change(make_competition) -> MarkChange:
     mark = _any_mark(make_competition())
@@ -207,16 +219,18 @@ def _mark_change(make_competition) -> MarkChange:
 
 def _audit_event(make_competition) -> AuditEvent:
     competition = make_competition()
-    return db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.competition_id == competition.id)).one()
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.competition_id == competition.id)).one()
 
 
-@pytest.mark.parametrize("make_record, column, value", [
-    (_mark_change, "new_cents", 200),
-    (_mark_change, "reason", "rewritten"),
-    (_audit_event, "action", "nothing.happened"),
-    (_audit_event, "detail", {"forged": True}),
-])
+@pytest.mark.parametrize(
+    "make_record, column, value",
+    [
+        (_mark_change, "new_cents", 200),
+        (_mark_change, "reason", "rewritten"),
+        (_audit_event, "action", "nothing.happened"),
+        (_audit_event, "detail", {"forged": True}),
+    ],
+)
 def test_audit_records_cannot_be_updated(make_competition, make_record, column, value):
     record = make_record(make_competition)
     before = getattr(record, column)
@@ -246,10 +260,19 @@ def test_audit_records_can_be_added(make_competition):
 
 # --- the Scaled type ---
 
-@pytest.mark.parametrize("places, value", [
-    (2, Decimal("35.5")), (2, Decimal("0.01")), (2, Decimal("99999999.99")), (2, Decimal("0")),
-    (4, Decimal("12.3456")), (4, Decimal("1E-4")), (4, Decimal("70")),
-])
+
+@pytest.mark.parametrize(
+    "places, value",
+    [
+        (2, Decimal("35.5")),
+        (2, Decimal("0.01")),
+        (2, Decimal("99999999.99")),
+        (2, Decimal("0")),
+        (4, Decimal("12.3456")),
+        (4, Decimal("1E-4")),
+        (4, Decimal("70")),
+    ],
+)
 def test_scaled_round_trips_exactly(places, value):
     column = Scaled(places)
     stored = column.process_bind_param(value, None)
@@ -259,9 +282,15 @@ def test_scaled_round_trips_exactly(places, value):
     assert back.as_tuple().exponent == -places  # always the column's scale, e.g. 35.50
 
 
-@pytest.mark.parametrize("places, value", [
-    (2, Decimal("0.001")), (2, Decimal("35.555")), (4, Decimal("0.00001")), (2, 0.1),
-])
+@pytest.mark.parametrize(
+    "places, value",
+    [
+        (2, Decimal("0.001")),
+        (2, Decimal("35.555")),
+        (4, Decimal("0.00001")),
+        (2, 0.1),
+    ],
+)
 def test_scaled_refuses_finer_precision(places, value):
     with pytest.raises(ValueError, match="decimal places"):
         Scaled(places).process_bind_param(value, None)
@@ -272,8 +301,7 @@ def test_scaled_through_the_database(make_competition):
     stage = db.session.scalars(sa.select(Stage).where(Stage.competition_id == competition.id)).first()
     stage.weight = Decimal("33.3333")
     db.session.commit()
-    stored = db.session.execute(
-        sa.text("SELECT weight FROM stage WHERE id = :id"), {"id": stage.id}).scalar()
+    stored = db.session.execute(sa.text("SELECT weight FROM stage WHERE id = :id"), {"id": stage.id}).scalar()
     assert stored == 333333
     db.session.expire_all()
     assert db.session.get(Stage, stage.id).weight == Decimal("33.3333")

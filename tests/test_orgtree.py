@@ -1,4 +1,5 @@
 """The union tree behind every ownership check: read once per transaction, current after a change."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ def test_a_list_of_checks_reads_the_tree_once(tree, make_user, make_worker):
 
     def record(_conn, _cursor, statement, *_args):
         statements.append(statement)
+
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         seen = [can("worker.profile", w, organizer) for w in workers]
@@ -40,6 +42,7 @@ def test_a_list_of_checks_reads_the_tree_once(tree, make_user, make_worker):
 
 def test_a_union_just_assigned_counts_before_the_flush(tree, make_user, make_competition):
     from comp.models import Competition
+
     organizer = make_user("jj", "organizer", org_unit_id=tree.jinjiang.id)
     competition = Competition(code="X-1", name="未保存", kind="competition", year=2026)
     competition.organizer_unit = tree.shishi  # not flushed: the id column is still empty

@@ -1,4 +1,5 @@
 """Who may see what: a routes × roles matrix, the union tree, and every POLICY entry of `can`."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,11 +17,13 @@ LOGIN = "login"  # expected answer: a redirect to the login page
 @pytest.fixture()
 def as_role(client, auth, make_user):
     """Return a function logging the client in with a fresh user of the role (or not at all)."""
+
     def login(role: str, **fields):
         if role != "anonymous":
             make_user(f"{role}-x", role, **fields)
             assert auth.login(f"{role}-x").status_code == 302
         return client
+
     return login
 
 
@@ -40,21 +43,30 @@ def _panel_judge(competition):
 MATRIX = [
     # (route, competition status, {role: expected})
     ("/", None, dict(anonymous=LOGIN, worker=200, judge=200, organizer=200, admin=200)),
-    ("/competitions/{code}/results", "locked",
-     dict(anonymous=LOGIN, worker=403, judge=403, organizer=200, admin=200)),
-    ("/competitions/{code}/results", "published",
-     dict(anonymous=200, worker=200, judge=200, organizer=200, admin=200)),
-    ("/api/v1/competitions/{code}/results", "locked",
-     dict(anonymous=404, worker=404, judge=404, organizer=200, admin=200)),
-    ("/api/v1/competitions/{code}/results", "published",
-     dict(anonymous=200, worker=200, judge=200, organizer=200, admin=200)),
-    ("/competitions/NO-SUCH/results", None,
-     dict(anonymous=404, worker=404, judge=404, organizer=404, admin=404)),
-    ("/api/v1/competitions/NO-SUCH/results", None,
-     dict(anonymous=404, worker=404, judge=404, organizer=404, admin=404)),
+    ("/competitions/{code}/results", "locked", dict(anonymous=LOGIN, worker=403, judge=403, organizer=200, admin=200)),
+    ("/competitions/{code}/results", "published", dict(anonymous=200, worker=200, judge=200, organizer=200, admin=200)),
+    (
+        "/api/v1/competitions/{code}/results",
+        "locked",
+        dict(anonymous=404, worker=404, judge=404, organizer=200, admin=200),
+    ),
+    (
+        "/api/v1/competitions/{code}/results",
+        "published",
+        dict(anonymous=200, worker=200, judge=200, organizer=200, admin=200),
+    ),
+    ("/competitions/NO-SUCH/results", None, dict(anonymous=404, worker=404, judge=404, organizer=404, admin=404)),
+    (
+        "/api/v1/competitions/NO-SUCH/results",
+        None,
+        dict(anonymous=404, worker=404, judge=404, organizer=404, admin=404),
+    ),
 ]
-CASES = [pytest.param(route, status, role, table[role], id=f"{route}-{status}-{role}")
-         for route, status, table in MATRIX for role in ROLES]
+CASES = [
+    pytest.param(route, status, role, table[role], id=f"{route}-{status}-{role}")
+    for route, status, table in MATRIX
+    for role in ROLES
+]
 
 
 @pytest.mark.parametrize("route, status, role, expected", CASES)
@@ -84,6 +96,7 @@ def test_a_panel_judge_sees_results_only_once_published(client, auth, make_compe
 
 # --- the union tree: a county organizer manages its own county's competitions only ---
 
+
 @pytest.fixture()
 def tree():
     """Create 泉州 city → 晋江, 石狮 counties → an enterprise in 晋江; return them by short name."""
@@ -96,19 +109,23 @@ def tree():
     return {"city": city, "jinjiang": jinjiang, "shishi": shishi, "firm": firm}
 
 
-@pytest.mark.parametrize("organizer_of, competition_of, manages", [
-    ("city", "city", True),
-    ("city", "shishi", True),
-    ("city", "firm", True),
-    ("jinjiang", "jinjiang", True),
-    ("jinjiang", "firm", True),
-    ("jinjiang", "shishi", False),
-    ("jinjiang", "city", False),
-    ("shishi", "jinjiang", False),
-    ("firm", "jinjiang", False),
-])
-def test_organizer_manages_own_unit_and_those_below(tree, make_user, make_competition,
-                                                    organizer_of, competition_of, manages):
+@pytest.mark.parametrize(
+    "organizer_of, competition_of, manages",
+    [
+        ("city", "city", True),
+        ("city", "shishi", True),
+        ("city", "firm", True),
+        ("jinjiang", "jinjiang", True),
+        ("jinjiang", "firm", True),
+        ("jinjiang", "shishi", False),
+        ("jinjiang", "city", False),
+        ("shishi", "jinjiang", False),
+        ("firm", "jinjiang", False),
+    ],
+)
+def test_organizer_manages_own_unit_and_those_below(
+    tree, make_user, make_competition, organizer_of, competition_of, manages
+):
     user = make_user("org", "organizer", org_unit_id=tree[organizer_of].id)
     competition = make_competition(status="locked")
     competition.organizer_unit_id = tree[competition_of].id
@@ -122,9 +139,14 @@ def test_import_resolves_the_organizing_union(tree, make_competition):
     assert competition.organizer_unit_id == tree["shishi"].id
 
 
-@pytest.mark.parametrize("organizer_of, page, api", [
-    ("jinjiang", 403, 404), ("city", 200, 200), ("shishi", 200, 200),
-])
+@pytest.mark.parametrize(
+    "organizer_of, page, api",
+    [
+        ("jinjiang", 403, 404),
+        ("city", 200, 200),
+        ("shishi", 200, 200),
+    ],
+)
 def test_county_organizer_pages(tree, as_role, make_competition, organizer_of, page, api):
     competition = make_competition(status="locked", organizer="石狮市总工会")
     client = as_role("organizer", org_unit_id=tree[organizer_of].id)
@@ -224,56 +246,77 @@ CAN = [
 
 def test_every_policy_entry_is_tested():
     # These take an entrant or a worker, not a competition: the tests below cover them.
-    assert {action for action, *_ in CAN} | {"entrant.own", "worker.profile", "worker.manage",
-                                            "account.manage", "unit.manage"} == set(POLICY)
+    assert {action for action, *_ in CAN} | {
+        "entrant.own",
+        "worker.profile",
+        "worker.manage",
+        "account.manage",
+        "unit.manage",
+    } == set(POLICY)
 
 
-@pytest.mark.parametrize("actor, target_role, target_unit, expected", [
-    ("admin", "admin", None, True),
-    ("admin", "organizer", "jinjiang", True),
-    ("city", "organizer", "jinjiang", True),
-    ("city", "judge", None, True),            # a judge of no union: the city union's to look after
-    ("city", "admin", None, False),           # an organizer never touches an admin
-    ("jinjiang", "organizer", "jinjiang", True),
-    ("jinjiang", "liaison", "firm", True),
-    ("jinjiang", "organizer", "city", False),  # never a union above one's own
-    ("jinjiang", "judge", "shishi", False),
-    ("jinjiang", "judge", None, False),
-    ("firm-liaison", "liaison", "firm", False),
-    ("judge", "judge", "jinjiang", False),
-])
+@pytest.mark.parametrize(
+    "actor, target_role, target_unit, expected",
+    [
+        ("admin", "admin", None, True),
+        ("admin", "organizer", "jinjiang", True),
+        ("city", "organizer", "jinjiang", True),
+        ("city", "judge", None, True),  # a judge of no union: the city union's to look after
+        ("city", "admin", None, False),  # an organizer never touches an admin
+        ("jinjiang", "organizer", "jinjiang", True),
+        ("jinjiang", "liaison", "firm", True),
+        ("jinjiang", "organizer", "city", False),  # never a union above one's own
+        ("jinjiang", "judge", "shishi", False),
+        ("jinjiang", "judge", None, False),
+        ("firm-liaison", "liaison", "firm", False),
+        ("judge", "judge", "jinjiang", False),
+    ],
+)
 def test_account_manage(tree, make_user, actor, target_role, target_unit, expected):
-    actors = {"admin": ("admin", None), "city": ("organizer", "city"), "jinjiang": ("organizer", "jinjiang"),
-              "firm-liaison": ("liaison", "firm"), "judge": ("judge", "jinjiang")}
+    actors = {
+        "admin": ("admin", None),
+        "city": ("organizer", "city"),
+        "jinjiang": ("organizer", "jinjiang"),
+        "firm-liaison": ("liaison", "firm"),
+        "judge": ("judge", "jinjiang"),
+    }
     role, unit = actors[actor]
     user = make_user("actor", role, org_unit_id=tree[unit].id if unit else None)
     target = make_user("target", target_role, org_unit_id=tree[target_unit].id if target_unit else None)
     assert can("account.manage", target, user) is expected
 
 
-@pytest.mark.parametrize("who, unit, enterprise, expected", [
-    ("admin", None, "firm", True),
-    ("admin", None, None, True),
-    ("organizer", None, "firm", True),           # no unit: city level
-    ("organizer", "city", "firm", True),
-    ("organizer", "city", None, True),           # a unit of no enterprise: city level only
-    ("organizer", "jinjiang", "firm", True),     # the county above the enterprise
-    ("organizer", "firm", "firm", True),         # the enterprise's own union
-    ("organizer", "jinjiang", None, False),
-    ("organizer", "shishi", "firm", False),      # another county
-    ("inactive-organizer", "jinjiang", "firm", False),
-    ("inactive-admin", None, "firm", False),
-    ("liaison", "firm", "firm", False),
-    ("judge", "jinjiang", "firm", False),
-    ("worker", None, "firm", False),
-])
+@pytest.mark.parametrize(
+    "who, unit, enterprise, expected",
+    [
+        ("admin", None, "firm", True),
+        ("admin", None, None, True),
+        ("organizer", None, "firm", True),  # no unit: city level
+        ("organizer", "city", "firm", True),
+        ("organizer", "city", None, True),  # a unit of no enterprise: city level only
+        ("organizer", "jinjiang", "firm", True),  # the county above the enterprise
+        ("organizer", "firm", "firm", True),  # the enterprise's own union
+        ("organizer", "jinjiang", None, False),
+        ("organizer", "shishi", "firm", False),  # another county
+        ("inactive-organizer", "jinjiang", "firm", False),
+        ("inactive-admin", None, "firm", False),
+        ("liaison", "firm", "firm", False),
+        ("judge", "jinjiang", "firm", False),
+        ("worker", None, "firm", False),
+    ],
+)
 def test_unit_manage(tree, make_user, who, unit, enterprise, expected):
     from comp.models import Unit
+
     studio = Unit(kind="studio", name="创新工作室", enterprise_id=tree[enterprise].id if enterprise else None)
     db.session.add(studio)
     db.session.commit()
-    user = make_user("someone", who.removeprefix("inactive-"), active=not who.startswith("inactive-"),
-                     org_unit_id=tree[unit].id if unit else None)
+    user = make_user(
+        "someone",
+        who.removeprefix("inactive-"),
+        active=not who.startswith("inactive-"),
+        org_unit_id=tree[unit].id if unit else None,
+    )
     assert can("unit.manage", studio, user) is expected
     assert can("unit.manage", studio, AnonymousUserMixin()) is False
 
@@ -287,6 +330,7 @@ def test_a_worker_account_belongs_where_its_worker_works(tree, make_user, make_w
 
 def test_entrant_own(make_user, make_worker, make_competition):
     from comp.models import Entrant
+
     competition = make_competition()
     entrant = db.session.scalar(db.select(Entrant).where(Entrant.competition_id == competition.id))
     owner = make_user("owner", "worker", worker_id=entrant.worker_id)
@@ -314,6 +358,7 @@ def test_can(make_user, make_competition, action, who, state, expected):
 
 def test_can_uses_the_current_user(app, make_user, make_competition):
     from flask_login import login_user
+
     competition = make_competition(status="locked")
     organizer = make_user("boss", "organizer")
     with app.test_request_context("/"):
@@ -322,19 +367,22 @@ def test_can_uses_the_current_user(app, make_user, make_competition):
         assert can("competition.results", competition) is True
 
 
-@pytest.mark.parametrize("who, unit, employer, profile, manage", [
-    ("own", None, "firm", True, False),
-    ("other-worker", None, "firm", False, False),
-    ("judge", None, "firm", False, False),
-    ("organizer", None, "firm", True, True),          # no unit: city level
-    ("organizer", "city", "firm", True, True),
-    ("organizer", "jinjiang", "firm", True, True),    # the county above the employer
-    ("organizer", "shishi", "firm", False, False),    # another county
-    ("organizer", "firm", "firm", True, True),        # the enterprise's own liaison
-    ("organizer", "jinjiang", None, False, False),    # a worker of no employer: city level only
-    ("admin", None, "firm", True, True),
-    ("inactive-organizer", None, "firm", False, False),
-])
+@pytest.mark.parametrize(
+    "who, unit, employer, profile, manage",
+    [
+        ("own", None, "firm", True, False),
+        ("other-worker", None, "firm", False, False),
+        ("judge", None, "firm", False, False),
+        ("organizer", None, "firm", True, True),  # no unit: city level
+        ("organizer", "city", "firm", True, True),
+        ("organizer", "jinjiang", "firm", True, True),  # the county above the employer
+        ("organizer", "shishi", "firm", False, False),  # another county
+        ("organizer", "firm", "firm", True, True),  # the enterprise's own liaison
+        ("organizer", "jinjiang", None, False, False),  # a worker of no employer: city level only
+        ("admin", None, "firm", True, True),
+        ("inactive-organizer", None, "firm", False, False),
+    ],
+)
 def test_worker_profile_and_manage(tree, make_user, make_worker, who, unit, employer, profile, manage):
     worker = make_worker("陈工", employer_id=tree[employer].id if employer else None)
     if who == "own":
@@ -343,9 +391,9 @@ def test_worker_profile_and_manage(tree, make_user, make_worker, who, unit, empl
         user = make_user("you", "worker", worker_id=make_worker("王五").id)
     else:
         role = who.removeprefix("inactive-")
-        user = make_user("someone", role, active=not who.startswith("inactive-"),
-                         org_unit_id=tree[unit].id if unit else None)
+        user = make_user(
+            "someone", role, active=not who.startswith("inactive-"), org_unit_id=tree[unit].id if unit else None
+        )
     assert can("worker.profile", worker, user) is profile
     assert can("worker.manage", worker, user) is manage
     assert can("worker.profile", worker, AnonymousUserMixin()) is False
-

@@ -1,4 +1,5 @@
 """The organizer's results page, the results API and the published rules page."""
+
 from __future__ import annotations
 
 import html
@@ -73,13 +74,19 @@ def test_results_page_shows_the_figures_of_the_document(client, organizer):
     page = page_text(response)
     assert competition.name in page and competition.code in page
     for entrant in doc["results"]:
-        expected = [str(entrant["rank"] or "—"), entrant["ref"], entrant["name"],
-                    *(entrant["stages"].get(key, "—") for key in ("theory", "practical")),
-                    entrant["total"] or "—", entrant["award"] or ""]
+        expected = [
+            str(entrant["rank"] or "—"),
+            entrant["ref"],
+            entrant["name"],
+            *(entrant["stages"].get(key, "—") for key in ("theory", "practical")),
+            entrant["total"] or "—",
+            entrant["award"] or "",
+        ]
         assert cells(row_of(page, entrant["ref"]))[:7] == expected
     for team in doc["teams"]:
-        assert re.search(rf"<td>{re.escape(team['team'])}</td>\s*<td class=\"num\"><strong>{team['total']}</strong>",
-                         page)
+        assert re.search(
+            rf"<td>{re.escape(team['team'])}</td>\s*<td class=\"num\"><strong>{team['total']}</strong>", page
+        )
     for judge in doc["judges"]:
         assert f">{judge['bias']}</td>" in page
     assert 'id="teams-heading"' in page
@@ -121,8 +128,11 @@ def test_rating_results_page_has_no_teams_section(client, organizer):
     page = page_text(response)
     assert 'id="teams-heading"' not in page
     for entrant in doc["results"]:
-        assert cells(row_of(page, entrant["ref"]))[3:6] == [entrant["stages"]["review"], entrant["total"],
-                                                            entrant["award"] or ""]
+        assert cells(row_of(page, entrant["ref"]))[3:6] == [
+            entrant["stages"]["review"],
+            entrant["total"],
+            entrant["award"] or "",
+        ]
     assert "五星 ≥ 90, 四星 ≥ 80, 三星 ≥ 70" in page
 
 
@@ -254,15 +264,20 @@ def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_co
     from comp.extensions import db
     from comp.models import Entrant, JudgeAssignment, Mark, User
     from comp.services import results
+
     competition = make_competition()
     e1 = db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == "E1"))
-    j3 = db.session.scalar(sa.select(User).join(JudgeAssignment, JudgeAssignment.user_id == User.id)
-                           .where(JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J3"))
+    j3 = db.session.scalar(
+        sa.select(User)
+        .join(JudgeAssignment, JudgeAssignment.user_id == User.id)
+        .where(JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J3")
+    )
     db.session.execute(sa.delete(Mark).where(Mark.entrant_id == e1.id, Mark.judge_id == j3.id))
     db.session.commit()
 
     def e1_row():
         return next(r for r in results.document(competition)["results"] if r["ref"] == "E1")
+
     assert e1_row()["complete"] is False
     j3.org_unit_id = e1.employer_id  # J3 works for E1's employer: recused, not missing
     db.session.commit()
@@ -274,6 +289,7 @@ def test_results_export_has_the_figures_and_the_team_standings(client, auth, mak
     import io
 
     from openpyxl import load_workbook
+
     competition = make_competition()
     make_user("boss", "organizer")
     auth.login("boss")

@@ -12,6 +12,7 @@ that let it in. To add a route: one line in ROUTES, a profile or {variant: profi
 the running competition (the default), the published one, the draft, and "crossed" (the running
 competition's code with another competition's ids).
 """
+
 from __future__ import annotations
 
 import re
@@ -51,14 +52,14 @@ LOGIN = "login"  # the answer: a redirect to /login?next=…
 
 PERSONAS: dict[str, dict | None] = {
     "anonymous": None,
-    "worker": {"role": "worker", "worker": "zhang"},          # owns E1, its certificate, an honour, a studio seat
-    "other_worker": {"role": "worker", "worker": "li"},      # owns E2 of the same competitions, never in a URL
-    "liaison": {"role": "liaison", "unit": "aviation"},      # zhang's enterprise, in the Jinjiang union
-    "liaison_out": {"role": "liaison", "unit": "garment"},   # an enterprise of the Shishi union
-    "judge": {"panel": ("running", "J2")},                   # on the running competition's panel
-    "chief": {"panel": ("running", "J1")},                   # its chief judge (裁判长)
-    "other_judge": {"panel": ("other", "J2")},               # on another county's competition only
-    "county_out": {"role": "organizer", "unit": "shishi"},   # a county union beside Jinjiang: out of scope
+    "worker": {"role": "worker", "worker": "zhang"},  # owns E1, its certificate, an honour, a studio seat
+    "other_worker": {"role": "worker", "worker": "li"},  # owns E2 of the same competitions, never in a URL
+    "liaison": {"role": "liaison", "unit": "aviation"},  # zhang's enterprise, in the Jinjiang union
+    "liaison_out": {"role": "liaison", "unit": "garment"},  # an enterprise of the Shishi union
+    "judge": {"panel": ("running", "J2")},  # on the running competition's panel
+    "chief": {"panel": ("running", "J1")},  # its chief judge (裁判长)
+    "other_judge": {"panel": ("other", "J2")},  # on another county's competition only
+    "county_out": {"role": "organizer", "unit": "shishi"},  # a county union beside Jinjiang: out of scope
     "county_in": {"role": "organizer", "unit": "jinjiang"},  # the organizing county union: in scope
     "city": {"role": "organizer", "unit": "city"},
     "admin": {"role": "admin"},
@@ -73,7 +74,7 @@ WORKERS = frozenset({"worker", "other_worker"})
 LIAISONS = frozenset({"liaison", "liaison_out"})
 ORGANIZERS = frozenset({"county_out", "county_in", "city", "admin"})  # admins and every union's organizers
 MANAGING = frozenset({"county_in", "city", "admin"})  # the organizing union, the unions above it, admins
-OUTSIDE = frozenset(ORGANIZERS - MANAGING)            # organizers of a union beside the world's
+OUTSIDE = frozenset(ORGANIZERS - MANAGING)  # organizers of a union beside the world's
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,13 @@ class Expect:
 
     def __call__(self, ok=None, *, refused=None, anonymous=None, **special) -> Expect:
         """Return this profile with another answer for those let in, the others, or single personas."""
-        return Expect(self.allowed, self.ok if ok is None else ok, self.refused if refused is None else refused,
-                      self.anonymous if anonymous is None else anonymous, (*self.special, *special.items()))
+        return Expect(
+            self.allowed,
+            self.ok if ok is None else ok,
+            self.refused if refused is None else refused,
+            self.anonymous if anonymous is None else anonymous,
+            (*self.special, *special.items()),
+        )
 
     def answer(self, persona: str):
         """Return what the persona gets."""
@@ -112,8 +118,11 @@ def hidden(profile: Expect, anonymous=404) -> Expect:
 
 def crossed(profile: Expect) -> Expect:
     """Return the answers for ids of another competition's objects: 404 for whoever gets past the code."""
-    return Expect(refused=profile.refused, anonymous=profile.anonymous,
-                  special=(*profile.special, *((p, 404) for p in profile.allowed)))
+    return Expect(
+        refused=profile.refused,
+        anonymous=profile.anonymous,
+        special=(*profile.special, *((p, 404) for p in profile.allowed)),
+    )
 
 
 def of_own(profile: Expect, owner: str = "city") -> Expect:
@@ -318,7 +327,9 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, CODE + "/registrations/<int:entrant_id>/withdraw"): {"running": OWNER(302), "crossed": Expect(refused=404)},
     (G, CODE + "/registrations"): {"running": MANAGERS, "draft": hidden(MANAGERS, LOGIN)},
     (P, CODE + "/registrations/<int:entrant_id>/<any(approve, reject):verdict>"): {
-        "running": MANAGERS(302), "crossed": crossed(MANAGERS)},
+        "running": MANAGERS(302),
+        "crossed": crossed(MANAGERS),
+    },
     (P, CODE + "/registrations/decide"): MANAGERS(302),
     (G, CODE + "/<any(registrations, entrants):which>.xlsx"): MANAGERS,
     (G, "/registrations/bulk"): Expect(ORGANIZERS | LIAISONS),
@@ -331,10 +342,16 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
 }
 
 # Asked after every other route, in this order: each changes what a later request would find.
-FINALLY = [(P, CODE + "/judges/<int:assignment_id>/remove"), (P, "/chief/<code>/lock"),
-           (P, "/people/<int:worker_id>/honours/<int:honour_id>/remove"),
-           (P, UPLOAD + "/discard"), (P, "/units/import/<token>/discard"), (P, "/accounts/import/<token>/discard"),
-           (P, "/logout"), (P, "/account/logout-all")]
+FINALLY = [
+    (P, CODE + "/judges/<int:assignment_id>/remove"),
+    (P, "/chief/<code>/lock"),
+    (P, "/people/<int:worker_id>/honours/<int:honour_id>/remove"),
+    (P, UPLOAD + "/discard"),
+    (P, "/units/import/<token>/discard"),
+    (P, "/accounts/import/<token>/discard"),
+    (P, "/logout"),
+    (P, "/account/logout-all"),
+]
 LOGS_OUT = {(P, "/logout"), (P, "/account/logout-all")}  # the persona logs in again after these
 
 
@@ -367,10 +384,12 @@ def _competition(variant: str, organizer: str, tree, status: str | None = None):
 
 def _competitions(tree) -> dict:
     """Return the world's competitions; the published one is past its notice, its certificates issued and sealed."""
-    made = {"running": _competition("running", JINJIANG, tree, "running"),
-            "other": _competition("other", SHISHI, tree, "running"),
-            "draft": _competition("draft", JINJIANG, tree, "draft"),
-            "published": _competition("published", JINJIANG, tree)}
+    made = {
+        "running": _competition("running", JINJIANG, tree, "running"),
+        "other": _competition("other", SHISHI, tree, "running"),
+        "draft": _competition("draft", JINJIANG, tree, "draft"),
+        "published": _competition("published", JINJIANG, tree),
+    }
     published = made["published"]
     lifecycle.publish(published)
     published.published_at -= timedelta(days=10)
@@ -389,8 +408,14 @@ def _of(competition) -> dict[str, object]:
     e1 = _first(Entrant, Entrant.competition_id == competition.id, Entrant.ref == "E1")
     stage = competition.stages[-1]  # practical: every judge marks its route criterion
     j3 = _first(JudgeAssignment, JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J3")
-    return {"code": competition.code, "entrant_id": e1.id, "secret": e1.secret_code, "stage_id": stage.id,
-            "criterion_id": stage.criteria[0].id, "assignment_id": j3.id}
+    return {
+        "code": competition.code,
+        "entrant_id": e1.id,
+        "secret": e1.secret_code,
+        "stage_id": stage.id,
+        "criterion_id": stage.criteria[0].id,
+        "assignment_id": j3.id,
+    }
 
 
 def _account(persona: str, spec: dict, tree, workers: dict) -> User:
@@ -402,15 +427,27 @@ def _account(persona: str, spec: dict, tree, workers: dict) -> User:
         return user
     unit = getattr(tree, spec["unit"]) if "unit" in spec else None
     worker = workers[spec["worker"]] if "worker" in spec else None
-    return accounts.new_user(f"p.{persona}", spec["role"], PASSWORD, org_unit_id=unit.id if unit else None,
-                             worker_id=worker.id if worker else None)
+    return accounts.new_user(
+        f"p.{persona}",
+        spec["role"],
+        PASSWORD,
+        org_unit_id=unit.id if unit else None,
+        worker_id=worker.id if worker else None,
+    )
 
 
 def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object]:
     """Create what the other URLs name and return their values: zhang's honour, studio, request; uploads, a link."""
     city, worker = users["city"], users["worker"]
-    batch = CertificateBatch(competition_id=made["published"].id, kind="pdf", status="done", total=1, done=1,
-                             filename="batch.pdf", finished_at=utcnow())
+    batch = CertificateBatch(
+        competition_id=made["published"].id,
+        kind="pdf",
+        status="done",
+        total=1,
+        done=1,
+        filename="batch.pdf",
+        finished_at=utcnow(),
+    )
     (batch_folder / "batch.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     objection = Objection(competition_id=made["running"].id, name="异议人", contact="13900000000", text="成绩有误")
     honour = Honour(worker_id=worker.worker_id, title="泉州工匠", year=2025, status="recommended")
@@ -418,41 +455,72 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
     unit.members.append(UnitMember(worker_id=worker.worker_id, role="成员"))
     unit.achievements.append(Achievement(year=2025, kind="patent", title="一种无人机支架"))
     # Pending uploads of the city organizer: nobody else's to see, admins included.
-    uploads = [Upload(token=f"{kind}-token", kind=kind, user_id=city.id, filename=f"{kind}.xlsx",
-                      competition_id=made["running"].id if kind == "registration" else None)
-               for kind in ("registration", "units", "accounts")]
+    uploads = [
+        Upload(
+            token=f"{kind}-token",
+            kind=kind,
+            user_id=city.id,
+            filename=f"{kind}.xlsx",
+            competition_id=made["running"].id if kind == "registration" else None,
+        )
+        for kind in ("registration", "units", "accounts")
+    ]
     invited = accounts.new_user("invited.judge", "judge", display_name="待激活裁判")  # waits for its link
     db.session.add_all([batch, objection, honour, unit, *uploads])
     db.session.flush()
     link = links.issue(invited, "activate", city)
     db.session.commit()
     change = claims.request_change(worker, {"phone": "13911112222"}, "换了手机号")
-    return {"worker_id": worker.worker_id, "honour_id": honour.id, "unit_id": unit.id, "org_id": tree.aviation.id,
-            "member_id": unit.members[0].id, "achievement_id": unit.achievements[0].id, "user_id": worker.id,
-            "request_id": change.id, "objection_id": objection.id, "batch_id": batch.id,
-            "number": certificates.of_worker(worker)[0].number, "token:activate": links.token(link),
-            **{f"token:{upload.kind}": upload.token for upload in uploads}}
+    return {
+        "worker_id": worker.worker_id,
+        "honour_id": honour.id,
+        "unit_id": unit.id,
+        "org_id": tree.aviation.id,
+        "member_id": unit.members[0].id,
+        "achievement_id": unit.achievements[0].id,
+        "user_id": worker.id,
+        "request_id": change.id,
+        "objection_id": objection.id,
+        "batch_id": batch.id,
+        "number": certificates.of_worker(worker)[0].number,
+        "token:activate": links.token(link),
+        **{f"token:{upload.kind}": upload.token for upload in uploads},
+    }
 
 
 def build_world(tree, make_worker, batch_folder) -> World:
     """Build the world every persona walks the routes in."""
-    workers = {"zhang": make_worker("张三", id_number=valid_id(101), employer_id=tree.aviation.id),
-               "li": make_worker("李四", id_number=valid_id(102), employer_id=tree.garment.id)}
+    workers = {
+        "zhang": make_worker("张三", id_number=valid_id(101), employer_id=tree.aviation.id),
+        "li": make_worker("李四", id_number=valid_id(102), employer_id=tree.garment.id),
+    }
     made = _competitions(tree)
     users = {name: _account(name, spec, tree, workers) for name, spec in PERSONAS.items() if spec}
     db.session.commit()
-    shared = {**_belongings(tree, made, users, batch_folder), "index": 0, "verdict": "reject",
-              "which": "registrations", "name": "signin", "ext": "xlsx", "filename": "css/app.css"}
+    shared = {
+        **_belongings(tree, made, users, batch_folder),
+        "index": 0,
+        "verdict": "reject",
+        "which": "registrations",
+        "name": "signin",
+        "ext": "xlsx",
+        "filename": "css/app.css",
+    }
     values = {variant: {**shared, **_of(made[variant])} for variant in ("running", "published", "draft")}
     # The running competition's code with another competition's entrant, judge, stage; the published one's
     # certificate and batch.
     values["crossed"] = {**values["running"], **_of(made["other"]), "code": made["running"].code}
     return World(values, {name: user.username for name, user in users.items()})
 
+
 # ---- the walk ----
 
-TOKENS = {"/activate/": "token:activate", "/accounts/import/": "token:accounts", "/units/import/": "token:units",
-          "/competitions/<code>/registrations/upload/": "token:registration"}
+TOKENS = {
+    "/activate/": "token:activate",
+    "/accounts/import/": "token:accounts",
+    "/units/import/": "token:units",
+    "/competitions/<code>/registrations/upload/": "token:registration",
+}
 
 
 def path_of(rule, values: dict) -> str:
@@ -494,8 +562,11 @@ def log_in(client, auth, world: World, persona: str) -> str:
 
 def rules_by_key(app) -> dict[tuple[str, str], object]:
     """Return every (method, rule) the app answers, HEAD and OPTIONS aside, with its rule."""
-    return {(method, rule.rule): rule for rule in app.url_map.iter_rules()
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}
+    return {
+        (method, rule.rule): rule
+        for rule in app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    }
 
 
 def variants(key) -> dict[str, Expect]:
@@ -528,17 +599,19 @@ def test_the_table_covers_every_route(app):
     answered = set(rules_by_key(app))
     missing = sorted(answered - set(ROUTES))
     gone = sorted(set(ROUTES) - answered)
-    assert not missing and not gone, (
-        "\n".join([f"route missing from ROUTES: {m} {r}" for m, r in missing]
-                  + [f"ROUTES row for a route that is gone: {m} {r}" for m, r in gone]))
+    assert not missing and not gone, "\n".join(
+        [f"route missing from ROUTES: {m} {r}" for m, r in missing]
+        + [f"ROUTES row for a route that is gone: {m} {r}" for m, r in gone]
+    )
     assert set(FINALLY) <= set(ROUTES) and LOGS_OUT <= set(FINALLY)
     for key in ROUTES:
         assert set(variants(key)) <= {"running", "published", "draft", "crossed"}, key
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))
-def test_every_route_answers_each_persona_as_the_table_says(app, client, auth, tree, make_worker, tmp_path,
-                                                           monkeypatch, persona):
+def test_every_route_answers_each_persona_as_the_table_says(
+    app, client, auth, tree, make_worker, tmp_path, monkeypatch, persona
+):
     monkeypatch.setitem(app.config, "CERTIFICATE_BATCH_FOLDER", str(tmp_path))
     world = build_world(tree, make_worker, tmp_path)
     token = log_in(client, auth, world, persona)

@@ -1,4 +1,5 @@
 """Defensive headers, cookies, CSRF, self-hosted assets, the secret key, and error pages."""
+
 from __future__ import annotations
 
 import re
@@ -26,14 +27,21 @@ def _csp(response) -> dict[str, list[str]]:
 
 # --- headers on every answer ---
 
+
 @pytest.fixture()
 def answers(client, auth, make_user, make_competition):
     """Return a sample of answers: pages, redirects, JSON, errors, static files, for several roles."""
     locked = make_competition(status="locked").code
     published = make_competition(status="published").code
     got = {}
-    for path in ("/login", "/", "/healthz", "/nowhere", f"/competitions/{published}/results",
-                 f"/api/v1/competitions/{locked}/results"):
+    for path in (
+        "/login",
+        "/",
+        "/healthz",
+        "/nowhere",
+        f"/competitions/{published}/results",
+        f"/api/v1/competitions/{locked}/results",
+    ):
         got[f"anonymous {path}"] = client.get(path)
     with client.get("/static/css/app.css") as static:  # a file answer must be closed
         static.get_data()
@@ -78,6 +86,7 @@ def test_results_api_is_not_cached(client, make_competition):
 
 # --- cookies ---
 
+
 def test_session_cookie_is_httponly_and_lax(client, auth, make_user):
     make_user("li", "worker")
     response = auth.login("li")
@@ -95,11 +104,15 @@ def test_remember_cookie_settings(app):
 
 # --- CSRF ---
 
-@pytest.mark.parametrize("path, data", [
-    ("/login", {"username": "li", "password": "correct horse 42"}),
-    ("/lang", {"lang": "en", "next": "/"}),
-    ("/logout", {}),
-])
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/login", {"username": "li", "password": "correct horse 42"}),
+        ("/lang", {"lang": "en", "next": "/"}),
+        ("/logout", {}),
+    ],
+)
 def test_posts_without_a_csrf_token_are_refused(client, auth, make_user, path, data):
     make_user("li", "worker")
     auth.login("li")
@@ -115,20 +128,23 @@ def test_a_token_from_another_session_is_refused(app, client, make_user, path):
     stranger = app.test_client()
     token = csrf_token(stranger, "/login")
     assert token
-    response = client.post(path, data={"username": "li", "password": "correct horse 42", "lang": "en",
-                                       "next": "/", "csrf_token": token})
+    response = client.post(
+        path, data={"username": "li", "password": "correct horse 42", "lang": "en", "next": "/", "csrf_token": token}
+    )
     assert response.status_code == 400
 
 
 def test_a_forged_token_is_refused(client, make_user):
     make_user("li", "worker")
     csrf_token(client, "/login")
-    response = client.post("/login", data={"username": "li", "password": "correct horse 42",
-                                           "csrf_token": "forged.token.value"})
+    response = client.post(
+        "/login", data={"username": "li", "password": "correct horse 42", "csrf_token": "forged.token.value"}
+    )
     assert response.status_code == 400
 
 
 # --- assets are served by the app itself ---
+
 
 def test_templates_were_found():
     assert any(p.name == "base.html" for p in TEMPLATES)
@@ -171,11 +187,20 @@ def test_pages_load_htmx_from_the_app(client):
 
 # --- the secret key ---
 
+
 @pytest.fixture()
 def environment(monkeypatch, tmp_path):
     """Start from an environment with no secrets, an instance folder and database under tmp_path."""
-    for name in ("SECRET_KEY", "CERT_KEY", "PUBLIC_BASE_URL", "DATA_KEY", "DATABASE_URL", "REDIS_URL",
-                 "JIANGXIN_ENV", "SESSION_HOURS"):
+    for name in (
+        "SECRET_KEY",
+        "CERT_KEY",
+        "PUBLIC_BASE_URL",
+        "DATA_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "JIANGXIN_ENV",
+        "SESSION_HOURS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JIANGXIN_INSTANCE", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
@@ -190,8 +215,12 @@ def test_no_secret_key_outside_development_refuses_to_start(environment, env):
         comp.create_app()
 
 
-PRODUCTION = {"SECRET_KEY": "s3cret-from-the-environment", "CERT_KEY": "certificate-key-from-the-environment",
-              "DATA_KEY": "data-key-from-the-environment", "PUBLIC_BASE_URL": "https://jiangxin.example.org"}
+PRODUCTION = {
+    "SECRET_KEY": "s3cret-from-the-environment",
+    "CERT_KEY": "certificate-key-from-the-environment",
+    "DATA_KEY": "data-key-from-the-environment",
+    "PUBLIC_BASE_URL": "https://jiangxin.example.org",
+}
 
 
 def test_production_starts_with_its_required_settings(environment):
@@ -243,6 +272,7 @@ def test_development_keeps_generated_secrets(environment, tmp_path):
 
 # --- error pages ---
 
+
 @pytest.fixture(scope="module")
 def error_app(database_url):
     """An app with routes that fail on purpose (added before its first request)."""
@@ -261,10 +291,15 @@ def error_app(database_url):
     return app
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("get", "/_test/forbidden", 403), ("get", "/nowhere", 404), ("get", "/_test/boom", 500),
-    ("post", "/healthz", 405),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("get", "/_test/forbidden", 403),
+        ("get", "/nowhere", 404),
+        ("get", "/_test/boom", 500),
+        ("post", "/healthz", 405),
+    ],
+)
 def test_error_pages_are_html(error_app, method, path, status):
     response = getattr(error_app.test_client(), method)(path)
     assert response.status_code == status
@@ -275,11 +310,15 @@ def test_error_pages_are_html(error_app, method, path, status):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("get", "/api/v1/_test/forbidden", 403), ("get", "/api/v1/nowhere", 404),
-    ("get", "/api/v1/_test/boom", 500),
-    ("post", "/api/v1/competitions/X/results", 405),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("get", "/api/v1/_test/forbidden", 403),
+        ("get", "/api/v1/nowhere", 404),
+        ("get", "/api/v1/_test/boom", 500),
+        ("post", "/api/v1/competitions/X/results", 405),
+    ],
+)
 def test_api_errors_are_json(error_app, method, path, status):
     response = getattr(error_app.test_client(), method)(path)
     assert response.status_code == status

@@ -15,6 +15,7 @@ def test_login_page_is_chinese_by_default(client):
 
 def test_import_and_results(make_competition):
     from comp.services import results
+
     competition = make_competition()
     assert competition.status == "locked"
     doc = results.document(competition)

@@ -1,4 +1,5 @@
 """Transactions compose: only the outermost `transaction()` commits, an inner one is a savepoint."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The streamed .xlsx writer: what openpyxl reads back is what went in, chunk by chunk."""
+
 import io
 from decimal import Decimal
 
@@ -15,15 +16,18 @@ def _read(chunks) -> tuple[str, list[tuple]]:
 
 
 def test_round_trip_with_numbers_text_and_gaps():
-    title, rows = _read(xlsx_stream.stream(["姓名 Name", "名次 Rank", "总分"],
-                                           [["张三", 1, Decimal("98.50")], ["李四", None, ""]], "人才库"))
+    title, rows = _read(
+        xlsx_stream.stream(
+            ["姓名 Name", "名次 Rank", "总分"], [["张三", 1, Decimal("98.50")], ["李四", None, ""]], "人才库"
+        )
+    )
     assert title == "人才库"
     assert rows == [("姓名 Name", "名次 Rank", "总分"), ("张三", 1, 98.5), ("李四", None, None)]
 
 
 def test_formulas_are_neutralised_and_xml_is_escaped():
-    _, rows = _read(xlsx_stream.stream(["a"], [["=HYPERLINK(\"x\")"], ["<b>&\"'"], ["bell\x07 here"]]))
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "<b>&\"'", "bell here"]
+    _, rows = _read(xlsx_stream.stream(["a"], [['=HYPERLINK("x")'], ["<b>&\"'"], ["bell\x07 here"]]))
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("x")', "<b>&\"'", "bell here"]
 
 
 def test_streams_in_chunks_and_keeps_every_row():

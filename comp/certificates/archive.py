@@ -1,4 +1,5 @@
 """A ZIP of single-certificate PDFs, written one certificate at a time."""
+
 from __future__ import annotations
 
 import zipfile

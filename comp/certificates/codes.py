@@ -5,6 +5,7 @@ the certificate certifies (name, competition, award, rank, issue date), written 
 characters of the unambiguous alphabet (about 59 bits): whoever changes a fact or the
 number on a printed certificate cannot make a code that still matches.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,16 +37,23 @@ class Certified:
 
     def message(self) -> bytes:
         """Return the facts as the unambiguous byte string the code is computed over."""
-        fields = (self.number, self.name, self.competition, self.award,
-                  "" if self.rank is None else str(self.rank), self.issued_on.isoformat())
+        fields = (
+            self.number,
+            self.name,
+            self.competition,
+            self.award,
+            "" if self.rank is None else str(self.rank),
+            self.issued_on.isoformat(),
+        )
         # The unit separator cannot occur in any field, so no two fact lists share a message.
         return VERSION + b"\x1f" + "\x1f".join(fields).encode()
 
 
 def derive_key(secret: str) -> bytes:
     """Derive the certificate key from the server secret, independent of every other key."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jiangxin",
-                info=b"certificate-verify").derive(secret.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"jiangxin", info=b"certificate-verify").derive(
+        secret.encode()
+    )
 
 
 def verification_code(key: bytes, facts: Certified) -> str:
@@ -60,7 +68,7 @@ def verification_code(key: bytes, facts: Certified) -> str:
 
 def normalize(code: str | None) -> str:
     """Return a typed code upper-cased, without the spaces or dashes it was printed or typed with."""
-    return _SEPARATORS.sub("", code or "").upper()[:2 * LENGTH]
+    return _SEPARATORS.sub("", code or "").upper()[: 2 * LENGTH]
 
 
 def matches(key: bytes, facts: Certified, given: str | None) -> bool:
@@ -70,7 +78,7 @@ def matches(key: bytes, facts: Certified, given: str | None) -> bool:
 
 def grouped(code: str) -> str:
     """Show a code in groups of four, as printed: ABCD EFGH JKMN."""
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def number(competition_code: str, sequence: int) -> str:
@@ -81,5 +89,5 @@ def number(competition_code: str, sequence: int) -> str:
 def sequence_of(competition_code: str, certificate_number: str) -> int | None:
     """Return the sequence part of a number of this competition, None if it is not one."""
     prefix = f"{competition_code}-"
-    tail = certificate_number[len(prefix):] if certificate_number.startswith(prefix) else ""
+    tail = certificate_number[len(prefix) :] if certificate_number.startswith(prefix) else ""
     return int(tail) if tail.isdigit() else None

@@ -4,6 +4,7 @@ WenQuanYi Micro Hei (Apache-2.0, see fonts/LICENSE-wqy-microhei.txt) is a TrueTy
 that reportlab can embed (Noto CJK is CFF, which reportlab cannot load); it covers the rare
 characters of Chinese names (堃 喆 珺 昇 玥 犇 燚 彧).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ A certificate is a Chinese official document whatever language its reader's brow
 speaks, so its wording (title, body template, the labels beside the QR code) is data the
 organizer may set, with Chinese defaults here, not interface text to translate.
 """
+
 from __future__ import annotations
 
 import io
@@ -68,6 +69,7 @@ def chinese_date(day: date) -> str:
     def small(n: int) -> str:
         tens, ones = divmod(n, 10)
         return ("" if tens < 2 else digits[tens]) + ("十" if tens else "") + (digits[ones] if ones or not tens else "")
+
     return "".join(digits[int(d)] for d in str(day.year)) + f"年{small(day.month)}月{small(day.day)}日"
 
 
@@ -106,9 +108,18 @@ class Sheets:
     def _seal(self, png: bytes) -> str:
         """Define once per PDF the seal image, and return its form name."""
         x, y = SEAL_CENTRE
-        return self._form(("seal", png), lambda: self.canvas.drawImage(
-            ImageReader(io.BytesIO(png)), x - SEAL_SIZE / 2, y - SEAL_SIZE / 2, SEAL_SIZE, SEAL_SIZE,
-            mask="auto", preserveAspectRatio=True))
+        return self._form(
+            ("seal", png),
+            lambda: self.canvas.drawImage(
+                ImageReader(io.BytesIO(png)),
+                x - SEAL_SIZE / 2,
+                y - SEAL_SIZE / 2,
+                SEAL_SIZE,
+                SEAL_SIZE,
+                mask="auto",
+                preserveAspectRatio=True,
+            ),
+        )
 
     def _form(self, key: tuple[str, str | bytes], draw) -> str:
         """Return the name of the form drawn by `draw` for this key, drawing it the first time."""
@@ -168,8 +179,12 @@ def draw_frame(c: Canvas, font: str, title: str) -> None:
     c.setLineWidth(1.6)
     c.setFillColorRGB(*GOLD)
     arm, inset = 16 * mm, 16 * mm
-    for x, y, dx, dy in ((inset, inset, 1, 1), (WIDTH - inset, inset, -1, 1),
-                         (inset, HEIGHT - inset, 1, -1), (WIDTH - inset, HEIGHT - inset, -1, -1)):
+    for x, y, dx, dy in (
+        (inset, inset, 1, 1),
+        (WIDTH - inset, inset, -1, 1),
+        (inset, HEIGHT - inset, 1, -1),
+        (WIDTH - inset, HEIGHT - inset, -1, -1),
+    ):
         c.lines([(x, y, x + dx * arm, y), (x, y, x, y + dy * arm)])
         c.rect(x + dx * 2.5 * mm - 1.2 * mm, y + dy * 2.5 * mm - 1.2 * mm, 2.4 * mm, 2.4 * mm, stroke=0, fill=1)
     c.setFillColorRGB(*RED)

@@ -6,6 +6,7 @@ batch at 7 certificates a second. The encoder underneath it (`qrencoder`) is kep
 the masks are scored with string and integer operations (the same ISO/IEC 18004 penalty
 rules) and the modules go onto the canvas as the operators of one path: a few milliseconds.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,10 @@ def _layout(version: int) -> tuple[list, tuple]:
     probe.moduleCount = version * 4 + 17
     positions = probe.dataPosIterator()
     masks = [qrencoder.QRUtil.getMask(m) for m in range(8)]
-    flips = tuple(tuple((row, column) for column, row in positions if masks[0](row, column) != mask(row, column))
-                  for mask in masks)
+    flips = tuple(
+        tuple((row, column) for column, row in positions if masks[0](row, column) != mask(row, column))
+        for mask in masks
+    )
     return positions, flips
 
 
@@ -101,18 +104,29 @@ def operators(modules: list[list[bool]]) -> str:
     formatter would otherwise be the costliest step of a whole certificate. Each run is a
     hair taller than a module, so no seam shows between rows on screen.
     """
-    return " ".join(f"{run.start() + QUIET} {number} {run.end() - run.start()} 1.05 re"
-                    for number, row in enumerate(_rows(modules), start=QUIET)
-                    for run in _DARK.finditer(row)) + " f"
+    return (
+        " ".join(
+            f"{run.start() + QUIET} {number} {run.end() - run.start()} 1.05 re"
+            for number, row in enumerate(_rows(modules), start=QUIET)
+            for run in _DARK.finditer(row)
+        )
+        + " f"
+    )
 
 
 def svg(text: str, label: str = "") -> str:
     """Return the text's QR symbol as an SVG element (one path, quiet zone included) for a web page."""
     from markupsafe import escape
+
     modules = matrix(text)
     count = len(modules) + 2 * QUIET
-    path = "".join(f"M{run.start() + QUIET} {number}h{run.end() - run.start()}v1h-{run.end() - run.start()}z"
-                   for number, row in enumerate(_rows(modules), start=QUIET) for run in _DARK.finditer(row))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {count} {count}" class="qr" role="img" '
-            f'aria-label="{escape(label)}" shape-rendering="crispEdges"><rect width="{count}" height="{count}" '
-            f'fill="#fff"/><path d="{path}" fill="#000"/></svg>')
+    path = "".join(
+        f"M{run.start() + QUIET} {number}h{run.end() - run.start()}v1h-{run.end() - run.start()}z"
+        for number, row in enumerate(_rows(modules), start=QUIET)
+        for run in _DARK.finditer(row)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {count} {count}" class="qr" role="img" '
+        f'aria-label="{escape(label)}" shape-rendering="crispEdges"><rect width="{count}" height="{count}" '
+        f'fill="#fff"/><path d="{path}" fill="#000"/></svg>'
+    )

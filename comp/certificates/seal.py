@@ -1,4 +1,5 @@
 """The uploaded seal image: checked to be a sane PNG, then re-encoded small and clean."""
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,9 @@ def inspect(data: bytes) -> tuple[int, int]:
         raise SealError("size")
     # Read the header before decoding anything, so a decompression bomb is never opened.
     width, height = struct.unpack(">II", data[16:24])
-    if not (MIN_SIDE <= min(width, height) and max(width, height) <= MAX_SIDE) \
-            or max(width, height) > MAX_ASPECT * min(width, height):
+    if not (MIN_SIDE <= min(width, height) and max(width, height) <= MAX_SIDE) or max(width, height) > MAX_ASPECT * min(
+        width, height
+    ):
         raise SealError("dimensions")
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -4,6 +4,7 @@ Drawn on a reportlab canvas in the embedded CJK font only, A4 portrait, with a h
 top of every page, the table header repeated and page numbers. Nothing here reads the database:
 the services build the `Table` and pass it in.
 """
+
 from __future__ import annotations
 
 import io
@@ -55,7 +56,7 @@ def _fit(text: str, font: str, width: float, max_lines: int = 1, size: float = F
         last = lines[max_lines - 1]
         while last and stringWidth(last + "…", font, size) > width:
             last = last[:-1]
-        lines = lines[:max_lines - 1] + [last + "…"]
+        lines = lines[: max_lines - 1] + [last + "…"]
     return lines, size
 
 
@@ -66,15 +67,16 @@ class _Printer:
         self.font = cjk_font()
         self.heading, self.code, self.table = heading, code, table
         self.buffer = io.BytesIO()
-        self.canvas = Canvas(self.buffer, pagesize=A4, initialFontName=self.font, initialFontSize=FONT_SIZE,
-                             pageCompression=1)
+        self.canvas = Canvas(
+            self.buffer, pagesize=A4, initialFontName=self.font, initialFontSize=FONT_SIZE, pageCompression=1
+        )
         self.canvas.setTitle(f"{heading} · {table.title}")
         self.top = A4[1] - MARGIN - 22 * mm
         self.per_page = max(1, int((self.top - MARGIN - 10 * mm) // table.row_height) - 1)
 
     def render(self) -> bytes:
         rows = self.table.rows or [("—",)]
-        pages = [rows[i:i + self.per_page] for i in range(0, len(rows), self.per_page)]
+        pages = [rows[i : i + self.per_page] for i in range(0, len(rows), self.per_page)]
         for number, chunk in enumerate(pages, start=1):
             self._header(number, len(pages))
             y = self._row([h for h, _w in self.table.columns], self.top, shaded=True)
@@ -104,8 +106,9 @@ class _Printer:
             c.setFillGray(0)
         for (_header, width), value in zip(self.table.columns, list(cells) + [""] * len(self.table.columns)):
             c.rect(x, bottom, width * mm, height, stroke=1, fill=0)
-            lines, size = _fit("" if value is None else str(value), self.font, width * mm - 3 * mm,
-                               2 if height >= 10 * mm else 1)
+            lines, size = _fit(
+                "" if value is None else str(value), self.font, width * mm - 3 * mm, 2 if height >= 10 * mm else 1
+            )
             c.setFont(self.font, size)
             leading = size * 1.2
             baseline = bottom + (height + leading * (len(lines) - 1)) / 2 - size * 0.35

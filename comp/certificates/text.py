@@ -3,6 +3,7 @@
 Chinese breaks between any two characters, except that closing punctuation never starts a
 line; a run of Latin letters and digits (a code, an English name) is kept whole when it fits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,11 @@ def template_problems(template: str) -> list[str]:
     """Return what is wrong with a body template: unknown placeholders, stray braces."""
     problems = []
     try:
-        fields = [(name, spec, conversion) for _literal, name, spec, conversion in Formatter().parse(template)
-                  if name is not None]
+        fields = [
+            (name, spec, conversion)
+            for _literal, name, spec, conversion in Formatter().parse(template)
+            if name is not None
+        ]
     except ValueError:
         return ["braces"]
     for name, spec, conversion in fields:
@@ -48,8 +52,10 @@ def template_problems(template: str) -> list[str]:
 @lru_cache(maxsize=64)
 def _parsed(template: str) -> tuple[tuple[tuple[str, str | None], ...], ...]:
     """Split a template into paragraphs of (literal, placeholder name) pairs, once per template."""
-    return tuple(tuple((literal, name) for literal, name, _spec, _conversion in Formatter().parse(paragraph))
-                 for paragraph in template.splitlines())
+    return tuple(
+        tuple((literal, name) for literal, name, _spec, _conversion in Formatter().parse(paragraph))
+        for paragraph in template.splitlines()
+    )
 
 
 def paragraphs(template: str, values: dict) -> list[list[tuple[str, str | None]]]:
@@ -123,8 +129,9 @@ def _runs(chars: list[tuple[str, str | None]], font: str, size: float) -> tuple:
     return tuple(runs)
 
 
-def fit_paragraphs(template: str, values: dict, font: str, width: float, height: float
-                   ) -> tuple[list[Line], float, float]:
+def fit_paragraphs(
+    template: str, values: dict, font: str, width: float, height: float
+) -> tuple[list[Line], float, float]:
     """Set the filled template at the largest size that fits the box: (lines, size, leading).
 
     The first paragraph (the salutation, 张三 同志：) starts at the margin; the others are
@@ -132,8 +139,11 @@ def fit_paragraphs(template: str, values: dict, font: str, width: float, height:
     """
     filled = paragraphs(template, values)
     for size in SIZES:
-        lines = [line for n, pieces in enumerate(filled)
-                 for line in wrap(pieces, font, size, width, 0 if n == 0 else 2 * size)]
+        lines = [
+            line
+            for n, pieces in enumerate(filled)
+            for line in wrap(pieces, font, size, width, 0 if n == 0 else 2 * size)
+        ]
         if (len(lines) - 1) * size * LEADING <= height:
             break
     return lines, size, size * LEADING

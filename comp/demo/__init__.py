@@ -3,6 +3,7 @@
 `load()` is idempotent: everything is looked up by its natural key before it is created,
 and a competition whose code exists is left alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -27,8 +28,8 @@ SCHEDULE = {
 SEES = {
     "admin": "every competition and rating; every account",
     "organizer": "all six: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
-                 " rating locked, last year's UAV archived; the city dashboard and the talent pool;"
-                 " accounts, an invited judge, a worker's claim and a correction to decide",
+    " rating locked, last year's UAV archived; the city dashboard and the talent pool;"
+    " accounts, an invited judge, a worker's claim and a correction to decide",
     "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed); Jinjiang's accounts",
     "liaison": "enterprise liaison of the Hutou rice-noodle company: uploads its employees for QZ-2026-NOODLE",
     "judge1": "chief judge of QZ-2026-TEA (running, part-marked, one discrepancy to resolve)",
@@ -37,7 +38,7 @@ SEES = {
     "judge4": "judge on QZ-2026-TEA and PJ-2026-TEAM",
     "wangyf": "signed up herself; her claim of her record waits for the organizer",
     "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate;"
-              " her craftsman profile",
+    " her craftsman profile",
 }
 
 
@@ -91,13 +92,15 @@ def _seat_demo_judges(competition: Competition) -> None:
     """Give demo judges' seats to their accounts, so the seats show on their home pages."""
     panel = contests.PANELS.get(competition.code, {})
     for assignment in db.session.scalars(
-            sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id)):
+        sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id)
+    ):
         key = panel.get(assignment.ref, (None,))[0]
         if key not in data.ACCOUNTS:
             continue
         old, new = assignment.user_id, accounts.find_user(key)
-        db.session.execute(sa.update(Mark).values(judge_id=new.id).where(
-            Mark.competition_id == competition.id, Mark.judge_id == old))
+        db.session.execute(
+            sa.update(Mark).values(judge_id=new.id).where(Mark.competition_id == competition.id, Mark.judge_id == old)
+        )
         assignment.user_id = new.id
         db.session.flush()
         _drop_if_unused(old)

@@ -1,4 +1,5 @@
 """The demo's competitions as exchange-format documents, marks included (no database here)."""
+
 from __future__ import annotations
 
 import random
@@ -9,29 +10,44 @@ from comp.demo.roster import WorkerSpec
 
 FORMAT = "jiangxin.competition/1"
 RATING = "PJ-2026-TEAM"
-SHARE_TIERS = [{"name": "一等奖", "share": "0.10"}, {"name": "二等奖", "share": "0.20"},
-               {"name": "三等奖", "share": "0.30"}]
-STAR_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"},
-              {"name": "三星", "min": "70"}]
-RULES = {"award_tiers": SHARE_TIERS, "award_min_total": "60",
-         "tiebreak": ["stage:practical", "time"], "team_counted": 3, "discrepancy_share": "0.20"}
+SHARE_TIERS = [
+    {"name": "一等奖", "share": "0.10"},
+    {"name": "二等奖", "share": "0.20"},
+    {"name": "三等奖", "share": "0.30"},
+]
+STAR_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"}, {"name": "三星", "min": "70"}]
+RULES = {
+    "award_tiers": SHARE_TIERS,
+    "award_min_total": "60",
+    "tiebreak": ["stage:practical", "time"],
+    "team_counted": 3,
+    "discrepancy_share": "0.20",
+}
 
 # Each panel: ref → (key in data.ACCOUNTS or data.GUEST_JUDGES, chief judge?).
 PANELS = {
-    data.UAV: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("uav3", False),
-               "J4": ("uav4", False)},
-    data.TEA: {"J1": ("judge1", True), "J2": ("judge4", False), "J3": ("tea3", False),
-               "J4": ("tea4", False)},
+    data.UAV: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("uav3", False), "J4": ("uav4", False)},
+    data.TEA: {"J1": ("judge1", True), "J2": ("judge4", False), "J3": ("tea3", False), "J4": ("tea4", False)},
     RATING: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("judge4", False)},
-    data.UAV_2025: {"J1": ("judge2", True), "J2": ("uav3", False), "J3": ("uav4", False),
-                    "J4": ("judge3", False)},
+    data.UAV_2025: {"J1": ("judge2", True), "J2": ("uav3", False), "J3": ("uav4", False), "J4": ("judge3", False)},
 }
 # The drone competition's story needs these two near the top: the demo worker and her mentor.
 STARS = {"su": 0.95, "huang": 0.90}
-TEA_CRITERIA = (("shape", "外形", 25), ("liquor", "汤色", 10), ("aroma", "香气", 25),
-                ("taste", "滋味", 30), ("leaf", "叶底", 10))
-SIX = (("learning", "学习型"), ("safety", "安全型"), ("clean", "清洁型"), ("saving", "节约型"),
-       ("innovation", "创新型"), ("harmony", "和谐型"))
+TEA_CRITERIA = (
+    ("shape", "外形", 25),
+    ("liquor", "汤色", 10),
+    ("aroma", "香气", 25),
+    ("taste", "滋味", 30),
+    ("leaf", "叶底", 10),
+)
+SIX = (
+    ("learning", "学习型"),
+    ("safety", "安全型"),
+    ("clean", "清洁型"),
+    ("saving", "节约型"),
+    ("innovation", "创新型"),
+    ("harmony", "和谐型"),
+)
 
 
 def _mark(value: float, maximum: int, step: str = "0.5") -> str:
@@ -41,19 +57,33 @@ def _mark(value: float, maximum: int, step: str = "0.5") -> str:
     return format(min(max(steps * unit, Decimal(0)), Decimal(maximum)).normalize(), "f")
 
 
-def _header(code: str, name: str, trade: str | None, kind: str = "competition",
-            level: str = "city", organizer: str = data.CITY, rules: dict | None = None) -> dict:
-    header = {"code": code, "name": name, "kind": kind, "level": level, "year": 2026,
-              "organizer": organizer, "rules": RULES if rules is None else rules}
+def _header(
+    code: str,
+    name: str,
+    trade: str | None,
+    kind: str = "competition",
+    level: str = "city",
+    organizer: str = data.CITY,
+    rules: dict | None = None,
+) -> dict:
+    header = {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "level": level,
+        "year": 2026,
+        "organizer": organizer,
+        "rules": RULES if rules is None else rules,
+    }
     if trade:
         header["trade"] = trade
     return header
 
 
-def _crit(key: str, name: str, maximum: int, aggregation: str = "trimmed", kind: str = "score",
-          step: str | None = "0.5") -> dict:
-    criterion = {"key": key, "name": name, "max": str(maximum), "aggregation": aggregation,
-                 "kind": kind}
+def _crit(
+    key: str, name: str, maximum: int, aggregation: str = "trimmed", kind: str = "score", step: str | None = "0.5"
+) -> dict:
+    criterion = {"key": key, "name": name, "max": str(maximum), "aggregation": aggregation, "kind": kind}
     if step:
         criterion["step"] = step
     return criterion
@@ -69,14 +99,21 @@ def _theory(weight: str) -> dict:
 
 def _judges(code: str) -> list[dict]:
     people = {**{k: (v[1], v[2]) for k, v in data.ACCOUNTS.items()}, **data.GUEST_JUDGES}
-    return [{"ref": ref, "name": people[key][0], "employer": people[key][1], "chief": chief}
-            for ref, (key, chief) in PANELS[code].items()]
+    return [
+        {"ref": ref, "name": people[key][0], "employer": people[key][1], "chief": chief}
+        for ref, (key, chief) in PANELS[code].items()
+    ]
 
 
-def _entrant(ref: str, w: WorkerSpec, status: str, team: str = "",
-             seconds: int | None = None) -> dict:
-    entrant = {"ref": ref, "name": w.name, "id_number": w.id_number, "employer": w.employer,
-               "team": team, "status": status}
+def _entrant(ref: str, w: WorkerSpec, status: str, team: str = "", seconds: int | None = None) -> dict:
+    entrant = {
+        "ref": ref,
+        "name": w.name,
+        "id_number": w.id_number,
+        "employer": w.employer,
+        "team": team,
+        "status": status,
+    }
     if seconds is not None:
         entrant["time_seconds"] = seconds
     return entrant
@@ -92,16 +129,21 @@ def _team_of(w: WorkerSpec) -> str:
 
 
 def _doc(header: dict, stages: list[dict], entrants: list[dict], judges=(), marks=()) -> dict:
-    return {"format": FORMAT, "competition": header, "stages": stages, "entrants": entrants,
-            "judges": list(judges), "marks": list(marks)}
+    return {
+        "format": FORMAT,
+        "competition": header,
+        "stages": stages,
+        "entrants": entrants,
+        "judges": list(judges),
+        "marks": list(marks),
+    }
 
 
 def uav(workers: list[WorkerSpec], rng: random.Random, code: str = data.UAV, year: int = 2026) -> dict:
     """Return a finished drone-pilot competition: every mark in, two entrants absent."""
     pilots = _entered(workers, data.UAV)
     if year != 2026:  # last year's field: a few of this year's pilots had not started yet
-        pilots = [w for w in pilots if w.key not in STARS][: len(pilots) - 4] + [
-            w for w in pilots if w.key == "huang"]
+        pilots = [w for w in pilots if w.key not in STARS][: len(pilots) - 4] + [w for w in pilots if w.key == "huang"]
     absent = set(rng.sample([w.key for w in pilots if w.key not in STARS], 2))
     entrants, marks = [], []
     for i, w in enumerate(pilots, 1):
@@ -112,9 +154,14 @@ def uav(workers: list[WorkerSpec], rng: random.Random, code: str = data.UAV, yea
         seconds = int(900 - 260 * skill + rng.randint(-40, 40))
         entrants.append(_entrant(ref, w, "ok", _team_of(w), seconds))
         marks += _uav_marks(ref, skill, rng)
-    practical = _stage("practical", "实际操作", "70", _crit("route", "航线飞行", 40),
-                       _crit("safety", "安全操作", 10, "mean"),
-                       _crit("violation", "违规扣分", 10, "mean", "deduction", "1"))
+    practical = _stage(
+        "practical",
+        "实际操作",
+        "70",
+        _crit("route", "航线飞行", 40),
+        _crit("safety", "安全操作", 10, "mean"),
+        _crit("violation", "违规扣分", 10, "mean", "deduction", "1"),
+    )
     header = _header(code, f"{year}年泉州市无人机驾驶职工技能竞赛", "无人机驾驶员")
     header["year"] = year
     return _doc(header, [_theory("30"), practical], entrants, _judges(code), marks)
@@ -127,10 +174,8 @@ def _uav_marks(ref: str, skill: float, rng: random.Random) -> list[dict]:
     faults = (0, 0, 0, 1, 2) if skill < 0.7 else (0, 0, 0, 0, 1)
     # Judges stay within a few points of each other: nothing is flagged for the chief judge.
     out = [("J1", "theory.exam", exam)]
-    out += [(j, "practical.route", _mark(route + rng.uniform(-1.8, 1.8), 40))
-            for j in ("J1", "J2", "J3", "J4")]
-    out += [(j, "practical.safety", _mark(safety + rng.uniform(-0.4, 0.4), 10))
-            for j in ("J3", "J4")]
+    out += [(j, "practical.route", _mark(route + rng.uniform(-1.8, 1.8), 40)) for j in ("J1", "J2", "J3", "J4")]
+    out += [(j, "practical.safety", _mark(safety + rng.uniform(-0.4, 0.4), 10)) for j in ("J3", "J4")]
     out.append(("J2", "practical.violation", str(rng.choice(faults))))
     return [{"entrant": ref, "judge": j, "criterion": k, "value": v} for j, k, v in out]
 
@@ -141,14 +186,25 @@ def tea(workers: list[WorkerSpec], rng: random.Random) -> dict:
     for i, w in enumerate(_entered(workers, data.TEA), 1):
         ref, skill = f"E{i:02d}", rng.uniform(0.6, 0.95)
         entrants.append(_entrant(ref, w, "ok"))
-        marks.append({"entrant": ref, "judge": "J1", "criterion": "theory.exam",
-                      "value": _mark(100 * min(skill + rng.gauss(0, 0.06), 0.99), 100, "1")})
+        marks.append(
+            {
+                "entrant": ref,
+                "judge": "J1",
+                "criterion": "theory.exam",
+                "value": _mark(100 * min(skill + rng.gauss(0, 0.06), 0.99), 100, "1"),
+            }
+        )
         # The panel has tasted the first ten samples in full and has begun the eleventh.
         panel = ("J1", "J2", "J3", "J4") if i <= 10 else ("J1", "J2") if i == 11 else ()
         marks += _tea_marks(ref, skill, panel, rng)
     tasting = _stage("practical", "茶叶感官审评", "70", *(_crit(k, n, m) for k, n, m in TEA_CRITERIA))
-    return _doc(_header(data.TEA, "2026年泉州市评茶员职业技能竞赛", "评茶员"),
-                [_theory("30"), tasting], entrants, _judges(data.TEA), marks)
+    return _doc(
+        _header(data.TEA, "2026年泉州市评茶员职业技能竞赛", "评茶员"),
+        [_theory("30"), tasting],
+        entrants,
+        _judges(data.TEA),
+        marks,
+    )
 
 
 def _tea_marks(ref: str, skill: float, panel: tuple[str, ...], rng: random.Random) -> list[dict]:
@@ -158,30 +214,46 @@ def _tea_marks(ref: str, skill: float, panel: tuple[str, ...], rng: random.Rando
         for j in panel:
             # One taster scores E05's aroma far below the others: a discrepancy for the chief.
             low = 7 if (ref, key, j) == ("E05", "aroma", "J3") else 0
-            marks.append({"entrant": ref, "judge": j, "criterion": f"practical.{key}",
-                          "value": _mark(base + rng.uniform(-0.6, 0.6) - low, maximum)})
+            marks.append(
+                {
+                    "entrant": ref,
+                    "judge": j,
+                    "criterion": f"practical.{key}",
+                    "value": _mark(base + rng.uniform(-0.6, 0.6) - low, maximum),
+                }
+            )
     return marks
 
 
 def noodle(workers: list[WorkerSpec]) -> dict:
     """Return the rice-noodle competition open for registration, a few requests pending."""
-    entrants = [_entrant(f"E{i:02d}", w, "pending")
-                for i, w in enumerate(_entered(workers, data.NOODLE), 1)]
-    practical = _stage("practical", "实际操作", "70", _crit("mix", "原料配比与浸泡", 20),
-                       _crit("press", "磨浆与压条", 30), _crit("steam", "蒸制与晾晒", 30),
-                       _crit("quality", "成品质量", 20))
-    return _doc(_header(data.NOODLE, "2026年泉州市米粉制作职工技能竞赛", "米粉制作工"),
-                [_theory("30"), practical], entrants)
+    entrants = [_entrant(f"E{i:02d}", w, "pending") for i, w in enumerate(_entered(workers, data.NOODLE), 1)]
+    practical = _stage(
+        "practical",
+        "实际操作",
+        "70",
+        _crit("mix", "原料配比与浸泡", 20),
+        _crit("press", "磨浆与压条", 30),
+        _crit("steam", "蒸制与晾晒", 30),
+        _crit("quality", "成品质量", 20),
+    )
+    return _doc(
+        _header(data.NOODLE, "2026年泉州市米粉制作职工技能竞赛", "米粉制作工"), [_theory("30"), practical], entrants
+    )
 
 
 def shoes(workers: list[WorkerSpec]) -> dict:
     """Return Jinjiang's county shoemaking competition: registration closed, entrants approved."""
-    entrants = [_entrant(f"E{i:02d}", w, "approved")
-                for i, w in enumerate(_entered(workers, data.SHOE), 1)]
-    practical = _stage("practical", "实际操作", "80", _crit("cutting", "鞋面裁断", 30),
-                       _crit("stitching", "帮面缝制", 40), _crit("finish", "成鞋质量", 30))
-    header = _header(data.SHOE, "2026年晋江市制鞋工职工技能竞赛", "制鞋工", level="county",
-                     organizer="晋江市总工会")
+    entrants = [_entrant(f"E{i:02d}", w, "approved") for i, w in enumerate(_entered(workers, data.SHOE), 1)]
+    practical = _stage(
+        "practical",
+        "实际操作",
+        "80",
+        _crit("cutting", "鞋面裁断", 30),
+        _crit("stitching", "帮面缝制", 40),
+        _crit("finish", "成鞋质量", 30),
+    )
+    header = _header(data.SHOE, "2026年晋江市制鞋工职工技能竞赛", "制鞋工", level="county", organizer="晋江市总工会")
     return _doc(header, [_theory("20"), practical], entrants)
 
 
@@ -190,15 +262,29 @@ def rating(rng: random.Random) -> dict:
     entrants, marks = [], []
     for i, (name, enterprise, _, quality) in enumerate(data.TEAMS, 1):
         ref = f"T{i}"
-        entrants.append({"ref": ref, "name": name, "type": "team", "team": "", "status": "ok",
-                         "employer": data.ENTERPRISES[enterprise][0]})
+        entrants.append(
+            {
+                "ref": ref,
+                "name": name,
+                "type": "team",
+                "team": "",
+                "status": "ok",
+                "employer": data.ENTERPRISES[enterprise][0],
+            }
+        )
         for key, _ in SIX:
             base = quality + rng.gauss(0, 2.5)
-            marks += [{"entrant": ref, "judge": j, "criterion": f"review.{key}",
-                       "value": _mark(base + rng.uniform(-3, 3), 100, "1")} for j in PANELS[RATING]]
+            marks += [
+                {
+                    "entrant": ref,
+                    "judge": j,
+                    "criterion": f"review.{key}",
+                    "value": _mark(base + rng.uniform(-3, 3), 100, "1"),
+                }
+                for j in PANELS[RATING]
+            ]
     review = _stage("review", "综合评审", "1", *(_crit(k, n, 100, step="1") for k, n in SIX))
-    header = _header(RATING, "2026年度泉州市“六型”工匠班组评定", None, kind="rating",
-                     rules={"award_tiers": STAR_TIERS})
+    header = _header(RATING, "2026年度泉州市“六型”工匠班组评定", None, kind="rating", rules={"award_tiers": STAR_TIERS})
     return _doc(header, [review], entrants, _judges(RATING), marks)
 
 

@@ -1,4 +1,5 @@
 """The demo's workers, drawn deterministically from a seeded generator (no database here)."""
+
 from __future__ import annotations
 
 import random
@@ -8,8 +9,23 @@ from datetime import date, timedelta
 from comp.demo import data
 from comp.idcard import check_digit
 
-PHONE_PREFIXES = ("135", "136", "137", "138", "139", "150", "151", "152", "158", "159",
-                  "177", "180", "186", "188", "189")
+PHONE_PREFIXES = (
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "177",
+    "180",
+    "186",
+    "188",
+    "189",
+)
 BIRTH_YEARS = {1: (1968, 1980), 2: (1976, 1988), 3: (1984, 1996), 4: (1990, 2000), 5: (1995, 2004)}
 MOSTLY_WOMEN = ("簪花妆造", "评茶员")
 
@@ -65,7 +81,7 @@ class _Draw:
 
     def phone(self) -> str:
         """Return a mobile number."""
-        return self.rng.choice(PHONE_PREFIXES) + f"{self.rng.randrange(10 ** 8):08d}"
+        return self.rng.choice(PHONE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
 
     def region(self, enterprise: str) -> str:
         """Return a birthplace's region code: mostly the enterprise's county, else another."""
@@ -89,13 +105,22 @@ def workers(seed: int = data.SEED) -> list[WorkerSpec]:
     for key, spec in data.FEATURED.items():
         name, gender, year, enterprise, trade, grade, entries, mentor, honours = spec
         number = draw.id_number(draw.region(enterprise), year, gender)
-        out.append(WorkerSpec(key, name, number, draw.phone(), enterprise, trade, grade,
-                              entries, mentor, honours))
+        out.append(WorkerSpec(key, name, number, draw.phone(), enterprise, trade, grade, entries, mentor, honours))
     for enterprise, trade, count, grades, entries in data.GROUPS:
         for i in range(count):
             gender = draw.rng.choice("FFM" if trade in MOSTLY_WOMEN else "MF")
             grade = draw.rng.choice(grades)
             number = draw.id_number(draw.region(enterprise), _birth_year(draw.rng, grade), gender)
-            out.append(WorkerSpec(f"{enterprise}.{trade}.{i + 1}", draw.name(gender), number,
-                                  draw.phone(), enterprise, trade, grade, entries))
+            out.append(
+                WorkerSpec(
+                    f"{enterprise}.{trade}.{i + 1}",
+                    draw.name(gender),
+                    number,
+                    draw.phone(),
+                    enterprise,
+                    trade,
+                    grade,
+                    entries,
+                )
+            )
     return out

@@ -1,4 +1,5 @@
 """Typed models, one module per aggregate; import them from here."""
+
 from comp.models.accounts import AccountLink, UserSession, WorkerRequest  # noqa: F401
 from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
 from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401

@@ -1,4 +1,5 @@
 """Sessions that can be ended, one-time account links, and workers' requests about their records."""
+
 from __future__ import annotations
 
 from datetime import datetime

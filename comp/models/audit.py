@@ -1,4 +1,5 @@
 """The append-only audit trail of everything that changes a competition's outcome."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,8 @@ class AuditEvent(db.Model):
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     action: so.Mapped[str] = so.mapped_column(sa.String(64))
     competition_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True
+    )
     object_type: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     object_id: so.Mapped[int | None]
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
@@ -36,7 +38,8 @@ class Upload(db.Model):
     token: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
     competition_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True
+    )
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     filename: so.Mapped[str] = so.mapped_column(sa.String(200))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
 """Certificates (荣誉证书), the log of their verifications, the seal, and batch files."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -52,8 +53,7 @@ class CertificateSeal(db.Model):
     __table_args__ = (sa.CheckConstraint("width > 0 AND height > 0", name="size"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), unique=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), unique=True)
     png: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
     width: so.Mapped[int]
     height: so.Mapped[int]
@@ -76,8 +76,7 @@ class CertificateBatch(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     status: so.Mapped[str] = so.mapped_column(sa.String(8), default="running")
     total: so.Mapped[int] = so.mapped_column(default=0)

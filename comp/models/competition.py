@@ -1,4 +1,5 @@
 """Competitions and ratings, their stages and criteria, and their entrants."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -69,9 +70,9 @@ class Competition(db.Model):
 
     organizer_unit: so.Mapped[OrgUnit | None] = so.relationship()
     stages: so.Mapped[list[Stage]] = so.relationship(
-        back_populates="competition", order_by="Stage.position", cascade="all, delete-orphan")
-    entrants: so.Mapped[list[Entrant]] = so.relationship(
-        back_populates="competition", cascade="all, delete-orphan")
+        back_populates="competition", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+    entrants: so.Mapped[list[Entrant]] = so.relationship(back_populates="competition", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return f"<Competition {self.code} {self.status}>"
@@ -87,8 +88,7 @@ class Stage(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     key: so.Mapped[str] = so.mapped_column(sa.String(32))
     name: so.Mapped[str] = so.mapped_column(sa.String(64))
     weight: so.Mapped[Decimal] = so.mapped_column(Scaled(4))
@@ -96,7 +96,8 @@ class Stage(db.Model):
 
     competition: so.Mapped[Competition] = so.relationship(back_populates="stages")
     criteria: so.Mapped[list[Criterion]] = so.relationship(
-        back_populates="stage", order_by="Criterion.position", cascade="all, delete-orphan")
+        back_populates="stage", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
 
 
 class Criterion(db.Model):
@@ -146,13 +147,12 @@ class Entrant(db.Model):
         sa.CheckConstraint("time_seconds IS NULL OR time_seconds >= 0", name="time_seconds"),
         sa.CheckConstraint("number IS NULL OR number > 0", name="number"),
         sa.CheckConstraint(
-            "(type = 'person' AND unit_id IS NULL) OR (type <> 'person' AND worker_id IS NULL)",
-            name="person_or_unit"),
+            "(type = 'person' AND unit_id IS NULL) OR (type <> 'person' AND worker_id IS NULL)", name="person_or_unit"
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     ref: so.Mapped[str] = so.mapped_column(sa.String(40))
     type: so.Mapped[str] = so.mapped_column(sa.String(8), default="person")
     name: so.Mapped[str] = so.mapped_column(sa.String(120))

@@ -1,4 +1,5 @@
 """Judges' assignments and conflicts, their marks, and the marks' append-only history."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,13 +23,17 @@ class JudgeAssignment(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("competition_id", "user_id"),
         sa.UniqueConstraint("competition_id", "ref"),
-        sa.Index("uq_judge_assignment_one_chief", "competition_id", unique=True,
-                 sqlite_where=sa.text("is_chief"), postgresql_where=sa.text("is_chief")),
+        sa.Index(
+            "uq_judge_assignment_one_chief",
+            "competition_id",
+            unique=True,
+            sqlite_where=sa.text("is_chief"),
+            postgresql_where=sa.text("is_chief"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     ref: so.Mapped[str] = so.mapped_column(sa.String(40))
     is_chief: so.Mapped[bool] = so.mapped_column(default=False)
@@ -36,7 +41,8 @@ class JudgeAssignment(db.Model):
     competition: so.Mapped[Competition] = so.relationship()
     user: so.Mapped[User] = so.relationship()
     criteria: so.Mapped[list[JudgeCriterion]] = so.relationship(
-        back_populates="assignment", cascade="all, delete-orphan")
+        back_populates="assignment", cascade="all, delete-orphan"
+    )
 
 
 class JudgeCriterion(db.Model):
@@ -47,7 +53,8 @@ class JudgeCriterion(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     assignment_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("judge_assignment.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("judge_assignment.id", ondelete="CASCADE"), index=True
+    )
     criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
 
     assignment: so.Mapped[JudgeAssignment] = so.relationship(back_populates="criteria")
@@ -125,7 +132,6 @@ class SheetSignoff(db.Model):
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
     judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     signed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
-
 
 
 class DiscrepancyReview(db.Model):

@@ -1,4 +1,5 @@
 """The organization tree, user accounts and workers (职工)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -37,8 +38,7 @@ class OrgUnit(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     code: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
 
-    parent: so.Mapped[OrgUnit | None] = so.relationship(
-        back_populates="children", remote_side="OrgUnit.id")
+    parent: so.Mapped[OrgUnit | None] = so.relationship(back_populates="children", remote_side="OrgUnit.id")
     children: so.Mapped[list[OrgUnit]] = so.relationship(back_populates="parent")
 
     def lineage(self) -> list[OrgUnit]:
@@ -168,7 +168,6 @@ class Honour(db.Model):
     issuer: so.Mapped[str | None] = so.mapped_column(sa.String(120))
     # "awarded", or "recommended" when a competition's results put the worker forward for it.
     status: so.Mapped[str] = so.mapped_column(sa.String(12), default="awarded", server_default="awarded")
-    competition_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="SET NULL"))
+    competition_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="SET NULL"))
 
     worker: so.Mapped[Worker] = so.relationship(back_populates="honours")

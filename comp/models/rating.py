@@ -1,4 +1,5 @@
 """Innovation studios (劳模工匠创新工作室) and craftsman teams (工匠班组), with members."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -35,8 +36,7 @@ class Unit(db.Model):
     enterprise: so.Mapped[OrgUnit | None] = so.relationship()
     leader: so.Mapped[Worker | None] = so.relationship()
     members: so.Mapped[list[UnitMember]] = so.relationship(back_populates="unit", cascade="all, delete-orphan")
-    achievements: so.Mapped[list[Achievement]] = so.relationship(
-        back_populates="unit", cascade="all, delete-orphan")
+    achievements: so.Mapped[list[Achievement]] = so.relationship(back_populates="unit", cascade="all, delete-orphan")
 
 
 class UnitMember(db.Model):
@@ -58,9 +58,7 @@ class Achievement(db.Model):
     """A studio's yearly achievement: a project, patent, named method (操作法) or trainees."""
 
     __tablename__ = "achievement"
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('project', 'patent', 'method', 'training', 'other')", name="kind"),
-    )
+    __table_args__ = (sa.CheckConstraint("kind IN ('project', 'patent', 'method', 'training', 'other')", name="kind"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """What a published competition left in each worker's record: standings and the honours it earned."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,8 +28,7 @@ class Standing(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"), unique=True)
     worker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("worker.id"))
     unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
@@ -54,8 +54,7 @@ class OutcomeGrant(db.Model):
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
     worker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("worker.id"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))

@@ -1,4 +1,5 @@
 """Column types that keep decimals exact on every database."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ class Scaled(sa.types.TypeDecorator):
     def __init__(self, places: int = 2):
         super().__init__()
         self.places = places
-        self.factor = 10 ** places
+        self.factor = 10**places
 
     def process_bind_param(self, value, dialect):
         """Turn a Decimal into its scaled integer, refusing finer precision."""

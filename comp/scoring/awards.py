@@ -1,4 +1,5 @@
 """Awards by share of the ranked field (rule 5) or by minimum total (rule 6)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -25,13 +26,18 @@ def share_cutoffs(ranked: int, tiers: Iterable[AwardTier]) -> tuple[int, ...]:
     """Return each tier's cumulative cut-off C_k = round_half_up(N × (share_1 + … + share_k))."""
     cutoffs, cumulative = [], Fraction(0)
     for tier in tiers:
+        if tier.share is None:
+            raise ValueError(f"the tier {tier.name} has no share")
         cumulative += Fraction(tier.share)
         cutoffs.append(int(round_half_up(ranked * cumulative, 0)))
     return tuple(cutoffs)
 
 
 def award_by_share(
-    rank: int, total: Decimal, tiers: tuple[AwardTier, ...], cutoffs: tuple[int, ...],
+    rank: int,
+    total: Decimal,
+    tiers: tuple[AwardTier, ...],
+    cutoffs: tuple[int, ...],
     minimum: Decimal,
 ) -> str | None:
     """Return the first tier whose cut-off the rank is within, if the total reaches the minimum."""
@@ -43,20 +49,18 @@ def award_by_share(
 
 def award_by_threshold(total: Decimal, tiers: tuple[AwardTier, ...]) -> str | None:
     """Return the first tier whose minimum the published total reaches."""
-    return next((t.name for t in tiers if total >= t.min), None)
+    return next((t.name for t in tiers if t.min is not None and total >= t.min), None)
 
 
 def awards(results: Iterable[EntrantResult], rules: Rules) -> dict[str, str | None]:
     """Return the award of every ranked entrant by ref (None for no award)."""
-    ranked = [r for r in results if r.rank is not None]
+    # Ranked entrants have a rank and a total (ranking.is_rankable).
+    ranked = [(r.ref, r.rank, r.total) for r in results if r.rank is not None and r.total is not None]
     tiers = rules.award_tiers
     mode = award_mode(tiers)
     if mode is None:
-        return {r.ref: None for r in ranked}
+        return {ref: None for ref, _rank, _total in ranked}
     if mode == "min":
-        return {r.ref: award_by_threshold(r.total, tiers) for r in ranked}
+        return {ref: award_by_threshold(total, tiers) for ref, _rank, total in ranked}
     cutoffs = share_cutoffs(len(ranked), tiers)
-    return {
-        r.ref: award_by_share(r.rank, r.total, tiers, cutoffs, rules.award_min_total)
-        for r in ranked
-    }
+    return {ref: award_by_share(rank, total, tiers, cutoffs, rules.award_min_total) for ref, rank, total in ranked}

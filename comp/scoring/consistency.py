@@ -1,4 +1,5 @@
 """Checks on the judges: discrepancies between marks (rule 8) and judge bias (rule 9)."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -10,9 +11,7 @@ from fractions import Fraction
 from comp.scoring.types import BiasPart, Criterion, Discrepancy, JudgeBias, MarkSummary, Results, Scheme
 
 
-def discrepancy(
-    ref: str, criterion: Criterion, summary: MarkSummary, share: Decimal
-) -> Discrepancy | None:
+def discrepancy(ref: str, criterion: Criterion, summary: MarkSummary, share: Decimal) -> Discrepancy | None:
     """Return the discrepancy when the marks' spread exceeds `share` of the maximum."""
     if summary.count < 2:
         return None
@@ -34,11 +33,15 @@ def discrepancies(
     limits = {c.key: (c, share * c.max * 100) for c in scheme.criteria}  # in hundredths
     found = []
     for (ref, key), summary in summaries.items():
-        criterion, limit = limits.get(key, (None, None))
-        if criterion is None or summary.count < 2 or summary.high - summary.low <= limit:
+        if key not in limits:
+            continue
+        criterion, limit = limits[key]
+        if summary.count < 2 or summary.high - summary.low <= limit:
             continue
         if wanted is None or ref in wanted:
-            found.append(discrepancy(ref, criterion, summary, share))
+            flagged = discrepancy(ref, criterion, summary, share)
+            if flagged is not None:
+                found.append(flagged)
     return tuple(sorted(found, key=lambda d: (d.ref, d.criterion)))
 
 
@@ -77,9 +80,7 @@ class BiasSums:
         return [BiasPart(judge, self._items[judge], sums[judge]) for judge in sorted(self._items)]
 
 
-def bias_parts(
-    marks: Iterable[tuple[str, str, str, Decimal]], scheme: Scheme
-) -> list[BiasPart]:
+def bias_parts(marks: Iterable[tuple[str, str, str, Decimal]], scheme: Scheme) -> list[BiasPart]:
     """Sum each judge's deviations from the others; marks are (judge, entrant, criterion, value)."""
     groups: dict[tuple[str, str], list[tuple[str, Fraction | int]]] = defaultdict(list)
     for judge, entrant, key, value in marks:

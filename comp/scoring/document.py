@@ -1,4 +1,5 @@
 """The results document of the SPEC (`competition results --json`, the results API)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -30,9 +31,7 @@ def _entrant(result: EntrantResult, names: Mapping[str, str]) -> dict:
     }
 
 
-def results_document(
-    code: str, name: str, results: Results, names: Mapping[str, str]
-) -> dict:
+def results_document(code: str, name: str, results: Results, names: Mapping[str, str]) -> dict:
     """Return the results document, ready for json.dumps; `names` maps entrant refs to names."""
     return {
         "competition": {"code": code, "name": name},
@@ -43,11 +42,7 @@ def results_document(
             for t in results.teams
         ],
         "discrepancies": [
-            {"ref": d.ref, "criterion": d.criterion, "spread": _fixed(d.spread)}
-            for d in results.discrepancies
+            {"ref": d.ref, "criterion": d.criterion, "spread": _fixed(d.spread)} for d in results.discrepancies
         ],
-        "judges": [
-            {"ref": j.judge, "bias": _fixed(j.bias, 3), "flagged": j.flagged}
-            for j in results.judges
-        ],
+        "judges": [{"ref": j.judge, "bias": _fixed(j.bias, 3), "flagged": j.flagged} for j in results.judges],
     }

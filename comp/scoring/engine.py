@@ -1,4 +1,5 @@
 """The whole computation: from entrants and mark summaries to published results."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -18,28 +19,31 @@ from comp.scoring.types import (
     Results,
     Rules,
     Scheme,
+    TeamResult,
 )
 
 
 def entrant_result(
-    entrant: Entrant, scheme: Scheme, summaries: Mapping[tuple[str, str], MarkSummary],
-    prepared: tuple | None = None, criteria: tuple | None = None,
+    entrant: Entrant,
+    scheme: Scheme,
+    summaries: Mapping[tuple[str, str], MarkSummary],
+    prepared: tuple | None = None,
+    criteria: tuple | None = None,
 ) -> EntrantResult:
     """Work out one entrant's published figures, before ranking and awards."""
     # Absent, disqualified, withdrawn or not yet checked-in entrants have no result.
     if entrant.status != "ok":
-        return EntrantResult(entrant.ref, entrant.status, None, None, None,
-                             time_seconds=entrant.time_seconds, team=entrant.team)
+        return EntrantResult(
+            entrant.ref, entrant.status, None, None, None, time_seconds=entrant.time_seconds, team=entrant.team
+        )
     stages, weights = prepared or plan(scheme)
     scores = criterion_ratios(scheme, entrant.ref, summaries, criteria)
-    stage_values = {}
-    for stage in stages:
-        value = stage_ratio(stage, scores)
-        if value is not None:
-            stage_values[stage.key] = value
+    stage_values = {stage.key: value for stage in stages if (value := stage_ratio(stage, scores)) is not None}
     exact = total_ratio(stages, weights, stage_values)
     return EntrantResult(
-        entrant.ref, entrant.status, None,
+        entrant.ref,
+        entrant.status,
+        None,
         total=None if exact is None else publish_ratio(exact),
         exact_total=None if exact is None else Fraction(*exact),
         stages=FrozenMap((key, publish_ratio(value)) for key, value in stage_values.items()),
@@ -52,9 +56,19 @@ def entrant_result(
 
 def _placed(result: EntrantResult, rank: int | None, award: str | None) -> EntrantResult:
     # A direct constructor call: dataclasses.replace costs three times as much per entrant.
-    return EntrantResult(result.ref, result.status, rank, result.total, result.exact_total,
-                         result.stages, award, result.complete, result.time_seconds,
-                         result.criteria, result.team)
+    return EntrantResult(
+        result.ref,
+        result.status,
+        rank,
+        result.total,
+        result.exact_total,
+        result.stages,
+        award,
+        result.complete,
+        result.time_seconds,
+        result.criteria,
+        result.team,
+    )
 
 
 def _listing_order(result: EntrantResult) -> tuple:
@@ -87,9 +101,8 @@ def compute(
     provisional = [entrant_result(e, scheme, summaries, prepared, criteria) for e in entrants]
     ranks = rank(provisional, rules.tiebreak, scheme)
     prizes = awards([_placed(r, ranks[r.ref], None) for r in provisional if r.ref in ranks], rules)
-    final = sorted((_placed(r, ranks.get(r.ref), prizes.get(r.ref)) for r in provisional),
-                   key=_listing_order)
-    teams = ()
+    final = sorted((_placed(r, ranks.get(r.ref), prizes.get(r.ref)) for r in provisional), key=_listing_order)
+    teams: tuple[TeamResult, ...] = ()
     if rules.kind == "competition":
         teams = team_standings(final, rules.team_counted)
     # Only entrants who competed can hold up locking with a discrepancy.

@@ -1,4 +1,5 @@
 """Checking single marks and aggregating an entrant's marks into a criterion score (rule 1)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

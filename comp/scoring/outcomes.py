@@ -12,6 +12,7 @@ so a promotion lowers the number. Ranks are shared by tied entrants, so a tie on
 place of a range brings every tied entrant in. Problems are reported as (path, code,
 params) so the application can word them in the user's language.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -39,7 +40,7 @@ class OutcomeRule:
             return False
         if self.award is not None:
             return award == self.award
-        return self.first <= rank <= self.last
+        return self.first is not None and self.last is not None and self.first <= rank <= self.last
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class OutcomeError(ValueError):
         self.problems = problems
 
 
-def _int(value, path: str, problems: list, low: int, high: int | None = None) -> int | None:
+def _int(value: object, path: str, problems: list, low: int, high: int | None = None) -> int | None:
     """Return value as an int within [low, high], or record why it is not."""
     if isinstance(value, bool) or not isinstance(value, int):
         problems.append((path, "not_integer", {}))
@@ -101,7 +102,7 @@ def _places(item: Mapping, path: str, problems: list) -> tuple[int | None, int |
     return first, last, None
 
 
-def _honours(value, path: str, problems: list) -> tuple[str, ...]:
+def _honours(value: object, path: str, problems: list) -> tuple[str, ...]:
     """Read the honour titles a rule recommends, refusing empty or over-long ones."""
     if value is None:
         return ()
@@ -117,7 +118,7 @@ def _honours(value, path: str, problems: list) -> tuple[str, ...]:
     return tuple(titles)
 
 
-def _rule(item, path: str, problems: list) -> OutcomeRule | None:
+def _rule(item: object, path: str, problems: list) -> OutcomeRule | None:
     """Read one rule, recording every problem under its path."""
     if not isinstance(item, Mapping):
         problems.append((path, "rule_object", {}))
@@ -146,7 +147,7 @@ def parse_outcomes(data: Mapping | None) -> tuple[OutcomeRule, ...]:
     rules = [_rule(item, f"outcomes.rules[{i}]", problems) for i, item in enumerate(items)]
     if problems:
         raise OutcomeError(problems)
-    return tuple(rules)
+    return tuple(rule for rule in rules if rule is not None)  # without problems, every rule was read
 
 
 def rule_to_dict(rule: OutcomeRule) -> dict:
@@ -184,7 +185,7 @@ def earned(rules: Iterable[OutcomeRule], placed: Iterable[Placed]) -> list[Earne
     result = []
     for entrant in placed:
         matching = [rule for rule in rules if rule.applies(entrant.rank, entrant.award)]
-        if not matching:
+        if not matching or entrant.rank is None:  # a rule applies only to a ranked entrant
             continue
         honours = tuple(dict.fromkeys(title for rule in matching for title in rule.honours))
         grade_to, unknown = grade_target(matching, entrant.grade)

@@ -1,4 +1,5 @@
 """Ranking by published total and the tie-break chain (rule 4)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,7 +40,8 @@ class TieBreak:
         if criterion is not None:
             return self.kind == "criterion" and self.name == f"{stage}.{criterion}"
         return (self.kind == "stage" and self.name == stage) or (
-            self.kind == "criterion" and self.name.startswith(f"{stage}."))
+            self.kind == "criterion" and self.name.startswith(f"{stage}.")
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -82,6 +84,8 @@ def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozen
 
 def ranking_key(result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()) -> tuple:
     """Return the sort key of a ranked entrant: published total, then the chain."""
+    if result.total is None:
+        raise ValueError(f"{result.ref} has no total to rank by")
     return (-result.total,) + tuple(_part(result, entry, deductions) for entry in chain)
 
 
@@ -90,9 +94,7 @@ def is_rankable(result: EntrantResult) -> bool:
     return result.status == "ok" and result.complete and result.total is not None
 
 
-def rank(
-    results: Iterable[EntrantResult], tiebreak: Iterable[str], scheme: Scheme
-) -> dict[str, int]:
+def rank(results: Iterable[EntrantResult], tiebreak: Iterable[str], scheme: Scheme) -> dict[str, int]:
     """Return the competition rank (1, 2, 2, 4) of every rankable entrant by ref."""
     chain = applicable_tiebreak(tiebreak, scheme)
     deductions = frozenset(c.key for c in scheme.criteria if c.kind == "deduction")

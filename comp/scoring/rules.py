@@ -1,8 +1,10 @@
 """Reading, checking and writing a competition's rules in the exchange format."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from comp.scoring.ranking import TieBreak
 from comp.scoring.schemecheck import check_scheme
@@ -12,8 +14,13 @@ __all__ = ["RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
 
 Problems = list[tuple[str, str]]
 FIELDS = (
-    "award_tiers", "award_min_total", "tiebreak", "team_counted",
-    "discrepancy_share", "bias_threshold", "notice_days",
+    "award_tiers",
+    "award_min_total",
+    "tiebreak",
+    "team_counted",
+    "discrepancy_share",
+    "bias_threshold",
+    "notice_days",
 )
 _TIER_FIELDS = ("name", "share", "min")
 
@@ -26,7 +33,7 @@ class RuleError(ValueError):
         self.problems = list(problems)
 
 
-def _decimal(value, path: str, problems: Problems) -> Decimal | None:
+def _decimal(value: object, path: str, problems: Problems) -> Decimal | None:
     # A JSON float has already lost the figure the organizer wrote, so it is refused.
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         problems.append((path, f'write the decimal as a string, e.g. "0.10", not {value!r}'))
@@ -41,8 +48,9 @@ def _decimal(value, path: str, problems: Problems) -> Decimal | None:
     return number
 
 
-def _within(value, path: str, low: Decimal, high: Decimal, open_low: bool,
-            problems: Problems) -> Decimal | None:
+def _within(
+    value: object, path: str, low: Decimal, high: Decimal, open_low: bool, problems: Problems
+) -> Decimal | None:
     number = _decimal(value, path, problems)
     if number is None:
         return None
@@ -54,7 +62,7 @@ def _within(value, path: str, low: Decimal, high: Decimal, open_low: bool,
     return number
 
 
-def _integer(value, path: str, low: int, problems: Problems) -> int | None:
+def _integer(value: object, path: str, low: int, problems: Problems) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         problems.append((path, f"{value!r} is not a whole number"))
         return None
@@ -64,7 +72,7 @@ def _integer(value, path: str, low: int, problems: Problems) -> int | None:
     return value
 
 
-def _tier(item, path: str, problems: Problems) -> AwardTier | None:
+def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
     if not isinstance(item, Mapping):
         problems.append((path, "a tier must be an object with a name and a share or a min"))
         return None
@@ -74,6 +82,7 @@ def _tier(item, path: str, problems: Problems) -> AwardTier | None:
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append((f"{path}.name", "a tier needs a name"))
+        name = ""  # the problem refuses the rules; the tier is still read for its other faults
     if ("share" in item) == ("min" in item):
         problems.append((path, "a tier carries either a share or a min, exactly one"))
         return None
@@ -105,16 +114,17 @@ def _check_tier_set(items: list, tiers: list[AwardTier | None], problems: Proble
             previous = tier.min
 
 
-def _tiers(value, problems: Problems) -> tuple[AwardTier, ...] | None:
+def _tiers(value: object, problems: Problems) -> tuple[AwardTier, ...] | None:
     if not isinstance(value, list):
         problems.append(("rules.award_tiers", "must be a list of tiers"))
         return None
     tiers = [_tier(item, f"rules.award_tiers[{i}]", problems) for i, item in enumerate(value)]
     _check_tier_set(value, tiers, problems)
-    return tuple(tiers) if all(tiers) else None
+    kept = [tier for tier in tiers if tier is not None]
+    return tuple(kept) if len(kept) == len(tiers) else None
 
 
-def _tiebreak_entry(entry, path: str, scheme: Scheme | None, problems: Problems) -> None:
+def _tiebreak_entry(entry: object, path: str, scheme: Scheme | None, problems: Problems) -> None:
     parsed = TieBreak.parse(entry)
     if parsed is None:
         problems.append((path, f"{entry!r} is not time, stage:KEY or criterion:STAGE.KEY"))
@@ -122,7 +132,7 @@ def _tiebreak_entry(entry, path: str, scheme: Scheme | None, problems: Problems)
         problems.append((path, f"there is no {parsed.kind} {parsed.name!r}"))
 
 
-def _tiebreak(value, scheme: Scheme | None, problems: Problems) -> tuple[str, ...] | None:
+def _tiebreak(value: object, scheme: Scheme | None, problems: Problems) -> tuple[str, ...] | None:
     if not isinstance(value, list):
         problems.append(("rules.tiebreak", 'must be a list such as ["stage:practical", "time"]'))
         return None
@@ -134,7 +144,7 @@ def _tiebreak(value, scheme: Scheme | None, problems: Problems) -> tuple[str, ..
     return tuple(value) if len(problems) == before else None
 
 
-def _parse_field(key: str, value, scheme: Scheme | None, problems: Problems):
+def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Problems) -> Any:
     path, one, hundred = f"rules.{key}", Decimal(1), Decimal(100)
     if key == "award_tiers":
         return _tiers(value, problems)
@@ -147,8 +157,7 @@ def _parse_field(key: str, value, scheme: Scheme | None, problems: Problems):
     return _integer(value, path, 1 if key == "team_counted" else 0, problems)
 
 
-def parse_rules(data: Mapping | None, scheme: Scheme | None = None,
-                kind: str = "competition") -> Rules:
+def parse_rules(data: Mapping | None, scheme: Scheme | None = None, kind: str = "competition") -> Rules:
     """Build Rules from an exchange-format `rules` object; RuleError lists every problem."""
     data = {} if data is None else data
     if not isinstance(data, Mapping):
@@ -186,5 +195,4 @@ def rules_to_dict(rules: Rules, full: bool = True) -> dict:
         return data
     # Values compare as decimals, so "60" and "60.00" both count as the default.
     default = Rules.default(rules.kind)
-    return {key: value for key, value in data.items()
-            if getattr(rules, key) != getattr(default, key)}
+    return {key: value for key, value in data.items() if getattr(rules, key) != getattr(default, key)}

@@ -1,4 +1,5 @@
 """Sanity checks on a scheme of stages and criteria before any score is computed."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -13,7 +14,7 @@ def _places_ok(value: Decimal) -> bool:
     return (value * 100) == (value * 100).to_integral_value()
 
 
-def _positive(value, path: str, what: str, problems: Problems) -> None:
+def _positive(value: object, path: str, what: str, problems: Problems) -> None:
     if not isinstance(value, Decimal) or not value.is_finite():
         problems.append((path, f"the {what} must be a decimal number"))
     elif value <= 0:
@@ -30,15 +31,16 @@ def _check_criterion(stage: Stage, criterion: Criterion, path: str, problems: Pr
     if criterion.kind not in KINDS:
         problems.append((f"{path}.kind", f"{criterion.kind!r} is not one of {', '.join(KINDS)}"))
     if criterion.aggregation not in AGGREGATIONS:
-        problems.append((
-            f"{path}.aggregation",
-            f"{criterion.aggregation!r} is not one of {', '.join(AGGREGATIONS)}",
-        ))
+        problems.append(
+            (
+                f"{path}.aggregation",
+                f"{criterion.aggregation!r} is not one of {', '.join(AGGREGATIONS)}",
+            )
+        )
     if criterion.step is not None:
         _positive(criterion.step, f"{path}.step", "step", problems)
     expected = criterion.expected
-    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)
-                                 or expected < 1):
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 1):
         problems.append((f"{path}.expected", f"{expected!r} is not a count of 1 or more"))
     elif criterion.aggregation == "single" and expected not in (None, 1):
         problems.append((f"{path}.expected", "a single criterion takes exactly one mark"))

@@ -1,4 +1,5 @@
 """Team standings (团体, rule 7): the best members' published totals, summed."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,8 +13,9 @@ from comp.scoring.types import EntrantResult, TeamResult
 def _team_row(team: str, members: list[EntrantResult], counted: int) -> tuple:
     # Best first means by rank, which already orders by published total then tie-breaks.
     best = sorted(members, key=lambda r: (r.rank, r.ref))[:counted]
-    total = sum((r.total for r in best), Decimal(0))
-    return (-total, -best[0].total), team, total, tuple(r.ref for r in best)
+    totals = [r.total if r.total is not None else Decimal(0) for r in best]  # ranked members have totals
+    total = sum(totals, Decimal(0))
+    return (-total, -totals[0]), team, total, tuple(r.ref for r in best)
 
 
 def team_standings(results: Iterable[EntrantResult], counted: int) -> tuple[TeamResult, ...]:
@@ -26,8 +28,8 @@ def team_standings(results: Iterable[EntrantResult], counted: int) -> tuple[Team
     rows = sorted(_team_row(team, members, counted) for team, members in groups.items())
     standings, position = [], 0
     # Equal totals are split by the best member's total; still equal, the rank is shared.
-    for _, tied in groupby(rows, key=lambda row: row[0]):
-        tied = list(tied)
+    for _, group in groupby(rows, key=lambda row: row[0]):
+        tied = list(group)
         for _, team, total, members in tied:
             standings.append(TeamResult(team, position + 1, total, members))
         position += len(tied)

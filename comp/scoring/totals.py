@@ -4,6 +4,7 @@ The arithmetic runs on exact ratios of integers (numerator, denominator): the sa
 values a Fraction holds, without building a Fraction for every intermediate figure, which
 would cost seconds on a 10,000-entrant final.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ def round_units(numerator: int, denominator: int, places: int) -> int:
     """Return numerator/denominator in units of 10**-places, rounded half up (away from zero)."""
     scaled = abs(numerator) * 10**places
     # floor(v + 1/2) on the magnitude, in integers: round() on a Fraction is banker's rounding.
-    units = (2 * scaled + denominator) // (2 * denominator)
+    units: int = (2 * scaled + denominator) // (2 * denominator)
     return -units if numerator < 0 else units
 
 
@@ -66,9 +67,14 @@ class StagePlan:
 def plan(scheme: Scheme) -> tuple[tuple[StagePlan, ...], Ratio]:
     """Prepare a scheme once per computation: its stage plans and the sum of the weights."""
     stages = tuple(
-        StagePlan(s.key, tuple((c.key, 1 if c.kind == "score" else -1) for c in s.criteria),
-                  s.maximum.as_integer_ratio(), Decimal(s.weight).as_integer_ratio())
-        for s in scheme.stages)
+        StagePlan(
+            s.key,
+            tuple((c.key, 1 if c.kind == "score" else -1) for c in s.criteria),
+            s.maximum.as_integer_ratio(),
+            Decimal(s.weight).as_integer_ratio(),
+        )
+        for s in scheme.stages
+    )
     return stages, add_ratios(s.weight for s in stages)
 
 
@@ -94,13 +100,13 @@ def total_ratio(stages: tuple[StagePlan, ...], weights: Ratio, scores: Mapping[s
     if weights[0] <= 0:
         raise ValueError("the stage weights add up to zero")
     # Exact stage scores go in, not the published ones: only the total itself is rounded.
-    weighted, common = add_ratios(
-        (s.weight[0] * scores[s.key][0], s.weight[1] * scores[s.key][1]) for s in stages)
+    weighted, common = add_ratios((s.weight[0] * scores[s.key][0], s.weight[1] * scores[s.key][1]) for s in stages)
     return weighted * weights[1], common * weights[0]
 
 
-def criterion_ratios(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary],
-                     criteria: tuple | None = None) -> dict[str, Ratio]:
+def criterion_ratios(
+    scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary], criteria: tuple | None = None
+) -> dict[str, Ratio]:
     """Return the exact scores, as ratios, of the criteria that have acceptable marks for `ref`."""
     scores = {}
     for criterion in criteria or scheme.criteria:
@@ -110,9 +116,7 @@ def criterion_ratios(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str
     return scores
 
 
-def criterion_scores(
-    scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary]
-) -> dict[str, Fraction]:
+def criterion_scores(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary]) -> dict[str, Fraction]:
     """Return the exact scores of the criteria that have acceptable marks for `ref`."""
     scores = {}
     for criterion in scheme.criteria:

@@ -1,4 +1,5 @@
 """Frozen value types the scoring engine takes in and hands back."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
+from typing import Any
 
 KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
@@ -17,15 +19,16 @@ class FrozenMap(Mapping):
     """An immutable, hashable mapping that keeps insertion order (scheme order)."""
 
     __slots__ = ("_data",)
+    _data: dict[Any, Any]
 
-    def __init__(self, pairs: Mapping | Iterable[tuple] = ()):
+    def __init__(self, pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = ()) -> None:
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         object.__setattr__(self, "_data", dict(items))
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("FrozenMap is immutable")
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         return self._data[key]
 
     def __iter__(self) -> Iterator:
@@ -40,7 +43,7 @@ class FrozenMap(Mapping):
     def __repr__(self) -> str:
         return f"FrozenMap({self._data!r})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[tuple[tuple[Any, Any], ...]]]:
         # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__
         # (results are cached, e.g. for the live standings screen).
         return (FrozenMap, (tuple(self._data.items()),))
@@ -156,7 +159,7 @@ class Rules:
     bias_threshold: Decimal = Decimal("0.10")
     notice_days: int = 5
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         tiers = default_tiers(self.kind) if self.award_tiers is None else self.award_tiers
         object.__setattr__(self, "award_tiers", tuple(tiers))
         object.__setattr__(self, "tiebreak", tuple(self.tiebreak))

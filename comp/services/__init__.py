@@ -1,4 +1,5 @@
 """Domain verbs: they read and write the database, call scoring, and own the transaction."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -5,6 +5,7 @@ containing it; not containing the person's ID or phone number; not on the shippe
 passwords; not a run of one or two characters, nor of consecutive ones. The same policy holds on the
 change-password page and on the command line; the hashes are Werkzeug's.
 """
+
 from __future__ import annotations
 
 from itertools import pairwise
@@ -147,7 +148,8 @@ def test_any_password_shorter_than_ten_is_refused(password, username):
 
 def _case_variants(entry: str):
     return st.lists(st.booleans(), min_size=len(entry), max_size=len(entry)).map(
-        lambda flags: "".join(c.upper() if flag else c for c, flag in zip(entry, flags)))
+        lambda flags: "".join(c.upper() if flag else c for c, flag in zip(entry, flags))
+    )
 
 
 LIKELY = st.one_of(
@@ -218,15 +220,18 @@ def test_an_invited_account_has_a_hash_no_password_matches():
 
 def _login(app, username: str, password: str = PASSWORD):
     client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_token(client, "/login")})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")}
+    )
     return client, response.status_code
 
 
 def _change(client, current: str, new: str, repeat: str | None = None):
     token = csrf_token(client, "/account/password")
-    return client.post("/account/password", data={
-        "current": current, "password": new, "repeat": new if repeat is None else repeat, "csrf_token": token})
+    return client.post(
+        "/account/password",
+        data={"current": current, "password": new, "repeat": new if repeat is None else repeat, "csrf_token": token},
+    )
 
 
 def _zh(msgid: str, **values) -> str:
@@ -239,8 +244,12 @@ def _unchanged(app, user: User, before: str, other) -> None:
     assert _hash(user.id) == before
     assert _login(app, user.username, PASSWORD)[1] == 302
     assert other.get("/account").status_code == 200
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "account.password_changed")) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "account.password_changed")
+        )
+        == 0
+    )
 
 
 def test_the_page_needs_a_login(client):
@@ -285,14 +294,17 @@ def test_the_form_needs_its_csrf_token(app, make_user):
     before = _hash(user.id)
     client, _ = _login(app, "chen")
     other, _ = _login(app, "chen")
-    response = client.post("/account/password", data={
-        "current": PASSWORD, "password": "a brand new sentence", "repeat": "a brand new sentence"})
+    response = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": "a brand new sentence", "repeat": "a brand new sentence"},
+    )
     assert response.status_code == 400
     _unchanged(app, user, before, other)
 
 
-@pytest.mark.parametrize("new", ["short pw", "zhangwei88", "ZhangWei88!", "woaini1314", "WOAINI1314", "abcdefghij",
-                                 "bbbbbbbbbbbb", PASSWORD])
+@pytest.mark.parametrize(
+    "new", ["short pw", "zhangwei88", "ZhangWei88!", "woaini1314", "WOAINI1314", "abcdefghij", "bbbbbbbbbbbb", PASSWORD]
+)
 def test_the_policy_applies_to_the_new_password(app, make_user, new):
     user = make_user("zhangwei88", "organizer")
     before = _hash(user.id)
@@ -350,6 +362,7 @@ def test_a_worker_may_not_choose_their_phone_or_id_number(app, make_worker, make
 def test_a_reset_link_refuses_the_workers_phone_number(app, make_worker, make_user):
     from comp.services import transaction
     from comp.services.accounts import links
+
     user = _worker_account(make_worker, make_user)
     before = _hash(user.id)
     with transaction():
@@ -377,10 +390,18 @@ def _cli_problems(password: str, username: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name, password", [
-    ("chen", "short pw"), ("zhangwei88", "ZhangWei88"), ("chen", "woaini1314"), ("chen", "WoAiNi1314"),
-    ("chen", "abcdefghij"), ("chen", "bbbbbbbbbbbb"), ("chen", "1234567890"),
-])
+@pytest.mark.parametrize(
+    "name, password",
+    [
+        ("chen", "short pw"),
+        ("zhangwei88", "ZhangWei88"),
+        ("chen", "woaini1314"),
+        ("chen", "WoAiNi1314"),
+        ("chen", "abcdefghij"),
+        ("chen", "bbbbbbbbbbbb"),
+        ("chen", "1234567890"),
+    ],
+)
 def test_user_create_refuses_a_weak_password(runner, name, password):
     result = runner.invoke(args=["user", "create", name, "--role", "organizer", "--password", password])
     assert result.exit_code == 1, result.output
@@ -427,6 +448,12 @@ def test_user_set_password_stores_a_werkzeug_hash_and_ends_the_sessions(app, run
     stored = _hash(user.id)
     assert check_password_hash(stored, "a brand new sentence") and not check_password_hash(stored, PASSWORD)
     assert client.get("/account").status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None))) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        )
+        == 0
+    )
     assert _login(app, "chen", "a brand new sentence")[1] == 302

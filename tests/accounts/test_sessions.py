@@ -4,6 +4,7 @@ A copy of an old cookie must be refused after a logout, "log out everywhere", a 
 administrator's disable or reset; a session ends SESSION_HOURS after its login; the CSRF token is
 renewed at login and lasts as long as a session; the login form is throttled per address.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,9 @@ def _digest(token: str) -> str:
 
 
 def _post_login(client, username: str, password: str = PASSWORD):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_token(client, "/login")})
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")}
+    )
 
 
 def _client(app, address: str = "127.0.0.1"):
@@ -83,8 +85,11 @@ def _row(app, cookie_value: str) -> UserSession:
 
 def _live(user: User) -> int:
     db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
 
 
 def _post_action(client, page: str, path: str):
@@ -110,8 +115,10 @@ def _logout_all_elsewhere(app, runner, user, victim):
 def _password_changed_elsewhere(app, runner, user, victim):
     other = _login(app, user.username)
     token = csrf_token(other, "/account/password")
-    response = other.post("/account/password", data={
-        "current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": token})
+    response = other.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     assert other.get("/account").status_code == 200  # the browser that changed it goes on
 
@@ -191,8 +198,10 @@ def test_a_password_change_keeps_this_browser_on_a_new_session(app, make_user):
     before = _cookie(here)
     old_token = _decode(app, before)["_user_id"]
     token = csrf_token(here, "/account/password")
-    response = here.post("/account/password", data={
-        "current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": token})
+    response = here.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     assert here.get("/account").status_code == 200
     new_token = _decode(app, _cookie(here))["_user_id"]
@@ -201,8 +210,9 @@ def test_a_password_change_keeps_this_browser_on_a_new_session(app, make_user):
     assert _anonymous(elsewhere.get("/account"))
     assert _row(app, before).revoked_reason == "password"
     db.session.expire_all()
-    live = db.session.scalars(sa.select(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None))).all()
+    live = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
     assert [row.token_hash for row in live] == [_digest(new_token)]
 
 
@@ -216,8 +226,10 @@ def test_a_disabled_account_cannot_log_in(app, make_user):
     with force_locale("zh"):
         assert gettext("Login failed: the username or password is not correct.") in response.get_data(as_text=True)
     assert _anonymous(client.get("/account"))
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id)) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(UserSession.user_id == user.id))
+        == 0
+    )
     # Enabled again, the same password works: it was the disabling that refused it.
     assert _post_action(admin, f"/accounts/{user.id}", f"/accounts/{user.id}/enable").status_code == 302
     assert _post_login(app.test_client(), "chen").status_code == 302
@@ -254,8 +266,13 @@ def test_the_lifetime_follows_the_configuration(app, make_user, monkeypatch):
 def _age(row_id: int, age: timedelta, lifetime: timedelta, seen: timedelta | None = None) -> None:
     """Move a session's times back as if it had been opened `age` ago (last seen `seen` ago)."""
     now = utcnow()
-    db.session.execute(sa.update(UserSession).where(UserSession.id == row_id).values(
-        created_at=now - age, last_seen_at=now - (age if seen is None else seen), expires_at=now - age + lifetime))
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.id == row_id)
+        .values(
+            created_at=now - age, last_seen_at=now - (age if seen is None else seen), expires_at=now - age + lifetime
+        )
+    )
     db.session.commit()
 
 
@@ -367,9 +384,11 @@ def test_session_hours_sets_both_lifetimes(monkeypatch, tmp_path, hours):
 
 def _token_signed(app, raw: str, seconds_ago: int) -> str:
     """Return a form's CSRF token for the session's raw token, as if the form was shown `seconds_ago`."""
+
     class Signed(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - seconds_ago
+
     return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token", signer=Signed).dumps(raw)
 
 
@@ -396,8 +415,12 @@ def test_the_login_form_is_throttled_per_address(app, make_user):
     make_user("chen", "organizer")
     here = _client(app, "10.9.8.7")
     token = csrf_token(here, "/login")
-    answers = [here.post("/login", data={"username": f"ghost{n}", "password": "wrong password",
-                                         "csrf_token": token}).status_code for n in range(30)]
+    answers = [
+        here.post(
+            "/login", data={"username": f"ghost{n}", "password": "wrong password", "csrf_token": token}
+        ).status_code
+        for n in range(30)
+    ]
     assert answers == [401] * 20 + [429] * 10
     blocked = here.post("/login", data={"username": "chen", "password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429  # even the right password waits

@@ -1,4 +1,5 @@
 """Fixtures of certificates: published competitions past their notice period, workers, PDFs to read."""
+
 from __future__ import annotations
 
 import copy
@@ -27,14 +28,23 @@ def competition_doc(code: str, entrants: int = 10, names=NAMES) -> dict:
     doc["entrants"], doc["marks"] = [], []
     for n in range(1, entrants + 1):
         ref = f"E{n}"
-        doc["entrants"].append({"ref": ref, "name": names[(n - 1) % len(names)] + ("" if n <= len(names) else str(n)),
-                                "id_number": valid_id(100 + n), "employer": f"泉州第{n % 3 + 1}公司",
-                                "team": "", "status": "ok", "time_seconds": 600 + n})
+        doc["entrants"].append(
+            {
+                "ref": ref,
+                "name": names[(n - 1) % len(names)] + ("" if n <= len(names) else str(n)),
+                "id_number": valid_id(100 + n),
+                "employer": f"泉州第{n % 3 + 1}公司",
+                "team": "",
+                "status": "ok",
+                "time_seconds": 600 + n,
+            }
+        )
         exam = str(100 - n)
         doc["marks"].append({"entrant": ref, "judge": "J1", "criterion": "theory.exam", "value": exam})
         for judge in ("J1", "J2", "J3"):
-            doc["marks"].append({"entrant": ref, "judge": judge, "criterion": "practical.route",
-                                 "value": str(40 - n % 20)})
+            doc["marks"].append(
+                {"entrant": ref, "judge": judge, "criterion": "practical.route", "value": str(40 - n % 20)}
+            )
         doc["marks"].append({"entrant": ref, "judge": "J2", "criterion": "practical.safety", "value": "9"})
     return doc
 
@@ -52,6 +62,7 @@ def published():
         competition.published_at -= timedelta(days=days)
         db.session.commit()
         return competition
+
     return make
 
 
@@ -63,17 +74,20 @@ def issued(published):
     def make(entrants: int = 10, **header):
         competition = published(entrants, **header)
         return competition, certificates.issue(competition)
+
     return make
 
 
 @pytest.fixture()
 def worker_login(make_user, auth):
     """Return a helper giving an entrant's worker an account and logging it in."""
+
     def login(entrant: Entrant, username: str | None = None):
         username = username or f"w-{entrant.ref.lower()}-{entrant.competition_id}"
         make_user(username, "worker", worker_id=entrant.worker_id, display_name=entrant.name)
         auth.login(username)
         return db.session.get(Worker, entrant.worker_id)
+
     return login
 
 
@@ -90,8 +104,18 @@ def seal_png(size: int = 300, color=(200, 20, 20, 230)) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.ellipse((4, 4, size - 4, size - 4), outline=color, width=size // 25)
     s = size / 400
-    star = [(200, 110), (225, 180), (300, 180), (240, 225), (262, 300), (200, 255), (138, 300), (160, 225),
-            (100, 180), (175, 180)]
+    star = [
+        (200, 110),
+        (225, 180),
+        (300, 180),
+        (240, 225),
+        (262, 300),
+        (200, 255),
+        (138, 300),
+        (160, 225),
+        (100, 180),
+        (175, 180),
+    ]
     draw.polygon([(x * s, y * s) for x, y in star], fill=color)
     out = io.BytesIO()
     image.save(out, "PNG")
@@ -113,6 +137,8 @@ def rasterize(pdf: bytes, folder, dpi: int = 100, name: str = "page"):
     """Render page 1 of a PDF to a PNG with poppler's pdftoppm and return the image path."""
     source = folder / f"{name}.pdf"
     source.write_bytes(pdf)
-    subprocess.run([pdftoppm(), "-r", str(dpi), "-png", "-singlefile", "-f", "1", "-l", "1", str(source),
-                    str(folder / name)], check=True)
+    subprocess.run(
+        [pdftoppm(), "-r", str(dpi), "-png", "-singlefile", "-f", "1", "-l", "1", str(source), str(folder / name)],
+        check=True,
+    )
     return folder / f"{name}.png"

@@ -1,4 +1,5 @@
 """Who gets which certificate: the worker their own, anyone with number+name+ID end, organizers theirs."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,6 +28,7 @@ def test_worker_cannot_fetch_anothers_certificate(client, issued, worker_login):
 
 def test_revoked_certificate_is_listed_not_downloadable(client, issued, worker_login):
     from comp.services import certs as certificates
+
     _competition, new = issued()
     certificates.revoke(new[0], "印错")
     worker_login(new[0].entrant)
@@ -42,8 +44,15 @@ def test_my_certificates_needs_a_worker_login(client, make_user, auth):
 
 
 def _lookup(client, number, name, last4):
-    return client.post("/certificates/lookup", data={
-        "number": number, "name": name, "id_last4": last4, "csrf_token": csrf_token(client, "/certificates/lookup")})
+    return client.post(
+        "/certificates/lookup",
+        data={
+            "number": number,
+            "name": name,
+            "id_last4": last4,
+            "csrf_token": csrf_token(client, "/certificates/lookup"),
+        },
+    )
 
 
 def test_lookup_without_account_with_number_name_and_id_end(client, issued):
@@ -74,13 +83,26 @@ def test_lookup_is_rate_limited(client, issued):
     assert client.get("/certificates/lookup").status_code == 200
 
 
-ORGANIZER_PAGES = ["/competitions/{code}/certificates", "/competitions/{code}/certificates/bulletin.pdf",
-                   "/competitions/{code}/certificates/preview.pdf", "/competitions/{code}/certificates/{number}.pdf"]
+ORGANIZER_PAGES = [
+    "/competitions/{code}/certificates",
+    "/competitions/{code}/certificates/bulletin.pdf",
+    "/competitions/{code}/certificates/preview.pdf",
+    "/competitions/{code}/certificates/{number}.pdf",
+]
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("admin", 200), ("organizer", 200), ("county-organizer", 200), ("other-county-organizer", 403),
-    ("judge", 403), ("worker", 403), (None, 302)])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("admin", 200),
+        ("organizer", 200),
+        ("county-organizer", 200),
+        ("other-county-organizer", 403),
+        ("judge", 403),
+        ("worker", 403),
+        (None, 302),
+    ],
+)
 def test_role_matrix_of_the_organizer_pages(client, issued, make_user, auth, who, expected):
     city = OrgUnit(kind="city", name="泉州市总工会")
     jinjiang = OrgUnit(kind="county", name="晋江市总工会", parent=city)
@@ -98,8 +120,9 @@ def test_role_matrix_of_the_organizer_pages(client, issued, make_user, auth, who
     for path in ORGANIZER_PAGES:
         response = client.get(path.format(code=competition.code, number=new[0].number))
         assert response.status_code == expected, (path, response.status_code)
-    post = client.post(f"/competitions/{competition.code}/certificates/issue",
-                       data={"csrf_token": csrf_token(client, "/")})
+    post = client.post(
+        f"/competitions/{competition.code}/certificates/issue", data={"csrf_token": csrf_token(client, "/")}
+    )
     assert post.status_code == (303 if expected == 200 else expected)
 
 

@@ -1,4 +1,5 @@
 """Issuing, numbering, codes, revoking and reissuing; the command line."""
+
 from __future__ import annotations
 
 import io
@@ -112,8 +113,13 @@ def test_reissue_after_a_results_change(issued):
     assert certificates.stale(competition) == []
     # A correction after publication: the sixth-placed entrant's theory mark drops, ranks move.
     sixth = new[-1].entrant
-    mark = db.session.scalar(sa.select(Mark).join(Entrant).where(Entrant.id == sixth.id, Mark.value_cents > 5000)
-                             .order_by(Mark.value_cents.desc()).limit(1))
+    mark = db.session.scalar(
+        sa.select(Mark)
+        .join(Entrant)
+        .where(Entrant.id == sixth.id, Mark.value_cents > 5000)
+        .order_by(Mark.value_cents.desc())
+        .limit(1)
+    )
     mark.value_cents -= 3000
     lifecycle.touch(competition)
     db.session.commit()
@@ -189,8 +195,13 @@ def test_rated_units_get_their_tier_certificate(client):
     rating.published_at -= timedelta(days=6)
     db.session.commit()
     new = certificates.issue(rating)
-    assert [(c.entrant.ref, c.award) for c in new] == [("T6", "五星"), ("T5", "四星"), ("T4", "四星"),
-                                                       ("T3", "三星"), ("T2", "三星")]
+    assert [(c.entrant.ref, c.award) for c in new] == [
+        ("T6", "五星"),
+        ("T5", "四星"),
+        ("T4", "四星"),
+        ("T3", "三星"),
+        ("T2", "三星"),
+    ]
     text = "".join(PdfReader(io.BytesIO(certificates.pdf(new[0]))).pages[0].extract_text().split())
     assert "授予泉港石化第6班组" in text and "五星级“六型”工匠班组称号" in text
     # A unit's name is not personal data: verification shows it in full.

@@ -1,4 +1,5 @@
 """The organizer's certificates page: issuing, revoking, design and seal, batches, the bulletin."""
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,11 @@ def _upload(client, competition, data: bytes, filename: str = "seal.png"):
     # Encoded here in memory: the test client spools a large body to a temporary file it never closes.
     token = csrf_token(client, f"/competitions/{competition.code}/certificates")
     boundary, body = encode_multipart({"csrf_token": token, "seal": FileStorage(io.BytesIO(data), filename)})
-    return client.post(f"/competitions/{competition.code}/certificates/seal", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        f"/competitions/{competition.code}/certificates/seal",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def test_page_shows_counts_and_the_issue_button(client, published, organizer):
@@ -73,8 +77,15 @@ def test_reissue_button_replaces_stale_certificates(client, issued, organizer):
 
 def test_design_is_saved_and_printed(client, issued, organizer):
     competition, new = issued()
-    response = _post(client, competition, "/design", title="荣誉证书", issuer="晋江市总工会", date="2026-06-18",
-                     body="{name} 同志：\n在{year}年{competition}中荣获{award}。")
+    response = _post(
+        client,
+        competition,
+        "/design",
+        title="荣誉证书",
+        issuer="晋江市总工会",
+        date="2026-06-18",
+        body="{name} 同志：\n在{year}年{competition}中荣获{award}。",
+    )
     assert response.status_code == 303
     text = "".join(PdfReader(io.BytesIO(certificates.pdf(new[0]))).pages[0].extract_text().split())
     assert "晋江市总工会" in text and "2026年" + competition.name in text
@@ -82,19 +93,23 @@ def test_design_is_saved_and_printed(client, issued, organizer):
 
 def test_design_refuses_unknown_placeholders(client, published, organizer):
     competition = published()
-    response = _post(client, competition, "/design", title="荣誉证书", issuer="泉州市总工会",
-                     body="{name} 同志：{phone}")
+    response = _post(
+        client, competition, "/design", title="荣誉证书", issuer="泉州市总工会", body="{name} 同志：{phone}"
+    )
     assert response.status_code == 422 and "{phone}" in response.get_data(as_text=True)
     response = _post(client, competition, "/design", title="荣誉证书", issuer="泉州市总工会", body="{name")
     assert response.status_code == 422
     assert competition.certificate in ({}, None)
 
 
-@pytest.mark.parametrize("data, name", [
-    (b"GIF89a" + b"\0" * 100, "seal.png"),
-    (b"%PDF-1.4 not an image", "seal.png"),
-    (seal_png()[:200], "seal.png"),
-])
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        (b"GIF89a" + b"\0" * 100, "seal.png"),
+        (b"%PDF-1.4 not an image", "seal.png"),
+        (seal_png()[:200], "seal.png"),
+    ],
+)
 def test_seal_upload_refuses_what_is_not_a_png(client, published, organizer, data, name):
     competition = published()
     response = _upload(client, competition, data, name)
@@ -105,6 +120,7 @@ def test_seal_upload_refuses_what_is_not_a_png(client, published, organizer, dat
 def test_seal_upload_refuses_oversized_and_odd_shapes(client, published, organizer):
     competition = published()
     from PIL import Image
+
     noise = Image.effect_noise((1500, 1500), 100).convert("RGB")
     big = io.BytesIO()
     noise.save(big, "PNG")
@@ -157,15 +173,19 @@ def batch_folder(app, tmp_path):
 
 def test_batch_pdf_is_built_in_the_background_with_progress(client, issued, organizer, batch_folder):
     competition, new = issued()
-    response = client.post(f"/competitions/{competition.code}/certificates/batches", data={"kind": "pdf"},
-                           headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")})
+    response = client.post(
+        f"/competitions/{competition.code}/certificates/batches",
+        data={"kind": "pdf"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")},
+    )
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
     batch = db.session.scalar(sa.select(CertificateBatch))
     certificate_print.wait(batch.id)
     db.session.refresh(batch)
     assert (batch.status, batch.done, batch.total) == ("done", 6, 6)
-    fragment = client.get(f"/competitions/{competition.code}/certificates/batches/{batch.id}",
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get(
+        f"/competitions/{competition.code}/certificates/batches/{batch.id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "hx-trigger" not in fragment and f"/batches/{batch.id}/download" in fragment
     with client.get(f"/competitions/{competition.code}/certificates/batches/{batch.id}/download") as response:
         reader = PdfReader(io.BytesIO(response.data))
@@ -179,8 +199,9 @@ def test_running_batch_fragment_polls(client, issued, organizer, batch_folder):
     batch = CertificateBatch(competition_id=competition.id, kind="zip", status="running", total=6, done=2)
     db.session.add(batch)
     db.session.commit()
-    fragment = client.get(f"/competitions/{competition.code}/certificates/batches/{batch.id}",
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get(
+        f"/competitions/{competition.code}/certificates/batches/{batch.id}", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert 'hx-trigger="load delay:1s"' in fragment and 'value="2"' in fragment and 'max="6"' in fragment
 
 
@@ -209,7 +230,10 @@ def test_a_new_batch_replaces_the_old_file(issued, batch_folder, app):
 
 def test_batch_with_no_certificates_is_refused(client, published, organizer, batch_folder):
     competition = published()
-    response = client.post(f"/competitions/{competition.code}/certificates/batches", data={"kind": "pdf"},
-                           headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")})
+    response = client.post(
+        f"/competitions/{competition.code}/certificates/batches",
+        data={"kind": "pdf"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")},
+    )
     assert "flash-error" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(CertificateBatch.id))) == 0

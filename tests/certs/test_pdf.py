@@ -1,4 +1,5 @@
 """The certificate PDF: text, embedded fonts, the QR code, rare name characters."""
+
 from __future__ import annotations
 
 import io
@@ -83,13 +84,17 @@ def test_qr_code_decodes_to_the_verify_link(issued, tmp_path, app):
     assert decoded == [f"{app.config['PUBLIC_BASE_URL']}/verify/{certificate.number}?c={certificate.verify_code}"]
 
 
-@pytest.mark.parametrize("text", [
-    "http://testserver/verify/C-2026-001-001?c=ABCDEFGHJKMN",
-    "https://zhengshu.qzgh.example.cn/verify/QZ-2026-UAV-123?c=23456789ABCD",
-    "x" * 150,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://testserver/verify/C-2026-001-001?c=ABCDEFGHJKMN",
+        "https://zhengshu.qzgh.example.cn/verify/QZ-2026-UAV-123?c=23456789ABCD",
+        "x" * 150,
+    ],
+)
 def test_qr_symbols_decode_whatever_mask_wins(text, tmp_path):
     from reportlab.pdfgen.canvas import Canvas
+
     buffer = io.BytesIO()
     canvas = Canvas(buffer, initialFontName=cjk_font())
     qr.draw(canvas, text, 50, 50, 120)
@@ -106,9 +111,13 @@ def test_the_font_has_the_rare_name_characters():
 
 
 def test_rare_name_characters_render_and_extract(tmp_path):
-    page = layout.CertificatePage(number="T-001", code="ABCDEFGHJKMN", url="http://testserver/verify/T-001?c=X",
-                                  issued_on=date(2026, 6, 1),
-                                  values={"name": RARE, "competition": "测试竞赛", "award": "一等奖", "rank": 1})
+    page = layout.CertificatePage(
+        number="T-001",
+        code="ABCDEFGHJKMN",
+        url="http://testserver/verify/T-001?c=X",
+        issued_on=date(2026, 6, 1),
+        values={"name": RARE, "competition": "测试竞赛", "award": "一等奖", "rank": 1},
+    )
     data = layout.render(page)
     text = "".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert RARE in text
@@ -119,16 +128,29 @@ def test_rare_name_characters_render_and_extract(tmp_path):
 
 def test_unit_certificate_reads_the_tier_and_unit_kind(app):
     values = {"name": "泉港石化第1班组", "award": "五星", "honour": "五星级" + certificates.UNIT_TITLES["team"]}
-    data = layout.render(layout.CertificatePage(number="P-001", code="ABCDEFGHJKMN", url="http://t/v",
-                                                issued_on=date(2026, 6, 1), values=values, kind="unit"))
+    data = layout.render(
+        layout.CertificatePage(
+            number="P-001",
+            code="ABCDEFGHJKMN",
+            url="http://t/v",
+            issued_on=date(2026, 6, 1),
+            values=values,
+            kind="unit",
+        )
+    )
     text = "".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert "授予泉港石化第1班组" in text
     assert "五星级“六型”工匠班组称号" in text
 
 
-@pytest.mark.parametrize("day, text", [
-    ((2026, 6, 1), "二〇二六年六月一日"), ((2026, 10, 20), "二〇二六年十月二十日"),
-    ((2025, 12, 31), "二〇二五年十二月三十一日"), ((2030, 11, 15), "二〇三〇年十一月十五日"),
-])
+@pytest.mark.parametrize(
+    "day, text",
+    [
+        ((2026, 6, 1), "二〇二六年六月一日"),
+        ((2026, 10, 20), "二〇二六年十月二十日"),
+        ((2025, 12, 31), "二〇二五年十二月三十一日"),
+        ((2030, 11, 15), "二〇三〇年十一月十五日"),
+    ],
+)
 def test_chinese_date(day, text):
     assert layout.chinese_date(date(*day)) == text

@@ -1,4 +1,5 @@
 """Public verification: the page and the JSON API say valid, revoked or invalid, and count checks."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,9 +22,14 @@ def test_valid_certificate_json_is_exactly_the_spec(client, issued):
     certificate = new[0]
     body = _api(client, certificate.number, certificate.verify_code)
     assert list(body) == FIELDS
-    assert body == {"number": certificate.number, "status": "valid", "name": "张*",
-                    "competition": competition.name, "award": certificate.award,
-                    "issued": certificate.issued_on.isoformat()}
+    assert body == {
+        "number": certificate.number,
+        "status": "valid",
+        "name": "张*",
+        "competition": competition.name,
+        "award": certificate.award,
+        "issued": certificate.issued_on.isoformat(),
+    }
 
 
 def test_names_are_masked_but_the_first_character(client, issued):
@@ -45,7 +51,7 @@ def test_valid_page_says_valid(client, issued):
 def test_codes_are_checked_whatever_the_case_and_grouping(client, issued):
     _competition, new = issued()
     certificate = new[0]
-    typed = " ".join(certificate.verify_code[i:i + 4] for i in (0, 4, 8)).lower()
+    typed = " ".join(certificate.verify_code[i : i + 4] for i in (0, 4, 8)).lower()
     assert _api(client, certificate.number, typed)["status"] == "valid"
 
 
@@ -53,8 +59,13 @@ def test_tampered_code_or_number_is_invalid_with_no_other_field(client, issued):
     _competition, new = issued()
     first, second = new[0], new[1]
     flipped = ("2" if first.verify_code[0] != "2" else "3") + first.verify_code[1:]
-    for number, code in ((first.number, flipped), (second.number, first.verify_code),
-                         ("C-2026-001-999", first.verify_code), (first.number, ""), (first.number, "x" * 300)):
+    for number, code in (
+        (first.number, flipped),
+        (second.number, first.verify_code),
+        ("C-2026-001-999", first.verify_code),
+        (first.number, ""),
+        (first.number, "x" * 300),
+    ):
         assert _api(client, number, code) == {"number": number, "status": "invalid"}
         page = client.get(f"/verify/{number}", query_string={"c": code}).get_data(as_text=True)
         assert "verdict-invalid" in page
@@ -81,7 +92,9 @@ def test_revoked_certificate_says_revoked_with_date_and_reason(client, issued):
     certificates.revoke(certificate, "成绩更正")
     body = _api(client, certificate.number, certificate.verify_code)
     assert body["status"] == "revoked"
-    assert body["reason"] == "成绩更正" and body["revoked"] == certificates.local_date(certificate.revoked_at).isoformat()
+    assert (
+        body["reason"] == "成绩更正" and body["revoked"] == certificates.local_date(certificate.revoked_at).isoformat()
+    )
     page = client.get(f"/verify/{certificate.number}?c={certificate.verify_code}").get_data(as_text=True)
     assert "verdict-revoked" in page and "成绩更正" in page and body["revoked"] in page
 
@@ -111,4 +124,5 @@ def test_verification_is_rate_limited(client, issued, app):
 def test_qr_link_is_the_public_base_url(app, issued):
     _competition, new = issued()
     assert certificates.verify_url(new[0]) == (
-        f"{app.config['PUBLIC_BASE_URL']}/verify/{new[0].number}?c={new[0].verify_code}")
+        f"{app.config['PUBLIC_BASE_URL']}/verify/{new[0].number}?c={new[0].verify_code}"
+    )

@@ -1,4 +1,5 @@
 """Read every page and message in English, whatever the translators have done meanwhile."""
+
 import flask_babel
 import pytest
 

@@ -1,4 +1,5 @@
 """The chief judge's console: progress grid, discrepancies, re-marks, reopened sheets, the lock."""
+
 from __future__ import annotations
 
 import html
@@ -35,16 +36,28 @@ def text(response) -> str:
 
 
 def audits(competition, action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.competition_id == competition.id, AuditEvent.action == action).order_by(AuditEvent.id)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.competition_id == competition.id, AuditEvent.action == action)
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def review(client, competition, ref: str, action: str, note: str, path_id=None):
     from tests.chief.helpers import criterion
-    return htmx_post(client, f"/chief/{competition.code}/discrepancies", {
-        "entrant_id": entrant(competition, ref).id,
-        "criterion_id": path_id or criterion(competition, "practical.route").id,
-        "action": action, "note": note})
+
+    return htmx_post(
+        client,
+        f"/chief/{competition.code}/discrepancies",
+        {
+            "entrant_id": entrant(competition, ref).id,
+            "criterion_id": path_id or criterion(competition, "practical.route").id,
+            "action": action,
+            "note": note,
+        },
+    )
 
 
 # ------------------------------------------------------------------ the progress grid
@@ -115,7 +128,7 @@ def test_confirm_needs_a_note_and_records_the_spread(client, auth, flagged):
     assert "Marks confirmed as they stand." in text(response)
     row = db.session.scalar(sa.select(DiscrepancyReview))
     assert (row.state, row.spread_cents, row.note) == ("confirmed", 900, "实测复核无误")
-    event, = audits(flagged, "discrepancy.confirmed")
+    (event,) = audits(flagged, "discrepancy.confirmed")
     assert event.detail["spread"] == "9.00" and event.detail["note"] == "实测复核无误"
     assert chief.lock_blockers(flagged) == ()
 
@@ -129,7 +142,7 @@ def test_remark_reopens_the_judges_sheets_and_keeps_the_flag_open(client, auth, 
     assert signed(flagged, "E2") == set() and signed(flagged, "E1") == {"J1"}
     assert sorted(e.detail["judge"] for e in audits(flagged, "sheet.reopened")) == ["J1", "J2", "J3"]
     assert all(e.detail["reason"] == "请J3复核航线飞行" for e in audits(flagged, "sheet.reopened"))
-    event, = audits(flagged, "discrepancy.remark")
+    (event,) = audits(flagged, "discrepancy.remark")
     assert event.detail["reopened"] == ["J1", "J2", "J3"]
     assert db.session.scalar(sa.select(DiscrepancyReview.state)) == "remark"
     assert any("Discrepancies are open" in b for b in chief.lock_blockers(flagged))
@@ -178,7 +191,7 @@ def test_lock_is_refused_with_an_open_discrepancy_and_allowed_once_confirmed(cli
     assert "The scores are locked" in page
     assert all(name in page for name in NAMES)
     client.get(f"/chief/{flagged.code}")
-    event, = audits(flagged, "names.revealed")
+    (event,) = audits(flagged, "names.revealed")
     assert event.actor_id == judge(flagged, "J1").id
     assert len(audits(flagged, "competition.locked")) == 1
 
@@ -223,13 +236,14 @@ def test_reopen_one_sheet_with_a_reason(client, auth, competition):
     response = htmx_post(client, url, {"judge": j2, "code": code.lower(), "reason": "J2 签错了"})
     assert "The sheet is open again" in text(response)
     assert signed(competition, "E1") == {"J3"}
-    event, = audits(competition, "sheet.reopened")
+    (event,) = audits(competition, "sheet.reopened")
     assert (event.detail["judge"], event.detail["reason"]) == ("J2", "J2 签错了")
     assert "has not signed" in text(htmx_post(client, url, {"judge": j2, "code": code, "reason": "again"}))
 
 
 def test_plain_form_posts_redirect_back_with_a_message(client, auth, competition):
     from tests.conftest import csrf_token
+
     login_judge(auth, competition, "J1")
     token = csrf_token(client, f"/chief/{competition.code}")
     response = client.post(f"/chief/{competition.code}/lock", data={"csrf_token": token})
@@ -240,9 +254,17 @@ def test_plain_form_posts_redirect_back_with_a_message(client, auth, competition
 # ------------------------------------------------------------------ who may see and act
 
 
-@pytest.mark.parametrize("who, get, post", [
-    ("chief", 200, 200), ("J2", 403, 403), ("worker", 403, 403), ("other-judge", 403, 403),
-    ("organizer", 200, 403), ("admin", 200, 403)])
+@pytest.mark.parametrize(
+    "who, get, post",
+    [
+        ("chief", 200, 200),
+        ("J2", 403, 403),
+        ("worker", 403, 403),
+        ("other-judge", 403, 403),
+        ("organizer", 200, 403),
+        ("admin", 200, 403),
+    ],
+)
 def test_only_the_chief_acts_and_organizers_follow(client, auth, make_user, competition, who, get, post):
     if who == "chief":
         login_judge(auth, competition, "J1")
@@ -285,15 +307,20 @@ def test_amending_published_results_goes_back_to_locked(make_user, make_competit
     assert chief.can_amend(competition)
     chief.amend_after_publication(competition, boss, "异议成立")
     assert competition.status == "locked"
-    assert audits(competition, "competition.locked")[-1].detail == {"previous": "published", "reason": "异议成立",
-                                                                    "amend": True}
+    assert audits(competition, "competition.locked")[-1].detail == {
+        "previous": "published",
+        "reason": "异议成立",
+        "amend": True,
+    }
 
 
 def test_a_single_criterion_needs_one_mark_from_any_of_its_judges(competition):
     from comp.models import JudgeAssignment, JudgeCriterion
     from tests.chief.helpers import criterion
-    j2 = db.session.scalar(sa.select(JudgeAssignment).where(
-        JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J2"))
+
+    j2 = db.session.scalar(
+        sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == "J2")
+    )
     j2.criteria.append(JudgeCriterion(criterion_id=criterion(competition, "theory.exam").id))
     db.session.commit()
     grid = chief_progress.grid(competition, reveal=False)

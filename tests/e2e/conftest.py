@@ -4,6 +4,7 @@ Playwright cannot download its own browser here, so it launches /usr/bin/chromiu
 it the tests are skipped with the reason; JIANGXIN_REQUIRE_BROWSER=1 (set by .ci/run) turns
 the skip into a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,9 +38,19 @@ def browser():
         pytest.skip(reason)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 

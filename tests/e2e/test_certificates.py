@@ -1,4 +1,5 @@
 """Certificates in the browser: the organizer issues and prints them all, a phone verifies one."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -44,8 +45,9 @@ def batch_folder(app, tmp_path):
     app.config.pop("CERTIFICATE_BATCH_FOLDER")
 
 
-def test_organizer_issues_certificates_and_downloads_them_all(page, live_server, make_user, make_competition,
-                                                              batch_folder, tmp_path):
+def test_organizer_issues_certificates_and_downloads_them_all(
+    page, live_server, make_user, make_competition, batch_folder, tmp_path
+):
     competition = _published(make_competition, entrants=12)
     certificate_print.save_seal(competition, seal_png())
     make_user("organizer1", "organizer")
@@ -79,9 +81,11 @@ def test_phone_opens_the_qr_link_and_sees_valid(page, live_server, make_competit
     assert verdict.is_visible()
     assert "张*" in verdict.inner_text()
     screenshot(page, "certificates-verify-valid")
-    page.goto(f"{live_server}/verify/{certificate.number}?c=2{certificate.verify_code[1:]}"
-              if certificate.verify_code[0] != "2" else
-              f"{live_server}/verify/{certificate.number}?c=3{certificate.verify_code[1:]}")
+    page.goto(
+        f"{live_server}/verify/{certificate.number}?c=2{certificate.verify_code[1:]}"
+        if certificate.verify_code[0] != "2"
+        else f"{live_server}/verify/{certificate.number}?c=3{certificate.verify_code[1:]}"
+    )
     assert page.locator("article.verdict-invalid").is_visible()
     assert "张" not in page.locator("main").inner_text()
     screenshot(page, "certificates-verify-invalid")

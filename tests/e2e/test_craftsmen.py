@@ -1,5 +1,6 @@
 """Craftsman management in the browser, on the Quanzhou demo: the dashboard, the talent pool,
 a profile, confirming a competition's honours, the worker's own profile, the public list."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,8 +46,11 @@ def test_organizer_dashboard_pool_profile_and_honours(page, live_server, city):
     page.wait_for_load_state("networkidle")
     rows = page.locator("#pool-results tbody tr")
     rows.first.wait_for()
-    expected = db.session.scalar(sa.select(sa.func.count()).select_from(Worker).where(
-        Worker.trade == "无人机驾驶员", Worker.employer.has(parent_id=int(county))))
+    expected = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Worker)
+        .where(Worker.trade == "无人机驾驶员", Worker.employer.has(parent_id=int(county)))
+    )
     assert rows.count() == expected > 0
     screenshot(page, "talent-pool")
     rows.first.locator("a").first.click()
@@ -63,12 +67,19 @@ def test_organizer_dashboard_pool_profile_and_honours(page, live_server, city):
     page.wait_for_url("**/honours")
     assert page.locator(".flash-success").is_visible()
     assert page.locator("#qualifiers input[name=entrant]").count() == 0
-    winner = db.session.scalar(sa.select(OutcomeGrant.worker_id).join(Competition).where(
-        Competition.code == "QZ-2026-UAV", OutcomeGrant.rank == 1, OutcomeGrant.title == "技术能手"))
+    winner = db.session.scalar(
+        sa.select(OutcomeGrant.worker_id)
+        .join(Competition)
+        .where(Competition.code == "QZ-2026-UAV", OutcomeGrant.rank == 1, OutcomeGrant.title == "技术能手")
+    )
     page.goto(f"{live_server}/people/{winner}")
     assert page.get_by_text("技术能手").first.is_visible()
-    assert db.session.scalar(sa.select(Honour.status).where(Honour.worker_id == winner, Honour.year == 2026,
-                                                            Honour.title == "技术能手")) == "recommended"
+    assert (
+        db.session.scalar(
+            sa.select(Honour.status).where(Honour.worker_id == winner, Honour.year == 2026, Honour.title == "技术能手")
+        )
+        == "recommended"
+    )
 
 
 def test_worker_opens_her_profile(page, live_server, city):

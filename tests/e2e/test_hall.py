@@ -1,4 +1,5 @@
 """On a tablet in the hall: check an entrant in by number, look at the judges' panel and the draw."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,11 @@ def hall(make_competition, make_user):
     competition = make_competition(status="open")
     for entrant in competition.entrants:
         entrant.status = "approved"
-    add_entrants(competition, 10, names=["陈晓燕", "林志强", "黄丽娟", "吴建华", "郑美玲",
-                                         "王德福", "蔡雅婷", "许文斌", "洪淑芬", "欧阳子轩"])
+    add_entrants(
+        competition,
+        10,
+        names=["陈晓燕", "林志强", "黄丽娟", "吴建华", "郑美玲", "王德福", "蔡雅婷", "许文斌", "洪淑芬", "欧阳子轩"],
+    )
     draw.close_registration(competition)
     draw.draw_lots(competition, 2, 8, "e2e-seed")
     make_user("organizer1", "organizer", locale="zh")

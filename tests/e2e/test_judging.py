@@ -1,4 +1,5 @@
 """A judge at a tablet: marks save as they are entered, totals follow, nothing is lost while offline."""
+
 from __future__ import annotations
 
 import socket
@@ -19,8 +20,10 @@ from tests.judging.conftest import criterion_of, drop_marks, entrant_of, judge_o
 pytestmark = pytest.mark.e2e
 
 # Whether the page would ask "leave this page?": it cancels the beforeunload event.
-LEAVING = ("(() => { const e = new Event('beforeunload', {cancelable: true});"
-           " window.dispatchEvent(e); return e.defaultPrevented; })()")
+LEAVING = (
+    "(() => { const e = new Event('beforeunload', {cancelable: true});"
+    " window.dispatchEvent(e); return e.defaultPrevented; })()"
+)
 
 
 class OneRequestPerConnection(WSGIRequestHandler):
@@ -43,8 +46,9 @@ class RestartableServer:
 
     def start(self) -> None:
         """Serve on the port (werkzeug sets SO_REUSEADDR, so the port is free again at once)."""
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
-                                  request_handler=OneRequestPerConnection)
+        self.server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=OneRequestPerConnection
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -81,6 +85,7 @@ def sheet_setup(make_competition):
 def _expect(locator):
     """Return Playwright's retrying assertions (its polling runs no eval, which the CSP forbids)."""
     from playwright.sync_api import expect
+
     return expect(locator)
 
 
@@ -94,8 +99,11 @@ def _login(page, base: str, username: str) -> None:
 
 def _saved_value(judge, entrant, criterion) -> int | None:
     db.session.rollback()  # read what the server's threads committed, not a cached row
-    return db.session.scalar(sa.select(Mark.value_cents).where(
-        Mark.judge_id == judge.id, Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id))
+    return db.session.scalar(
+        sa.select(Mark.value_cents).where(
+            Mark.judge_id == judge.id, Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id
+        )
+    )
 
 
 def test_a_judge_enters_marks_and_the_totals_follow(page, server, sheet_setup):
@@ -175,8 +183,10 @@ def test_an_unsaved_mark_survives_a_reload(page, server, sheet_setup):
     page.goto(url)
     page.wait_for_selector("#tally-total")
     # As if the tablet lost the answer to a save and was reloaded later: the outbox holds the value.
-    page.evaluate("([k, v]) => localStorage.setItem(k, v)",
-                  [f"jx:mark:{competition.code}:{entrant.secret_code}:{route.id}", '{"value": "31", "version": "0"}'])
+    page.evaluate(
+        "([k, v]) => localStorage.setItem(k, v)",
+        [f"jx:mark:{competition.code}:{entrant.secret_code}:{route.id}", '{"value": "31", "version": "0"}'],
+    )
     page.goto(url)
     page.wait_for_selector(f'#mark-{route.id}[data-state="saved"]')
     assert page.input_value(f"#value-{route.id}") == "31"
@@ -186,10 +196,18 @@ def test_an_unsaved_mark_survives_a_reload(page, server, sheet_setup):
 def test_a_change_on_a_reopened_sheet_carries_the_chiefs_reason(page, server, sheet_setup):
     from comp.models import MarkChange
     from comp.services.common import audit
+
     competition, judge, entrant = sheet_setup
     route = criterion_of(competition, "practical.route")
-    audit.record("sheet.reopened", judge_of(competition, "J1"), competition, None,
-                 entrant=entrant.ref, judge="J2", reason="请复核")
+    audit.record(
+        "sheet.reopened",
+        judge_of(competition, "J1"),
+        competition,
+        None,
+        entrant=entrant.ref,
+        judge="J2",
+        reason="请复核",
+    )
     db.session.commit()
     _login(page, server.url, judge.username)
     page.goto(f"{server.url}/judge/{competition.code}/sheet/{entrant.secret_code}")

@@ -1,4 +1,5 @@
 """In the browser: the hall screen follows a mark, the chief judge confirms and locks, the public reads results."""
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,10 @@ def test_live_board_shows_a_mark_another_judge_enters(page, live_server, make_co
     set_mark(competition, "E1", "J1", "theory.exam", "95")  # a judge's tablet saves the missing mark
     page.wait_for_function(
         "code => [...document.querySelectorAll('#live-board tr')].some("
-        "r => r.textContent.includes(code) && r.textContent.includes('5/5'))", arg=code, timeout=6000)
+        "r => r.textContent.includes(code) && r.textContent.includes('5/5'))",
+        arg=code,
+        timeout=6000,
+    )
     assert page.locator("#live-board").get_attribute("data-version") == str(competition.version)
     page.goto(f"{live_server}/c/{competition.code}/live?screen=1")
     assert page.locator("header.site").count() == 0

@@ -2,6 +2,7 @@
 organizer, five liaisons and twenty judges from spreadsheets and prints their activation sheet; a
 liaison activates and registers her enterprise's employees only; a judge activates and scores; a
 worker signs up and her claim of the record on file waits for the organizer, who confirms it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,13 +21,41 @@ from tests.e2e.conftest import ARTIFACTS, screenshot
 pytestmark = pytest.mark.e2e
 PASSWORD = "jiangxin2026"  # the demo's
 NOODLE_FIRM = data.ENTERPRISES["noodle"][0]
-LIAISONS = [("王丽珍", NOODLE_FIRM, "hutou-lx"), ("陈建安", data.ENTERPRISES["tea"][0], ""),
-            ("黄秀云", data.ENTERPRISES["shoes"][0], ""), ("蔡志明", data.ENTERPRISES["garment"][0], ""),
-            ("林美华", data.ENTERPRISES["power"][0], "")]
-JUDGES = [(name, county, "") for name, county in zip(
-    ("郑国强", "许丽芳", "吴志坚", "黄晓红", "刘建华", "张秀兰", "李国栋", "洪美玲", "施文杰", "苏丽华",
-     "庄志远", "蔡雅琴", "周海峰", "林丽娟", "陈志勇", "王淑贞", "杨建新", "谢美珍", "何国平", "曾丽萍"),
-    list(data.COUNTIES) * 2)]
+LIAISONS = [
+    ("王丽珍", NOODLE_FIRM, "hutou-lx"),
+    ("陈建安", data.ENTERPRISES["tea"][0], ""),
+    ("黄秀云", data.ENTERPRISES["shoes"][0], ""),
+    ("蔡志明", data.ENTERPRISES["garment"][0], ""),
+    ("林美华", data.ENTERPRISES["power"][0], ""),
+]
+JUDGES = [
+    (name, county, "")
+    for name, county in zip(
+        (
+            "郑国强",
+            "许丽芳",
+            "吴志坚",
+            "黄晓红",
+            "刘建华",
+            "张秀兰",
+            "李国栋",
+            "洪美玲",
+            "施文杰",
+            "苏丽华",
+            "庄志远",
+            "蔡雅琴",
+            "周海峰",
+            "林丽娟",
+            "陈志勇",
+            "王淑贞",
+            "杨建新",
+            "谢美珍",
+            "何国平",
+            "曾丽萍",
+        ),
+        list(data.COUNTIES) * 2,
+    )
+]
 
 
 @pytest.fixture()
@@ -103,8 +132,13 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
     header = ["姓名", "单位", "账号（可不填）"]
     _import(page, base, "liaison", _sheet(tmp_path, "liaisons.xlsx", header, LIAISONS))
     assert page.locator(".print-card").count() == 5
-    cards = {page.locator(".print-card .card-name").nth(i).inner_text(): page.locator(
-        ".print-card .link-text").nth(i).inner_text().strip() for i in range(5)}
+    cards = {
+        page.locator(".print-card .card-name").nth(i).inner_text(): page.locator(".print-card .link-text")
+        .nth(i)
+        .inner_text()
+        .strip()
+        for i in range(5)
+    }
     screenshot(page, "accounts-sheet-liaisons")
     _import(page, base, "judge", _sheet(tmp_path, "judges.xlsx", header, JUDGES))
     assert page.locator(".print-card").count() == 20
@@ -113,8 +147,12 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
     judge_name = page.locator(".print-card .card-name").first.inner_text()
     screenshot(page, "accounts-sheet-judges")
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == "judge",
-                                                                              User.created_by_id.is_not(None))) == 20
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.role == "judge", User.created_by_id.is_not(None))
+        )
+        == 20
+    )
     page.goto(f"{base}/accounts?state=invited")
     screenshot(page, "accounts-list")
 
@@ -134,9 +172,12 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
     assert "QZ-2026-NOODLE" in liaison.inner_text("main")
     screenshot(liaison, "liaison-home")
     liaison.click(f"a[href='/competitions/{data.NOODLE}/registrations/upload']")
-    rows = [("林春燕", _id(701), "13905950701", NOODLE_FIRM, "米粉制作工", 4, ""),
-            ("柯建国", _id(702), "13905950702", data.ENTERPRISES["shoes"][0], "米粉制作工", 4, "")]
+    rows = [
+        ("林春燕", _id(701), "13905950701", NOODLE_FIRM, "米粉制作工", 4, ""),
+        ("柯建国", _id(702), "13905950702", data.ENTERPRISES["shoes"][0], "米粉制作工", 4, ""),
+    ]
     from comp.services.registration.rows import COLUMNS
+
     liaison.set_input_files("#sheet", _sheet(tmp_path, "noodle.xlsx", [c.header for c in COLUMNS], rows))
     liaison.click("#submit")
     liaison.wait_for_url("**/registrations/upload/*")
@@ -150,14 +191,16 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
         assert liaison.goto(f"{base}{forbidden}").status == 403
     liaison.context.close()
     db.session.rollback()
-    entered = db.session.scalars(sa.select(Entrant.name).join(User, Entrant.registered_by_id == User.id)
-                                 .where(User.username == "hutou-lx")).all()
+    entered = db.session.scalars(
+        sa.select(Entrant.name).join(User, Entrant.registered_by_id == User.id).where(User.username == "hutou-lx")
+    ).all()
     assert entered == ["林春燕"]
 
     # The organizer seats the first imported judge on the tea panel (running) for one criterion.
     page.goto(f"{base}/competitions/{data.TEA}/judges")
-    page.select_option("#user", label=next(o for o in page.locator("#user option").all_inner_texts()
-                                          if o.startswith(judge_name)))
+    page.select_option(
+        "#user", label=next(o for o in page.locator("#user option").all_inner_texts() if o.startswith(judge_name))
+    )
     page.locator("form[action$='/judges/existing'] button[type=submit]").click()
     card = page.locator("article.judge-card", has_text=judge_name)
     card.wait_for()
@@ -194,8 +237,9 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
     worker.wait_for_url(f"{base}/")
     assert worker.locator(".flash").first.is_visible()
     db.session.rollback()
-    claim = db.session.scalar(sa.select(WorkerRequest).join(User, WorkerRequest.user_id == User.id)
-                              .where(User.username == "13905951888"))
+    claim = db.session.scalar(
+        sa.select(WorkerRequest).join(User, WorkerRequest.user_id == User.id).where(User.username == "13905951888")
+    )
     assert claim.status == "pending" and claim.user.worker_id is None
 
     page.goto(f"{base}/accounts/requests")
@@ -213,7 +257,9 @@ def test_a_union_onboards_its_people(page, live_server, city, tmp_path):
 
     # Every link was used once and is spent.
     db.session.rollback()
-    used = db.session.scalar(sa.select(sa.func.count()).select_from(AccountLink).where(AccountLink.used_at.is_not(None)))
+    used = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AccountLink).where(AccountLink.used_at.is_not(None))
+    )
     assert used == 3
     assert (ARTIFACTS / f"accounts-sheet-judges-{page.viewport_name}.png").exists()
 

@@ -1,4 +1,5 @@
 """A person at a tablet or a phone logs in and sees their home page."""
+
 import pytest
 
 from tests.conftest import PASSWORD

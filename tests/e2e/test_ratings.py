@@ -1,4 +1,5 @@
 """An organizer creates a rating campaign and nominates two units in the browser."""
+
 import pytest
 
 from comp.extensions import db
@@ -14,11 +15,17 @@ def _world(make_user) -> None:
     city = OrgUnit(kind="city", name="泉州市总工会")
     county = OrgUnit(kind="county", name="泉港区总工会", parent=city)
     petro = OrgUnit(kind="enterprise", name="泉港石化公司", parent=county)
-    db.session.add_all([city, county, petro,
-                        Unit(kind="team", name="裂解车间一班", enterprise=petro),
-                        Unit(kind="team", name="聚丙烯车间三班", enterprise=petro),
-                        Unit(kind="team", name="储运部安全班组", enterprise=petro),
-                        Unit(kind="studio", name="陈明创新工作室", enterprise=petro)])
+    db.session.add_all(
+        [
+            city,
+            county,
+            petro,
+            Unit(kind="team", name="裂解车间一班", enterprise=petro),
+            Unit(kind="team", name="聚丙烯车间三班", enterprise=petro),
+            Unit(kind="team", name="储运部安全班组", enterprise=petro),
+            Unit(kind="studio", name="陈明创新工作室", enterprise=petro),
+        ]
+    )
     db.session.commit()
     make_user("organizer1", "organizer", org_unit_id=city.id)
 

@@ -1,4 +1,5 @@
 """A worker registers in the browser; an organizer takes 200 registrations from a sheet and approves them."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,13 @@ def _login(page, base: str, username: str) -> None:
 def statuses(competition) -> dict[str, int]:
     """Count the competition's entrants by status."""
     db.session.expire_all()
-    return dict(db.session.execute(sa.select(Entrant.status, sa.func.count()).where(
-        Entrant.competition_id == competition.id).group_by(Entrant.status)).all())
+    return dict(
+        db.session.execute(
+            sa.select(Entrant.status, sa.func.count())
+            .where(Entrant.competition_id == competition.id)
+            .group_by(Entrant.status)
+        ).all()
+    )
 
 
 def test_worker_registers_and_sees_pending(page, live_server, open_competition, make_worker_account):  # noqa: F811
@@ -89,8 +95,14 @@ def two_hundred_rows(path) -> None:
     path.write_bytes(sheet(rows))
 
 
-def test_organizer_imports_200_rows_and_approves_them(page, live_server, open_competition, make_user, tree,  # noqa: F811
-                                                      tmp_path):
+def test_organizer_imports_200_rows_and_approves_them(
+    page,
+    live_server,
+    open_competition,  # noqa: F811
+    make_user,
+    tree,  # noqa: F811
+    tmp_path,
+):
     competition = open_competition(capacity=300)
     user = organizer_of(make_user, tree.city)
     user.locale = None

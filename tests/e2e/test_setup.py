@@ -1,4 +1,5 @@
 """An organizer sets up a competition in the browser: details, scheme in place, rules, opening."""
+
 import pytest
 
 from comp.extensions import db

@@ -1,4 +1,5 @@
 """The units registry, an edit page with htmx rows, and a rated team's profile, at tablet and phone size."""
+
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,9 @@ def rated_team(make_user, make_worker):
     org = OrgUnit(kind="enterprise", name="泉港石化", parent=county)
     db.session.add_all([city, county, org])
     db.session.flush()
-    db.session.add_all(Unit(kind="studio", name=f"泉港石化创新工作室{n}", enterprise_id=org.id, level="city")
-                       for n in range(1, 8))
+    db.session.add_all(
+        Unit(kind="studio", name=f"泉港石化创新工作室{n}", enterprise_id=org.id, level="city") for n in range(1, 8)
+    )
     team = Unit(kind="team", name="泉港石化第5班组", enterprise_id=org.id, level="province", workshop="催化裂化车间")
     db.session.add(team)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Fixtures of the hall: competitions with approved entrants, logged-in organizers."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,17 +12,23 @@ from comp.models import Entrant, OrgUnit
 from comp.models.types import utcnow
 
 
-def add_entrants(competition, count: int, status: str = "approved", employer: OrgUnit | None = None,
-                 names=None) -> list[Entrant]:
+def add_entrants(
+    competition, count: int, status: str = "approved", employer: OrgUnit | None = None, names=None
+) -> list[Entrant]:
     """Add entrants registered one second apart, in the order given."""
     start = utcnow() - timedelta(days=1)
     base = len(competition.entrants)
     made = []
     for i in range(count):
         name = names[i] if names else f"选手{base + i + 1:03d}"
-        entrant = Entrant(competition=competition, ref=f"R{base + i + 1}", name=name, status=status,
-                          employer_id=employer.id if employer else None,
-                          registered_at=start + timedelta(seconds=base + i))
+        entrant = Entrant(
+            competition=competition,
+            ref=f"R{base + i + 1}",
+            name=name,
+            status=status,
+            employer_id=employer.id if employer else None,
+            registered_at=start + timedelta(seconds=base + i),
+        )
         db.session.add(entrant)
         made.append(entrant)
     db.session.commit()
@@ -38,6 +45,7 @@ def english():
 @pytest.fixture()
 def hall_competition(make_competition):
     """Return a factory of competitions whose imported entrants (E1, E2) are approved and unnumbered."""
+
     def make(status: str = "open", extra: int = 0, **header):
         competition = make_competition(status=status, **header)
         start = utcnow() - timedelta(days=2)
@@ -48,6 +56,7 @@ def hall_competition(make_competition):
         if extra:
             add_entrants(competition, extra)
         return competition
+
     return make
 
 

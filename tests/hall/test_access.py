@@ -1,4 +1,5 @@
 """Role matrix: only the competition's organizers reach the draw, lists, check-in and judges pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,15 @@ from comp.extensions import db
 from comp.models import OrgUnit
 from tests.conftest import csrf_token
 
-PAGES = ["draw", "checkin", "judges", "lists/signin.pdf", "lists/workstations.xlsx", "lists/codes.pdf",
-         "checkin/counts"]
+PAGES = [
+    "draw",
+    "checkin",
+    "judges",
+    "lists/signin.pdf",
+    "lists/workstations.xlsx",
+    "lists/codes.pdf",
+    "checkin/counts",
+]
 POSTS = ["draw/close", "draw/numbers", "draw/lots", "judges/new", "judges/existing"]
 
 
@@ -27,9 +35,17 @@ def county_competition(hall_competition):
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("who,expected", [
-    ("city-organizer", 200), ("county-organizer", 200), ("other-county-organizer", 403),
-    ("judge", 403), ("worker", 403), ("admin", 200)])
+@pytest.mark.parametrize(
+    "who,expected",
+    [
+        ("city-organizer", 200),
+        ("county-organizer", 200),
+        ("other-county-organizer", 403),
+        ("judge", 403),
+        ("worker", 403),
+        ("admin", 200),
+    ],
+)
 def test_who_reaches_the_hall_pages(client, auth, make_user, county_competition, page, who, expected):
     competition, units = county_competition
     unit = {"city-organizer": "city", "county-organizer": "jinjiang", "other-county-organizer": "shishi"}.get(who)

@@ -1,4 +1,5 @@
 """Check-in (检录): find an entrant by number or name, mark present or absent, keep the tally."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,9 @@ def hall(hall_competition):
 
 def entrant(competition, number: int) -> Entrant:
     """Return the entrant with this contestant number."""
-    return db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id,
-                                                      Entrant.number == number))
+    return db.session.scalar(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.number == number)
+    )
 
 
 def test_search_by_number_is_exact(hall):
@@ -53,8 +55,9 @@ def test_present_and_absent_change_the_status_and_the_tally(hall):
     checkin.mark(hall, entrant(hall, 1), "absent")  # undo while the hall is open
     assert entrant(hall, 1).checked_in_at is None
     assert checkin.counts(hall) == checkin.Counts(0, 2, 3)
-    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("entrant.%"))
-                                 .order_by(AuditEvent.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("entrant.%")).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["entrant.checked_in", "entrant.absent", "entrant.absent"]
 
 
@@ -85,6 +88,7 @@ def test_only_present_or_absent(hall):
 
 # ---- the tablet page ----
 
+
 def test_the_page_has_the_search_box_and_the_tally(client, organizer, hall):
     page = client.get(f"/competitions/{hall.code}/checkin").get_data(as_text=True)
     assert 'hx-trigger="input changed delay:300ms' in page and 'hx-target="#checkin-results"' in page
@@ -104,8 +108,9 @@ def test_an_htmx_search_returns_only_the_matches(client, organizer, hall):
 def test_tapping_present_returns_the_row_and_triggers_the_tally(client, organizer, hall):
     url = f"/competitions/{hall.code}/checkin"
     target = entrant(hall, 2)
-    response = client.post(f"{url}/{target.id}", data={"status": "ok", "csrf_token": csrf_token(client, url)},
-                           headers=htmx_headers())
+    response = client.post(
+        f"{url}/{target.id}", data={"status": "ok", "csrf_token": csrf_token(client, url)}, headers=htmx_headers()
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert f'id="entrant-{target.id}"' in body and "checkin-ok" in body
@@ -140,6 +145,7 @@ def test_without_htmx_the_form_still_works(client, organizer, hall):
 def test_another_competitions_entrant_is_not_found(client, organizer, hall, hall_competition):
     other = hall_competition()
     url = f"/competitions/{hall.code}/checkin"
-    response = client.post(f"{url}/{other.entrants[0].id}",
-                           data={"status": "ok", "csrf_token": csrf_token(client, url)})
+    response = client.post(
+        f"{url}/{other.entrants[0].id}", data={"status": "ok", "csrf_token": csrf_token(client, url)}
+    )
     assert response.status_code == 404

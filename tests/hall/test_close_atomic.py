@@ -1,4 +1,5 @@
 """Closing registration and numbering the entrants happen together or not at all."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,6 +42,7 @@ def test_a_clash_while_numbering_is_refused_and_registration_stays_open(hall_com
     from sqlalchemy.exc import IntegrityError
 
     from comp.services import ServiceError
+
     competition = hall_competition(extra=3)
     before = _state(competition.id)
 

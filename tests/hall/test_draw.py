@@ -1,4 +1,5 @@
 """Contestant numbers, secret codes and the lot draw: reproducible from its seed, refused when it cannot be."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ from tests.hall.conftest import add_entrants
 
 def entrants_of(competition) -> list[Entrant]:
     """Return the competition's entrants by ref."""
-    return db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
-                              .order_by(Entrant.registered_at, Entrant.id)).all()
+    return db.session.scalars(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id).order_by(Entrant.registered_at, Entrant.id)
+    ).all()
 
 
 def placements(competition) -> dict[int, tuple[str, str]]:
@@ -192,6 +194,7 @@ def test_absent_entrants_stay_out_of_the_draw(hall_competition):
 
 # ---- the page ----
 
+
 def test_the_page_closes_registration_and_says_pending_stay_pending(client, organizer, hall_competition):
     competition = hall_competition(extra=2)
     add_entrants(competition, 1, status="pending")
@@ -215,7 +218,8 @@ def test_the_page_draws_and_shows_the_draw_verified(client, organizer, hall_comp
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Draw verified" in page and "s1" in page
-    refused = client.post(f"{url}/lots", data={"csrf_token": token, "sessions": 1, "stations": 3, "seed": "s2",
-                                               "reason": "again"}).get_data(as_text=True)
+    refused = client.post(
+        f"{url}/lots", data={"csrf_token": token, "sessions": 1, "stations": 3, "seed": "s2", "reason": "again"}
+    ).get_data(as_text=True)
     assert "3 places are missing" in refused
     assert competition.draw_seed == "s1"

@@ -1,4 +1,5 @@
 """The judging panel: accounts, criteria, one chief judge, and recusal (回避) enforced with its reasons."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def panel(hall_competition):
 
 def judge(competition, ref: str) -> JudgeAssignment:
     """Return the panel member with this ref."""
-    return db.session.scalar(sa.select(JudgeAssignment).where(
-        JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == ref))
+    return db.session.scalar(
+        sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id, JudgeAssignment.ref == ref)
+    )
 
 
 def entrant(competition, ref: str) -> Entrant:
@@ -174,6 +176,7 @@ def test_the_panel_is_frozen_once_locked(panel):
 
 # ---- the page ----
 
+
 def post(client, competition, path: str, data: dict, htmx: bool = True):
     """Post a panel form with its CSRF token."""
     base = f"/competitions/{competition.code}/judges"
@@ -192,12 +195,14 @@ def test_adding_a_judge_shows_the_activation_link_and_its_qr_code(app, client, o
     body = response.get_data(as_text=True)
     assert "<html" not in body and "judge.huang" in body and "J4" in body
     url = re.search(r'value="(http://testserver/activate/[^"]+)"', body).group(1)
-    assert '<svg' in body and 'class="qr"' in body
+    assert "<svg" in body and 'class="qr"' in body
     assert response.headers["Cache-Control"] == "no-store"
     judge = app.test_client()
     path = url.removeprefix("http://testserver")
     token = csrf_token(judge, path)
-    answer = judge.post(path, data={"password": "黄裁判在平板上评分用", "repeat": "黄裁判在平板上评分用", "csrf_token": token})
+    answer = judge.post(
+        path, data={"password": "黄裁判在平板上评分用", "repeat": "黄裁判在平板上评分用", "csrf_token": token}
+    )
     assert answer.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.username == "judge.huang"))
     db.session.refresh(user)
@@ -205,8 +210,9 @@ def test_adding_a_judge_shows_the_activation_link_and_its_qr_code(app, client, o
 
 
 def test_a_bad_new_judge_comes_back_with_the_message(client, organizer, panel):
-    body = post(client, panel, "/new", {"username": "has space", "display_name": "x", "employer": 0})\
-        .get_data(as_text=True)
+    body = post(client, panel, "/new", {"username": "has space", "display_name": "x", "employer": 0}).get_data(
+        as_text=True
+    )
     assert "no spaces" in body and 'id="judge-panel"' in body
 
 

@@ -1,4 +1,5 @@
 """Printable lists: PDFs in the embedded CJK font only, .xlsx with formula cells neutralised."""
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,7 @@ from tests.hall.conftest import add_entrants
 def drawn(hall_competition):
     """Return a competition with 62 numbered, drawn entrants, one of them named like a formula."""
     competition = hall_competition(extra=59)
-    add_entrants(competition, 1, names=["=HYPERLINK(\"http://evil\",\"点我\")"])
+    add_entrants(competition, 1, names=['=HYPERLINK("http://evil","点我")'])
     draw.close_registration(competition)
     draw.draw_lots(competition, 2, 40, "lists")
     return competition
@@ -88,9 +89,13 @@ def test_the_xlsx_neutralises_a_name_that_looks_like_a_formula(app, drawn):
 
 def test_downloads_are_attachments_with_sensible_names(client, organizer, drawn):
     base = f"/competitions/{drawn.code}/lists"
-    for name, ext, kind in [("signin", "pdf", "application/pdf"), ("workstations", "pdf", "application/pdf"),
-                            ("signin", "xlsx", "spreadsheetml"), ("workstations", "xlsx", "spreadsheetml"),
-                            ("codes", "pdf", "application/pdf")]:
+    for name, ext, kind in [
+        ("signin", "pdf", "application/pdf"),
+        ("workstations", "pdf", "application/pdf"),
+        ("signin", "xlsx", "spreadsheetml"),
+        ("workstations", "xlsx", "spreadsheetml"),
+        ("codes", "pdf", "application/pdf"),
+    ]:
         response = client.get(f"{base}/{name}.{ext}")
         assert response.status_code == 200, (name, ext)
         assert kind in response.mimetype

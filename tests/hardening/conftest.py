@@ -1,4 +1,5 @@
 """Fixtures of the probe's findings: an admin logged in, a competition to aim the routes at."""
+
 from __future__ import annotations
 
 import html

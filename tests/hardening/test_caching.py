@@ -1,4 +1,5 @@
 """HSTS on every answer over HTTPS; no-store on every answer to a logged-in user and on every download."""
+
 from __future__ import annotations
 
 import io
@@ -28,6 +29,7 @@ def _no_store(response) -> bool:
 
 
 # --- Strict-Transport-Security ---
+
 
 @pytest.mark.parametrize("path", ["/login", "/c/", "/nowhere", "/static/css/app.css"])
 def test_hsts_over_https(client, path):
@@ -70,6 +72,7 @@ def test_hsts_behind_the_proxy(behind_proxy):
 
 # --- Cache-Control ---
 
+
 @pytest.fixture()
 def issued(tree, make_competition):
     """Return a published competition past its notice period, its certificates issued."""
@@ -90,13 +93,20 @@ def batch_folder(app, tmp_path):
 
 # Every download, by endpoint: the path (from the competition's code) and who fetches it.
 EXPORTS = {
-    "registration.export": ["/competitions/{code}/entrants.xlsx?full=1", "/competitions/{code}/entrants.xlsx",
-                            "/competitions/{code}/registrations.xlsx"],
+    "registration.export": [
+        "/competitions/{code}/entrants.xlsx?full=1",
+        "/competitions/{code}/entrants.xlsx",
+        "/competitions/{code}/registrations.xlsx",
+    ],
     "registration.template": ["/competitions/{code}/registrations/template.xlsx"],
     "results.export": ["/competitions/{code}/results.xlsx"],
     "setup.export_honours": ["/competitions/{code}/honours.xlsx"],
-    "hall.download": ["/competitions/{code}/lists/signin.pdf", "/competitions/{code}/lists/signin.xlsx",
-                      "/competitions/{code}/lists/workstations.pdf", "/competitions/{code}/lists/codes.pdf"],
+    "hall.download": [
+        "/competitions/{code}/lists/signin.pdf",
+        "/competitions/{code}/lists/signin.xlsx",
+        "/competitions/{code}/lists/workstations.pdf",
+        "/competitions/{code}/lists/codes.pdf",
+    ],
     "certs.certificate_pdf": ["/competitions/{code}/certificates/{number}.pdf"],
     "certs.preview": ["/competitions/{code}/certificates/preview.pdf"],
     "certs.bulletin": ["/competitions/{code}/certificates/bulletin.pdf"],
@@ -112,9 +122,13 @@ EXPORTS = {
 
 def test_every_download_is_listed(app):
     """A new download route fails here until it is added to EXPORTS (and so checked for no-store)."""
-    downloads = {rule.endpoint for rule in app.url_map.iter_rules()
-                 if "GET" in rule.methods and rule.endpoint != "static"
-                 and (re.search(r"\.(?:[a-z]+|<[a-z]+>)$", rule.rule) or rule.rule.endswith("/download"))}
+    downloads = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and rule.endpoint != "static"
+        and (re.search(r"\.(?:[a-z]+|<[a-z]+>)$", rule.rule) or rule.rule.endswith("/download"))
+    }
     assert downloads == set(EXPORTS)
 
 
@@ -122,10 +136,17 @@ def test_every_download_is_not_stored(client, auth, make_user, tree, issued, bat
     make_user("root", "admin", locale="en", org_unit_id=tree.city.id)
     auth.login("root")
     # Encoded here in memory: the test client spools a large body to a temporary file it never closes.
-    boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/"),
-                                       "seal": FileStorage(io.BytesIO(seal_png()), "seal.png")})
-    assert client.post(f"/competitions/{issued.code}/certificates/seal", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}").status_code == 303
+    boundary, body = encode_multipart(
+        {"csrf_token": csrf_token(client, "/"), "seal": FileStorage(io.BytesIO(seal_png()), "seal.png")}
+    )
+    assert (
+        client.post(
+            f"/competitions/{issued.code}/certificates/seal",
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        ).status_code
+        == 303
+    )
     batch = certificate_print.start_batch(issued, "pdf")
     certificate_print.wait(batch.id)
     certificate = certificates.certificates(issued, "valid")[0]
@@ -147,16 +168,34 @@ def test_every_download_is_not_stored(client, auth, make_user, tree, issued, bat
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CertificateBatch)) == 1
 
 
-@pytest.mark.parametrize("role, paths", [
-    ("worker", ["/", "/account", "/people/me", "/my/certificates", "/c/", "/competitions/{code}/results",
-                "/nowhere"]),
-    ("judge", ["/", "/account"]),
-    ("liaison", ["/", "/registrations/bulk"]),
-    ("organizer", ["/", "/people", "/accounts", "/accounts/new", "/units", "/competitions/{code}",
-                   "/competitions/{code}/registrations", "/competitions/{code}/certificates",
-                   "/competitions/{code}/judges", "/competitions/{code}/honours", "/competitions/{code}/results",
-                   "/competitions/new"]),
-])
+@pytest.mark.parametrize(
+    "role, paths",
+    [
+        (
+            "worker",
+            ["/", "/account", "/people/me", "/my/certificates", "/c/", "/competitions/{code}/results", "/nowhere"],
+        ),
+        ("judge", ["/", "/account"]),
+        ("liaison", ["/", "/registrations/bulk"]),
+        (
+            "organizer",
+            [
+                "/",
+                "/people",
+                "/accounts",
+                "/accounts/new",
+                "/units",
+                "/competitions/{code}",
+                "/competitions/{code}/registrations",
+                "/competitions/{code}/certificates",
+                "/competitions/{code}/judges",
+                "/competitions/{code}/honours",
+                "/competitions/{code}/results",
+                "/competitions/new",
+            ],
+        ),
+    ],
+)
 def test_pages_for_a_logged_in_user_are_not_stored(client, auth, make_user, tree, issued, role, paths):
     unit = {"liaison": tree.aviation, "organizer": tree.city}.get(role)
     make_user(role, role, org_unit_id=unit.id if unit else None)
@@ -183,6 +222,7 @@ def test_static_files_do_not_load_the_user(app, client, auth, make_user, monkeyp
     make_user("li", "worker")
     auth.login("li")
     from comp.services.accounts import sessions
+
     loads = []
     original = sessions.load
     monkeypatch.setattr(sessions, "load", lambda token: loads.append(token) or original(token))

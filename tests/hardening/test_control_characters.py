@@ -2,6 +2,7 @@
 
 PostgreSQL refuses a NUL in text outright (a 500), and a name of NUL bytes or escape codes is no name.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -54,6 +55,7 @@ def test_every_form_derives_from_the_base(form_class):
 
 # --- the base class ---
 
+
 class Tier(PlainForm):
     name = StringField()
 
@@ -72,6 +74,7 @@ class Sample(Form):
 def english(app):
     """Word the messages in English for the whole test (the default is Chinese)."""
     from flask_babel import force_locale
+
     with force_locale("en"):
         yield
 
@@ -120,6 +123,7 @@ def test_the_messages_are_chinese_by_default(app):
 
 # --- the objection that the probe lodged ---
 
+
 @pytest.fixture()
 def noticed(make_competition):
     """Return a competition just published: its notice period takes objections."""
@@ -129,12 +133,20 @@ def noticed(make_competition):
     return competition
 
 
-@pytest.mark.parametrize("field, value", [("name", "\x00\x00\x00\x00"), ("name", "张\x00三"),
-                                          ("contact", "13800000000\x00"), ("text", "成绩有误\x00")])
+@pytest.mark.parametrize(
+    "field, value",
+    [("name", "\x00\x00\x00\x00"), ("name", "张\x00三"), ("contact", "13800000000\x00"), ("text", "成绩有误\x00")],
+)
 def test_an_objection_with_nul_bytes_is_refused(client, noticed, field, value):
     from tests.conftest import csrf_token
-    data = {"name": "张三", "contact": "13800000000", "text": "成绩有误", field: value,
-            "csrf_token": csrf_token(client, f"/c/{noticed.code}/results")}
+
+    data = {
+        "name": "张三",
+        "contact": "13800000000",
+        "text": "成绩有误",
+        field: value,
+        "csrf_token": csrf_token(client, f"/c/{noticed.code}/results"),
+    }
     response = client.post(f"/c/{noticed.code}/objections", data=data, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert "control characters" in text(response).lower() or "控制字符" in text(response)
@@ -143,13 +155,19 @@ def test_an_objection_with_nul_bytes_is_refused(client, noticed, field, value):
 
 def test_a_plain_objection_is_still_lodged(client, noticed):
     from tests.conftest import csrf_token
-    data = {"name": "张三", "contact": "13800000000", "text": "第一行\r\n第二行",
-            "csrf_token": csrf_token(client, f"/c/{noticed.code}/results")}
+
+    data = {
+        "name": "张三",
+        "contact": "13800000000",
+        "text": "第一行\r\n第二行",
+        "csrf_token": csrf_token(client, f"/c/{noticed.code}/results"),
+    }
     assert client.post(f"/c/{noticed.code}/objections", data=data).status_code == 303
     assert "第二行" in db.session.scalar(sa.select(Objection.text))
 
 
 # --- the rows of a registration sheet ---
+
 
 @pytest.mark.parametrize("key", ["name", "employer", "trade", "team"])
 @pytest.mark.parametrize("value", ["\x00", "张\x00三", "晋江\x1b翔鹭", "a\tb", "x\x7f"])
@@ -157,10 +175,20 @@ def test_a_control_character_in_a_sheet_cell_is_a_problem_of_its_row(make_user, 
     from flask_babel import force_locale
 
     from comp.services.registration.rows import check_rows
+
     competition = make_competition(status="open")
     organizer = make_user("city", "organizer", org_unit_id=tree.city.id)
-    row = {"row": 7, "name": "张三", "id": "", "phone": "13800000000", "employer": tree.aviation.name,
-           "trade": "无人机驾驶员", "grade": "3", "team": "", key: value}
+    row = {
+        "row": 7,
+        "name": "张三",
+        "id": "",
+        "phone": "13800000000",
+        "employer": tree.aviation.name,
+        "trade": "无人机驾驶员",
+        "grade": "3",
+        "team": "",
+        key: value,
+    }
     with force_locale("en"):
         report = check_rows(competition, organizer, [row])
     assert any(p["row"] == 7 and p["field"] == key and p["message"] == MESSAGE for p in report), report
@@ -168,10 +196,19 @@ def test_a_control_character_in_a_sheet_cell_is_a_problem_of_its_row(make_user, 
 
 def test_a_clean_sheet_row_has_no_such_problem(make_user, tree, make_competition):
     from comp.services.registration.rows import check_rows
+
     competition = make_competition(status="open")
     organizer = make_user("city", "organizer", org_unit_id=tree.city.id)
-    row = {"row": 7, "name": "张三", "id": "", "phone": "13800000000", "employer": tree.aviation.name,
-           "trade": "无人机驾驶员", "grade": "3", "team": "飞鹰队"}
+    row = {
+        "row": 7,
+        "name": "张三",
+        "id": "",
+        "phone": "13800000000",
+        "employer": tree.aviation.name,
+        "trade": "无人机驾驶员",
+        "grade": "3",
+        "team": "飞鹰队",
+    }
     report = check_rows(competition, organizer, [row])
     assert [p["field"] for p in report] == ["id_number"]  # only the ID left out on purpose
 

@@ -2,6 +2,7 @@
 
 Every route with a competition code is walked for each kind of visitor who is not its organizer.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,15 @@ from tests.conftest import PASSWORD, csrf_token, valid_id
 from tests.hardening.conftest import text
 
 UNKNOWN = "T-2026-999"
-FILLED = {"secret": "ABCDEF", "number": "QZ2026000001", "token": "x", "name": "entrants", "ext": "xlsx",
-          "which": "entrants", "verdict": "approve"}
+FILLED = {
+    "secret": "ABCDEF",
+    "number": "QZ2026000001",
+    "token": "x",
+    "name": "entrants",
+    "ext": "xlsx",
+    "which": "entrants",
+    "verdict": "approve",
+}
 VISITORS = ["anonymous", "worker", "liaison", "panel judge", "chief judge", "another judge", "county organizer"]
 
 
@@ -58,6 +66,7 @@ def _log_in(visitor: str, auth, make_user, tree, draft, make_competition) -> Non
     if visitor == "worker":
         worker = Worker(name="王五", employer_id=tree.aviation.id)
         from comp.services import people
+
         people.set_id_number(worker, valid_id(77))
         db.session.add(worker)
         db.session.commit()
@@ -86,8 +95,10 @@ def test_a_draft_answers_like_an_unknown_code(app, client, auth, make_user, tree
         unknown = _answer(client, rule, UNKNOWN, token)
         known = _answer(client, rule, draft.code, token)
         if known.status_code != unknown.status_code or draft.name in text(known):
-            differ.append(f"{rule.rule} {sorted(rule.methods - {'HEAD', 'OPTIONS'})}: "
-                          f"draft {known.status_code}, unknown {unknown.status_code}")
+            differ.append(
+                f"{rule.rule} {sorted(rule.methods - {'HEAD', 'OPTIONS'})}: "
+                f"draft {known.status_code}, unknown {unknown.status_code}"
+            )
     assert not differ, "\n".join(differ)
 
 
@@ -98,8 +109,10 @@ def test_the_register_page_of_a_draft_is_not_found(client, auth, make_user, tree
     assert draft.name not in text(response)
 
 
-@pytest.mark.parametrize("path, status", [("", 200), ("/edit", 200), ("/registrations", 200), ("/judges", 200),
-                                          ("/results", 200), ("/details", 200)])
+@pytest.mark.parametrize(
+    "path, status",
+    [("", 200), ("/edit", 200), ("/registrations", 200), ("/judges", 200), ("/results", 200), ("/details", 200)],
+)
 def test_the_organizer_still_sees_the_draft(client, auth, make_user, tree, draft, path, status):
     make_user("city", "organizer", org_unit_id=tree.city.id)
     auth.login("city")

@@ -3,6 +3,7 @@
 SQLite refuses a Python int beyond 2**63 - 1 outright; PostgreSQL overflows already beyond 2**31 - 1,
 the largest value of its INTEGER id columns. Run this on both.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,11 @@ def _url(rule, values: dict) -> str:
 
 
 def _integer_rules(app):
-    return [rule for rule in app.url_map.iter_rules()
-            if any(isinstance(c, IntegerConverter) for c in rule._converters.values())]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+    ]
 
 
 def _status(client, rule, path: str, token: str) -> int | str:
@@ -45,8 +49,11 @@ def _status(client, rule, path: str, token: str) -> int | str:
         return repr(error)[:120]
 
 
-@pytest.mark.parametrize("number, expected", [(HUGE, {404}), (10**30, {404}), (BIGGEST + 1, {404}), (BIGGEST, None)],
-                         ids=["2**63", "10**30", "2**31", "2**31-1"])
+@pytest.mark.parametrize(
+    "number, expected",
+    [(HUGE, {404}), (10**30, {404}), (BIGGEST + 1, {404}), (BIGGEST, None)],
+    ids=["2**63", "10**30", "2**31", "2**31-1"],
+)
 def test_every_integer_in_a_url_is_bounded(app, client, admin, token, make_competition, number, expected):
     """Each integer argument of each rule in turn: beyond 64 bits is a missing page; the largest is no crash."""
     code = make_competition(status="published").code
@@ -76,19 +83,32 @@ def test_the_url_converter_keeps_ordinary_numbers(app, client, admin, make_compe
 # The GET pages that read a whole number from the query string, with the arguments they read.
 QUERY_PAGES = [
     ("/", "year"),
-    ("/c/", "year"), ("/c/", "page"),
-    ("/people", "county"), ("/people", "enterprise"), ("/people", "grade"), ("/people", "year"),
-    ("/people", "page"), ("/people/export.xlsx", "county"), ("/people/export.xlsx", "year"),
-    ("/accounts", "unit"), ("/accounts", "page"), ("/accounts/sheet", "id"),
+    ("/c/", "year"),
+    ("/c/", "page"),
+    ("/people", "county"),
+    ("/people", "enterprise"),
+    ("/people", "grade"),
+    ("/people", "year"),
+    ("/people", "page"),
+    ("/people/export.xlsx", "county"),
+    ("/people/export.xlsx", "year"),
+    ("/accounts", "unit"),
+    ("/accounts", "page"),
+    ("/accounts/sheet", "id"),
     ("/competitions/{code}/registrations", "page"),
     ("/competitions/{code}/certificates", "page"),
-    ("/competitions/{code}/edit", "n"), ("/competitions/{code}/preview", "n"),
+    ("/competitions/{code}/edit", "n"),
+    ("/competitions/{code}/preview", "n"),
     ("/competitions/{code}/checkin", "q"),
-    ("/units", "county"), ("/units", "enterprise"), ("/units", "page"),
+    ("/units", "county"),
+    ("/units", "enterprise"),
+    ("/units", "page"),
 ]
 
 
-@pytest.mark.parametrize("value", [THIRTY_DIGITS, str(HUGE), str(BIGGEST + 1), str(BIGGEST), "²", "١٢", "-5", "0", " 7 "])
+@pytest.mark.parametrize(
+    "value", [THIRTY_DIGITS, str(HUGE), str(BIGGEST + 1), str(BIGGEST), "²", "١٢", "-5", "0", " 7 "]
+)
 @pytest.mark.parametrize("path, name", QUERY_PAGES, ids=[f"{p}?{n}" for p, n in QUERY_PAGES])
 def test_query_string_numbers_are_bounded(client, admin, make_competition, path, name, value):
     code = make_competition(status="running").code
@@ -108,12 +128,17 @@ def test_posted_ids_are_bounded(client, admin, token, make_competition, value):
     published = make_competition(status="published").code
     form_token = token()
     answers = {
-        "decide": client.post(f"/competitions/{open_code}/registrations/decide",
-                              data={"csrf_token": form_token, "ids": [value, "1"], "verdict": "approve"}),
-        "honours": client.post(f"/competitions/{published}/honours/confirm",
-                               data={"csrf_token": form_token, "entrant": [value]}),
-        "conflict": client.post(f"/competitions/{open_code}/judges/1/conflicts",
-                                data={"csrf_token": form_token, "entrant": value, "reason": "kin"}),
+        "decide": client.post(
+            f"/competitions/{open_code}/registrations/decide",
+            data={"csrf_token": form_token, "ids": [value, "1"], "verdict": "approve"},
+        ),
+        "honours": client.post(
+            f"/competitions/{published}/honours/confirm", data={"csrf_token": form_token, "entrant": [value]}
+        ),
+        "conflict": client.post(
+            f"/competitions/{open_code}/judges/1/conflicts",
+            data={"csrf_token": form_token, "entrant": value, "reason": "kin"},
+        ),
     }
     assert {name: r.status_code for name, r in answers.items() if r.status_code >= 500} == {}
 
@@ -121,18 +146,36 @@ def test_posted_ids_are_bounded(client, admin, token, make_competition, value):
 @pytest.mark.parametrize("value", [THIRTY_DIGITS, str(HUGE), str(BIGGEST + 1), "²"])
 def test_posted_nominations_are_bounded(client, admin, token, value):
     from comp.services.setup import ratings
-    campaign = ratings.create_campaign({"unit_kind": "team", "year": 2026, "code": "RT-2026-TEAM",
-                                        "organizer_unit_id": admin.org_unit_id}, admin)
-    response = client.post(f"/competitions/{campaign.code}/nominations",
-                           data={"csrf_token": token(), "unit": [value]})
+
+    campaign = ratings.create_campaign(
+        {"unit_kind": "team", "year": 2026, "code": "RT-2026-TEAM", "organizer_unit_id": admin.org_unit_id}, admin
+    )
+    response = client.post(f"/competitions/{campaign.code}/nominations", data={"csrf_token": token(), "unit": [value]})
     assert response.status_code < 500
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("12", 12), (" 12 ", 12), ("0", 0), (str(BIGGEST), BIGGEST), ("000000000000000000000000012", 12),
-    (str(BIGGEST + 1), None), (str(HUGE), None), (THIRTY_DIGITS, None), ("-1", None), ("+1", None), ("1_000", None), ("²", None),
-    ("١٢", None), ("1.0", None), ("", None), (None, None), ("9" * 5000, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("12", 12),
+        (" 12 ", 12),
+        ("0", 0),
+        (str(BIGGEST), BIGGEST),
+        ("000000000000000000000000012", 12),
+        (str(BIGGEST + 1), None),
+        (str(HUGE), None),
+        (THIRTY_DIGITS, None),
+        ("-1", None),
+        ("+1", None),
+        ("1_000", None),
+        ("²", None),
+        ("١٢", None),
+        ("1.0", None),
+        ("", None),
+        (None, None),
+        ("9" * 5000, None),
+    ],
+)
 def test_whole_number(value, expected):
     assert whole_number(value) == expected
 

@@ -1,4 +1,5 @@
 """The honours pipeline end to end: rules → who qualifies (ties included) → confirm → profiles → HR export."""
+
 from __future__ import annotations
 
 import copy
@@ -17,20 +18,36 @@ from tests.conftest import SMALL, csrf_token, valid_id
 # exam marks: E3 and E4 tie for third place (same marks, same time).
 EXAMS = {"E1": "95", "E2": "90", "E3": "85", "E4": "85", "E5": "80", "E6": "75", "E7": "70", "E8": "65"}
 GRADES = {"E1": 4, "E2": 3, "E3": 5, "E4": None, "E5": 4, "E6": 2, "E7": 4, "E8": 4}
-RULES = {"rules": [{"places": [1, 1], "honours": ["技术能手", "五一劳动奖章"]},
-                   {"places": [1, 3], "promote": 1},
-                   {"places": [4, 6], "grade": 3}]}
+RULES = {
+    "rules": [
+        {"places": [1, 1], "honours": ["技术能手", "五一劳动奖章"]},
+        {"places": [1, 3], "promote": 1},
+        {"places": [4, 6], "grade": 3},
+    ]
+}
 
 
 def _doc(code: str = "T-2026-HON") -> dict:
     doc = copy.deepcopy(SMALL)
     doc["competition"]["code"] = code
-    doc["entrants"] = [{"ref": ref, "name": f"选手{ref}", "id_number": valid_id(700 + i), "employer": "晋江测试公司",
-                        "team": "", "status": "ok", "time_seconds": 600} for i, ref in enumerate(EXAMS, 1)]
+    doc["entrants"] = [
+        {
+            "ref": ref,
+            "name": f"选手{ref}",
+            "id_number": valid_id(700 + i),
+            "employer": "晋江测试公司",
+            "team": "",
+            "status": "ok",
+            "time_seconds": 600,
+        }
+        for i, ref in enumerate(EXAMS, 1)
+    ]
     marks = []
     for ref, exam in EXAMS.items():
         marks.append({"entrant": ref, "judge": "J1", "criterion": "theory.exam", "value": exam})
-        marks += [{"entrant": ref, "judge": j, "criterion": "practical.route", "value": "30"} for j in ("J1", "J2", "J3")]
+        marks += [
+            {"entrant": ref, "judge": j, "criterion": "practical.route", "value": "30"} for j in ("J1", "J2", "J3")
+        ]
         marks.append({"entrant": ref, "judge": "J2", "criterion": "practical.safety", "value": "8"})
     doc["marks"] = marks
     return doc
@@ -64,7 +81,7 @@ def test_who_qualifies_ties_included(contest):
         "E1": (1, ("技术能手", "五一劳动奖章"), 3, False),
         "E2": (2, (), 2, False),
         "E3": (3, (), 4, False),
-        "E4": (3, (), None, True),     # tied third, grade unknown: listed, nothing to confirm
+        "E4": (3, (), None, True),  # tied third, grade unknown: listed, nothing to confirm
         "E5": (5, (), 3, False),
         # E6 (place 6) already holds 二级/技师, above the 高级工 floor: earns nothing.
     }
@@ -78,13 +95,27 @@ def test_confirm_writes_the_profiles_once(contest):
     workers = {e.ref: e.worker for e in contest.entrants}
     db.session.expire_all()
     assert {ref: w.skill_grade for ref, w in workers.items()} == {
-        "E1": 3, "E2": 2, "E3": 4, "E4": None, "E5": 3, "E6": 2, "E7": 4, "E8": 4}
-    titles = db.session.execute(sa.select(Honour.worker_id, Honour.title, Honour.year, Honour.status,
-                                          Honour.issuer, Honour.competition_id).order_by(Honour.title)).all()
-    assert titles == [(workers["E1"].id, "五一劳动奖章", 2026, "recommended", "泉州市总工会", contest.id),
-                      (workers["E1"].id, "技术能手", 2026, "recommended", "泉州市总工会", contest.id)]
-    events = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("outcome.%"))
-                                .order_by(AuditEvent.id)).all()
+        "E1": 3,
+        "E2": 2,
+        "E3": 4,
+        "E4": None,
+        "E5": 3,
+        "E6": 2,
+        "E7": 4,
+        "E8": 4,
+    }
+    titles = db.session.execute(
+        sa.select(
+            Honour.worker_id, Honour.title, Honour.year, Honour.status, Honour.issuer, Honour.competition_id
+        ).order_by(Honour.title)
+    ).all()
+    assert titles == [
+        (workers["E1"].id, "五一劳动奖章", 2026, "recommended", "泉州市总工会", contest.id),
+        (workers["E1"].id, "技术能手", 2026, "recommended", "泉州市总工会", contest.id),
+    ]
+    events = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.action.like("outcome.%")).order_by(AuditEvent.id)
+    ).all()
     assert sorted(events) == ["outcome.grade_granted"] * 4 + ["outcome.honour_granted"] * 2
     # Idempotent: confirming again adds nothing, and every candidate now shows as confirmed.
     assert honours.confirm(contest, everyone) == 0
@@ -145,8 +176,9 @@ def test_hr_export_has_full_ids_and_is_audited(contest):
     assert rows[1][7] == 1 and rows[1][10] == "技术能手、五一劳动奖章"
     assert (rows[1][11], rows[1][12]) == ("四级/中级工", "三级/高级工")
     assert rows[2][7] == 3 and rows[2][10] in (None, "")
-    assert db.session.scalar(sa.select(AuditEvent.detail).where(AuditEvent.action == "outcome.exported_full")) \
-        == {"count": 2}
+    assert db.session.scalar(sa.select(AuditEvent.detail).where(AuditEvent.action == "outcome.exported_full")) == {
+        "count": 2
+    }
 
 
 def test_withdrawn_results_take_the_list_away(contest):
@@ -158,6 +190,7 @@ def test_withdrawn_results_take_the_list_away(contest):
 
 
 # --- the pages ---
+
 
 @pytest.fixture()
 def organizer(auth, make_user):
@@ -174,17 +207,46 @@ def test_page_before_publication(client, organizer, contest):
 def test_add_and_remove_rules_in_the_browser(client, organizer, contest):
     url = f"/competitions/{contest.code}/honours"
     token = csrf_token(client, url)
-    bad = client.post(url + "/rules", data={"csrf_token": token, "applies": "places", "first": "5", "last": "2",
-                                            "honours": "泉州工匠", "promote": "0", "grade": "0"})
+    bad = client.post(
+        url + "/rules",
+        data={
+            "csrf_token": token,
+            "applies": "places",
+            "first": "5",
+            "last": "2",
+            "honours": "泉州工匠",
+            "promote": "0",
+            "grade": "0",
+        },
+    )
     assert bad.status_code == 422
     assert "the last place (2) comes before the first (5)" in bad.get_data(as_text=True)
-    nothing = client.post(url + "/rules", data={"csrf_token": token, "applies": "places", "first": "7", "last": "9",
-                                                "honours": "", "promote": "0", "grade": "0"})
+    nothing = client.post(
+        url + "/rules",
+        data={
+            "csrf_token": token,
+            "applies": "places",
+            "first": "7",
+            "last": "9",
+            "honours": "",
+            "promote": "0",
+            "grade": "0",
+        },
+    )
     assert "the rule earns nothing" in nothing.get_data(as_text=True)
     db.session.expire_all()
     assert contest.outcomes == RULES
-    ok = client.post(url + "/rules", data={"csrf_token": token, "applies": "award", "award": "一等奖",
-                                           "honours": "泉州工匠、 技术能手", "promote": "0", "grade": "0"})
+    ok = client.post(
+        url + "/rules",
+        data={
+            "csrf_token": token,
+            "applies": "award",
+            "award": "一等奖",
+            "honours": "泉州工匠、 技术能手",
+            "promote": "0",
+            "grade": "0",
+        },
+    )
     assert ok.status_code == 302
     db.session.expire_all()
     assert contest.outcomes["rules"][-1] == {"award": "一等奖", "honours": ["泉州工匠", "技术能手"]}

@@ -1,4 +1,5 @@
 """Fixtures of the judging day: a running competition, its judges logged in, score-sheet requests."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,22 +18,27 @@ def judge_of(competition: Competition, ref: str) -> User:
 
 def entrant_of(competition: Competition, ref: str) -> Entrant:
     """Return the entrant with this ref (E1, E2)."""
-    return db.session.scalar(sa.select(Entrant).where(
-        Entrant.competition_id == competition.id, Entrant.ref == ref))
+    return db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == ref))
 
 
 def criterion_of(competition: Competition, path: str) -> Criterion:
     """Return the criterion "stage.key"."""
     stage, key = path.split(".")
-    return db.session.scalar(sa.select(Criterion).join(Stage).where(
-        Stage.competition_id == competition.id, Stage.key == stage, Criterion.key == key))
+    return db.session.scalar(
+        sa.select(Criterion)
+        .join(Stage)
+        .where(Stage.competition_id == competition.id, Stage.key == stage, Criterion.key == key)
+    )
 
 
 def mark_of(judge: User, entrant: Entrant, criterion: Criterion) -> Mark | None:
     """Return the judge's mark as the database holds it now."""
     db.session.expire_all()
-    return db.session.scalar(sa.select(Mark).where(
-        Mark.judge_id == judge.id, Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id))
+    return db.session.scalar(
+        sa.select(Mark).where(
+            Mark.judge_id == judge.id, Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id
+        )
+    )
 
 
 def drop_marks(judge: User, entrant: Entrant) -> None:
@@ -71,13 +77,15 @@ class Tablet:
 
     def mark(self, entrant: Entrant, criterion: Criterion, value: str, version: int, **kwargs):
         """Save one mark as the score sheet does."""
-        return self.post(self.url(entrant, f"/mark/{criterion.id}"), {"value": value, "version": str(version)},
-                         **kwargs)
+        return self.post(
+            self.url(entrant, f"/mark/{criterion.id}"), {"value": value, "version": str(version)}, **kwargs
+        )
 
 
 @pytest.fixture()
 def tablet(client, auth):
     """Return a factory logging a competition's judge in (English pages) and returning their Tablet."""
+
     def login(competition: Competition, ref: str = "J2") -> Tablet:
         judge = judge_of(competition, ref)
         judge.set_password(PASSWORD)
@@ -85,4 +93,5 @@ def tablet(client, auth):
         db.session.commit()
         assert auth.login(judge.username).status_code == 302
         return Tablet(client, competition, judge)
+
     return login

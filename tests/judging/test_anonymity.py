@@ -1,4 +1,5 @@
 """SPEC rule 10: before the lock, no judge response carries an entrant's name, employer or ID number."""
+
 import sqlalchemy as sa
 
 from comp.extensions import db

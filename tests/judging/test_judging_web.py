@@ -1,4 +1,5 @@
 """The judge's pages: entrant list, score sheet, one mark per request as an htmx fragment, sign-off."""
+
 import re
 from decimal import Decimal as D
 
@@ -64,8 +65,11 @@ def test_only_the_panel_opens_the_judging_pages(running, client, auth, make_user
     make_user("someone", role)
     auth.login("someone")
     secret = entrant_of(running, "E1").secret_code
-    for path in (f"/judge/{running.code}", f"/judge/{running.code}/sheet/{secret}",
-                 f"/judge/{running.code}/sheet/{secret}/tally"):
+    for path in (
+        f"/judge/{running.code}",
+        f"/judge/{running.code}/sheet/{secret}",
+        f"/judge/{running.code}/sheet/{secret}/tally",
+    ):
         assert client.get(path).status_code == 403
 
 
@@ -134,15 +138,18 @@ def test_the_tally_fragment_follows_the_marks(running, tablet):
     assert '<strong id="tally-total">49</strong> / 50' in t.get(t.url(e1, "/tally")).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("45", "45 is above the maximum 40."),
-    ("abc", "is not a number"),
-    ("1e2", "is not a number"),
-    ("NaN", "is not a number"),
-    ("35.555", "35.555 has more than 2 decimal places."),
-    ("-3", "-3 is below the minimum 0."),
-    ("", "Enter a mark."),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("45", "45 is above the maximum 40."),
+        ("abc", "is not a number"),
+        ("1e2", "is not a number"),
+        ("NaN", "is not a number"),
+        ("35.555", "35.555 has more than 2 decimal places."),
+        ("-3", "-3 is below the minimum 0."),
+        ("", "Enter a mark."),
+    ],
+)
 def test_a_refused_value_shows_its_message_in_the_row(running, tablet, raw, message):
     t = tablet(running)
     e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
@@ -216,8 +223,7 @@ def test_outside_running_the_sheet_is_read_only_with_the_reason(running, tablet,
     e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
     html = t.client.get(t.url(e1)).get_data(as_text=True)
     assert re.search(r'<fieldset class="mark-control"[^>]* disabled>', _row(html, route))
-    reason = {"closed": "Marking starts when the competition is running",
-              "locked": "The scores are locked"}[status]
+    reason = {"closed": "Marking starts when the competition is running", "locked": "The scores are locked"}[status]
     assert reason in html
     assert "Sign the sheet" not in html
     response = t.mark(e1, route, "30", 1)
@@ -244,7 +250,10 @@ def test_a_signed_sheet_is_read_only_for_its_judge(running, tablet):
     response = t.post(t.url(e1, "/sign"))
     html = response.get_data(as_text=True)
     assert _is_fragment(response) and html.lstrip().startswith('<div id="sheet"')
-    assert "You signed this sheet at" in html and len(re.findall(r'<fieldset class="mark-control"[^>]* disabled>', html)) == 2
+    assert (
+        "You signed this sheet at" in html
+        and len(re.findall(r'<fieldset class="mark-control"[^>]* disabled>', html)) == 2
+    )
     refused = t.mark(e1, route, "30", 1)
     assert "You signed this sheet. Only the chief judge can reopen it." in refused.get_data(as_text=True)
     assert mark_of(t.judge, e1, route).value_cents == 3600
@@ -277,9 +286,17 @@ def test_a_malformed_tablet_session_is_not_recorded(running, tablet):
 def _reopen(competition, judge_ref: str, entrant, reason: str) -> None:
     """Reopen a signed sheet as the chief's service does: delete the sign-off, audit the reason."""
     from comp.services.common import audit
+
     db.session.execute(sa.delete(SheetSignoff).where(SheetSignoff.entrant_id == entrant.id))
-    audit.record("sheet.reopened", judge_of(competition, "J1"), competition, None,
-                 entrant=entrant.ref, judge=judge_ref, reason=reason)
+    audit.record(
+        "sheet.reopened",
+        judge_of(competition, "J1"),
+        competition,
+        None,
+        entrant=entrant.ref,
+        judge=judge_ref,
+        reason=reason,
+    )
     db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """record_mark and sign_sheet: versioned upserts, refusals that write nothing, permissions, sign-off."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -108,18 +109,21 @@ def test_the_update_checks_the_version_in_the_database_not_in_memory(blank):
     assert (mark_of(judge, entrant, route).value_cents, len(_changes(judge))) == (3300, 1)
 
 
-@pytest.mark.parametrize("raw, fragment", [
-    ("41", "40"),          # above the maximum
-    ("-1", "0"),           # below the minimum
-    ("abc", "abc"),        # not a number
-    ("1e2", "1e2"),        # exponent notation is not how a judge writes a mark
-    ("NaN", "NaN"),
-    ("Infinity", "Infinity"),
-    ("35.555", "35.555"),  # more than 2 decimals: refused, never rounded
-    ("35,5", "35,5"),
-    ("", ""),
-    ("3 5", "3 5"),
-])
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        ("41", "40"),  # above the maximum
+        ("-1", "0"),  # below the minimum
+        ("abc", "abc"),  # not a number
+        ("1e2", "1e2"),  # exponent notation is not how a judge writes a mark
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("35.555", "35.555"),  # more than 2 decimals: refused, never rounded
+        ("35,5", "35,5"),
+        ("", ""),
+        ("3 5", "3 5"),
+    ],
+)
 def test_refused_values_write_nothing(blank, raw, fragment):
     competition, judge, entrant, route = blank
     db.session.refresh(competition)
@@ -187,6 +191,7 @@ def test_the_three_shapes_of_the_recusal_rule_agree(running):
 
     from comp.models import Entrant
     from comp.services.judging import recusal
+
     e1, e2 = entrant_of(running, "E1"), entrant_of(running, "E2")
     j1, j2, j3 = (judge_of(running, ref) for ref in ("J1", "J2", "J3"))
     j1.org_unit_id = e1.employer_id
@@ -194,8 +199,11 @@ def test_the_three_shapes_of_the_recusal_rule_agree(running):
     db.session.commit()
     pairs = recusal.recused_pairs(running)
     for judge in (j1, j2, j3):
-        markable = set(db.session.scalars(sa.select(Entrant.id).where(
-            Entrant.competition_id == running.id, recusal.markable_by(judge))))
+        markable = set(
+            db.session.scalars(
+                sa.select(Entrant.id).where(Entrant.competition_id == running.id, recusal.markable_by(judge))
+            )
+        )
         for entrant in (e1, e2):
             assert recusal.is_recused(judge, entrant) is ((judge.id, entrant.id) in pairs)
             assert (entrant.id in markable) is not ((judge.id, entrant.id) in pairs)
@@ -286,4 +294,3 @@ def test_the_sheet_totals_subtract_deductions(blank):
     [(stage, rows, points, maximum)] = sheet.stages
     assert (stage.key, points, maximum) == ("practical", D("33.5"), D("40"))
     assert sheet.total == (D("33.5"), D("40")) and sheet.complete
-

@@ -1,4 +1,5 @@
 """The city dashboard on the organizer home: every figure against a count made here, the year filter, the page."""
+
 from __future__ import annotations
 
 import html
@@ -41,27 +42,50 @@ class City:
 
 
 def _entrant(competition, ref, employer, status, name="王五"):
-    entrant = Entrant(competition_id=competition.id, ref=ref, type="person", name=name,
-                      employer_id=employer.id if employer else None, status=status)
+    entrant = Entrant(
+        competition_id=competition.id,
+        ref=ref,
+        type="person",
+        name=name,
+        employer_id=employer.id if employer else None,
+        status=status,
+    )
     db.session.add(entrant)
     db.session.flush()
     return entrant
 
 
 def _certificate(entrant, number, status="valid"):
-    db.session.add(Certificate(number=number, entrant_id=entrant.id, award="一等奖", rank=1,
-                               issued_on=date(2025, 6, 1), verify_code="ABC123", status=status))
+    db.session.add(
+        Certificate(
+            number=number,
+            entrant_id=entrant.id,
+            award="一等奖",
+            rank=1,
+            issued_on=date(2025, 6, 1),
+            verify_code="ABC123",
+            status=status,
+        )
+    )
 
 
 def _standing(competition, entrant, award, unit=None):
-    db.session.add(Standing(competition_id=competition.id, entrant_id=entrant.id, worker_id=entrant.worker_id,
-                            unit_id=unit.id if unit else None, year=competition.year, rank=None,
-                            award=award, stages={}))
+    db.session.add(
+        Standing(
+            competition_id=competition.id,
+            entrant_id=entrant.id,
+            worker_id=entrant.worker_id,
+            unit_id=unit.id if unit else None,
+            year=competition.year,
+            rank=None,
+            award=award,
+            stages={},
+        )
+    )
 
 
 def _entrants_of(competition) -> dict[str, Entrant]:
-    return {e.ref: e for e in db.session.scalars(
-        sa.select(Entrant).where(Entrant.competition_id == competition.id))}
+    return {e.ref: e for e in db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id))}
 
 
 @pytest.fixture()
@@ -107,15 +131,17 @@ def city(make_competition) -> City:
     _entrant(opened, "E3", jj_firm, "approved")
 
     studio = Unit(kind="studio", name="翔鹭工作室", enterprise_id=jj_firm.id)
-    db.session.add_all([
-        studio, Unit(kind="team", name="翔鹭班组", enterprise_id=jj_firm.id),
-        Unit(kind="studio", name="锦绣工作室", enterprise_id=ss_firm.id),
-        Unit(kind="studio", name="市属工作室", enterprise_id=city_firm.id),
-        Unit(kind="team", name="无主班组", enterprise_id=None),
-    ])
+    db.session.add_all(
+        [
+            studio,
+            Unit(kind="team", name="翔鹭班组", enterprise_id=jj_firm.id),
+            Unit(kind="studio", name="锦绣工作室", enterprise_id=ss_firm.id),
+            Unit(kind="studio", name="市属工作室", enterprise_id=city_firm.id),
+            Unit(kind="team", name="无主班组", enterprise_id=None),
+        ]
+    )
     db.session.flush()
-    rated = Entrant(competition_id=rating.id, ref="U1", type="studio", name=studio.name, unit_id=studio.id,
-                    status="ok")
+    rated = Entrant(competition_id=rating.id, ref="U1", type="studio", name=studio.name, unit_id=studio.id, status="ok")
     db.session.add(rated)
     db.session.flush()
     _standing(rating, rated, "五星", unit=studio)
@@ -125,6 +151,7 @@ def city(make_competition) -> City:
 
 
 # --- what the dashboard must show, counted here row by row ---
+
 
 def _in(year, competition) -> bool:
     return year is None or competition.year == year
@@ -140,14 +167,23 @@ def expected(year: int | None) -> dict:
     competitions = db.session.scalars(sa.select(Competition)).all()
     held = [c for c in competitions if c.kind == "competition" and c.status in HELD and _in(year, c)]
     entrants = [e for c in held for e in c.entrants if e.type == "person" and e.status in COUNTED]
-    awards = [s for s in db.session.scalars(sa.select(Standing))
-              if s.award is not None and s.competition.kind == "competition" and _in(year, s.competition)]
-    certificates = [x for x in db.session.scalars(sa.select(Certificate)) if x.status == "valid"
-                    and x.entrant.competition.kind == "competition" and _in(year, x.entrant.competition)]
+    awards = [
+        s
+        for s in db.session.scalars(sa.select(Standing))
+        if s.award is not None and s.competition.kind == "competition" and _in(year, s.competition)
+    ]
+    certificates = [
+        x
+        for x in db.session.scalars(sa.select(Certificate))
+        if x.status == "valid" and x.entrant.competition.kind == "competition" and _in(year, x.entrant.competition)
+    ]
     units = db.session.scalars(sa.select(Unit)).all()
     ratings = [c for c in competitions if c.kind == "rating" and c.status in HELD and _in(year, c)]
-    rated = {s.unit_id for s in db.session.scalars(sa.select(Standing))
-             if s.unit_id is not None and s.competition.kind == "rating" and _in(year, s.competition)}
+    rated = {
+        s.unit_id
+        for s in db.session.scalars(sa.select(Standing))
+        if s.unit_id is not None and s.competition.kind == "rating" and _in(year, s.competition)
+    }
     county = Counter()
     for c in held:
         county[_county(c.organizer_unit), "contests"] += 1
@@ -164,15 +200,25 @@ def expected(year: int | None) -> dict:
         trade[e.competition.trade, "entrants"] += 1
     for s in awards:
         trade[s.competition.trade, "awards"] += 1
-    return {"contests": len(held), "entrants": len(entrants), "awards": len(awards),
-            "certificates": len(certificates), "ratings": len(ratings), "rated_units": len(rated),
-            "studios": sum(u.kind == "studio" for u in units), "teams": sum(u.kind == "team" for u in units),
-            "county": county, "trade": trade}
+    return {
+        "contests": len(held),
+        "entrants": len(entrants),
+        "awards": len(awards),
+        "certificates": len(certificates),
+        "ratings": len(ratings),
+        "rated_units": len(rated),
+        "studios": sum(u.kind == "studio" for u in units),
+        "teams": sum(u.kind == "team" for u in units),
+        "county": county,
+        "trade": trade,
+    }
 
 
 def _headline(stats) -> dict:
-    return {k: getattr(stats, k) for k in ("contests", "entrants", "awards", "certificates", "ratings",
-                                           "rated_units", "studios", "teams")}
+    return {
+        k: getattr(stats, k)
+        for k in ("contests", "entrants", "awards", "certificates", "ratings", "rated_units", "studios", "teams")
+    }
 
 
 def _label(line) -> str:
@@ -242,7 +288,12 @@ def test_per_year_figures_ignore_the_filter_and_match_the_rows(city):
     for line in lines:
         want = expected(line.key)
         assert (line.contests, line.entrants, line.awards, line.certificates, line.ratings) == (
-            want["contests"], want["entrants"], want["awards"], want["certificates"], want["ratings"])
+            want["contests"],
+            want["entrants"],
+            want["awards"],
+            want["certificates"],
+            want["ratings"],
+        )
 
 
 def test_the_year_filter_changes_the_figures(city):
@@ -262,6 +313,7 @@ def test_a_fixed_number_of_queries_whatever_the_entrants(city, make_competition)
 
         def count(*_args):
             statements.append(1)
+
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
             db.session.expire_all()
@@ -313,6 +365,7 @@ def test_an_empty_city_has_zero_figures():
 
 # --- the page ---
 
+
 @pytest.fixture()
 def organizer(auth, make_user, city):
     user = make_user("organizer", "organizer", locale="en", org_unit_id=city.city.id)
@@ -348,8 +401,13 @@ def test_the_organizer_home_shows_the_figures_and_charts(client, organizer, city
     assert _card(page, "rated") == str(want["rated_units"])
     counties = _rows(page, "table-county")
     for line in stats.by_county:
-        assert counties[_label(line)] == [str(line.contests), str(line.entrants), str(line.awards),
-                                             str(line.studios), str(line.teams)]
+        assert counties[_label(line)] == [
+            str(line.contests),
+            str(line.entrants),
+            str(line.awards),
+            str(line.studios),
+            str(line.teams),
+        ]
     assert counties[CITY_LEVEL][0] == str(want["county"][CITY_LEVEL, "contests"])
     trades = _rows(page, "table-trade")
     for line in stats.by_trade:
@@ -358,14 +416,20 @@ def test_the_organizer_home_shows_the_figures_and_charts(client, organizer, city
     assert set(years) == {"2024", "2025"}
     assert years["2025"][:4] == [str(expected(2025)[k]) for k in ("contests", "entrants", "awards", "certificates")]
     for chart in ("chart-year-contests", "chart-year-entrants", "chart-county", "chart-trade"):
-        assert re.search(rf'<svg class="chart" viewBox="0 0 \d+ \d+" width="100%" role="img"\s+'
-                         rf'aria-labelledby="{chart}-title {chart}-desc"', page), chart
+        assert re.search(
+            rf'<svg class="chart" viewBox="0 0 \d+ \d+" width="100%" role="img"\s+'
+            rf'aria-labelledby="{chart}-title {chart}-desc"',
+            page,
+        ), chart
         assert f'<title id="{chart}-title">' in page
     for svg in re.findall(r"<svg.*?</svg>", page, re.S):  # each chart is well-formed SVG
         ElementTree.fromstring(svg)
     assert 'style="' not in page and "<style" not in page  # the CSP forbids both
-    chosen = db.session.scalars(sa.select(Competition.code).where(Competition.code.in_(city.codes))
-                                .where(sa.true() if year is None else Competition.year == year)).all()
+    chosen = db.session.scalars(
+        sa.select(Competition.code)
+        .where(Competition.code.in_(city.codes))
+        .where(sa.true() if year is None else Competition.year == year)
+    ).all()
     assert chosen
     for code in city.codes:  # the competitions table is below: the chosen year's, or all
         assert (code in page) is (code in chosen), code
@@ -385,16 +449,18 @@ def test_the_year_filter_fragment_for_htmx(client, organizer, city):
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
-    assert "<html" not in page and page.lstrip().startswith("<section id=\"dashboard\"")
+    assert "<html" not in page and page.lstrip().startswith('<section id="dashboard"')
     assert _card(page, "contests") == "3"
     assert city.codes[0] not in page  # the table is not part of the fragment
-    restore = client.get("/?year=2025", headers={"HX-Request": "true", "HX-Target": "dashboard",
-                                                 "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        "/?year=2025", headers={"HX-Request": "true", "HX-Target": "dashboard", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in restore.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["?year=abc", "?year=99999", "?year=-3", "?year=", "?year=2025.5",
-                                   "?year=" + "9" * 5000])
+@pytest.mark.parametrize(
+    "query", ["?year=abc", "?year=99999", "?year=-3", "?year=", "?year=2025.5", "?year=" + "9" * 5000]
+)
 def test_a_bad_year_shows_all_years(client, organizer, city, query):
     page = _page(client, "/" + query)
     assert "City overview, all years" in page
@@ -432,6 +498,7 @@ def test_anonymous_is_sent_to_login(client, city):
 
 # --- the chart macros ---
 
+
 def _macros(app):
     return app.jinja_env.get_template("main/_charts.html").module
 
@@ -457,10 +524,15 @@ def test_columns_mark_the_chosen_year_and_survive_zeros(app):
     assert empty.strip() == ""
 
 
-@pytest.mark.parametrize("label, shown", [
-    ("晋江市总工会", "晋江市总工会"), ("泉州台商投资区总工会", "泉州台商投资区…"),
-    ("City level", "City level"), ("Petrochemical process operator", "Petrochemical …"),
-])
+@pytest.mark.parametrize(
+    "label, shown",
+    [
+        ("晋江市总工会", "晋江市总工会"),
+        ("泉州台商投资区总工会", "泉州台商投资区…"),
+        ("City level", "City level"),
+        ("Petrochemical process operator", "Petrochemical …"),
+    ],
+)
 def test_long_labels_are_cut_to_fit(app, label, shown):
     with app.test_request_context("/"):
         assert str(_macros(app).fit(label)) == shown
@@ -471,14 +543,22 @@ def test_the_year_also_chooses_the_competitions_listed(client, organizer, city):
     fragment = html.unescape(response.get_data(as_text=True))
     assert '<section id="competitions" hx-swap-oob="true">' in fragment and "<html" not in fragment
     listed = set(re.findall(r"<code>([^<]+)</code>", fragment.split('id="competitions"')[1]))
-    assert listed == set(db.session.scalars(sa.select(Competition.code).where(
-        Competition.code.in_(city.codes), Competition.year == 2025)))
+    assert listed == set(
+        db.session.scalars(
+            sa.select(Competition.code).where(Competition.code.in_(city.codes), Competition.year == 2025)
+        )
+    )
 
 
 def test_without_a_year_the_newest_hundred_are_listed(client, auth, make_user):
     from comp.services.dashboard import HOME_ROWS
-    db.session.add_all([Competition(code=f"X-{n:03d}", name=f"竞赛{n}", year=2000 + n % 20, organizer="某工会")
-                        for n in range(HOME_ROWS + 5)])
+
+    db.session.add_all(
+        [
+            Competition(code=f"X-{n:03d}", name=f"竞赛{n}", year=2000 + n % 20, organizer="某工会")
+            for n in range(HOME_ROWS + 5)
+        ]
+    )
     db.session.commit()
     make_user("boss", "organizer", locale="en")
     auth.login("boss")

@@ -4,6 +4,7 @@ A worker asking for someone else's profile gets 404, not 403: as with certificat
 is not told whether another worker's record exists. Organizers outside the worker's county
 get 403 (they know the talent pool exists; the record is simply not theirs).
 """
+
 from __future__ import annotations
 
 import html
@@ -35,28 +36,42 @@ HX = {"HX-Request": "true"}
 @dataclass
 class People:
     zhang: Worker  # of 晋江 (the first entrant of the test competitions)
-    li: Worker     # of 石狮 (the second)
+    li: Worker  # of 石狮 (the second)
 
 
 @pytest.fixture()
 def people(tree, make_worker) -> People:
     """Create the two workers the test competitions' entrants are linked to (by their ID numbers)."""
-    zhang = make_worker("张三", id_number=valid_id(901), employer_id=tree.aviation.id, trade="无人机驾驶员",
-                        skill_grade=4, phone="13911112222")
-    li = make_worker("李四", id_number=valid_id(902), employer_id=tree.garment.id, trade="无人机驾驶员",
-                     phone="13933334444")
+    zhang = make_worker(
+        "张三",
+        id_number=valid_id(901),
+        employer_id=tree.aviation.id,
+        trade="无人机驾驶员",
+        skill_grade=4,
+        phone="13911112222",
+    )
+    li = make_worker(
+        "李四", id_number=valid_id(902), employer_id=tree.garment.id, trade="无人机驾驶员", phone="13933334444"
+    )
     return People(zhang, li)
 
 
 @pytest.fixture()
 def login(auth, make_user, tree):
     """Return a helper creating a user (English pages) and logging it in."""
+
     def log_in(role: str, unit: OrgUnit | None = None, worker: Worker | None = None):
-        user = make_user(f"{role}{log_in.count}", role, locale="en", org_unit_id=unit.id if unit else None,
-                         worker_id=worker.id if worker else None)
+        user = make_user(
+            f"{role}{log_in.count}",
+            role,
+            locale="en",
+            org_unit_id=unit.id if unit else None,
+            worker_id=worker.id if worker else None,
+        )
         log_in.count += 1
         auth.login(user.username)
         return user
+
     log_in.count = 0
     return log_in
 
@@ -67,8 +82,9 @@ def text(response) -> str:
 
 
 def standing_of(worker: Worker, competition: Competition) -> Standing:
-    return db.session.scalar(sa.select(Standing).where(
-        Standing.worker_id == worker.id, Standing.competition_id == competition.id))
+    return db.session.scalar(
+        sa.select(Standing).where(Standing.worker_id == worker.id, Standing.competition_id == competition.id)
+    )
 
 
 def audits(action: str) -> list[AuditEvent]:
@@ -90,13 +106,15 @@ def issue(competition: Competition) -> list:
 def only_li_entered(make_competition, tree, people) -> Competition:
     """Return a published competition in which only 李四 has a standing."""
     competition = make_competition(status="published", name="2025年石狮缝纫工竞赛", year=2025)
-    db.session.execute(sa.delete(Standing).where(Standing.competition_id == competition.id,
-                                                 Standing.worker_id == people.zhang.id))
+    db.session.execute(
+        sa.delete(Standing).where(Standing.competition_id == competition.id, Standing.worker_id == people.zhang.id)
+    )
     db.session.commit()
     return competition
 
 
 # ---- what the page shows ----
+
 
 def test_the_profile_shows_exactly_the_workers_history(client, login, tree, people, make_competition):
     competition = make_competition(status="published")
@@ -136,8 +154,11 @@ def test_results_are_newest_year_first(client, login, tree, people, make_competi
 
 def test_unpublished_entries_are_current_entries_not_results(client, login, tree, people, make_competition):
     running = make_competition(status="open", name="2026年茶艺竞赛")
-    db.session.execute(sa.update(Entrant).where(Entrant.competition_id == running.id,
-                                                Entrant.worker_id == people.zhang.id).values(status="pending"))
+    db.session.execute(
+        sa.update(Entrant)
+        .where(Entrant.competition_id == running.id, Entrant.worker_id == people.zhang.id)
+        .values(status="pending")
+    )
     db.session.commit()
     login("organizer", tree.city)
     page = text(client.get(f"/people/{people.zhang.id}"))
@@ -179,11 +200,20 @@ def test_honours_mentor_apprentices_and_units(client, auth, login, tree, people,
     competition = make_competition(status="published")
     studio = Unit(kind="studio", name="翔鹭无人机创新工作室", enterprise_id=tree.aviation.id, leader_id=people.zhang.id)
     team = Unit(kind="team", name="飞控工匠班组", enterprise_id=tree.aviation.id)
-    db.session.add_all([
-        studio, team,
-        Honour(worker_id=people.zhang.id, title="泉州工匠", year=2022, issuer="泉州市人民政府"),
-        Honour(worker_id=people.zhang.id, title="技术能手", year=2026, status="recommended",
-               competition_id=competition.id)])
+    db.session.add_all(
+        [
+            studio,
+            team,
+            Honour(worker_id=people.zhang.id, title="泉州工匠", year=2022, issuer="泉州市人民政府"),
+            Honour(
+                worker_id=people.zhang.id,
+                title="技术能手",
+                year=2026,
+                status="recommended",
+                competition_id=competition.id,
+            ),
+        ]
+    )
     db.session.flush()
     db.session.add(UnitMember(unit_id=team.id, worker_id=people.zhang.id, role="班组长"))
     db.session.commit()
@@ -212,6 +242,7 @@ def test_the_page_reads_a_fixed_number_of_queries(client, login, tree, people, m
         def counter(*_args):
             nonlocal count
             count += 1
+
         sa.event.listen(db.engine, "before_cursor_execute", counter)
         try:
             assert client.get(f"/people/{people.zhang.id}").status_code == 200
@@ -232,6 +263,7 @@ def test_the_page_reads_a_fixed_number_of_queries(client, login, tree, people, m
 
 
 # ---- who may see it ----
+
 
 def test_a_worker_sees_their_own_profile_not_anothers(client, login, people):
     login("worker", worker=people.zhang)
@@ -269,11 +301,13 @@ def test_organizers_see_the_workers_they_oversee(client, auth, login, tree, peop
 
 # ---- honours ----
 
+
 def test_adding_an_honour_in_place(client, login, tree, people):
     user = login("organizer", tree.city)
     url = f"/people/{people.zhang.id}/honours"
-    answer = post(client, url, {"title": "劳动模范", "year": "2024", "issuer": "福建省人民政府",
-                                "status": "awarded"}, headers=HX)
+    answer = post(
+        client, url, {"title": "劳动模范", "year": "2024", "issuer": "福建省人民政府", "status": "awarded"}, headers=HX
+    )
     assert answer.status_code == 200 and "<html" not in answer.get_data(as_text=True)
     assert "劳动模范" in text(answer) and "福建省人民政府" in text(answer)
     honour = db.session.scalar(sa.select(Honour).where(Honour.worker_id == people.zhang.id))
@@ -285,21 +319,25 @@ def test_adding_an_honour_in_place(client, login, tree, people):
 
 def test_adding_an_honour_without_htmx_goes_back_with_a_message(client, login, tree, people):
     login("organizer", tree.city)
-    answer = post(client, f"/people/{people.zhang.id}/honours",
-                  {"title": "泉州工匠", "year": "2025", "status": "recommended"})
+    answer = post(
+        client, f"/people/{people.zhang.id}/honours", {"title": "泉州工匠", "year": "2025", "status": "recommended"}
+    )
     assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/people/{people.zhang.id}#honours")
     assert "is added" in text(client.get(answer.headers["Location"]))
     assert db.session.scalar(sa.select(Honour.status)) == "recommended"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"title": "劳动模范", "year": "3000"}, "The year must be between 1950 and"),
-    ({"title": "劳动模范", "year": "1949"}, "The year must be between 1950 and"),
-    ({"title": "", "year": "2024"}, "Enter the honour's title."),
-    ({"title": "   ", "year": "2024"}, "Enter the honour's title."),
-    ({"title": "劳动模范", "year": ""}, "Enter the year"),
-    ({"title": "=HYPERLINK(1)", "year": "2024"}, "Must not begin with"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"title": "劳动模范", "year": "3000"}, "The year must be between 1950 and"),
+        ({"title": "劳动模范", "year": "1949"}, "The year must be between 1950 and"),
+        ({"title": "", "year": "2024"}, "Enter the honour's title."),
+        ({"title": "   ", "year": "2024"}, "Enter the honour's title."),
+        ({"title": "劳动模范", "year": ""}, "Enter the year"),
+        ({"title": "=HYPERLINK(1)", "year": "2024"}, "Must not begin with"),
+    ],
+)
 def test_a_bad_honour_names_the_field_and_changes_nothing(client, login, tree, people, data, message):
     login("organizer", tree.city)
     url = f"/people/{people.zhang.id}/honours"
@@ -350,6 +388,7 @@ def test_another_workers_honour_cannot_be_touched(client, login, tree, people):
 
 
 # ---- mentor ----
+
 
 def test_setting_the_mentor_by_name_and_by_profile_number(client, login, tree, people, make_worker):
     master = make_worker("王师傅", id_number=valid_id(903), employer_id=tree.aviation.id)
@@ -408,20 +447,26 @@ def test_several_matches_are_offered_to_choose_from(client, login, tree, people,
     assert db.session.get(Worker, people.zhang.id).mentor_id is None and audits("worker.mentor_set") == []
 
 
-@pytest.mark.parametrize("mentor, message", [
-    ("self", "A worker cannot be their own mentor."),
-    ("apprentice", "a mentor cannot be their own apprentice's apprentice"),
-    ("apprentice's apprentice", "a mentor cannot be their own apprentice's apprentice"),
-    ("999999", "No worker has the profile number 999999."),
-    ("无此人", "No worker named “无此人” works in the unions you oversee."),
-    ("", "Enter the mentor's name or profile number."),
-])
+@pytest.mark.parametrize(
+    "mentor, message",
+    [
+        ("self", "A worker cannot be their own mentor."),
+        ("apprentice", "a mentor cannot be their own apprentice's apprentice"),
+        ("apprentice's apprentice", "a mentor cannot be their own apprentice's apprentice"),
+        ("999999", "No worker has the profile number 999999."),
+        ("无此人", "No worker named “无此人” works in the unions you oversee."),
+        ("", "Enter the mentor's name or profile number."),
+    ],
+)
 def test_a_bad_mentor_is_refused_with_the_fields_message(client, login, tree, people, make_worker, mentor, message):
     third = make_worker("陈五", id_number=valid_id(905), employer_id=tree.aviation.id, mentor_id=people.li.id)
     people.li.mentor_id = people.zhang.id  # 张三 → 李四 → 陈五
     db.session.commit()
-    typed = {"self": str(people.zhang.id), "apprentice": str(people.li.id),
-             "apprentice's apprentice": str(third.id)}.get(mentor, mentor)
+    typed = {
+        "self": str(people.zhang.id),
+        "apprentice": str(people.li.id),
+        "apprentice's apprentice": str(third.id),
+    }.get(mentor, mentor)
     login("organizer", tree.city)
     answer = post(client, f"/people/{people.zhang.id}/mentor", {"mentor": typed}, headers=HX)
     assert message in text(answer) and 'aria-invalid="true"' in text(answer)
@@ -432,21 +477,24 @@ def test_a_bad_mentor_is_refused_with_the_fields_message(client, login, tree, pe
 
 # ---- skill grade ----
 
+
 def test_changing_the_skill_grade_is_audited(client, login, tree, people):
     user = login("organizer", tree.jinjiang)
-    answer = post(client, f"/people/{people.zhang.id}/grade", {"grade": "3", "reason": "2026年竞赛一等奖"},
-                  headers=HX)
+    answer = post(client, f"/people/{people.zhang.id}/grade", {"grade": "3", "reason": "2026年竞赛一等奖"}, headers=HX)
     assert answer.status_code == 200 and "三级/高级工" in text(answer) and "<html" not in answer.get_data(as_text=True)
     assert db.session.get(Worker, people.zhang.id).skill_grade == 3
     [event] = audits("worker.grade_changed")
     assert event.actor_id == user.id and event.detail == {"old": 4, "new": 3, "reason": "2026年竞赛一等奖"}
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"grade": "3", "reason": ""}, "Say why the skill grade changes."),
-    ({"grade": "7", "reason": "升级"}, "Not a valid choice"),
-    ({"grade": "4", "reason": "升级"}, "already holds the grade 四级/中级工"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"grade": "3", "reason": ""}, "Say why the skill grade changes."),
+        ({"grade": "7", "reason": "升级"}, "Not a valid choice"),
+        ({"grade": "4", "reason": "升级"}, "already holds the grade 四级/中级工"),
+    ],
+)
 def test_a_bad_grade_change_is_refused(client, login, tree, people, data, message):
     login("organizer", tree.city)
     answer = post(client, f"/people/{people.zhang.id}/grade", data, headers=HX)
@@ -471,8 +519,7 @@ def test_workers_may_not_edit_even_their_own_profile(client, login, tree, people
     login("worker", worker=people.zhang)
     assert post(client, f"/people/{people.zhang.id}/{path}", data).status_code == 403
     assert db.session.get(Worker, people.zhang.id).skill_grade == 4
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-        AuditEvent.action.like("worker.%"))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action.like("worker.%"))) == 0
 
 
 @pytest.mark.parametrize("path, data", EDITS)
@@ -502,4 +549,3 @@ def test_honour_actions_are_refused_to_workers(client, login, tree, people):
 def test_editing_an_unknown_worker_is_not_found(client, login, tree):
     login("organizer", tree.city)
     assert post(client, "/people/999999/grade", {"grade": "3", "reason": "x"}).status_code == 404
-

@@ -1,4 +1,5 @@
 """The hall screen's live standings: public while running, 204 while nothing changed, codes until publication."""
+
 from __future__ import annotations
 
 import html
@@ -43,6 +44,7 @@ def counted_queries():
 
     def count(conn, cursor, statement, *args):
         statements.append(statement)
+
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
         yield statements

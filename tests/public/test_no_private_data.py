@@ -1,4 +1,5 @@
 """No public page or API ever shows an ID number, full or masked, or a phone number, to anyone."""
+
 from __future__ import annotations
 
 import copy
@@ -33,12 +34,22 @@ def competition_doc(code: str, workers) -> dict:
     doc["entrants"], doc["marks"] = [], []
     for n, worker in enumerate(workers, 1):
         ref = f"E{n}"
-        doc["entrants"].append({"ref": ref, "name": worker.name, "id_number": people.id_number(worker),
-                                "employer": f"泉州第{n % 2 + 1}公司", "team": f"第{n % 2 + 1}队", "status": "ok",
-                                "time_seconds": 600 + n})
+        doc["entrants"].append(
+            {
+                "ref": ref,
+                "name": worker.name,
+                "id_number": people.id_number(worker),
+                "employer": f"泉州第{n % 2 + 1}公司",
+                "team": f"第{n % 2 + 1}队",
+                "status": "ok",
+                "time_seconds": 600 + n,
+            }
+        )
         doc["marks"].append({"entrant": ref, "judge": "J1", "criterion": "theory.exam", "value": str(100 - n)})
-        doc["marks"] += [{"entrant": ref, "judge": j, "criterion": "practical.route", "value": str(40 - n)}
-                         for j in ("J1", "J2", "J3")]
+        doc["marks"] += [
+            {"entrant": ref, "judge": j, "criterion": "practical.route", "value": str(40 - n)}
+            for j in ("J1", "J2", "J3")
+        ]
         doc["marks"].append({"entrant": ref, "judge": "J2", "criterion": "practical.safety", "value": "9"})
     return doc
 
@@ -47,14 +58,17 @@ def competition_doc(code: str, workers) -> dict:
 def workers(make_worker):
     """Workers with ID numbers and phone numbers on file."""
     names = ["张三", "李四", "王堃", "陈喆", "林珺", "黄昇"]
-    return [make_worker(name, id_number=valid_id(500 + n, birth="19850615"), phone=phone)
-            for n, (name, phone) in enumerate(zip(names, PHONES))]
+    return [
+        make_worker(name, id_number=valid_id(500 + n, birth="19850615"), phone=phone)
+        for n, (name, phone) in enumerate(zip(names, PHONES))
+    ]
 
 
 @pytest.fixture()
 def pages(workers):
     """Every public page of a published competition (certificates issued) and of a running one."""
     from comp.services import exchange
+
     published = exchange.import_competition(competition_doc("PUB-2026-001", workers))
     lifecycle.publish(published)
     running = exchange.import_competition(competition_doc("RUN-2026-001", workers))
@@ -65,12 +79,21 @@ def pages(workers):
     objections.lodge(published, "王五", "13800138000", "第2名的实操成绩有误，请复核。")
     entrants = {e.worker_id for e in published.entrants}
     assert entrants == {w.id for w in workers}  # the imported entrants are these workers
-    urls = ["/c/", f"/c/{published.code}/results", f"/c/{published.code}/live",
-            f"/c/{published.code}/live?screen=1", f"/c/{running.code}/live", f"/c/{running.code}/live?screen=1",
-            f"/api/v1/competitions/{published.code}/results"]
+    urls = [
+        "/c/",
+        f"/c/{published.code}/results",
+        f"/c/{published.code}/live",
+        f"/c/{published.code}/live?screen=1",
+        f"/c/{running.code}/live",
+        f"/c/{running.code}/live?screen=1",
+        f"/api/v1/competitions/{published.code}/results",
+    ]
     for certificate in issued:
-        urls += [f"/verify/{certificate.number}", f"/verify/{certificate.number}?c={certificate.verify_code}",
-                 f"/api/v1/certificates/{certificate.number}?c={certificate.verify_code}"]
+        urls += [
+            f"/verify/{certificate.number}",
+            f"/verify/{certificate.number}?c={certificate.verify_code}",
+            f"/api/v1/certificates/{certificate.number}?c={certificate.verify_code}",
+        ]
     return urls
 
 
@@ -98,5 +121,6 @@ def test_the_pages_checked_show_the_results(client, workers, pages):
     assert all(w.name in results for w in workers) and 'id="teams-heading"' in results
     assert "PUB-2026-001" in client.get("/c/").get_data(as_text=True)
     assert "verdict-valid" in client.get(next(u for u in pages if "/verify/" in u and "?c=" in u)).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert client.get(next(u for u in pages if u.startswith("/api/v1/certificates/"))).get_json()["status"] == "valid"

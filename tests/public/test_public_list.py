@@ -1,4 +1,5 @@
 """The public list of published results: only published and archived, newest first, filters, pages, counts."""
+
 from __future__ import annotations
 
 import html
@@ -34,8 +35,9 @@ def listed(client, **args) -> list[str]:
 
 def row_of(page: str, code: str) -> list[str]:
     """Return the text of the cells of a competition's row."""
-    match = re.search(rf'<tr>\s*<td class="num">\d+</td>\s*<td><a href="/c/{re.escape(code)}/results">.*?</tr>',
-                      page, re.S)
+    match = re.search(
+        rf'<tr>\s*<td class="num">\d+</td>\s*<td><a href="/c/{re.escape(code)}/results">.*?</tr>', page, re.S
+    )
     assert match, f"no row for {code}"
     return [re.sub(r"<[^>]+>", " ", c).split() for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(0), re.S)]
 
@@ -56,8 +58,9 @@ def several(make_competition):
     """Published and archived competitions of several years, trades and levels, and unpublished ones."""
     now = utcnow()
     made = {
-        "drone": make_competition("published", name="2026年无人机驾驶员竞赛", year=2026, level="city",
-                                  trade="无人机驾驶员"),
+        "drone": make_competition(
+            "published", name="2026年无人机驾驶员竞赛", year=2026, level="city", trade="无人机驾驶员"
+        ),
         "welder": make_competition("published", name="2026年焊工技能竞赛", year=2026, level="county", trade="焊工"),
         "electric": make_competition("archived", name="2025年电工技能竞赛", year=2025, level="county", trade="电工"),
         "old": make_competition("archived", name="2024年电工技能竞赛", year=2024, level="enterprise", trade="电工"),
@@ -110,8 +113,11 @@ def test_counts_of_ranked_entrants_and_awards_come_from_the_standings(client, se
 
 def test_the_badge_marks_published_results_in_their_notice_period(client, several):
     page = text(client.get("/c/"))
-    badged = {key for key in ("drone", "welder", "electric", "old", "noodle", "rating")
-              if "In notice period" in " ".join(row_of(page, several[key].code)[1])}
+    badged = {
+        key
+        for key in ("drone", "welder", "electric", "old", "noodle", "rating")
+        if "In notice period" in " ".join(row_of(page, several[key].code)[1])
+    }
     assert badged == {"drone"}
     for key in ("drone", "welder", "noodle"):
         assert public_list.in_notice(several[key]) == (not lifecycle.notice_over(several[key]))
@@ -145,10 +151,24 @@ def test_search_characters_are_literal(client, several):
 
 
 BAD = [
-    {"year": "abc"}, {"year": "-1"}, {"year": "99999999999999999999999"}, {"year": "٢٠٢٦"}, {"year": "1800"},
-    {"page": "0"}, {"page": "-3"}, {"page": "abc"}, {"page": "99999999999999999999999"}, {"page": "²"},
-    {"level": "province"}, {"level": "x" * 300}, {"trade": "x" * 5000}, {"q": "a\x00b"}, {"q": "'; drop table"},
-    {"q": "x" * 5000}, {"trade": "\x00"}, {"year": "2026\x00"},
+    {"year": "abc"},
+    {"year": "-1"},
+    {"year": "99999999999999999999999"},
+    {"year": "٢٠٢٦"},
+    {"year": "1800"},
+    {"page": "0"},
+    {"page": "-3"},
+    {"page": "abc"},
+    {"page": "99999999999999999999999"},
+    {"page": "²"},
+    {"level": "province"},
+    {"level": "x" * 300},
+    {"trade": "x" * 5000},
+    {"q": "a\x00b"},
+    {"q": "'; drop table"},
+    {"q": "x" * 5000},
+    {"trade": "\x00"},
+    {"year": "2026\x00"},
 ]
 
 
@@ -169,10 +189,22 @@ def test_ignored_parameters_show_the_whole_list(client, several):
 def bulk(count: int, **fields) -> None:
     """Insert published competitions without entrants: the pages only need their rows."""
     start = utcnow() - timedelta(days=400)
-    db.session.execute(sa.insert(Competition), [
-        {"code": f"P-{n:03d}", "name": f"第{n}届竞赛", "year": 2023, "organizer": "泉州市总工会",
-         "status": "published", "published_at": start + timedelta(hours=n), "trade": "钳工"} | fields
-        for n in range(count)])
+    db.session.execute(
+        sa.insert(Competition),
+        [
+            {
+                "code": f"P-{n:03d}",
+                "name": f"第{n}届竞赛",
+                "year": 2023,
+                "organizer": "泉州市总工会",
+                "status": "published",
+                "published_at": start + timedelta(hours=n),
+                "trade": "钳工",
+            }
+            | fields
+            for n in range(count)
+        ],
+    )
     db.session.commit()
 
 
@@ -195,6 +227,7 @@ def statements():
 
     def record(conn, cursor, statement, *args):
         seen.append(statement)
+
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         yield seen

@@ -1,4 +1,5 @@
 """Published results for everyone: the notice period, objections, and no ID or phone numbers ever."""
+
 from __future__ import annotations
 
 import html
@@ -93,12 +94,15 @@ def test_a_valid_objection_is_stored_audited_and_reaches_the_chief(client, auth,
     assert "第2名的实操成绩有误" in page and "王五" in page and "13800000000" in page
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"text": "  "}, "Write what you object to."),
-    ({"text": "长" * 2001}, "Keep the objection to 2000 characters."),
-    ({"name": ""}, "Give your name."),
-    ({"contact": "tomorrow"}, "Give a phone number or e-mail address we can reach you at."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"text": "  "}, "Write what you object to."),
+        ({"text": "长" * 2001}, "Keep the objection to 2000 characters."),
+        ({"name": ""}, "Give your name."),
+        ({"contact": "tomorrow"}, "Give a phone number or e-mail address we can reach you at."),
+    ],
+)
 def test_an_invalid_objection_is_refused_with_its_message(client, published, fields, message):
     response = lodge(client, published, **fields)
     assert response.status_code == 422

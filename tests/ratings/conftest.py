@@ -1,4 +1,5 @@
 """Fixtures of the rating tests: a union tree with enterprises, studios and teams, an organizer."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,11 +34,13 @@ def tree():
 @pytest.fixture()
 def units(tree):
     """Return three craftsman teams and two studios, by name."""
-    rows = [Unit(kind="team", name="制帮班组", enterprise=tree["shoes"]),
-            Unit(kind="team", name="成型班组", enterprise=tree["shoes"]),
-            Unit(kind="team", name="裂解车间一班", enterprise=tree["petro"]),
-            Unit(kind="studio", name="陈明创新工作室", enterprise=tree["petro"], level="city"),
-            Unit(kind="studio", name="林芳劳模工作室", enterprise=tree["shoes"], level="province")]
+    rows = [
+        Unit(kind="team", name="制帮班组", enterprise=tree["shoes"]),
+        Unit(kind="team", name="成型班组", enterprise=tree["shoes"]),
+        Unit(kind="team", name="裂解车间一班", enterprise=tree["petro"]),
+        Unit(kind="studio", name="陈明创新工作室", enterprise=tree["petro"], level="city"),
+        Unit(kind="studio", name="林芳劳模工作室", enterprise=tree["shoes"], level="province"),
+    ]
     db.session.add_all(rows)
     db.session.commit()
     return {u.name: u for u in rows}
@@ -62,6 +65,9 @@ def campaign(organizer, tree):
     from comp.services.setup import ratings
 
     def make(unit_kind: str = "team", code: str = "RT-2026-TEAM", **details):
-        return ratings.create_campaign({"unit_kind": unit_kind, "year": 2026, "code": code,
-                                        "organizer_unit_id": tree["city"].id, **details}, organizer)
+        return ratings.create_campaign(
+            {"unit_kind": unit_kind, "year": 2026, "code": code, "organizer_unit_id": tree["city"].id, **details},
+            organizer,
+        )
+
     return make

@@ -1,4 +1,5 @@
 """Creating rating campaigns from the default schemes, and nominating units."""
+
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,10 @@ from comp.services.setup import SetupError, lifecycle, ratings
 
 
 def _scheme(competition):
-    return [(s.key, s.weight, [(c.key, c.name, c.max_value, c.aggregation, c.kind) for c in s.criteria])
-            for s in competition.stages]
+    return [
+        (s.key, s.weight, [(c.key, c.name, c.max_value, c.aggregation, c.kind) for c in s.criteria])
+        for s in competition.stages
+    ]
 
 
 def test_a_team_campaign_gets_the_six_dimensions(campaign):
@@ -26,7 +29,10 @@ def test_a_team_campaign_gets_the_six_dimensions(campaign):
     assert {(c[3], c[4]) for c in criteria} == {("trimmed", "score")}
     parsed = results.rules_of(rating, results.scheme_of(rating))
     assert [(t.name, t.min, t.share) for t in parsed.award_tiers] == [
-        ("五星", 90, None), ("四星", 80, None), ("三星", 70, None)]
+        ("五星", 90, None),
+        ("四星", 80, None),
+        ("三星", 70, None),
+    ]
     assert lifecycle.scheme_problems(rating) == []
 
 
@@ -50,11 +56,14 @@ def test_a_given_name_stays(campaign):
     assert campaign("team", name="2026年泉州市优秀班组评定").name == "2026年泉州市优秀班组评定"
 
 
-@pytest.mark.parametrize("details, field", [
-    ({"unit_kind": "people"}, "unit_kind"),
-    ({"code": "bad code!"}, "code"),
-    ({"year": 1800}, "year"),
-])
+@pytest.mark.parametrize(
+    "details, field",
+    [
+        ({"unit_kind": "people"}, "unit_kind"),
+        ({"code": "bad code!"}, "code"),
+        ({"year": 1800}, "year"),
+    ],
+)
 def test_bad_details_are_refused_and_nothing_is_created(campaign, details, field):
     with pytest.raises(SetupError) as refused:
         campaign(**details)
@@ -91,22 +100,27 @@ def test_nominating_creates_approved_unit_entrants(campaign, units, organizer, t
     made = ratings.nominate(rating, [units["制帮班组"].id, units["裂解车间一班"].id], organizer)
     assert [(e.ref, e.type, e.name, e.status, e.employer_id) for e in made] == [
         ("U0001", "team", "制帮班组", "approved", tree["shoes"].id),
-        ("U0002", "team", "裂解车间一班", "approved", tree["petro"].id)]
+        ("U0002", "team", "裂解车间一班", "approved", tree["petro"].id),
+    ]
     assert all(e.unit_id and e.worker_id is None for e in made)
     assert rating.version > version
     assert {u.name for u in ratings.candidates(rating)[0]} == {"成型班组"}
     again = ratings.nominate(rating, [units["成型班组"].id], organizer)
     assert [e.ref for e in again] == ["U0003"]
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "rating.nominated")
-                               .order_by(AuditEvent.id)).first()
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "rating.nominated").order_by(AuditEvent.id)
+    ).first()
     assert event.detail["units"][0]["ref"] == "U0001"
 
 
-@pytest.mark.parametrize("which, message", [
-    ("studio", "Choose units from the list"),
-    ("twice", "already nominated"),
-    ("none", "at least one unit"),
-])
+@pytest.mark.parametrize(
+    "which, message",
+    [
+        ("studio", "Choose units from the list"),
+        ("twice", "already nominated"),
+        ("none", "at least one unit"),
+    ],
+)
 def test_wrong_nominations_are_refused(campaign, units, organizer, which, message):
     rating = campaign("team")
     ratings.nominate(rating, [units["制帮班组"].id], organizer)
@@ -140,6 +154,7 @@ def test_nominated_after_closing_get_a_number(campaign, units, organizer):
     ratings.nominate(rating, [units["制帮班组"].id], organizer)
     lifecycle.transition(rating, "open", organizer)
     from comp.services.hall import draw
+
     assert draw.close_registration(rating, organizer) == 1
     [late] = ratings.nominate(rating, [units["成型班组"].id], organizer)
     assert late.number == 2 and late.secret_code

@@ -1,4 +1,5 @@
 """A nomination after closing is numbered in the same transaction: a failure leaves no unnumbered unit."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A rating campaign end to end in services: create → nominate → run → score → lock → publish, and recusal."""
+
 from decimal import Decimal
 
 import pytest
@@ -67,9 +68,11 @@ def test_a_team_rating_runs_end_to_end_with_threshold_tiers(campaign, units, org
     doc = results.document(rating)
     assert doc["complete"] is True and doc["teams"] == []
     rows = [(r["ref"], r["name"], r["rank"], r["total"], r["award"]) for r in doc["results"]]
-    assert rows == [("U0001", "制帮班组", 1, "90.00", "五星"),
-                    ("U0002", "成型班组", 2, "80.00", "四星"),
-                    ("U0003", "裂解车间一班", 3, "60.00", None)]
+    assert rows == [
+        ("U0001", "制帮班组", 1, "90.00", "五星"),
+        ("U0002", "成型班组", 2, "80.00", "四星"),
+        ("U0003", "裂解车间一班", 3, "60.00", None),
+    ]
     assert doc["results"][0]["stages"] == {"review": "90.00"}
 
 

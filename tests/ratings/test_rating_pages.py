@@ -1,4 +1,5 @@
 """The rating pages: new campaign, nominations; the role matrix."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -40,8 +41,9 @@ def test_nominations_list_filter_nominate_and_remove(browser, campaign, units):
     fragment = browser.get(f"/competitions/{rating.code}/nominations?q=石化", htmx=True).get_data(as_text=True)
     assert "<html" not in fragment and "裂解车间一班" in fragment and "制帮班组" not in fragment
 
-    answer = browser.post(f"/competitions/{rating.code}/nominations",
-                          {"unit": [str(units["制帮班组"].id), str(units["裂解车间一班"].id)]})
+    answer = browser.post(
+        f"/competitions/{rating.code}/nominations", {"unit": [str(units["制帮班组"].id), str(units["裂解车间一班"].id)]}
+    )
     assert answer.status_code == 302
     assert [e.ref for e in ratings.nominations(rating)] == ["U0001", "U0002"]
 
@@ -69,8 +71,9 @@ def test_a_running_campaign_lists_its_nominations_read_only(browser, campaign, u
     assert browser.post(f"/competitions/{rating.code}/nominations/{entrant.id}/remove").status_code == 409
 
 
-@pytest.mark.parametrize("role, expected", [("organizer", 200), ("admin", 200), ("worker", 403), ("judge", 403),
-                                            (None, 302)])
+@pytest.mark.parametrize(
+    "role, expected", [("organizer", 200), ("admin", 200), ("worker", 403), ("judge", 403), (None, 302)]
+)
 def test_role_matrix(client, auth, make_user, campaign, units, role, expected):
     rating = campaign()
     if role:

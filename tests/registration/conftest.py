@@ -1,4 +1,5 @@
 """Fixtures of registration: a union tree, open competitions, worker accounts, sheets in memory."""
+
 from __future__ import annotations
 
 import copy
@@ -18,8 +19,15 @@ from comp.models.types import utcnow
 from comp.services import exchange
 from tests.conftest import SMALL, csrf_token, valid_id
 
-HEADERS = ["姓名 Name", "身份证号 ID number", "手机 Phone", "单位 Employer", "工种 Trade", "技能等级 Grade (1-5)",
-           "队名 Team"]
+HEADERS = [
+    "姓名 Name",
+    "身份证号 ID number",
+    "手机 Phone",
+    "单位 Employer",
+    "工种 Trade",
+    "技能等级 Grade (1-5)",
+    "队名 Team",
+]
 TRADE = "无人机驾驶员"
 
 
@@ -68,12 +76,14 @@ def open_competition(tree):
         competition.eligibility = eligibility or {}
         db.session.commit()
         return competition
+
     return make
 
 
 @pytest.fixture()
 def make_worker_account(make_user, make_worker, tree):
     """Return a factory of worker accounts linked to a worker of 晋江翔鹭 (grade 3, the UAV trade)."""
+
     def make(username: str, seed: int, name: str = "黄志鹏", birth: str = "19900101", **fields):
         values = {"employer_id": tree.aviation.id, "trade": TRADE, "skill_grade": 3, "phone": "13800000000"}
         values.update(fields)
@@ -82,6 +92,7 @@ def make_worker_account(make_user, make_worker, tree):
         user.worker_id = worker.id
         db.session.commit()
         return user
+
     return make
 
 
@@ -120,29 +131,46 @@ def sheet(rows: list[list], headers: list | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def person(seed: int, name: str | None = None, employer: str = "晋江翔鹭航空科技有限公司", trade: str = TRADE,
-           grade=3, team: str = "", id_number: str | None = None, birth: str = "19900101") -> list:
+def person(
+    seed: int,
+    name: str | None = None,
+    employer: str = "晋江翔鹭航空科技有限公司",
+    trade: str = TRADE,
+    grade=3,
+    team: str = "",
+    id_number: str | None = None,
+    birth: str = "19900101",
+) -> list:
     """Return one sheet row of a valid person."""
-    return [f"工人{seed:03d}" if name is None else name, id_number or valid_id(seed, birth=birth), f"1390000{seed:04d}", employer,
-            trade, grade, team]
+    return [
+        f"工人{seed:03d}" if name is None else name,
+        id_number or valid_id(seed, birth=birth),
+        f"1390000{seed:04d}",
+        employer,
+        trade,
+        grade,
+        team,
+    ]
 
 
 def upload(client, code: str, data: bytes, filename: str = "reg.xlsx", follow: bool = False):
     """Upload a registration sheet."""
     # Encoded here in memory: the test client spools a large body to a temporary file it never closes.
     boundary, body = encode_multipart({"csrf_token": token(client), "sheet": FileStorage(io.BytesIO(data), filename)})
-    return client.post(f"/competitions/{code}/registrations/upload", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}", follow_redirects=follow)
+    return client.post(
+        f"/competitions/{code}/registrations/upload",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        follow_redirects=follow,
+    )
 
 
 def table_counts() -> dict[str, int]:
     """Count the rows of every table, to prove a refused action wrote nothing."""
-    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
-            for t in db.metadata.sorted_tables}
+    return {t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in db.metadata.sorted_tables}
 
 
 def organizer_of(make_user, unit: OrgUnit, username: str = "organizer") -> User:
     """Create an organizer account of a union unit, or a liaison of an enterprise, reading English."""
     role = "liaison" if unit.kind == "enterprise" else "organizer"
     return make_user(username, role, locale="en", org_unit_id=unit.id)
-

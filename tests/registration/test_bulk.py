@@ -1,4 +1,5 @@
 """Bulk registration from .xlsx: bad files refused whole, bad rows reported, all or only the valid rows."""
+
 from __future__ import annotations
 
 import html
@@ -37,8 +38,9 @@ def text(response) -> str:
 
 def entrants(competition) -> list[Entrant]:
     """Return the competition's entrants by ref."""
-    return db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
-                              .order_by(Entrant.ref)).all()
+    return db.session.scalars(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id).order_by(Entrant.ref)
+    ).all()
 
 
 def kept() -> Upload:
@@ -53,8 +55,11 @@ def report(upload_row: Upload) -> set[tuple[int, str]]:
 
 def confirm(client, competition, mode: str, approve: bool = True):
     """Confirm the kept upload, with the organizer's "approve at once" ticked or not."""
-    return post(client, f"/competitions/{competition.code}/registrations/upload/{kept().token}/confirm",
-                {"mode": mode, **({"approve": "y"} if approve else {})})
+    return post(
+        client,
+        f"/competitions/{competition.code}/registrations/upload/{kept().token}/confirm",
+        {"mode": mode, **({"approve": "y"} if approve else {})},
+    )
 
 
 @pytest.fixture()
@@ -92,7 +97,9 @@ def test_organizer_imports_a_clean_sheet_approved(client, organizer, open_compet
     assert response.status_code == 302 and response.location.endswith(f"/competitions/{competition.code}/registrations")
     rows = entrants(competition)
     assert [(e.ref, e.name, e.status, e.team) for e in rows] == [
-        ("R0001", "工人001", "approved", ""), ("R0002", "工人002", "approved", "一队")]
+        ("R0001", "工人001", "approved", ""),
+        ("R0002", "工人002", "approved", "一队"),
+    ]
     assert all(e.employer_id == tree.aviation.id and e.registered_by_id == organizer.id for e in rows)
     worker = rows[0].worker
     assert (worker.trade, worker.skill_grade, worker.phone) == (TRADE, 3, "13900000001")
@@ -147,12 +154,15 @@ def test_organizer_uploads_outside_the_window_but_not_when_closed(client, organi
     assert response.status_code == 422 and "Registration is not open" in text(response)
 
 
-@pytest.mark.parametrize("data, filename, expected", [
-    (os.urandom(4000), "reg.xlsx", "The file is not a readable .xlsx workbook"),
-    (b"PK\x03\x04" + os.urandom(500), "reg.xlsx", "The file is not a readable .xlsx workbook"),
-    (b"name,id\n", "reg.csv", "Upload an .xlsx workbook"),
-    (b"", "reg.xlsx", "The file is not a readable .xlsx workbook"),
-])
+@pytest.mark.parametrize(
+    "data, filename, expected",
+    [
+        (os.urandom(4000), "reg.xlsx", "The file is not a readable .xlsx workbook"),
+        (b"PK\x03\x04" + os.urandom(500), "reg.xlsx", "The file is not a readable .xlsx workbook"),
+        (b"name,id\n", "reg.csv", "Upload an .xlsx workbook"),
+        (b"", "reg.xlsx", "The file is not a readable .xlsx workbook"),
+    ],
+)
 def test_unreadable_files_are_refused(client, organizer, open_competition, data, filename, expected):
     competition = open_competition()
     before = table_counts()
@@ -166,8 +176,10 @@ def test_dimension_bomb_is_refused_before_it_is_read(client, organizer, open_com
     before = table_counts()
     response = upload(client, competition.code, dimension_bomb())
     assert response.status_code == 422
-    assert ("The workbook is larger than an upload may be: the sheet declares 1,048,576 rows (A1:XFD1048576); "
-            "at most 5,001 are read.") in text(response)
+    assert (
+        "The workbook is larger than an upload may be: the sheet declares 1,048,576 rows (A1:XFD1048576); "
+        "at most 5,001 are read."
+    ) in text(response)
     assert table_counts() == before
 
 
@@ -179,15 +191,18 @@ def test_oversized_file_is_refused(client, organizer, open_competition):
     assert kept() is None
 
 
-@pytest.mark.parametrize("headers, expected", [
-    (["姓名", "身份证号", "手机", "单位", "工种"], "missing columns: 技能等级 Grade (1-5)"),
-    (["Name", "ID number", "Phone", "Employer", "Trade", "Grade", "Age"], "unknown columns: Age"),
-    (["名字", "证件", "手机", "单位", "工种", "等级"], "missing columns: 姓名 Name, 身份证号 ID number"),
-    (HEADERS + ["姓名"], "repeated columns: 姓名"),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        (["姓名", "身份证号", "手机", "单位", "工种"], "missing columns: 技能等级 Grade (1-5)"),
+        (["Name", "ID number", "Phone", "Employer", "Trade", "Grade", "Age"], "unknown columns: Age"),
+        (["名字", "证件", "手机", "单位", "工种", "等级"], "missing columns: 姓名 Name, 身份证号 ID number"),
+        (HEADERS + ["姓名"], "repeated columns: 姓名"),
+    ],
+)
 def test_wrong_columns_are_named(client, organizer, open_competition, headers, expected):
     competition = open_competition()
-    response = upload(client, competition.code, sheet([person(1)[:len(headers)]], headers=headers))
+    response = upload(client, competition.code, sheet([person(1)[: len(headers)]], headers=headers))
     assert response.status_code == 422 and expected in text(response)
 
 
@@ -208,36 +223,50 @@ def test_empty_sheet_is_refused(client, organizer, open_competition):
 def bad_sheet(competition_code_has_grade_limit: bool = False) -> bytes:
     """Return a sheet with one good row and one bad row for each kind of problem."""
     bad_digit = valid_id(3)[:-1] + ("0" if valid_id(3)[-1] != "0" else "1")
-    return sheet([
-        person(1),                                              # row 2: valid
-        person(2, name=""),                                     # row 3: missing name
-        person(3, id_number=bad_digit),                         # row 4: bad check digit
-        person(4, trade="评茶师"),                               # row 5: unknown trade
-        person(1, name="工人001"),                              # row 6: duplicate of row 2
-        person(6, employer="不存在的公司"),                      # row 7: unknown employer
-        person(7, grade=5),                                     # row 8: ineligible grade
-        person(8, name='\'=HYPERLINK("http://x")'),             # row 9: formula-like text
-        person(9, grade="高"),                                  # row 10: grade not a number
-        person(10),                                             # row 11: valid
-    ])
+    return sheet(
+        [
+            person(1),  # row 2: valid
+            person(2, name=""),  # row 3: missing name
+            person(3, id_number=bad_digit),  # row 4: bad check digit
+            person(4, trade="评茶师"),  # row 5: unknown trade
+            person(1, name="工人001"),  # row 6: duplicate of row 2
+            person(6, employer="不存在的公司"),  # row 7: unknown employer
+            person(7, grade=5),  # row 8: ineligible grade
+            person(8, name='\'=HYPERLINK("http://x")'),  # row 9: formula-like text
+            person(9, grade="高"),  # row 10: grade not a number
+            person(10),  # row 11: valid
+        ]
+    )
 
 
 def test_every_bad_row_is_reported_with_row_column_and_reason(client, organizer, open_competition):
     competition = open_competition(eligibility={"trades": [TRADE], "min_grade": 3})
     upload(client, competition.code, bad_sheet())
-    assert report(kept()) == {(3, "name"), (4, "id_number"), (5, "trade"), (6, "id_number"), (7, "employer"),
-                              (8, "grade"), (9, "name"), (10, "grade")}
+    assert report(kept()) == {
+        (3, "name"),
+        (4, "id_number"),
+        (5, "trade"),
+        (6, "id_number"),
+        (7, "employer"),
+        (8, "grade"),
+        (9, "name"),
+        (10, "grade"),
+    }
     page = text(client.get(f"/competitions/{competition.code}/registrations/upload/{kept().token}"))
     expected = valid_id(3)[-1]
-    for fragment in ("missing", "bad ID number: check digit is", f"expected {expected}",
-                     "trade “评茶师” is not one of this competition's trades (无人机驾驶员)",
-                     "duplicate: the same ID number is in row 2",
-                     "unknown employer “不存在的公司”: no enterprise has this name",
-                     "skill grade 五级/初级工 (5) is below the required 三级/高级工 (3)",
-                     "begins with =, like a spreadsheet formula",
-                     "must be a whole number from 1 (highest) to 5 (lowest), not “高”"):
+    for fragment in (
+        "missing",
+        "bad ID number: check digit is",
+        f"expected {expected}",
+        "trade “评茶师” is not one of this competition's trades (无人机驾驶员)",
+        "duplicate: the same ID number is in row 2",
+        "unknown employer “不存在的公司”: no enterprise has this name",
+        "skill grade 五级/初级工 (5) is below the required 三级/高级工 (3)",
+        "begins with =, like a spreadsheet formula",
+        "must be a whole number from 1 (highest) to 5 (lowest), not “高”",
+    ):
         assert fragment in page, fragment
-    assert 'HYPERLINK' in page and "<a href=\"http://x\"" not in page
+    assert "HYPERLINK" in page and '<a href="http://x"' not in page
     assert "Import only the 2 valid rows" in page and re.search(r'value="all"\s+disabled', page)
 
 
@@ -271,6 +300,7 @@ def test_a_failure_while_writing_leaves_nothing_half_written(client, organizer, 
     upload(client, competition.code, sheet([person(1), person(2), person(3)]))
     before = table_counts()
     from comp.services.registration import rows as registration_rows
+
     real, calls = registration_rows.enter, []
 
     def failing(*args, **kwargs):
@@ -278,6 +308,7 @@ def test_a_failure_while_writing_leaves_nothing_half_written(client, organizer, 
         if len(calls) == 3:
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
+
     monkeypatch.setattr(registration_rows, "enter", failing)
     with pytest.raises(RuntimeError):
         registration_bulk.confirm(kept(), organizer, only_valid=False)
@@ -305,8 +336,7 @@ def test_rows_beyond_the_capacity_are_reported(client, organizer, open_competiti
     assert len(entrants(competition)) == 3
 
 
-def test_report_that_changed_since_the_preview_is_shown_again(client, organizer, open_competition, make_worker,
-                                                              tree):
+def test_report_that_changed_since_the_preview_is_shown_again(client, organizer, open_competition, make_worker, tree):
     competition = open_competition()
     upload(client, competition.code, sheet([person(1), person(2)]))
     worker = make_worker("工人002", id_number=valid_id(2), employer_id=tree.aviation.id)

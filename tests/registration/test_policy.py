@@ -1,4 +1,5 @@
 """The permission entries registration adds to POLICY, case by case."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,21 +14,38 @@ from tests.conftest import valid_id
 def user(make_user, tree):
     """Return a factory of accounts by name: unions at every level, a judge, a worker."""
     kinds = {
-        "admin": ("admin", None), "city": ("organizer", tree.city), "jinjiang": ("organizer", tree.jinjiang),
-        "shishi": ("organizer", tree.shishi), "liaison-jinjiang": ("liaison", tree.aviation),
-        "liaison-shishi": ("liaison", tree.garment), "organizer-of-enterprise": ("organizer", tree.aviation), "judge": ("judge", None), "worker": ("worker", None),
+        "admin": ("admin", None),
+        "city": ("organizer", tree.city),
+        "jinjiang": ("organizer", tree.jinjiang),
+        "shishi": ("organizer", tree.shishi),
+        "liaison-jinjiang": ("liaison", tree.aviation),
+        "liaison-shishi": ("liaison", tree.garment),
+        "organizer-of-enterprise": ("organizer", tree.aviation),
+        "judge": ("judge", None),
+        "worker": ("worker", None),
     }
 
     def make(who: str, **fields):
         role, unit = kinds[who]
         return make_user(None, role, org_unit_id=unit.id if unit else None, **fields)
+
     return make
 
 
-@pytest.mark.parametrize("who, expected", [
-    ("admin", True), ("city", True), ("jinjiang", True), ("shishi", False), ("liaison-jinjiang", True),
-    ("liaison-shishi", False), ("organizer-of-enterprise", False), ("judge", False), ("worker", False),
-])
+@pytest.mark.parametrize(
+    "who, expected",
+    [
+        ("admin", True),
+        ("city", True),
+        ("jinjiang", True),
+        ("shishi", False),
+        ("liaison-jinjiang", True),
+        ("liaison-shishi", False),
+        ("organizer-of-enterprise", False),
+        ("judge", False),
+        ("worker", False),
+    ],
+)
 def test_register_bulk(user, open_competition, tree, who, expected):
     competition = open_competition(organizer=tree.jinjiang)
     assert can("competition.register_bulk", competition, user(who)) is expected

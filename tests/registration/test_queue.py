@@ -1,4 +1,5 @@
 """The approval queue, decisions one by one and in bulk, exports, and who may reach these pages."""
+
 from __future__ import annotations
 
 import html
@@ -30,15 +31,30 @@ def audits(action: str) -> list[AuditEvent]:
 @pytest.fixture()
 def registered(open_competition, make_worker, tree):
     """Return a factory: a competition with `count` pending registrations R0001…"""
+
     def make(count: int = 3, **kwargs):
         competition = open_competition(**kwargs)
         for n in range(1, count + 1):
-            worker = make_worker(f"工人{n:03d}", id_number=valid_id(n), employer_id=tree.aviation.id,
-                                 trade="无人机驾驶员", skill_grade=3, phone=f"1390000{n:04d}")
-            db.session.add(Entrant(competition_id=competition.id, ref=f"R{n:04d}", name=worker.name,
-                                   worker_id=worker.id, employer_id=tree.aviation.id))
+            worker = make_worker(
+                f"工人{n:03d}",
+                id_number=valid_id(n),
+                employer_id=tree.aviation.id,
+                trade="无人机驾驶员",
+                skill_grade=3,
+                phone=f"1390000{n:04d}",
+            )
+            db.session.add(
+                Entrant(
+                    competition_id=competition.id,
+                    ref=f"R{n:04d}",
+                    name=worker.name,
+                    worker_id=worker.id,
+                    employer_id=tree.aviation.id,
+                )
+            )
         db.session.commit()
         return competition
+
     return make
 
 
@@ -98,7 +114,10 @@ def test_reject_needs_a_reason_and_the_worker_sees_it(client, auth, organizer, r
     assert rows(competition)["R0001"].status == "pending" and not audits("registration.rejected")
     response = post(client, url, {"reason": "缺少技能等级证书"}, headers=HTMX)
     assert "缺少技能等级证书" in text(response)
-    assert (rows(competition)["R0001"].status, rows(competition)["R0001"].status_reason) == ("rejected", "缺少技能等级证书")
+    assert (rows(competition)["R0001"].status, rows(competition)["R0001"].status_reason) == (
+        "rejected",
+        "缺少技能等级证书",
+    )
     assert audits("registration.rejected")[0].detail["reason"] == "缺少技能等级证书"
     auth.logout()
     user = make_user("w1", "worker", locale="en")
@@ -138,8 +157,11 @@ def test_bulk_decision_is_all_or_nothing(client, organizer, registered):
     entrants = rows(competition)
     entrants["R0003"].status = "withdrawn"
     db.session.commit()
-    response = post(client, f"/competitions/{competition.code}/registrations/decide",
-                    {"verdict": "approve", "ids": [e.id for e in entrants.values()]})
+    response = post(
+        client,
+        f"/competitions/{competition.code}/registrations/decide",
+        {"verdict": "approve", "ids": [e.id for e in entrants.values()]},
+    )
     assert response.status_code == 302
     assert "These registrations cannot be changed: R0003 (Withdrawn)" in text(client.get(response.location))
     assert {e.status for e in rows(competition).values()} == {"pending", "withdrawn"}
@@ -153,8 +175,9 @@ def test_approving_a_rejected_registration_needs_a_free_place(client, organizer,
     db.session.commit()
     db.session.add(Entrant(competition_id=competition.id, ref="R0003", name="后来者"))
     db.session.commit()
-    response = post(client, f"/competitions/{competition.code}/registrations/{entrants['R0001'].id}/approve",
-                    headers=HTMX)
+    response = post(
+        client, f"/competitions/{competition.code}/registrations/{entrants['R0001'].id}/approve", headers=HTMX
+    )
     assert "The competition is full" in text(response)
     assert rows(competition)["R0001"].status == "rejected"
 
@@ -171,8 +194,9 @@ def test_decisions_stop_once_the_competition_runs(client, organizer, registered)
 def test_ids_of_another_competition_are_refused(client, organizer, registered):
     mine, other = registered(1), registered(0)
     foreign = rows(mine)["R0001"]
-    response = post(client, f"/competitions/{other.code}/registrations/decide",
-                    {"verdict": "approve", "ids": [foreign.id]})
+    response = post(
+        client, f"/competitions/{other.code}/registrations/decide", {"verdict": "approve", "ids": [foreign.id]}
+    )
     assert "do not belong to this competition" in text(client.get(response.location))
     assert post(client, f"/competitions/{other.code}/registrations/{foreign.id}/approve").status_code == 404
 
@@ -211,8 +235,14 @@ def test_entrants_export_holds_only_accepted_entrants(client, organizer, registe
     assert [r[0] for r in data[1:]] == ["R0002"]
 
 
-PAGES = ["/registrations", "/registrations.xlsx", "/registrations.xlsx?full=1", "/entrants.xlsx",
-         "/registrations/upload", "/registrations/template.xlsx"]
+PAGES = [
+    "/registrations",
+    "/registrations.xlsx",
+    "/registrations.xlsx?full=1",
+    "/entrants.xlsx",
+    "/registrations/upload",
+    "/registrations/template.xlsx",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -265,6 +295,12 @@ def test_worker_cannot_decide(client, auth, make_user, registered):
     login(auth, "w")
     entrant = rows(competition)["R0001"]
     assert post(client, f"/competitions/{competition.code}/registrations/{entrant.id}/approve").status_code == 403
-    assert post(client, f"/competitions/{competition.code}/registrations/decide",
-                {"verdict": "approve", "ids": [entrant.id]}).status_code == 403
+    assert (
+        post(
+            client,
+            f"/competitions/{competition.code}/registrations/decide",
+            {"verdict": "approve", "ids": [entrant.id]},
+        ).status_code
+        == 403
+    )
     assert rows(competition)["R0001"].status == "pending"

@@ -1,4 +1,5 @@
 """Workers registering themselves: the window, capacity, one entry per person, eligibility, withdrawal."""
+
 from __future__ import annotations
 
 import html
@@ -18,8 +19,9 @@ from tests.registration.conftest import TRADE, login, post
 
 def entrants(competition) -> list[Entrant]:
     """Return the competition's entrants by ref."""
-    return db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
-                              .order_by(Entrant.ref)).all()
+    return db.session.scalars(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id).order_by(Entrant.ref)
+    ).all()
 
 
 def text(response) -> str:
@@ -63,12 +65,16 @@ def test_refs_follow_on(client, auth, open_competition, make_worker_account):
     assert [e.ref for e in entrants(competition)] == ["R0001", "R0002"]
 
 
-@pytest.mark.parametrize("opens, closes, expected", [
-    (2, 10, "Registration opens on"),
-    (-10, -2, "Registration closed on"),
-])
-def test_closed_window_is_refused_with_its_dates(client, auth, open_competition, make_worker_account,
-                                                 opens, closes, expected):
+@pytest.mark.parametrize(
+    "opens, closes, expected",
+    [
+        (2, 10, "Registration opens on"),
+        (-10, -2, "Registration closed on"),
+    ],
+)
+def test_closed_window_is_refused_with_its_dates(
+    client, auth, open_competition, make_worker_account, opens, closes, expected
+):
     competition = open_competition(opens_in_days=opens, closes_in_days=closes)
     make_worker_account("w1", 1)
     login(auth, "w1")
@@ -132,8 +138,7 @@ def test_registering_twice_is_refused(client, auth, open_competition, make_worke
     assert len(entrants(competition)) == 1
 
 
-def test_same_id_number_cannot_serve_two_accounts(client, auth, open_competition, make_worker_account, make_user,
-                                                  tree):
+def test_same_id_number_cannot_serve_two_accounts(client, auth, open_competition, make_worker_account, make_user, tree):
     competition = open_competition()
     make_worker_account("w1", 1)
     login(auth, "w1")
@@ -141,37 +146,63 @@ def test_same_id_number_cannot_serve_two_accounts(client, auth, open_competition
     auth.logout()
     make_user("w2", "worker", locale="en")
     login(auth, "w2")
-    response = post(client, f"/competitions/{competition.code}/register/profile", {
-        "name": "黄志鹏", "id_number": valid_id(1), "phone": "13900000000", "employer": tree.aviation.id,
-        "trade": TRADE, "grade": 3})
+    response = post(
+        client,
+        f"/competitions/{competition.code}/register/profile",
+        {
+            "name": "黄志鹏",
+            "id_number": valid_id(1),
+            "phone": "13900000000",
+            "employer": tree.aviation.id,
+            "trade": TRADE,
+            "grade": 3,
+        },
+    )
     assert response.status_code == 422
     assert "An account already exists for this ID number" in text(response)
     assert len(entrants(competition)) == 1
 
 
-def test_an_unclaimed_record_is_claimed_and_its_entry_counts(client, auth, open_competition, make_worker,
-                                                             make_user, tree):
+def test_an_unclaimed_record_is_claimed_and_its_entry_counts(
+    client, auth, open_competition, make_worker, make_user, tree
+):
     """A person entered by a sheet, who then opens an account, claims the record; the union confirms it;
     then they find their entry and cannot enter twice. Until then the record is neither linked nor changed."""
     from comp.services.accounts import claims
+
     competition = open_competition()
-    worker = make_worker("林小红", id_number=valid_id(7), employer_id=tree.aviation.id, trade=TRADE, skill_grade=2,
-                         phone="13800000000")
-    db.session.add(Entrant(competition_id=competition.id, ref="R0001", name=worker.name, worker_id=worker.id,
-                           status="approved"))
+    worker = make_worker(
+        "林小红", id_number=valid_id(7), employer_id=tree.aviation.id, trade=TRADE, skill_grade=2, phone="13800000000"
+    )
+    db.session.add(
+        Entrant(competition_id=competition.id, ref="R0001", name=worker.name, worker_id=worker.id, status="approved")
+    )
     db.session.commit()
     account = make_user("w2", "worker", locale="en")
     login(auth, "w2")
-    response = post(client, f"/competitions/{competition.code}/register/profile", {
-        "name": "林小红", "id_number": valid_id(7), "phone": "13900000000", "employer": tree.garment.id,
-        "trade": "另一个工种", "grade": 4})
+    response = post(
+        client,
+        f"/competitions/{competition.code}/register/profile",
+        {
+            "name": "林小红",
+            "id_number": valid_id(7),
+            "phone": "13900000000",
+            "employer": tree.garment.id,
+            "trade": "另一个工种",
+            "grade": 4,
+        },
+    )
     assert response.status_code == 302
     page = text(client.get(f"/competitions/{competition.code}/register"))
     assert "Your claim is waiting" in page
     db.session.expire_all()
     assert account.worker_id is None  # a name and an ID number are not proof
     assert (worker.phone, worker.employer_id, worker.trade, worker.skill_grade) == (
-        "13800000000", tree.aviation.id, TRADE, 2)  # nothing of the record was overwritten
+        "13800000000",
+        tree.aviation.id,
+        TRADE,
+        2,
+    )  # nothing of the record was overwritten
     claims.decide(make_user("boss", "organizer", org_unit_id=tree.city.id), claims.pending_claim(account), True)
     page = text(client.get(f"/competitions/{competition.code}/register"))
     assert "You are registered as R0001" in page and "Approved" in page
@@ -180,16 +211,20 @@ def test_an_unclaimed_record_is_claimed_and_its_entry_counts(client, auth, open_
     assert len(entrants(competition)) == 1
 
 
-@pytest.mark.parametrize("eligibility, fields, expected", [
-    ({"min_grade": 2}, {}, "skill grade 三级/高级工 (3) is below the required 二级/技师 (2)"),
-    ({"age_min": 40}, {}, "is below the minimum age of 40"),
-    ({"age_max": 30}, {}, "is above the maximum age of 30"),
-    ({"trades": ["评茶师"]}, {}, "trade “无人机驾驶员” is not one of this competition's trades (评茶师)"),
-    ({"counties": "shishi"}, {}, "is not in an eligible county (石狮市总工会)"),
-    ({"min_grade": 3}, {"skill_grade": None}, "skill grade — is below the required"),
-])
-def test_ineligible_workers_are_told_which_condition(client, auth, open_competition, make_worker_account, tree,
-                                                     eligibility, fields, expected):
+@pytest.mark.parametrize(
+    "eligibility, fields, expected",
+    [
+        ({"min_grade": 2}, {}, "skill grade 三级/高级工 (3) is below the required 二级/技师 (2)"),
+        ({"age_min": 40}, {}, "is below the minimum age of 40"),
+        ({"age_max": 30}, {}, "is above the maximum age of 30"),
+        ({"trades": ["评茶师"]}, {}, "trade “无人机驾驶员” is not one of this competition's trades (评茶师)"),
+        ({"counties": "shishi"}, {}, "is not in an eligible county (石狮市总工会)"),
+        ({"min_grade": 3}, {"skill_grade": None}, "skill grade — is below the required"),
+    ],
+)
+def test_ineligible_workers_are_told_which_condition(
+    client, auth, open_competition, make_worker_account, tree, eligibility, fields, expected
+):
     if eligibility.get("counties") == "shishi":
         eligibility = {"counties": [tree.shishi.id]}
     competition = open_competition(eligibility=eligibility)
@@ -203,8 +238,9 @@ def test_ineligible_workers_are_told_which_condition(client, auth, open_competit
 
 
 def test_eligible_worker_passes_every_condition(client, auth, open_competition, make_worker_account, tree):
-    competition = open_competition(eligibility={
-        "trades": [TRADE], "age_min": 18, "age_max": 60, "min_grade": 3, "counties": [tree.jinjiang.id]})
+    competition = open_competition(
+        eligibility={"trades": [TRADE], "age_min": 18, "age_max": 60, "min_grade": 3, "counties": [tree.jinjiang.id]}
+    )
     make_worker_account("w1", 1)
     login(auth, "w1")
     page = text(client.get(f"/competitions/{competition.code}/register"))
@@ -221,14 +257,32 @@ def test_account_without_worker_gives_its_details_first(client, auth, open_compe
     assert register(client, competition).status_code == 422
     workers = db.session.scalar(sa.select(sa.func.count(Worker.id)))
     bad = valid_id(3)[:-1] + ("0" if valid_id(3)[-1] != "0" else "1")
-    response = post(client, f"/competitions/{competition.code}/register/profile", {
-        "name": "陈工", "id_number": bad, "phone": "13900000000", "employer": tree.aviation.id,
-        "trade": TRADE, "grade": 3})
+    response = post(
+        client,
+        f"/competitions/{competition.code}/register/profile",
+        {
+            "name": "陈工",
+            "id_number": bad,
+            "phone": "13900000000",
+            "employer": tree.aviation.id,
+            "trade": TRADE,
+            "grade": 3,
+        },
+    )
     assert response.status_code == 422 and "check digit is" in text(response)
     assert db.session.scalar(sa.select(sa.func.count(Worker.id))) == workers
-    response = post(client, f"/competitions/{competition.code}/register/profile", {
-        "name": "陈工", "id_number": valid_id(3), "phone": "13900000000", "employer": tree.aviation.id,
-        "trade": TRADE, "grade": 3})
+    response = post(
+        client,
+        f"/competitions/{competition.code}/register/profile",
+        {
+            "name": "陈工",
+            "id_number": valid_id(3),
+            "phone": "13900000000",
+            "employer": tree.aviation.id,
+            "trade": TRADE,
+            "grade": 3,
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert user.worker.id_masked == valid_id(3)[:4] + "*" * 10 + valid_id(3)[-4:]
@@ -236,17 +290,27 @@ def test_account_without_worker_gives_its_details_first(client, auth, open_compe
     assert register(client, competition).status_code == 302
 
 
-@pytest.mark.parametrize("field, value, expected", [
-    ("name", '=HYPERLINK("http://x")', "Must not begin with"),
-    ("phone", "call me", "This is not a phone number."),
-    ("employer", "0", "This field is required."),
-])
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("name", '=HYPERLINK("http://x")', "Must not begin with"),
+        ("phone", "call me", "This is not a phone number."),
+        ("employer", "0", "This field is required."),
+    ],
+)
 def test_profile_form_refuses_bad_fields(client, auth, open_competition, make_user, tree, field, value, expected):
     competition = open_competition()
     make_user("w1", "worker", locale="en")
     login(auth, "w1")
-    data = {"name": "陈工", "id_number": valid_id(3), "phone": "13900000000", "employer": tree.aviation.id,
-            "trade": TRADE, "grade": 3, field: value}
+    data = {
+        "name": "陈工",
+        "id_number": valid_id(3),
+        "phone": "13900000000",
+        "employer": tree.aviation.id,
+        "trade": TRADE,
+        "grade": 3,
+        field: value,
+    }
     response = post(client, f"/competitions/{competition.code}/register/profile", data)
     assert response.status_code == 422 and expected in text(response)
 
@@ -281,8 +345,7 @@ def test_withdrawal_is_refused_once_checked_in(client, auth, open_competition, m
     assert entrant.status == "ok"
 
 
-def test_a_worker_cannot_touch_or_see_another_workers_registration(client, auth, open_competition,
-                                                                   make_worker_account):
+def test_a_worker_cannot_touch_or_see_another_workers_registration(client, auth, open_competition, make_worker_account):
     competition = open_competition()
     make_worker_account("w1", 1, name="甲某")
     make_worker_account("w2", 2, name="乙某")

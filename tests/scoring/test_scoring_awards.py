@@ -1,4 +1,5 @@
 """Rules 5 and 6: awards by share of the ranked field, or by a minimum total."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -17,15 +18,18 @@ COMPETITION = Rules.default("competition")
 RATING = Rules.default("rating")
 
 
-@pytest.mark.parametrize("ranked, cutoffs", [
-    (5, (1, 2, 3)),  # 0.5 → 1, 1.5 → 2, 3.0 → 3: halves go up
-    (10, (1, 3, 6)),
-    (11, (1, 3, 7)),  # 1.1, 3.3, 6.6
-    (15, (2, 5, 9)),  # 1.5 → 2, 4.5 → 5
-    (4, (0, 1, 2)),  # 0.4 → 0: no first prize
-    (1, (0, 0, 1)),
-    (0, (0, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "ranked, cutoffs",
+    [
+        (5, (1, 2, 3)),  # 0.5 → 1, 1.5 → 2, 3.0 → 3: halves go up
+        (10, (1, 3, 6)),
+        (11, (1, 3, 7)),  # 1.1, 3.3, 6.6
+        (15, (2, 5, 9)),  # 1.5 → 2, 4.5 → 5
+        (4, (0, 1, 2)),  # 0.4 → 0: no first prize
+        (1, (0, 0, 1)),
+        (0, (0, 0, 0)),
+    ],
+)
 def test_share_cutoffs(ranked, cutoffs):
     assert share_cutoffs(ranked, COMPETITION.award_tiers) == cutoffs
 
@@ -37,19 +41,25 @@ def field(*rows):
 
 def test_five_entrants_cut_at_a_half():
     # N=5, 10 %: C_1 = round_half_up(0.5) = 1, so exactly one first prize.
-    ranked = field(("A", 1, "95"), ("B", 2, "90"), ("C", 3, "85"), ("D", 4, "80"),
-                   ("E", 5, "75"))
+    ranked = field(("A", 1, "95"), ("B", 2, "90"), ("C", 3, "85"), ("D", 4, "80"), ("E", 5, "75"))
     assert awards(ranked, COMPETITION) == {
-        "A": "一等奖", "B": "二等奖", "C": "三等奖", "D": None, "E": None,
+        "A": "一等奖",
+        "B": "二等奖",
+        "C": "三等奖",
+        "D": None,
+        "E": None,
     }
 
 
 def test_a_tie_straddling_a_cut_off_gives_both_the_better_award():
     # N=5: C_1 = 1, but A and B share rank 1, so both take the first prize.
-    ranked = field(("A", 1, "95"), ("B", 1, "95"), ("C", 3, "85"), ("D", 4, "80"),
-                   ("E", 5, "75"))
+    ranked = field(("A", 1, "95"), ("B", 1, "95"), ("C", 3, "85"), ("D", 4, "80"), ("E", 5, "75"))
     assert awards(ranked, COMPETITION) == {
-        "A": "一等奖", "B": "一等奖", "C": "三等奖", "D": None, "E": None,
+        "A": "一等奖",
+        "B": "一等奖",
+        "C": "三等奖",
+        "D": None,
+        "E": None,
     }
 
 
@@ -65,10 +75,18 @@ def test_unranked_entrants_get_nothing():
     assert awards(results, COMPETITION) == {"A": "三等奖"}  # N=1: C = (0, 0, 1)
 
 
-@pytest.mark.parametrize("total, award", [
-    ("100", "五星"), ("90.00", "五星"), ("89.99", "四星"), ("80", "四星"),
-    ("70", "三星"), ("69.99", None), ("0", None),
-])
+@pytest.mark.parametrize(
+    "total, award",
+    [
+        ("100", "五星"),
+        ("90.00", "五星"),
+        ("89.99", "四星"),
+        ("80", "四星"),
+        ("70", "三星"),
+        ("69.99", None),
+        ("0", None),
+    ],
+)
 def test_threshold_tiers(total, award):
     assert award_by_threshold(D(total), RATING.award_tiers) == award
 
@@ -78,11 +96,14 @@ def test_threshold_awards_ignore_rank():
     assert awards(ranked, RATING) == {"A": "五星", "B": "四星", "C": None}
 
 
-@pytest.mark.parametrize("tiers, mode", [
-    (COMPETITION.award_tiers, "share"),
-    (RATING.award_tiers, "min"),
-    ((), None),
-])
+@pytest.mark.parametrize(
+    "tiers, mode",
+    [
+        (COMPETITION.award_tiers, "share"),
+        (RATING.award_tiers, "min"),
+        ((), None),
+    ],
+)
 def test_award_mode(tiers, mode):
     assert award_mode(tiers) == mode
 

@@ -1,4 +1,5 @@
 """The SPEC's worked examples give exactly their expected results documents."""
+
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -28,21 +29,35 @@ EXAMPLES = ["competition", "rating"]
 
 def scheme_of(data: dict) -> Scheme:
     """Build the scoring scheme of an exchange-format document."""
-    return Scheme(tuple(
-        Stage(stage["key"], stage["name"], Decimal(stage["weight"]), tuple(
-            Criterion(f"{stage['key']}.{c['key']}", c["name"], Decimal(c["max"]),
-                      c.get("kind", "score"), c.get("aggregation", "mean"),
-                      Decimal(c["step"]) if "step" in c else None)
-            for c in stage["criteria"]))
-        for stage in data["stages"]
-    ))
+    return Scheme(
+        tuple(
+            Stage(
+                stage["key"],
+                stage["name"],
+                Decimal(stage["weight"]),
+                tuple(
+                    Criterion(
+                        f"{stage['key']}.{c['key']}",
+                        c["name"],
+                        Decimal(c["max"]),
+                        c.get("kind", "score"),
+                        c.get("aggregation", "mean"),
+                        Decimal(c["step"]) if "step" in c else None,
+                    )
+                    for c in stage["criteria"]
+                ),
+            )
+            for stage in data["stages"]
+        )
+    )
 
 
 def entrants_of(data: dict) -> list[Entrant]:
     """Build the entrants; the team key falls back to the employer as the app does."""
-    return [Entrant(e["ref"], e["status"], e.get("time_seconds"),
-                    e.get("team") or e.get("employer", ""))
-            for e in data["entrants"]]
+    return [
+        Entrant(e["ref"], e["status"], e.get("time_seconds"), e.get("team") or e.get("employer", ""))
+        for e in data["entrants"]
+    ]
 
 
 def summaries_of(data: dict, scheme: Scheme) -> dict:
@@ -61,10 +76,8 @@ def document_of(data: dict) -> dict:
     scheme = scheme_of(data)
     assert check_scheme(scheme) == []
     rules = parse_rules(competition.get("rules", {}), scheme, competition["kind"])
-    marks = [(m["judge"], m["entrant"], m["criterion"], Decimal(m["value"]))
-             for m in data["marks"]]
-    results = compute(scheme, rules, entrants_of(data), summaries_of(data, scheme),
-                      bias_parts(marks, scheme))
+    marks = [(m["judge"], m["entrant"], m["criterion"], Decimal(m["value"])) for m in data["marks"]]
+    results = compute(scheme, rules, entrants_of(data), summaries_of(data, scheme), bias_parts(marks, scheme))
     names = {e["ref"]: e["name"] for e in data["entrants"]}
     return results_document(competition["code"], competition["name"], results, names)
 

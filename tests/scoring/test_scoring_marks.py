@@ -1,4 +1,5 @@
 """Rule 1: a mark is checked, never clamped; marks aggregate into a criterion score."""
+
 import dataclasses
 from decimal import Decimal as D
 from fractions import Fraction as F
@@ -11,34 +12,40 @@ ROUTE = Criterion("practical.route", "航线飞行", D("40"))
 HALVES = Criterion("practical.safety", "安全操作", D("10"), step=D("0.5"))
 
 
-@pytest.mark.parametrize("criterion, value", [
-    (ROUTE, D("0")),
-    (ROUTE, D("40")),
-    (ROUTE, D("35.5")),
-    (ROUTE, D("12.25")),
-    (ROUTE, D("12.250")),  # trailing zeros are not extra places
-    (ROUTE, 7),
-    (HALVES, D("9.5")),
-    (HALVES, D("10")),
-])
+@pytest.mark.parametrize(
+    "criterion, value",
+    [
+        (ROUTE, D("0")),
+        (ROUTE, D("40")),
+        (ROUTE, D("35.5")),
+        (ROUTE, D("12.25")),
+        (ROUTE, D("12.250")),  # trailing zeros are not extra places
+        (ROUTE, 7),
+        (HALVES, D("9.5")),
+        (HALVES, D("10")),
+    ],
+)
 def test_check_mark_accepts(criterion, value):
     assert check_mark(criterion, value) is None
 
 
-@pytest.mark.parametrize("criterion, value, message", [
-    (ROUTE, D("41"), "41 is above the maximum 40"),
-    (ROUTE, D("40.01"), "40.01 is above the maximum 40"),
-    (ROUTE, D("-1"), "-1 is below the minimum 0"),
-    (ROUTE, D("12.345"), "12.345 has more than 2 decimal places"),
-    (ROUTE, D("NaN"), "NaN is not a finite number"),
-    (ROUTE, D("sNaN"), "sNaN is not a finite number"),
-    (ROUTE, D("Infinity"), "Infinity is not a finite number"),
-    (ROUTE, 12.5, "12.5 is not a decimal number"),
-    (ROUTE, "12", "'12' is not a decimal number"),
-    (ROUTE, True, "True is not a decimal number"),
-    (HALVES, D("7.3"), "7.3 is not a multiple of the step 0.5"),
-    (HALVES, D("7.25"), "7.25 is not a multiple of the step 0.5"),
-])
+@pytest.mark.parametrize(
+    "criterion, value, message",
+    [
+        (ROUTE, D("41"), "41 is above the maximum 40"),
+        (ROUTE, D("40.01"), "40.01 is above the maximum 40"),
+        (ROUTE, D("-1"), "-1 is below the minimum 0"),
+        (ROUTE, D("12.345"), "12.345 has more than 2 decimal places"),
+        (ROUTE, D("NaN"), "NaN is not a finite number"),
+        (ROUTE, D("sNaN"), "sNaN is not a finite number"),
+        (ROUTE, D("Infinity"), "Infinity is not a finite number"),
+        (ROUTE, 12.5, "12.5 is not a decimal number"),
+        (ROUTE, "12", "'12' is not a decimal number"),
+        (ROUTE, True, "True is not a decimal number"),
+        (HALVES, D("7.3"), "7.3 is not a multiple of the step 0.5"),
+        (HALVES, D("7.25"), "7.25 is not a multiple of the step 0.5"),
+    ],
+)
 def test_check_mark_refuses_with_the_figures(criterion, value, message):
     with pytest.raises(MarkError) as caught:
         check_mark(criterion, value)
@@ -51,11 +58,14 @@ def test_parse_mark_reads_text(text, expected):
     assert parse_mark(ROUTE, text) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("abc", "'abc' is not a number"),
-    ("", "'' is not a number"),
-    ("40.5", "40.5 is above the maximum 40"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("abc", "'abc' is not a number"),
+        ("", "'' is not a number"),
+        ("40.5", "40.5 is above the maximum 40"),
+    ],
+)
 def test_parse_mark_refuses(text, message):
     with pytest.raises(MarkError, match=message):
         parse_mark(ROUTE, text)
@@ -65,21 +75,24 @@ def _crit(aggregation, expected=None):
     return Criterion("s.c", "c", D("100"), aggregation=aggregation, expected=expected)
 
 
-@pytest.mark.parametrize("aggregation, marks, score", [
-    ("mean", ["80"], F(80)),
-    ("mean", ["80", "81"], F(161, 2)),
-    ("mean", ["1", "1", "2"], F(4, 3)),  # exact thirds, no 1.3333
-    ("trimmed", ["80", "90"], F(85)),  # 2 marks: plain mean
-    ("trimmed", ["70", "80", "99"], F(80)),  # 3 marks: the middle one
-    ("trimmed", ["10", "80", "81", "82", "100"], F(81)),  # 5 marks: mean of the middle 3
-    ("trimmed", ["80", "80", "80"], F(80)),  # equal extremes drop one each
-    ("median", ["3", "1", "2"], F(2)),
-    ("median", ["4", "1", "3", "2"], F(5, 2)),  # even count: mean of the middle two
-    ("median", ["80", "81.5"], F(323, 4)),
-    ("single", ["88"], F(88)),
-    ("single", ["88", "90"], None),  # two values for a measurement are a conflict
-    ("mean", [], None),
-])
+@pytest.mark.parametrize(
+    "aggregation, marks, score",
+    [
+        ("mean", ["80"], F(80)),
+        ("mean", ["80", "81"], F(161, 2)),
+        ("mean", ["1", "1", "2"], F(4, 3)),  # exact thirds, no 1.3333
+        ("trimmed", ["80", "90"], F(85)),  # 2 marks: plain mean
+        ("trimmed", ["70", "80", "99"], F(80)),  # 3 marks: the middle one
+        ("trimmed", ["10", "80", "81", "82", "100"], F(81)),  # 5 marks: mean of the middle 3
+        ("trimmed", ["80", "80", "80"], F(80)),  # equal extremes drop one each
+        ("median", ["3", "1", "2"], F(2)),
+        ("median", ["4", "1", "3", "2"], F(5, 2)),  # even count: mean of the middle two
+        ("median", ["80", "81.5"], F(323, 4)),
+        ("single", ["88"], F(88)),
+        ("single", ["88", "90"], None),  # two values for a measurement are a conflict
+        ("mean", [], None),
+    ],
+)
 def test_aggregate(aggregation, marks, score):
     summary = MarkSummary.of(D(m) for m in marks)
     assert aggregate(_crit(aggregation), summary) == score
@@ -89,19 +102,29 @@ def test_aggregate_without_a_summary_is_none():
     assert aggregate(_crit("mean"), None) is None
 
 
-@pytest.mark.parametrize("expected, count, scored", [
-    (3, 2, False), (3, 3, True), (3, 4, False), (None, 1, True), (None, 5, True),
-])
+@pytest.mark.parametrize(
+    "expected, count, scored",
+    [
+        (3, 2, False),
+        (3, 3, True),
+        (3, 4, False),
+        (None, 1, True),
+        (None, 5, True),
+    ],
+)
 def test_expected_count_must_be_met_exactly(expected, count, scored):
     summary = MarkSummary.of([D("50")] * count)
     assert (aggregate(_crit("trimmed", expected), summary) is not None) is scored
 
 
-@pytest.mark.parametrize("criterion_expects, entrant_expects, count, scored", [
-    (3, 2, 2, True),    # one judge recused from this entrant: two marks complete it
-    (3, 2, 3, False),   # ... and a third mark is one too many
-    (3, None, 2, False),
-])
+@pytest.mark.parametrize(
+    "criterion_expects, entrant_expects, count, scored",
+    [
+        (3, 2, 2, True),  # one judge recused from this entrant: two marks complete it
+        (3, 2, 3, False),  # ... and a third mark is one too many
+        (3, None, 2, False),
+    ],
+)
 def test_an_entrants_own_expected_count_overrides_the_criterion(criterion_expects, entrant_expects, count, scored):
     summary = dataclasses.replace(MarkSummary.of([D("50")] * count), expected=entrant_expects)
     assert (aggregate(_crit("trimmed", criterion_expects), summary) is not None) is scored

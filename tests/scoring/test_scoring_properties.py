@@ -1,4 +1,5 @@
 """Properties that hold for any field of entrants and marks (hypothesis)."""
+
 from collections import defaultdict
 from decimal import Decimal as D
 
@@ -17,21 +18,26 @@ from comp.scoring import (
     share_cutoffs,
 )
 
-SCHEME = Scheme((
-    Stage("theory", "理论", D("30"), (
-        Criterion("theory.exam", "考试", D("10"), aggregation="single"),)),
-    Stage("practical", "实操", D("70"), (
-        Criterion("practical.route", "航线", D("10"), aggregation="trimmed"),
-        Criterion("practical.taste", "口感", D("5"), aggregation="median"),
-        Criterion("practical.hygiene", "卫生", D("5"), kind="deduction"),
-    )),
-))
+SCHEME = Scheme(
+    (
+        Stage("theory", "理论", D("30"), (Criterion("theory.exam", "考试", D("10"), aggregation="single"),)),
+        Stage(
+            "practical",
+            "实操",
+            D("70"),
+            (
+                Criterion("practical.route", "航线", D("10"), aggregation="trimmed"),
+                Criterion("practical.taste", "口感", D("5"), aggregation="median"),
+                Criterion("practical.hygiene", "卫生", D("5"), kind="deduction"),
+            ),
+        ),
+    )
+)
 RULES = Rules(award_min_total=D("30"))
 JUDGES = ("J1", "J2", "J3", "J4")
 # Few distinct values, so that ties — the interesting cases — are common.
 VALUES = {c.key: [D(n) / 2 for n in range(0, int(c.max) * 2 + 1, 3)] for c in SCHEME.criteria}
-PROPERTY = settings(max_examples=60, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -47,8 +53,7 @@ def fields(draw):
         for criterion in SCHEME.criteria:
             judges = 1 if criterion.aggregation == "single" else draw(st.integers(0, 4))
             for judge in JUDGES[:judges]:
-                marks.append((judge, ref, criterion.key,
-                               draw(st.sampled_from(VALUES[criterion.key]))))
+                marks.append((judge, ref, criterion.key, draw(st.sampled_from(VALUES[criterion.key]))))
     return entrants, marks
 
 
@@ -76,16 +81,19 @@ def test_shuffling_entrants_or_marks_changes_nothing(field, random):
 def test_raising_a_mark_never_lowers_the_rank(field, data):
     entrants, marks = field
     before = run(entrants, marks)
-    raisable = [i for i, (_, ref, key, value) in enumerate(marks)
-                if before.entrant(ref).rank is not None
-                and SCHEME.criterion(key).kind == "score" and value < SCHEME.criterion(key).max]
+    raisable = [
+        i
+        for i, (_, ref, key, value) in enumerate(marks)
+        if before.entrant(ref).rank is not None
+        and SCHEME.criterion(key).kind == "score"
+        and value < SCHEME.criterion(key).max
+    ]
     if not raisable:
         return
     index = data.draw(st.sampled_from(raisable))
     judge, ref, key, value = marks[index]
-    higher = data.draw(st.sampled_from([v for v in VALUES[key] if v > value]
-                                       or [SCHEME.criterion(key).max]))
-    raised = marks[:index] + [(judge, ref, key, higher)] + marks[index + 1:]
+    higher = data.draw(st.sampled_from([v for v in VALUES[key] if v > value] or [SCHEME.criterion(key).max]))
+    raised = marks[:index] + [(judge, ref, key, higher)] + marks[index + 1 :]
     assert run(entrants, raised).entrant(ref).rank <= before.entrant(ref).rank
 
 
@@ -96,8 +104,7 @@ def test_tied_entrants_share_rank_and_award(field):
     times = {e.ref: e.time_seconds for e in field[0]}
     for a in ranked:
         for b in ranked:
-            if (a.total, a.stages["practical"], times[a.ref]) == (
-                    b.total, b.stages["practical"], times[b.ref]):
+            if (a.total, a.stages["practical"], times[a.ref]) == (b.total, b.stages["practical"], times[b.ref]):
                 assert a.rank == b.rank
             if a.rank == b.rank:
                 assert a.award == b.award
@@ -114,8 +121,7 @@ def test_awards_respect_the_cut_offs(field):
         # Everyone awarded at this level or better ranks within the cut-off …
         assert all(r.rank <= cut for r in awarded)
         # … everyone within it who reaches the minimum is awarded …
-        assert all(r in awarded for r in ranked
-                   if r.rank <= cut and r.total >= RULES.award_min_total)
+        assert all(r in awarded for r in ranked if r.rank <= cut and r.total >= RULES.award_min_total)
         # … and only a tie on the last awarded rank can take the count past the cut-off.
         if awarded:
             last = max(r.rank for r in awarded)

@@ -1,4 +1,5 @@
 """comp/scoring stays pure: standard library only, no float, small documented functions."""
+
 import ast
 import dataclasses
 import inspect
@@ -31,8 +32,8 @@ def _imported(tree: ast.Module) -> list[str]:
 
 def _allowed(name: str) -> bool:
     top = name.partition(".")[0]
-    return name == "comp.scoring" or name.startswith("comp.scoring.") or (
-        top != "comp" and top in sys.stdlib_module_names
+    return (
+        name == "comp.scoring" or name.startswith("comp.scoring.") or (top != "comp" and top in sys.stdlib_module_names)
     )
 
 
@@ -50,10 +51,7 @@ def test_imports_only_the_standard_library(path):
 def test_never_uses_float(path):
     tree = _tree(path)
     names = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "float"]
-    literals = [
-        n.lineno for n in ast.walk(tree)
-        if isinstance(n, ast.Constant) and isinstance(n.value, float)
-    ]
+    literals = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, float)]
     assert (names, literals) == ([], []), f"{path.name}: float at lines {names + literals}"
 
 
@@ -77,8 +75,11 @@ def test_public_functions_have_a_one_line_docstring(path):
 
 
 def test_every_dataclass_is_frozen():
-    classes = [c for _, c in inspect.getmembers(types, inspect.isclass)
-               if dataclasses.is_dataclass(c) and c.__module__ == types.__name__]
+    classes = [
+        c
+        for _, c in inspect.getmembers(types, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__ == types.__name__
+    ]
     assert len(classes) >= 12
     assert [c.__name__ for c in classes if not c.__dataclass_params__.frozen] == []
 

@@ -1,4 +1,5 @@
 """Reading and checking the exchange-format rules, and checking a scheme."""
+
 from decimal import Decimal as D
 
 import pytest
@@ -15,10 +16,12 @@ from comp.scoring import (
     rules_to_dict,
 )
 
-SCHEME = Scheme((
-    Stage("theory", "理论", D("30"), (Criterion("theory.exam", "考试", D("100")),)),
-    Stage("practical", "实操", D("70"), (Criterion("practical.route", "航线", D("40")),)),
-))
+SCHEME = Scheme(
+    (
+        Stage("theory", "理论", D("30"), (Criterion("theory.exam", "考试", D("100")),)),
+        Stage("practical", "实操", D("70"), (Criterion("practical.route", "航线", D("40")),)),
+    )
+)
 
 
 def test_missing_keys_take_the_defaults():
@@ -27,31 +30,50 @@ def test_missing_keys_take_the_defaults():
 
 
 def test_the_spec_example_rules():
-    data = {"award_tiers": [{"name": "一等奖", "share": "0.10"},
-                            {"name": "二等奖", "share": "0.20"},
-                            {"name": "三等奖", "share": "0.30"}],
-            "award_min_total": "60", "tiebreak": ["stage:practical", "time"],
-            "team_counted": 3, "discrepancy_share": "0.20"}
+    data = {
+        "award_tiers": [
+            {"name": "一等奖", "share": "0.10"},
+            {"name": "二等奖", "share": "0.20"},
+            {"name": "三等奖", "share": "0.30"},
+        ],
+        "award_min_total": "60",
+        "tiebreak": ["stage:practical", "time"],
+        "team_counted": 3,
+        "discrepancy_share": "0.20",
+    }
     assert parse_rules(data, SCHEME, "competition") == Rules()
 
 
 def test_default_tiers_by_kind():
     assert [t.name for t in Rules.default("competition").award_tiers] == ["一等奖", "二等奖", "三等奖"]
     assert Rules(kind="rating").award_tiers == (
-        AwardTier("五星", min=D("90")), AwardTier("四星", min=D("80")),
+        AwardTier("五星", min=D("90")),
+        AwardTier("四星", min=D("80")),
         AwardTier("三星", min=D("70")),
     )
 
 
 def test_a_full_set_of_rules():
-    data = {"award_tiers": [{"name": "金", "min": "85"}, {"name": "银", "min": "75.5"}],
-            "award_min_total": "50", "tiebreak": ["criterion:practical.route", "time"],
-            "team_counted": 5, "discrepancy_share": "0.15", "bias_threshold": "0.05",
-            "notice_days": 7}
+    data = {
+        "award_tiers": [{"name": "金", "min": "85"}, {"name": "银", "min": "75.5"}],
+        "award_min_total": "50",
+        "tiebreak": ["criterion:practical.route", "time"],
+        "team_counted": 5,
+        "discrepancy_share": "0.15",
+        "bias_threshold": "0.05",
+        "notice_days": 7,
+    }
     rules = parse_rules(data, SCHEME, "rating")
-    assert rules == Rules("rating", (AwardTier("金", min=D("85")), AwardTier("银", min=D("75.5"))),
-                          D("50"), ("criterion:practical.route", "time"), 5, D("0.15"),
-                          D("0.05"), 7)
+    assert rules == Rules(
+        "rating",
+        (AwardTier("金", min=D("85")), AwardTier("银", min=D("75.5"))),
+        D("50"),
+        ("criterion:practical.route", "time"),
+        5,
+        D("0.15"),
+        D("0.05"),
+        7,
+    )
     assert rules_to_dict(rules) == data
 
 
@@ -64,51 +86,86 @@ def test_rules_to_dict_round_trips(kind):
     assert rules_to_dict(changed, full=False) == {"award_min_total": "65"}
 
 
-@pytest.mark.parametrize("data, problems", [
-    ({"colour": "red"}, [("rules.colour", "is not a known rule")]),
-    ({"award_tiers": [{"name": "一等奖", "share": "0.10"}, {"name": "二等奖", "share": "1.5"}]},
-     [("rules.award_tiers[1].share", "1.5 is outside (0, 1]")]),
-    ({"award_tiers": [{"name": "a", "share": "0"}]},
-     [("rules.award_tiers[0].share", "0 is outside (0, 1]")]),
-    ({"award_tiers": [{"name": "a", "share": 0.1}]},
-     [("rules.award_tiers[0].share", 'write the decimal as a string, e.g. "0.10", not 0.1')]),
-    ({"award_tiers": [{"name": "a", "share": "ten"}]},
-     [("rules.award_tiers[0].share", "'ten' is not a decimal number")]),
-    ({"award_tiers": [{"name": "a", "share": "0.6"}, {"name": "b", "share": "0.5"}]},
-     [("rules.award_tiers", "the shares add up to 1.1, past 1")]),
-    ({"award_tiers": [{"name": "a", "share": "0.1"}, {"name": "b", "min": "80"}]},
-     [("rules.award_tiers", "tiers mix share and min; use one or the other")]),
-    ({"award_tiers": [{"name": "a", "share": "0.1", "min": "80"}]},
-     [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")]),
-    ({"award_tiers": [{"name": "a"}]},
-     [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")]),
-    ({"award_tiers": [{"name": "a", "min": "101"}, {"name": "b", "min": "-1"}]},
-     [("rules.award_tiers[0].min", "101 is outside [0, 100]"),
-      ("rules.award_tiers[1].min", "-1 is outside [0, 100]")]),
-    ({"award_tiers": [{"name": "a", "min": "70"}, {"name": "b", "min": "80"}]},
-     [("rules.award_tiers[1].min", "80 must be below 70")]),
-    ({"award_tiers": [{"name": "a", "min": "90"}, {"name": "a", "min": "80"}]},
-     [("rules.award_tiers", "the tier name 'a' appears more than once")]),
-    ({"award_tiers": [{"name": "", "min": "90", "prize": 1}]},
-     [("rules.award_tiers[0].prize", "is not a tier field (name, share, min)"),
-      ("rules.award_tiers[0].name", "a tier needs a name")]),
-    ({"award_tiers": "一等奖"}, [("rules.award_tiers", "must be a list of tiers")]),
-    ({"tiebreak": ["stage:practical", "speed", "criterion:practical"]},
-     [("rules.tiebreak[1]", "'speed' is not time, stage:KEY or criterion:STAGE.KEY"),
-      ("rules.tiebreak[2]",
-       "'criterion:practical' is not time, stage:KEY or criterion:STAGE.KEY")]),
-    ({"tiebreak": ["stage:final", "criterion:practical.speed", "time", "time"]},
-     [("rules.tiebreak[0]", "there is no stage 'final'"),
-      ("rules.tiebreak[1]", "there is no criterion 'practical.speed'"),
-      ("rules.tiebreak[3]", "'time' appears more than once")]),
-    ({"team_counted": 0}, [("rules.team_counted", "0 is below the minimum 1")]),
-    ({"team_counted": "3"}, [("rules.team_counted", "'3' is not a whole number")]),
-    ({"notice_days": -1}, [("rules.notice_days", "-1 is below the minimum 0")]),
-    ({"discrepancy_share": "0"}, [("rules.discrepancy_share", "0 is outside (0, 1]")]),
-    ({"discrepancy_share": "1.01"}, [("rules.discrepancy_share", "1.01 is outside (0, 1]")]),
-    ({"bias_threshold": "NaN"}, [("rules.bias_threshold", "'NaN' is not a decimal number")]),
-    ({"award_min_total": "100.5"}, [("rules.award_min_total", "100.5 is outside [0, 100]")]),
-])
+@pytest.mark.parametrize(
+    "data, problems",
+    [
+        ({"colour": "red"}, [("rules.colour", "is not a known rule")]),
+        (
+            {"award_tiers": [{"name": "一等奖", "share": "0.10"}, {"name": "二等奖", "share": "1.5"}]},
+            [("rules.award_tiers[1].share", "1.5 is outside (0, 1]")],
+        ),
+        ({"award_tiers": [{"name": "a", "share": "0"}]}, [("rules.award_tiers[0].share", "0 is outside (0, 1]")]),
+        (
+            {"award_tiers": [{"name": "a", "share": 0.1}]},
+            [("rules.award_tiers[0].share", 'write the decimal as a string, e.g. "0.10", not 0.1')],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "share": "ten"}]},
+            [("rules.award_tiers[0].share", "'ten' is not a decimal number")],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "share": "0.6"}, {"name": "b", "share": "0.5"}]},
+            [("rules.award_tiers", "the shares add up to 1.1, past 1")],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "share": "0.1"}, {"name": "b", "min": "80"}]},
+            [("rules.award_tiers", "tiers mix share and min; use one or the other")],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "share": "0.1", "min": "80"}]},
+            [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")],
+        ),
+        (
+            {"award_tiers": [{"name": "a"}]},
+            [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "min": "101"}, {"name": "b", "min": "-1"}]},
+            [
+                ("rules.award_tiers[0].min", "101 is outside [0, 100]"),
+                ("rules.award_tiers[1].min", "-1 is outside [0, 100]"),
+            ],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "min": "70"}, {"name": "b", "min": "80"}]},
+            [("rules.award_tiers[1].min", "80 must be below 70")],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "min": "90"}, {"name": "a", "min": "80"}]},
+            [("rules.award_tiers", "the tier name 'a' appears more than once")],
+        ),
+        (
+            {"award_tiers": [{"name": "", "min": "90", "prize": 1}]},
+            [
+                ("rules.award_tiers[0].prize", "is not a tier field (name, share, min)"),
+                ("rules.award_tiers[0].name", "a tier needs a name"),
+            ],
+        ),
+        ({"award_tiers": "一等奖"}, [("rules.award_tiers", "must be a list of tiers")]),
+        (
+            {"tiebreak": ["stage:practical", "speed", "criterion:practical"]},
+            [
+                ("rules.tiebreak[1]", "'speed' is not time, stage:KEY or criterion:STAGE.KEY"),
+                ("rules.tiebreak[2]", "'criterion:practical' is not time, stage:KEY or criterion:STAGE.KEY"),
+            ],
+        ),
+        (
+            {"tiebreak": ["stage:final", "criterion:practical.speed", "time", "time"]},
+            [
+                ("rules.tiebreak[0]", "there is no stage 'final'"),
+                ("rules.tiebreak[1]", "there is no criterion 'practical.speed'"),
+                ("rules.tiebreak[3]", "'time' appears more than once"),
+            ],
+        ),
+        ({"team_counted": 0}, [("rules.team_counted", "0 is below the minimum 1")]),
+        ({"team_counted": "3"}, [("rules.team_counted", "'3' is not a whole number")]),
+        ({"notice_days": -1}, [("rules.notice_days", "-1 is below the minimum 0")]),
+        ({"discrepancy_share": "0"}, [("rules.discrepancy_share", "0 is outside (0, 1]")]),
+        ({"discrepancy_share": "1.01"}, [("rules.discrepancy_share", "1.01 is outside (0, 1]")]),
+        ({"bias_threshold": "NaN"}, [("rules.bias_threshold", "'NaN' is not a decimal number")]),
+        ({"award_min_total": "100.5"}, [("rules.award_min_total", "100.5 is outside [0, 100]")]),
+    ],
+)
 def test_every_problem_is_reported(data, problems):
     with pytest.raises(RuleError) as caught:
         parse_rules(data, SCHEME, "competition")
@@ -116,12 +173,13 @@ def test_every_problem_is_reported(data, problems):
 
 
 def test_problems_are_collected_not_stopped_at():
-    data = {"colour": 1, "team_counted": 0, "discrepancy_share": "2",
-            "award_tiers": [{"name": "a", "share": "2"}]}
+    data = {"colour": 1, "team_counted": 0, "discrepancy_share": "2", "award_tiers": [{"name": "a", "share": "2"}]}
     with pytest.raises(RuleError) as caught:
         parse_rules(data, SCHEME, "competition")
     assert [path for path, _ in caught.value.problems] == [
-        "rules.colour", "rules.award_tiers[0].share", "rules.team_counted",
+        "rules.colour",
+        "rules.award_tiers[0].share",
+        "rules.team_counted",
         "rules.discrepancy_share",
     ]
     assert "rules.team_counted: 0 is below the minimum 1" in str(caught.value)
@@ -147,37 +205,62 @@ def crit(key, max="10", **extra):
     return Criterion(key, key, D(max), **extra)
 
 
-@pytest.mark.parametrize("stages, problems", [
-    ((Stage("p", "P", D("1"), (crit("p.a"),)),), []),
-    ((), [("stages", "a competition needs at least one stage")]),
-    ((Stage("p", "P", D("1"), (crit("p.a", "0"), crit("p.b", "-5"))),),
-     [("stages[0].criteria[0].max", "the maximum must be above 0, not 0"),
-      ("stages[0].criteria[1].max", "the maximum must be above 0, not -5")]),
-    ((Stage("p", "P", D("-1"), (crit("p.a"),)), Stage("q", "Q", D("1"), (crit("q.a"),))),
-     [("stages[0].weight", "the weight must not be negative, not -1"),
-      ("stages", "the stage weights add up to zero")]),
-    ((Stage("p", "P", D("0"), (crit("p.a"),)),),
-     [("stages", "the stage weights add up to zero")]),
-    ((Stage("p", "P", D("1"), (crit("p.a"),)), Stage("p", "P", D("1"), (crit("p.b"),))),
-     [("stages[1].key", "'p' appears more than once")]),
-    ((Stage("p", "P", D("1"), (crit("p.a"), crit("p.a"))),),
-     [("stages[0].criteria[1].key", "'p.a' appears more than once")]),
-    ((Stage("p", "P", D("1"), (crit("q.a"),)),),
-     [("stages[0].criteria[0].key", "'q.a' must read p.<key>")]),
-    ((Stage("p", "P", D("1"), (crit("p.a", kind="bonus", aggregation="max"),)),),
-     [("stages[0].criteria[0].kind", "'bonus' is not one of score, deduction"),
-      ("stages[0].criteria[0].aggregation",
-       "'max' is not one of mean, trimmed, median, single"),
-      ("stages[0].criteria", "a stage needs at least one score criterion")]),
-    ((Stage("p", "P", D("1"), (crit("p.a", kind="deduction"),)),),
-     [("stages[0].criteria", "a stage needs at least one score criterion")]),
-    ((Stage("p", "P", D("1"), (crit("p.a", step=D("0")), crit("p.b", step=D("0.125")))),),
-     [("stages[0].criteria[0].step", "the step must be above 0, not 0"),
-      ("stages[0].criteria[1].step", "the step 0.125 has more than 2 decimal places")]),
-    ((Stage("p", "P", D("1"), (crit("p.a", expected=0),
-                               crit("p.b", aggregation="single", expected=3))),),
-     [("stages[0].criteria[0].expected", "0 is not a count of 1 or more"),
-      ("stages[0].criteria[1].expected", "a single criterion takes exactly one mark")]),
-])
+@pytest.mark.parametrize(
+    "stages, problems",
+    [
+        ((Stage("p", "P", D("1"), (crit("p.a"),)),), []),
+        ((), [("stages", "a competition needs at least one stage")]),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", "0"), crit("p.b", "-5"))),),
+            [
+                ("stages[0].criteria[0].max", "the maximum must be above 0, not 0"),
+                ("stages[0].criteria[1].max", "the maximum must be above 0, not -5"),
+            ],
+        ),
+        (
+            (Stage("p", "P", D("-1"), (crit("p.a"),)), Stage("q", "Q", D("1"), (crit("q.a"),))),
+            [
+                ("stages[0].weight", "the weight must not be negative, not -1"),
+                ("stages", "the stage weights add up to zero"),
+            ],
+        ),
+        ((Stage("p", "P", D("0"), (crit("p.a"),)),), [("stages", "the stage weights add up to zero")]),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a"),)), Stage("p", "P", D("1"), (crit("p.b"),))),
+            [("stages[1].key", "'p' appears more than once")],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a"), crit("p.a"))),),
+            [("stages[0].criteria[1].key", "'p.a' appears more than once")],
+        ),
+        ((Stage("p", "P", D("1"), (crit("q.a"),)),), [("stages[0].criteria[0].key", "'q.a' must read p.<key>")]),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", kind="bonus", aggregation="max"),)),),
+            [
+                ("stages[0].criteria[0].kind", "'bonus' is not one of score, deduction"),
+                ("stages[0].criteria[0].aggregation", "'max' is not one of mean, trimmed, median, single"),
+                ("stages[0].criteria", "a stage needs at least one score criterion"),
+            ],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", kind="deduction"),)),),
+            [("stages[0].criteria", "a stage needs at least one score criterion")],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", step=D("0")), crit("p.b", step=D("0.125")))),),
+            [
+                ("stages[0].criteria[0].step", "the step must be above 0, not 0"),
+                ("stages[0].criteria[1].step", "the step 0.125 has more than 2 decimal places"),
+            ],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", expected=0), crit("p.b", aggregation="single", expected=3))),),
+            [
+                ("stages[0].criteria[0].expected", "0 is not a count of 1 or more"),
+                ("stages[0].criteria[1].expected", "a single criterion takes exactly one mark"),
+            ],
+        ),
+    ],
+)
 def test_check_scheme(stages, problems):
     assert check_scheme(Scheme(stages)) == problems

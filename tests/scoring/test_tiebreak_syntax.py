@@ -1,4 +1,5 @@
 """The tie-break chain's syntax, read in one place."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,18 +9,22 @@ from hypothesis import strategies as st
 from comp.scoring import TieBreak
 
 
-@pytest.mark.parametrize("entry, parsed", [
-    ("time", TieBreak("time")),
-    ("stage:practical", TieBreak("stage", "practical")),
-    ("criterion:practical.safety", TieBreak("criterion", "practical.safety")),
-])
+@pytest.mark.parametrize(
+    "entry, parsed",
+    [
+        ("time", TieBreak("time")),
+        ("stage:practical", TieBreak("stage", "practical")),
+        ("criterion:practical.safety", TieBreak("criterion", "practical.safety")),
+    ],
+)
 def test_the_three_forms_are_read_and_written_back(entry, parsed):
     assert TieBreak.parse(entry) == parsed
     assert str(parsed) == entry
 
 
-@pytest.mark.parametrize("entry", ["", "stage", "stage:", "criterion:practical", "criterion:a.b.c", "team:x",
-                                   "Time", None, 3, ["stage:x"]])
+@pytest.mark.parametrize(
+    "entry", ["", "stage", "stage:", "criterion:practical", "criterion:a.b.c", "team:x", "Time", None, 3, ["stage:x"]]
+)
 def test_anything_else_is_not_an_entry(entry):
     assert TieBreak.parse(entry) is None
 

@@ -1,4 +1,5 @@
 """Fixtures of the set-up tests: a logged-in organizer, htmx posts, a union tree."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The scheme and rules editor over htmx: rows saved in place, errors inside the row, the preview."""
+
 from __future__ import annotations
 
 import html
@@ -55,8 +56,11 @@ def test_editor_page_shows_every_row_and_the_preview(browser, competition):
 
 def test_save_a_stage_row_in_place(browser, competition):
     stage = competition.stages[0]
-    response = browser.post(url(competition, f"/stages/{stage.id}"),
-                            row(f"stage-{stage.id}", key="theory", name="理论", weight="25"), htmx=True)
+    response = browser.post(
+        url(competition, f"/stages/{stage.id}"),
+        row(f"stage-{stage.id}", key="theory", name="理论", weight="25"),
+        htmx=True,
+    )
     body = fragment(response)
     assert body.lstrip().startswith(f'<form id="stage-row-{stage.id}"') and 'value="25"' in body
     assert response.headers["HX-Trigger"] == "scheme-changed"
@@ -66,8 +70,11 @@ def test_save_a_stage_row_in_place(browser, competition):
 @pytest.mark.parametrize("weight, message", [("-3", "must not be negative"), ("1.234", "more than 2 decimal places")])
 def test_a_bad_stage_row_comes_back_with_its_error(browser, competition, weight, message):
     stage = competition.stages[0]
-    response = browser.post(url(competition, f"/stages/{stage.id}"),
-                            row(f"stage-{stage.id}", key="theory", name="理论", weight=weight), htmx=True)
+    response = browser.post(
+        url(competition, f"/stages/{stage.id}"),
+        row(f"stage-{stage.id}", key="theory", name="理论", weight=weight),
+        htmx=True,
+    )
     body = fragment(response)
     assert message in body and 'aria-invalid="true"' in body and "HX-Trigger" not in response.headers
     assert scheme_of(competition).stages[0].weight == 30
@@ -75,14 +82,20 @@ def test_a_bad_stage_row_comes_back_with_its_error(browser, competition, weight,
 
 def test_a_duplicate_stage_key_is_refused_in_the_row(browser, competition):
     stage = competition.stages[0]
-    body = fragment(browser.post(url(competition, f"/stages/{stage.id}"),
-                                 row(f"stage-{stage.id}", key="practical", name="理论", weight="30"), htmx=True))
+    body = fragment(
+        browser.post(
+            url(competition, f"/stages/{stage.id}"),
+            row(f"stage-{stage.id}", key="practical", name="理论", weight="30"),
+            htmx=True,
+        )
+    )
     assert "Another stage already has the key “practical”" in body
 
 
 def test_add_a_stage_answers_with_the_whole_scheme(browser, competition):
-    response = browser.post(url(competition, "/stages"), row("new-stage", key="interview", name="答辩", weight="10"),
-                            htmx=True)
+    response = browser.post(
+        url(competition, "/stages"), row("new-stage", key="interview", name="答辩", weight="10"), htmx=True
+    )
     body = fragment(response)
     assert body.lstrip().startswith('<div id="scheme"') and 'value="interview"' in body
     assert response.headers["HX-Trigger"] == "scheme-changed"
@@ -90,34 +103,42 @@ def test_add_a_stage_answers_with_the_whole_scheme(browser, competition):
 
 
 def test_a_bad_new_stage_keeps_what_was_typed(browser, competition):
-    body = fragment(browser.post(url(competition, "/stages"), row("new-stage", key="x y", name="答辩", weight="10"),
-                                 htmx=True))
+    body = fragment(
+        browser.post(url(competition, "/stages"), row("new-stage", key="x y", name="答辩", weight="10"), htmx=True)
+    )
     assert "The key is 1 to 32 letters" in body and 'value="x y"' in body
 
 
 def test_add_a_criterion_answers_with_its_stage(browser, competition):
     practical = competition.stages[1]
     prefix = f"new-criterion-{practical.id}"
-    response = browser.post(url(competition, f"/stages/{practical.id}/criteria"),
-                            criterion_row(prefix, key="tidy", max_value="5", step="1", fixed_scale="y"), htmx=True)
+    response = browser.post(
+        url(competition, f"/stages/{practical.id}/criteria"),
+        criterion_row(prefix, key="tidy", max_value="5", step="1", fixed_scale="y"),
+        htmx=True,
+    )
     body = fragment(response)
     assert body.lstrip().startswith(f'<article id="stage-{practical.id}"') and 'value="tidy"' in body
     assert response.headers["HX-Trigger"] == "scheme-changed"
     assert scheme_of(competition).criterion("practical.tidy").step == 1
 
 
-@pytest.mark.parametrize("values, message", [
-    ({"key": "route"}, "already has the key “route”"),
-    ({"max_value": "0"}, "must be greater than 0"),
-    ({"max_value": "12.345"}, "more than 2 decimal places"),
-    ({"step": "-1"}, "must be greater than 0"),
-    ({"fixed_scale": "y"}, "A fixed scale needs a step"),
-])
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"key": "route"}, "already has the key “route”"),
+        ({"max_value": "0"}, "must be greater than 0"),
+        ({"max_value": "12.345"}, "more than 2 decimal places"),
+        ({"step": "-1"}, "must be greater than 0"),
+        ({"fixed_scale": "y"}, "A fixed scale needs a step"),
+    ],
+)
 def test_a_bad_criterion_comes_back_with_its_error(browser, competition, values, message):
     practical = competition.stages[1]
     prefix = f"new-criterion-{practical.id}"
-    response = browser.post(url(competition, f"/stages/{practical.id}/criteria"), criterion_row(prefix, **values),
-                            htmx=True)
+    response = browser.post(
+        url(competition, f"/stages/{practical.id}/criteria"), criterion_row(prefix, **values), htmx=True
+    )
     body = fragment(response)
     assert message in body and "HX-Trigger" not in response.headers
     assert len(scheme_of(competition).stages[1].criteria) == 2
@@ -126,14 +147,17 @@ def test_a_bad_criterion_comes_back_with_its_error(browser, competition, values,
 def test_save_a_criterion_row_in_place(browser, competition):
     route = competition.stages[1].criteria[0]
     prefix = f"criterion-{route.id}"
-    response = browser.post(url(competition, f"/criteria/{route.id}"),
-                            criterion_row(prefix, key="route", name="航线", max_value="50", aggregation="median"),
-                            htmx=True)
+    response = browser.post(
+        url(competition, f"/criteria/{route.id}"),
+        criterion_row(prefix, key="route", name="航线", max_value="50", aggregation="median"),
+        htmx=True,
+    )
     body = fragment(response)
     assert body.lstrip().startswith(f'<form id="criterion-{route.id}"') and 'value="50"' in body
     assert scheme_of(competition).criterion("practical.route").aggregation == "median"
-    bad = fragment(browser.post(url(competition, f"/criteria/{route.id}"), criterion_row(prefix, max_value="-1"),
-                                htmx=True))
+    bad = fragment(
+        browser.post(url(competition, f"/criteria/{route.id}"), criterion_row(prefix, max_value="-1"), htmx=True)
+    )
     assert "must be greater than 0" in bad and f'id="criterion-{route.id}"' in bad
 
 
@@ -161,11 +185,13 @@ def test_a_refused_removal_says_why_inside_the_stage(browser, competition):
 
 def test_a_plain_post_gets_the_page(browser, competition):
     stage = competition.stages[0]
-    ok = browser.post(url(competition, f"/stages/{stage.id}"), row(f"stage-{stage.id}", key="theory", name="理论",
-                                                                     weight="20"))
+    ok = browser.post(
+        url(competition, f"/stages/{stage.id}"), row(f"stage-{stage.id}", key="theory", name="理论", weight="20")
+    )
     assert ok.status_code == 302 and ok.headers["Location"].endswith(f"/edit#stage-{stage.id}")
-    bad = browser.post(url(competition, f"/stages/{stage.id}"), row(f"stage-{stage.id}", key="theory", name="理论",
-                                                                      weight="-1"))
+    bad = browser.post(
+        url(competition, f"/stages/{stage.id}"), row(f"stage-{stage.id}", key="theory", name="理论", weight="-1")
+    )
     assert bad.status_code == 422 and "<html" in text(bad) and "must not be negative" in text(bad)
 
 
@@ -175,8 +201,13 @@ def test_once_running_the_editor_is_read_only_and_says_why(browser, make_competi
     assert "cannot change once the competition is running" in page
     assert 'id="new-stage"' not in page and "disabled" in page and 'value="save"' not in page
     stage = competition.stages[0]
-    body = fragment(browser.post(url(competition, f"/stages/{stage.id}"),
-                                 row(f"stage-{stage.id}", key="theory", name="理论", weight="20"), htmx=True))
+    body = fragment(
+        browser.post(
+            url(competition, f"/stages/{stage.id}"),
+            row(f"stage-{stage.id}", key="theory", name="理论", weight="20"),
+            htmx=True,
+        )
+    )
     assert "cannot change once the competition is running" in body
     assert scheme_of(competition).stages[0].weight == 30
 
@@ -193,37 +224,69 @@ def test_rows_of_another_competition_are_not_found(browser, competition, make_co
 
 def rules_form(**overrides) -> dict:
     """Return the rules form as the browser posts it."""
-    data = {"tiers-0-name": "一等奖", "tiers-0-share": "10", "tiers-1-name": "二等奖", "tiers-1-share": "20",
-            "tiers-2-name": "三等奖", "tiers-2-share": "30", "award_min_total": "60", "tiebreak-0": "stage:practical",
-            "tiebreak-1": "time", "team_counted": "3", "discrepancy_share": "20", "notice_days": "5",
-            "action": "save"}
+    data = {
+        "tiers-0-name": "一等奖",
+        "tiers-0-share": "10",
+        "tiers-1-name": "二等奖",
+        "tiers-1-share": "20",
+        "tiers-2-name": "三等奖",
+        "tiers-2-share": "30",
+        "award_min_total": "60",
+        "tiebreak-0": "stage:practical",
+        "tiebreak-1": "time",
+        "team_counted": "3",
+        "discrepancy_share": "20",
+        "notice_days": "5",
+        "action": "save",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
 
 def test_save_rules(browser, competition):
-    response = browser.post(url(competition, "/rules"), rules_form(**{
-        "tiers-0-share": "5", "tiebreak-0": "criterion:practical.route", "team_counted": "4",
-        "discrepancy_share": "15", "notice_days": "7", "award_min_total": "55.5"}), htmx=True)
+    response = browser.post(
+        url(competition, "/rules"),
+        rules_form(
+            **{
+                "tiers-0-share": "5",
+                "tiebreak-0": "criterion:practical.route",
+                "team_counted": "4",
+                "discrepancy_share": "15",
+                "notice_days": "7",
+                "award_min_total": "55.5",
+            }
+        ),
+        htmx=True,
+    )
     body = fragment(response)
     assert "The rules were saved." in body and response.headers["HX-Trigger"] == "scheme-changed"
     assert competition.rules == {
-        "award_tiers": [{"name": "一等奖", "share": "0.05"}, {"name": "二等奖", "share": "0.2"},
-                        {"name": "三等奖", "share": "0.3"}],
-        "award_min_total": "55.5", "tiebreak": ["criterion:practical.route", "time"], "team_counted": 4,
-        "discrepancy_share": "0.15", "notice_days": 7}
+        "award_tiers": [
+            {"name": "一等奖", "share": "0.05"},
+            {"name": "二等奖", "share": "0.2"},
+            {"name": "三等奖", "share": "0.3"},
+        ],
+        "award_min_total": "55.5",
+        "tiebreak": ["criterion:practical.route", "time"],
+        "team_counted": 4,
+        "discrepancy_share": "0.15",
+        "notice_days": 7,
+    }
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"tiers-2-share": "80"}, "The shares add up to 110 %, more than 100 %."),
-    ({"tiers-1-share": "0"}, "Every share must be greater than 0 %."),
-    ({"tiers-1-name": ""}, "Every award tier needs a name and a figure."),
-    ({"tiebreak-0": "stage:nowhere"}, "there is no stage 'nowhere'"),
-    ({"tiebreak-1": "stage:practical"}, "appears more than once"),
-    ({"tiers-1-name": "一等奖"}, "appears more than once"),
-    ({"discrepancy_share": "0"}, "is outside (0, 1]"),
-    ({"team_counted": "0"}, "Number must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"tiers-2-share": "80"}, "The shares add up to 110 %, more than 100 %."),
+        ({"tiers-1-share": "0"}, "Every share must be greater than 0 %."),
+        ({"tiers-1-name": ""}, "Every award tier needs a name and a figure."),
+        ({"tiebreak-0": "stage:nowhere"}, "there is no stage 'nowhere'"),
+        ({"tiebreak-1": "stage:practical"}, "appears more than once"),
+        ({"tiers-1-name": "一等奖"}, "appears more than once"),
+        ({"discrepancy_share": "0"}, "is outside (0, 1]"),
+        ({"team_counted": "0"}, "Number must be at least 1"),
+    ],
+)
 def test_bad_rules_are_refused_next_to_their_field(browser, competition, overrides, message):
     response = browser.post(url(competition, "/rules"), rules_form(**overrides), htmx=True)
     body = fragment(response)
@@ -248,13 +311,30 @@ def test_add_and_remove_tiers_without_saving(browser, competition):
 
 
 def test_rating_rules_take_minima(browser, organizer, tree):
-    rating = setup.create_competition({"code": "R-2027", "name": "2027年创新工作室评定", "kind": "rating",
-                                       "unit_kind": "studio", "level": "city", "year": 2027,
-                                       "organizer_unit_id": tree["city"].id}, organizer)
+    rating = setup.create_competition(
+        {
+            "code": "R-2027",
+            "name": "2027年创新工作室评定",
+            "kind": "rating",
+            "unit_kind": "studio",
+            "level": "city",
+            "year": 2027,
+            "organizer_unit_id": tree["city"].id,
+        },
+        organizer,
+    )
     page = text(browser.get(url(rating, "/edit")))
     assert "五星" in page and 'name="tiers-0-min"' in page and 'name="tiers-0-share"' not in page
-    data = {"tiers-0-name": "五星", "tiers-0-min": "85", "tiers-1-name": "四星", "tiers-1-min": "90",
-            "award_min_total": "60", "team_counted": "3", "discrepancy_share": "20", "notice_days": "5"}
+    data = {
+        "tiers-0-name": "五星",
+        "tiers-0-min": "85",
+        "tiers-1-name": "四星",
+        "tiers-1-min": "90",
+        "award_min_total": "60",
+        "team_counted": "3",
+        "discrepancy_share": "20",
+        "notice_days": "5",
+    }
     body = fragment(browser.post(url(rating, "/rules"), data, htmx=True))
     assert "90 must be below 85" in body
 
@@ -270,11 +350,17 @@ def test_preview_counts_awards_for_n_entrants(browser, competition):
 
 
 def test_preview_follows_saved_rules_and_weights(browser, competition):
-    browser.post(url(competition, "/rules"), rules_form(**{"tiers-0-share": "20", "tiers-1-share": "30",
-                                                           "tiers-2-share": "50"}), htmx=True)
+    browser.post(
+        url(competition, "/rules"),
+        rules_form(**{"tiers-0-share": "20", "tiers-1-share": "30", "tiers-2-share": "50"}),
+        htmx=True,
+    )
     theory = competition.stages[0]
-    browser.post(url(competition, f"/stages/{theory.id}"), row(f"stage-{theory.id}", key="theory", name="理论",
-                                                                 weight="10"), htmx=True)
+    browser.post(
+        url(competition, f"/stages/{theory.id}"),
+        row(f"stage-{theory.id}", key="theory", name="理论", weight="10"),
+        htmx=True,
+    )
     body = fragment(browser.get(url(competition, "/preview?n=10"), htmx=True))
     assert re.findall(r"<strong>(\d+)</strong>", body) == ["2", "3", "5"]
     assert "12.5 %" in body and "87.5 %" in body

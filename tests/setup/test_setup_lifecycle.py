@@ -1,4 +1,5 @@
 """The lifecycle in the browser: each move guarded and audited, each refusal saying why."""
+
 from __future__ import annotations
 
 import html
@@ -16,9 +17,15 @@ from comp.services.setup import scheme as setup_scheme
 
 def transition_events(competition) -> list[tuple[str, int | None, str]]:
     """Return the audited lifecycle moves: action, actor id, previous state."""
-    events = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.competition_id == competition.id, AuditEvent.action.like("competition.%"),
-        AuditEvent.action != "competition.imported").order_by(AuditEvent.id))
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.competition_id == competition.id,
+            AuditEvent.action.like("competition.%"),
+            AuditEvent.action != "competition.imported",
+        )
+        .order_by(AuditEvent.id)
+    )
     return [(e.action, e.actor_id, e.detail.get("previous")) for e in events]
 
 
@@ -72,13 +79,26 @@ def test_a_move_the_lifecycle_lacks_is_refused(make_competition):
 
 def test_every_allowed_move_is_audited(make_competition, organizer):
     competition = make_competition(status="draft")
-    path = ["open", "closed", "open", "closed", "running", "locked", "running", "locked", "published", "locked",
-            "published", "archived"]
+    path = [
+        "open",
+        "closed",
+        "open",
+        "closed",
+        "running",
+        "locked",
+        "running",
+        "locked",
+        "published",
+        "locked",
+        "published",
+        "archived",
+    ]
     previous = ["draft"] + path[:-1]
     for target in path:
         setup.move_competition(competition, target, organizer, reason="复核")
     assert transition_events(competition) == [
-        (f"competition.{target}", organizer.id, before) for target, before in zip(path, previous)]
+        (f"competition.{target}", organizer.id, before) for target, before in zip(path, previous)
+    ]
 
 
 @pytest.mark.parametrize("status, target", [("locked", "running"), ("published", "locked")])

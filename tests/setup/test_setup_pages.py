@@ -1,4 +1,5 @@
 """The set-up pages: new competition, details, clone, and who may reach them."""
+
 from __future__ import annotations
 
 import html
@@ -13,10 +14,23 @@ from comp.services.results import get_competition, scheme_of
 
 def form(**overrides) -> dict:
     """Return a valid new-competition form as the browser posts it."""
-    data = {"code": "QZ-2027-TEA", "name": "2027年泉州市评茶师职工技能竞赛", "kind": "competition", "unit_kind": "",
-            "trade": "评茶师", "level": "city", "year": "2027", "registration_opens": "2027-03-01T09:00",
-            "registration_closes": "2027-03-31T17:30", "capacity": "200", "trades": "评茶师，茶艺师、 评茶员",
-            "age_min": "18", "age_max": "60", "min_grade": "4", "team_by": "team"}
+    data = {
+        "code": "QZ-2027-TEA",
+        "name": "2027年泉州市评茶师职工技能竞赛",
+        "kind": "competition",
+        "unit_kind": "",
+        "trade": "评茶师",
+        "level": "city",
+        "year": "2027",
+        "registration_opens": "2027-03-01T09:00",
+        "registration_closes": "2027-03-31T17:30",
+        "capacity": "200",
+        "trades": "评茶师，茶艺师、 评茶员",
+        "age_min": "18",
+        "age_max": "60",
+        "min_grade": "4",
+        "team_by": "team",
+    }
     data.update(overrides)
     return data
 
@@ -33,25 +47,34 @@ def test_new_competition_form_offers_own_unions_and_the_counties(browser, tree):
 
 
 def test_create_a_competition_in_the_browser(browser, tree):
-    response = browser.post("/competitions/new", form(organizer_unit_id=str(tree["city"].id),
-                                                      counties=[str(tree["jinjiang"].id)]))
+    response = browser.post(
+        "/competitions/new", form(organizer_unit_id=str(tree["city"].id), counties=[str(tree["jinjiang"].id)])
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/competitions/QZ-2027-TEA")
     competition = get_competition("QZ-2027-TEA")
     assert competition.status == "draft" and competition.organizer_unit_id == tree["city"].id
-    assert competition.eligibility == {"trades": ["评茶师", "茶艺师", "评茶员"], "age_min": 18, "age_max": 60,
-                                       "min_grade": 4, "counties": [tree["jinjiang"].id]}
+    assert competition.eligibility == {
+        "trades": ["评茶师", "茶艺师", "评茶员"],
+        "age_min": 18,
+        "age_max": 60,
+        "min_grade": 4,
+        "counties": [tree["jinjiang"].id],
+    }
     # Typed in Beijing time, stored in UTC.
     assert competition.registration_opens.isoformat() == "2027-03-01T01:00:00"
     overview = text(browser.get(response.headers["Location"]))
     assert "2027-03-01 09:00" in overview and "晋江市总工会" in overview
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"code": "QZ 2027!"}, "Use letters, digits"),
-    ({"kind": "rating", "unit_kind": ""}, "studios or teams"),
-    ({"registration_closes": "2027-02-01T09:00"}, "close after it opens"),
-    ({"age_min": "60", "age_max": "20"}, "below the minimum age"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"code": "QZ 2027!"}, "Use letters, digits"),
+        ({"kind": "rating", "unit_kind": ""}, "studios or teams"),
+        ({"registration_closes": "2027-02-01T09:00"}, "close after it opens"),
+        ({"age_min": "60", "age_max": "20"}, "below the minimum age"),
+    ],
+)
 def test_create_refuses_bad_fields_next_to_them(browser, tree, overrides, message):
     response = browser.post("/competitions/new", form(organizer_unit_id=str(tree["city"].id), **overrides))
     assert response.status_code == 422 and message in text(response)
@@ -68,8 +91,10 @@ def test_edit_details_keeps_the_code(browser, tree, make_competition):
     competition = make_competition(status="draft")
     page = text(browser.get(f"/competitions/{competition.code}/details"))
     assert f'value="{competition.code}"' in page and "disabled" in page
-    response = browser.post(f"/competitions/{competition.code}/details",
-                            form(code="CHANGED", name="新名称", organizer_unit_id=str(tree["city"].id)))
+    response = browser.post(
+        f"/competitions/{competition.code}/details",
+        form(code="CHANGED", name="新名称", organizer_unit_id=str(tree["city"].id)),
+    )
     assert response.status_code == 302
     db.session.refresh(competition)
     assert competition.name == "新名称" and competition.code.startswith("T-2026")
@@ -101,11 +126,19 @@ def test_home_links_each_competition_to_its_overview(browser, make_competition):
 # ---------------------------------------------------------------- who may reach the set-up pages
 
 
-PAGES = [("get", "/competitions/new"), ("post", "/competitions/new"), ("get", "/competitions/{code}"),
-         ("get", "/competitions/{code}/edit"), ("get", "/competitions/{code}/details"),
-         ("post", "/competitions/{code}/transition"), ("get", "/competitions/{code}/clone"),
-         ("post", "/competitions/{code}/clone"), ("post", "/competitions/{code}/stages"),
-         ("post", "/competitions/{code}/rules"), ("get", "/competitions/{code}/preview")]
+PAGES = [
+    ("get", "/competitions/new"),
+    ("post", "/competitions/new"),
+    ("get", "/competitions/{code}"),
+    ("get", "/competitions/{code}/edit"),
+    ("get", "/competitions/{code}/details"),
+    ("post", "/competitions/{code}/transition"),
+    ("get", "/competitions/{code}/clone"),
+    ("post", "/competitions/{code}/clone"),
+    ("post", "/competitions/{code}/stages"),
+    ("post", "/competitions/{code}/rules"),
+    ("get", "/competitions/{code}/preview"),
+]
 
 
 def reach(client, token: str, method: str, url: str):
@@ -133,12 +166,14 @@ def _as(competition: Competition, status: str) -> Competition:
 @pytest.mark.parametrize("status, refused", [("draft", 404), ("open", 403)])
 @pytest.mark.parametrize("method, url", PAGES)
 @pytest.mark.parametrize("role", ["worker", "judge"])
-def test_workers_and_judges_are_refused(client, auth, make_user, county_competition, role, method, url, status,
-                                        refused):
+def test_workers_and_judges_are_refused(
+    client, auth, make_user, county_competition, role, method, url, status, refused
+):
     _as(county_competition, status)
     make_user("someone", role)
     auth.login("someone")
     from tests.conftest import csrf_token
+
     response = reach(client, csrf_token(client, "/"), method, url.format(code=county_competition.code))
     assert response.status_code == (refused if "{code}" in url else 403)
 
@@ -158,21 +193,23 @@ def test_anonymous_is_sent_to_log_in(client, county_competition, method, url, st
 
 @pytest.mark.parametrize("status, refused", [("draft", 404), ("open", 403)])
 @pytest.mark.parametrize("method, url", [p for p in PAGES if "{code}" in p[1]])
-def test_an_organizer_of_another_county_is_refused(client, auth, make_user, tree, county_competition, method, url,
-                                                   status, refused):
+def test_an_organizer_of_another_county_is_refused(
+    client, auth, make_user, tree, county_competition, method, url, status, refused
+):
     _as(county_competition, status)
     make_user("shishi", "organizer", org_unit_id=tree["shishi"].id)
     auth.login("shishi")
     from tests.conftest import csrf_token
+
     response = reach(client, csrf_token(client, "/"), method, url.format(code=county_competition.code))
     assert response.status_code == refused
 
 
 @pytest.mark.parametrize("username, unit", [("city", "city"), ("jinjiang", "jinjiang"), ("admin", None)])
-def test_organizers_of_the_competition_and_admins_reach_it(client, auth, make_user, tree, county_competition,
-                                                           username, unit):
-    make_user(username, "admin" if username == "admin" else "organizer",
-              org_unit_id=tree[unit].id if unit else None)
+def test_organizers_of_the_competition_and_admins_reach_it(
+    client, auth, make_user, tree, county_competition, username, unit
+):
+    make_user(username, "admin" if username == "admin" else "organizer", org_unit_id=tree[unit].id if unit else None)
     auth.login(username)
     for method, url in PAGES:
         if method == "get":

@@ -1,4 +1,5 @@
 """Fixtures of the units registry: a union tree with two counties, organizers, sheets in memory."""
+
 from __future__ import annotations
 
 import html
@@ -35,11 +36,13 @@ def county_organizer(auth, make_user, tree):
 @pytest.fixture()
 def make_unit():
     """Return a factory of units committed to the database."""
+
     def make(name: str, enterprise: OrgUnit, kind: str = "studio", **fields) -> Unit:
         unit = Unit(kind=kind, name=name, enterprise_id=enterprise.id, **fields)
         db.session.add(unit)
         db.session.commit()
         return unit
+
     return make
 
 
@@ -66,6 +69,7 @@ def sheet(rows: list[list], headers: list | None = None) -> bytes:
 
 def upload(client, data: bytes, filename: str = "units.xlsx"):
     """Upload a units sheet through the form."""
-    boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/units"),
-                                       "sheet": FileStorage(io.BytesIO(data), filename)})
+    boundary, body = encode_multipart(
+        {"csrf_token": csrf_token(client, "/units"), "sheet": FileStorage(io.BytesIO(data), filename)}
+    )
     return client.post("/units/import", data=body, content_type=f"multipart/form-data; boundary={boundary}")

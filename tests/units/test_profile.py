@@ -1,4 +1,5 @@
 """Unit profiles with their rating history and trend; enterprise pages with units and workers' results."""
+
 from __future__ import annotations
 
 import copy
@@ -38,13 +39,16 @@ def rate(year: int, code: str, publish: bool = True):
     return competition
 
 
-def test_profile_shows_members_achievements_and_rating_history(client, organizer, petrochem, make_unit,
-                                                                make_worker):
+def test_profile_shows_members_achievements_and_rating_history(client, organizer, petrochem, make_unit, make_worker):
     team = make_unit("泉港石化第6班组", petrochem, kind="team", level="city")
     other = make_unit("泉港石化第1班组", petrochem, kind="team")
     member = make_worker("郑师傅", id_number=valid_id(31), trade="石化操作工", phone="13912345678")
-    db.session.add_all([UnitMember(unit_id=team.id, worker_id=member.id, role="班组长"),
-                        Achievement(unit_id=team.id, year=2025, kind="method", title="郑师傅操作法")])
+    db.session.add_all(
+        [
+            UnitMember(unit_id=team.id, worker_id=member.id, role="班组长"),
+            Achievement(unit_id=team.id, year=2025, kind="method", title="郑师傅操作法"),
+        ]
+    )
     db.session.commit()
     rate(2026, "PJ-2026-TEAM")
     page = text(client.get(f"/units/{team.id}"))

@@ -1,4 +1,5 @@
 """The units registry: role matrix, create/edit with bad input, members and achievements, filters, pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,16 @@ from comp.models import Achievement, AuditEvent, Unit, UnitMember
 from tests.conftest import valid_id
 from tests.units.conftest import post, text
 
-PAGES = ["/units", "/units/new", "/units/{id}", "/units/{id}/edit", "/units/export.xlsx", "/units/template.xlsx",
-         "/units/import", "/enterprises/{org}"]
+PAGES = [
+    "/units",
+    "/units/new",
+    "/units/{id}",
+    "/units/{id}/edit",
+    "/units/export.xlsx",
+    "/units/template.xlsx",
+    "/units/import",
+    "/enterprises/{org}",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -29,8 +38,17 @@ def test_anonymous_is_sent_to_login(client, path):
 
 
 def unit_form(tree, **fields) -> dict:
-    return {"kind": "studio", "name": "翔鹭无人机创新工作室", "enterprise": tree.aviation.id, "workshop": "飞控车间",
-            "leader": 0, "leader_id_number": "", "level": "city", "founded": "2020-05-01", **fields}
+    return {
+        "kind": "studio",
+        "name": "翔鹭无人机创新工作室",
+        "enterprise": tree.aviation.id,
+        "workshop": "飞控车间",
+        "leader": 0,
+        "leader_id_number": "",
+        "level": "city",
+        "founded": "2020-05-01",
+        **fields,
+    }
 
 
 def test_create_and_edit_a_unit_with_a_leader_by_id_number(client, organizer, tree, make_worker):
@@ -38,8 +56,12 @@ def test_create_and_edit_a_unit_with_a_leader_by_id_number(client, organizer, tr
     response = post(client, "/units/new", unit_form(tree, leader_id_number=valid_id(11)))
     assert response.status_code == 302
     unit = db.session.scalar(sa.select(Unit))
-    assert (unit.name, unit.leader_id, unit.level, str(unit.founded)) == ("翔鹭无人机创新工作室", leader.id, "city",
-                                                                         "2020-05-01")
+    assert (unit.name, unit.leader_id, unit.level, str(unit.founded)) == (
+        "翔鹭无人机创新工作室",
+        leader.id,
+        "city",
+        "2020-05-01",
+    )
     response = post(client, f"/units/{unit.id}/edit", unit_form(tree, level="province", leader=leader.id))
     assert response.status_code == 302
     db.session.refresh(unit)
@@ -48,15 +70,18 @@ def test_create_and_edit_a_unit_with_a_leader_by_id_number(client, organizer, tr
     assert actions == ["unit.created", "unit.changed"]
 
 
-@pytest.mark.parametrize("fields,message", [
-    ({"name": ""}, "This field is required."),
-    ({"name": "=HYPERLINK(1)"}, "Must not begin with =, +, - or @."),
-    ({"enterprise": 0}, "Choose the enterprise."),
-    ({"founded": "2999-01-01"}, "The founding date is in the future."),
-    ({"founded": "yesterday"}, "Not a valid date value."),
-    ({"leader_id_number": "123"}, "Not a valid ID number"),
-    ({"leader_id_number": valid_id(77)}, "No worker with this ID number in your unions."),
-])
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "=HYPERLINK(1)"}, "Must not begin with =, +, - or @."),
+        ({"enterprise": 0}, "Choose the enterprise."),
+        ({"founded": "2999-01-01"}, "The founding date is in the future."),
+        ({"founded": "yesterday"}, "Not a valid date value."),
+        ({"leader_id_number": "123"}, "Not a valid ID number"),
+        ({"leader_id_number": valid_id(77)}, "No worker with this ID number in your unions."),
+    ],
+)
 def test_bad_input_is_refused_with_its_message(client, organizer, tree, fields, message):
     response = post(client, "/units/new", unit_form(tree, **fields))
     assert response.status_code == 422
@@ -90,8 +115,12 @@ def test_members_and_achievements_are_added_and_removed_as_fragments(client, org
 
     bad = post(client, f"/units/{unit.id}/achievements", {"year": "20x", "kind": "patent", "title": "x"}, headers=hx)
     assert "Not a valid integer value." in text(bad)
-    post(client, f"/units/{unit.id}/achievements", {"year": "2025", "kind": "patent", "title": "一种无人机桨叶"},
-         headers=hx)
+    post(
+        client,
+        f"/units/{unit.id}/achievements",
+        {"year": "2025", "kind": "patent", "title": "一种无人机桨叶"},
+        headers=hx,
+    )
     achievement = db.session.scalar(sa.select(Achievement))
     assert (achievement.year, achievement.kind) == (2025, "patent")
     plain = post(client, f"/units/{unit.id}/achievements/{achievement.id}/remove")

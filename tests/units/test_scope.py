@@ -2,6 +2,7 @@
 
 The county organizer is Jinjiang's: the aviation enterprise is theirs, the garment enterprise (Shishi) is not.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,7 @@ def places(tree, make_unit, make_worker) -> Places:
     our_achievement = Achievement(unit_id=ours.id, year=2025, kind="patent", title="翔鹭专利")
     db.session.add_all([their_member, our_member, their_achievement, our_achievement])
     db.session.commit()
-    return Places(ours, theirs, our_worker, their_worker, their_member, their_achievement, our_member,
-                  our_achievement)
+    return Places(ours, theirs, our_worker, their_worker, their_member, their_achievement, our_member, our_achievement)
 
 
 @pytest.fixture()
@@ -57,10 +57,12 @@ def stray(make_worker):
 
 def state() -> tuple:
     """Return what a refused request must leave as it was: units, members, achievements, audit events."""
-    return (sorted(db.session.execute(sa.select(Unit.id, Unit.name, Unit.enterprise_id, Unit.leader_id)).all()),
-            sorted(db.session.execute(sa.select(UnitMember.unit_id, UnitMember.worker_id)).all()),
-            sorted(db.session.execute(sa.select(Achievement.unit_id, Achievement.title)).all()),
-            db.session.scalar(sa.select(sa.func.count(AuditEvent.id))))
+    return (
+        sorted(db.session.execute(sa.select(Unit.id, Unit.name, Unit.enterprise_id, Unit.leader_id)).all()),
+        sorted(db.session.execute(sa.select(UnitMember.unit_id, UnitMember.worker_id)).all()),
+        sorted(db.session.execute(sa.select(Achievement.unit_id, Achievement.title)).all()),
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id))),
+    )
 
 
 def alert(response) -> str:
@@ -75,8 +77,17 @@ def tokenless(response) -> str:
 
 
 def unit_form(tree, **fields) -> dict:
-    return {"kind": "studio", "name": "新工作室", "enterprise": tree.aviation.id, "workshop": "", "leader": 0,
-            "leader_id_number": "", "level": "", "founded": "", **fields}
+    return {
+        "kind": "studio",
+        "name": "新工作室",
+        "enterprise": tree.aviation.id,
+        "workshop": "",
+        "leader": 0,
+        "leader_id_number": "",
+        "level": "",
+        "founded": "",
+        **fields,
+    }
 
 
 def routes(p: Places, unit: Unit, tree) -> list[tuple[str, dict | None]]:
@@ -84,13 +95,15 @@ def routes(p: Places, unit: Unit, tree) -> list[tuple[str, dict | None]]:
     member = p.their_member if unit is p.theirs else p.our_member
     achievement = p.their_achievement if unit is p.theirs else p.our_achievement
     other = p.their_worker if unit is p.theirs else p.our_worker
-    return [(f"/units/{unit.id}", None),
-            (f"/units/{unit.id}/edit", None),
-            (f"/units/{unit.id}/edit", unit_form(tree, name="改名工作室", enterprise=unit.enterprise_id)),
-            (f"/units/{unit.id}/members", {"worker": other.id, "role": "骨干"}),
-            (f"/units/{unit.id}/members/{member.id}/remove", {}),
-            (f"/units/{unit.id}/achievements", {"year": "2026", "kind": "method", "title": "新操作法"}),
-            (f"/units/{unit.id}/achievements/{achievement.id}/remove", {})]
+    return [
+        (f"/units/{unit.id}", None),
+        (f"/units/{unit.id}/edit", None),
+        (f"/units/{unit.id}/edit", unit_form(tree, name="改名工作室", enterprise=unit.enterprise_id)),
+        (f"/units/{unit.id}/members", {"worker": other.id, "role": "骨干"}),
+        (f"/units/{unit.id}/members/{member.id}/remove", {}),
+        (f"/units/{unit.id}/achievements", {"year": "2026", "kind": "method", "title": "新操作法"}),
+        (f"/units/{unit.id}/achievements/{achievement.id}/remove", {}),
+    ]
 
 
 ROUTE_NAMES = ["profile", "edit", "save", "add member", "remove member", "add achievement", "remove achievement"]
@@ -124,8 +137,9 @@ def test_the_county_organizer_still_works_on_its_own_units(client, county_organi
 
 
 @pytest.mark.parametrize("index", range(len(ROUTE_NAMES)), ids=ROUTE_NAMES)
-@pytest.mark.parametrize("who, status", [("admin", None), ("city", None), ("worker", 403), ("judge", 403),
-                                         ("anonymous", 302)])
+@pytest.mark.parametrize(
+    "who, status", [("admin", None), ("city", None), ("worker", 403), ("judge", 403), ("anonymous", 302)]
+)
 def test_others_keep_their_answers(client, auth, make_user, tree, places, index, who, status):
     if who != "anonymous":
         role = "organizer" if who == "city" else who
@@ -140,6 +154,7 @@ def test_others_keep_their_answers(client, auth, make_user, tree, places, index,
 
 
 # --- a new unit: enterprises, leaders and re-rendered forms within the organizer's unions ---
+
 
 def options(page: str, name: str) -> set[str]:
     """Return the values a select box of the page offers."""
@@ -166,8 +181,9 @@ def test_a_failed_create_never_lists_another_enterprises_workers(client, county_
     assert "晋江林工" in ours  # the enterprise's own workers are listed, so the check above can fail
 
 
-@pytest.mark.parametrize("number", [valid_id(102), valid_id(103), MADE_UP], ids=["another county", "no employer",
-                                                                             "made up"])
+@pytest.mark.parametrize(
+    "number", [valid_id(102), valid_id(103), MADE_UP], ids=["another county", "no employer", "made up"]
+)
 def test_a_leader_outside_scope_reads_like_no_worker(client, county_organizer, tree, places, stray, number):
     before = state()
     response = post(client, "/units/new", unit_form(tree, leader_id_number=number))
@@ -199,30 +215,52 @@ def test_an_edit_cannot_move_a_unit_to_another_county(client, county_organizer, 
 
 # --- members: by list or by ID number, only from the organizer's unions ---
 
+
 @pytest.mark.parametrize("hx", [False, True], ids=["page", "htmx"])
 def test_a_member_outside_scope_reads_like_no_worker(client, county_organizer, tree, places, stray, hx):
     headers = {"HX-Request": "true"} if hx else {}
     before = state()
     answers = set()
     for number in (valid_id(102), valid_id(103), MADE_UP):
-        response = post(client, f"/units/{places.ours.id}/members", {"worker": 0, "id_number": number},
-                        headers=headers, follow_redirects=not hx)
+        response = post(
+            client,
+            f"/units/{places.ours.id}/members",
+            {"worker": 0, "id_number": number},
+            headers=headers,
+            follow_redirects=not hx,
+        )
         answers.add(alert(response))
     assert answers == {NOT_FOUND}
-    by_list = post(client, f"/units/{places.ours.id}/members", {"worker": places.their_worker.id},
-                   headers=headers, follow_redirects=not hx)
+    by_list = post(
+        client,
+        f"/units/{places.ours.id}/members",
+        {"worker": places.their_worker.id},
+        headers=headers,
+        follow_redirects=not hx,
+    )
     assert "Not a valid choice" in text(by_list) or not hx  # a page is sent back to the edit form
     assert state() == before
 
 
 def test_a_member_in_scope_is_added_by_id_number(client, county_organizer, tree, places):
-    post(client, f"/units/{places.ours.id}/members", {"worker": 0, "id_number": valid_id(101)},
-         headers={"HX-Request": "true"})
-    assert db.session.scalar(sa.select(UnitMember.id).where(
-        UnitMember.unit_id == places.ours.id, UnitMember.worker_id == places.our_worker.id)) is not None
+    post(
+        client,
+        f"/units/{places.ours.id}/members",
+        {"worker": 0, "id_number": valid_id(101)},
+        headers={"HX-Request": "true"},
+    )
+    assert (
+        db.session.scalar(
+            sa.select(UnitMember.id).where(
+                UnitMember.unit_id == places.ours.id, UnitMember.worker_id == places.our_worker.id
+            )
+        )
+        is not None
+    )
 
 
 # --- the list, its filters, the export and the enterprise pages ---
+
 
 def test_the_list_holds_only_units_in_scope(client, county_organizer, tree, places):
     db.session.add(Unit(kind="team", name="无单位班组", enterprise_id=None))
@@ -234,8 +272,15 @@ def test_the_list_holds_only_units_in_scope(client, county_organizer, tree, plac
     assert options(page, "enterprise") == {"", str(tree.aviation.id)}
 
 
-@pytest.mark.parametrize("query", ["county={shishi}", "enterprise={garment}", "county={shishi}&enterprise={garment}",
-                                   "county={jinjiang}&enterprise={garment}"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "county={shishi}",
+        "enterprise={garment}",
+        "county={shishi}&enterprise={garment}",
+        "county={jinjiang}&enterprise={garment}",
+    ],
+)
 def test_a_filter_naming_another_county_shows_none_of_its_units(client, county_organizer, tree, places, query):
     url = "/units?" + query.format(shishi=tree.shishi.id, garment=tree.garment.id, jinjiang=tree.jinjiang.id)
     for headers in ({}, {"HX-Request": "true"}):
@@ -265,12 +310,21 @@ def test_another_countys_enterprise_page_is_not_found(client, county_organizer, 
 
 # --- the verbs check the scope themselves, whatever a view lets through ---
 
+
 def test_the_verbs_refuse_what_lies_outside_the_actors_unions(tree, places, make_user):
     from comp.services import ServiceError
     from comp.services import units as service
+
     county = make_user("jinjiang", "organizer", org_unit_id=tree.jinjiang.id)
-    fields = {"kind": "studio", "name": "新工作室", "enterprise_id": tree.garment.id, "workshop": None,
-              "leader": None, "level": None, "founded": None}
+    fields = {
+        "kind": "studio",
+        "name": "新工作室",
+        "enterprise_id": tree.garment.id,
+        "workshop": None,
+        "leader": None,
+        "level": None,
+        "founded": None,
+    }
     before = state()
     with pytest.raises(ServiceError):
         service.save(None, fields, county)
@@ -278,8 +332,10 @@ def test_the_verbs_refuse_what_lies_outside_the_actors_unions(tree, places, make
         service.save(places.ours, {**fields, "enterprise_id": tree.aviation.id, "leader": places.their_worker}, county)
     with pytest.raises(ServiceError):
         service.add_member(places.ours, places.their_worker, "", county)
-    for chosen in ({"worker_id": places.their_worker.id, "id_number": None},
-                   {"worker_id": None, "id_number": valid_id(102)}):
+    for chosen in (
+        {"worker_id": places.their_worker.id, "id_number": None},
+        {"worker_id": None, "id_number": valid_id(102)},
+    ):
         with pytest.raises(ServiceError):
             service.find_worker(user=county, **chosen)
     assert state() == before
@@ -288,11 +344,19 @@ def test_the_verbs_refuse_what_lies_outside_the_actors_unions(tree, places, make
 
 def test_a_leader_set_by_the_city_union_stays_when_the_county_saves(tree, places, make_user):
     from comp.services import units as service
+
     places.ours.leader_id = places.their_worker.id
     db.session.commit()
     county = make_user("jinjiang", "organizer", org_unit_id=tree.jinjiang.id)
-    fields = {"kind": "studio", "name": "翔鹭改名工作室", "enterprise_id": tree.aviation.id, "workshop": None,
-              "leader": places.their_worker, "level": None, "founded": None}
+    fields = {
+        "kind": "studio",
+        "name": "翔鹭改名工作室",
+        "enterprise_id": tree.aviation.id,
+        "workshop": None,
+        "leader": places.their_worker,
+        "level": None,
+        "founded": None,
+    }
     assert service.save(places.ours, fields, county).name == "翔鹭改名工作室"
 
 

@@ -1,4 +1,5 @@
 """Account administration: list, create, change, disable, reset, import, activation sheets, worker requests."""
+
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)

@@ -1,4 +1,5 @@
 """Judges and liaisons from a spreadsheet: template, upload, per-row report, confirmation."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,9 @@ def template():
     """Download the sheet to fill in, for judges or for liaisons."""
     authorize("accounts.admin")
     role = request.args.get("role") if request.args.get("role") in bulk.ROLES else "judge"
-    return send_file(io.BytesIO(bulk.template(role)), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{role}s-template.xlsx")
+    return send_file(
+        io.BytesIO(bulk.template(role)), mimetype=XLSX, as_attachment=True, download_name=f"{role}s-template.xlsx"
+    )
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
@@ -72,9 +74,14 @@ def confirm(token: str):
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("accounts.preview", token=token))
-    flash(ngettext("%(num)d account created. Print the activation sheet and hand each person their card.",
-                   "%(num)d accounts created. Print the activation sheet and hand each person their card.",
-                   len(created)), "success")
+    flash(
+        ngettext(
+            "%(num)d account created. Print the activation sheet and hand each person their card.",
+            "%(num)d accounts created. Print the activation sheet and hand each person their card.",
+            len(created),
+        ),
+        "success",
+    )
     return redirect(url_for("accounts.sheet", id=[u.id for u in created]))
 
 

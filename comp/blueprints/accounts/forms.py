@@ -1,4 +1,5 @@
 """Forms of account administration."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -15,14 +16,20 @@ from comp.services.accounts.admin import ROLE_LABELS
 class AccountForm(Form):
     """One account: who, which role, which union or enterprise."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
-                           render_kw={"autocomplete": "off", "spellcheck": "false"})
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(_p("account", "Role"))
     unit = SelectField(_l("Union or enterprise"), coerce=int)
-    id_number = StringField(_l("ID number of the worker's record"), validators=[Length(max=24)],
-                            description=_l("For a worker account: the record it belongs to."),
-                            render_kw={"autocomplete": "off", "spellcheck": "false"})
+    id_number = StringField(
+        _l("ID number of the worker's record"),
+        validators=[Length(max=24)],
+        description=_l("For a worker account: the record it belongs to."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     submit = SubmitField(_l("Create and make the activation link"))
 
     def fill(self, roles: list[str], units) -> AccountForm:
@@ -56,11 +63,17 @@ class ActionForm(Form):
 class UploadForm(Form):
     """A sheet of judges or liaisons."""
 
-    role = RadioField(_l("The sheet lists"), choices=[SelectChoice("judge", _l("Judges")),
-                                                       SelectChoice("liaison", _l("Enterprise liaisons"))],
-                      default="judge", validators=[DataRequired()])
-    sheet = FileField(_l("Sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
-                      render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    role = RadioField(
+        _l("The sheet lists"),
+        choices=[SelectChoice("judge", _l("Judges")), SelectChoice("liaison", _l("Enterprise liaisons"))],
+        default="judge",
+        validators=[DataRequired()],
+    )
+    sheet = FileField(
+        _l("Sheet (.xlsx)"),
+        validators=[FileRequired(_l("Choose a file."))],
+        render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
     submit = SubmitField(_l("Upload and check"))
 
 

@@ -1,4 +1,5 @@
 """Workers' claims of records on file and their correction requests, decided by their union."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -20,6 +21,7 @@ def _shown(field: str, value) -> str:
         return "—"
     if field == "employer_id":
         from comp.extensions import db
+
         unit = db.session.get(OrgUnit, int(value))
         return unit.name if unit else "—"
     if field == "skill_grade":
@@ -32,8 +34,13 @@ def _shown(field: str, value) -> str:
 def requests():
     """List the pending claims and correction requests of workers of the organizer's unions."""
     authorize("accounts.admin")
-    return render_template("accounts/requests.html", pending=claims.pending(current_user), form=DecisionForm(),
-                           labels=claims.FIELD_LABELS, shown=_shown)
+    return render_template(
+        "accounts/requests.html",
+        pending=claims.pending(current_user),
+        form=DecisionForm(),
+        labels=claims.FIELD_LABELS,
+        shown=_shown,
+    )
 
 
 @bp.post("/accounts/requests/<int:request_id>/<any(accept, reject):verdict>")
@@ -50,6 +57,12 @@ def decide(request_id: int, verdict: str):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("Request of %(name)s: %(verdict)s.", name=found.user.display_name,
-                verdict=_("accepted") if verdict == "accept" else _("rejected")), "success")
+        flash(
+            _(
+                "Request of %(name)s: %(verdict)s.",
+                name=found.user.display_name,
+                verdict=_("accepted") if verdict == "accept" else _("rejected"),
+            ),
+            "success",
+        )
     return redirect(url_for("accounts.requests"))

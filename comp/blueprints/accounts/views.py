@@ -1,4 +1,5 @@
 """Account administration pages: the list, one account, creating, changing, disabling, resetting."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -28,13 +29,22 @@ def index():
     """List the accounts the organizer administers, searched and filtered, 50 a page."""
     authorize("accounts.admin")
     args = request.args
-    filters = admin.Filters(q="".join(c for c in args.get("q", "") if c.isprintable()).strip()[:64],
-                            role=args.get("role", ""), unit=whole_number(args.get("unit"), low=1),
-                            state=args.get("state", ""))
+    filters = admin.Filters(
+        q="".join(c for c in args.get("q", "") if c.isprintable()).strip()[:64],
+        role=args.get("role", ""),
+        unit=whole_number(args.get("unit"), low=1),
+        state=args.get("state", ""),
+    )
     page = admin.search(current_user, filters, page_number(args.get("page")))
-    context = {"filters": filters, "page": page, "roles": admin.ROLE_LABELS, "states": admin.STATE_LABELS,
-               "units": admin.units_for(current_user), "state_of": admin.state_of,
-               "links": links.live_links(page.items)}
+    context = {
+        "filters": filters,
+        "page": page,
+        "roles": admin.ROLE_LABELS,
+        "states": admin.STATE_LABELS,
+        "units": admin.units_for(current_user),
+        "state_of": admin.state_of,
+        "links": links.live_links(page.items),
+    }
     if htmx and htmx.target == "account-list":
         return render_template("accounts/_list.html", **context)
     return render_template("accounts/index.html", **context)
@@ -52,36 +62,57 @@ def new():
     tree = Tree()
     form = AccountForm().fill(admin.roles_for(current_user), admin.units_for(current_user, tree))
     if request.method == "GET":
-        form.role.data = request.args.get("role") if request.args.get("role") in admin.roles_for(current_user) \
-            else "judge"
+        form.role.data = (
+            request.args.get("role") if request.args.get("role") in admin.roles_for(current_user) else "judge"
+        )
         return _new_page(form)
     if not form.validate_on_submit():
         return _new_page(form, status=422)
     try:
-        user, _link = admin.create(current_user, form.username.data, form.display_name.data, form.role.data,
-                                   form.unit.data or None, form.id_number.data)
+        user, _link = admin.create(
+            current_user,
+            form.username.data,
+            form.display_name.data,
+            form.role.data,
+            form.unit.data or None,
+            form.id_number.data,
+        )
     except ServiceError as error:
         return _new_page(form, error=str(error), status=422)
-    flash(_("Account %(username)s is created. Give the person the activation link below.", username=user.username),
-          "success")
+    flash(
+        _("Account %(username)s is created. Give the person the activation link below.", username=user.username),
+        "success",
+    )
     return redirect(url_for("accounts.show", user_id=user.id))
 
 
 def _show_page(target: User, edit: EditForm | None = None, error: str | None = None, status: int = 200):
     if edit is None:
-        edit = EditForm(data={"display_name": target.display_name, "role": target.role,
-                              "unit": target.org_unit_id or 0})
+        edit = EditForm(
+            data={"display_name": target.display_name, "role": target.role, "unit": target.org_unit_id or 0}
+        )
         edit.fill(_grantable(target), admin.units_for(current_user))
     link = links.live_link(target)
     history = admin.history(target)
     units = {n.id: n.name for n in Tree().nodes.values()}
     return render_template(
-        "accounts/show.html", target=target, state=admin.state_of(target), role_label=admin.ROLE_LABELS[target.role],
+        "accounts/show.html",
+        target=target,
+        state=admin.state_of(target),
+        role_label=admin.ROLE_LABELS[target.role],
         states=admin.STATE_LABELS,
-        link=link, link_url=links.url(link) if link else None,
-        live=sessions.live(target), history=history, describe=admin.describe, units=units,
-        actors=admin.actors(history), edit=edit, action=ActionForm(),
-        myself=target.id == current_user.id, error=error), status
+        link=link,
+        link_url=links.url(link) if link else None,
+        live=sessions.live(target),
+        history=history,
+        describe=admin.describe,
+        units=units,
+        actors=admin.actors(history),
+        edit=edit,
+        action=ActionForm(),
+        myself=target.id == current_user.id,
+        error=error,
+    ), status
 
 
 def _grantable(target: User) -> list[str]:
@@ -128,8 +159,11 @@ def _act(user_id: int, verb, done: str):
 @login_required
 def disable(user_id: int):
     """Disable the account: its sessions and links end at once."""
-    return _act(user_id, lambda t: admin.set_active(current_user, t, False),
-                _("Account {username} is disabled and logged out everywhere."))
+    return _act(
+        user_id,
+        lambda t: admin.set_active(current_user, t, False),
+        _("Account {username} is disabled and logged out everywhere."),
+    )
 
 
 @bp.post("/accounts/<int:user_id>/enable")
@@ -143,8 +177,11 @@ def enable(user_id: int):
 @login_required
 def reset(user_id: int):
     """Clear the password and make a new one-time link; the person sets a new password with it."""
-    return _act(user_id, lambda t: admin.reset(current_user, t),
-                _("The password of {username} is cleared. Give the person the new link below."))
+    return _act(
+        user_id,
+        lambda t: admin.reset(current_user, t),
+        _("The password of {username} is cleared. Give the person the new link below."),
+    )
 
 
 @bp.post("/accounts/<int:user_id>/logout-all")

@@ -1,4 +1,5 @@
 """Results documents as JSON, exactly as SPEC.md defines them."""
+
 from __future__ import annotations
 
 import json

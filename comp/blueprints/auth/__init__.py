@@ -1,4 +1,5 @@
 """Log in, log out, and choose the language."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

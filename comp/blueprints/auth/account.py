@@ -1,4 +1,5 @@
 """My account: sessions, changing the password, logging out everywhere, a worker's record requests."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -20,10 +21,17 @@ def _page(password_form=None, correction=None, status: int = 200):
     if form is None and worker is not None:
         form = CorrectionForm.for_worker(worker)
     return render_template(
-        "auth/account.html", live=sessions.live(current_user), token=current_user.session_token,
-        is_current=sessions.is_current, action=ActionForm(), role_label=ROLE_LABELS[current_user.role],
+        "auth/account.html",
+        live=sessions.live(current_user),
+        token=current_user.session_token,
+        is_current=sessions.is_current,
+        action=ActionForm(),
+        role_label=ROLE_LABELS[current_user.role],
         claim=claims.pending_claim(current_user) if worker is None else None,
-        requests=claims.mine(current_user), correction=form, field_labels=claims.FIELD_LABELS), status
+        requests=claims.mine(current_user),
+        correction=form,
+        field_labels=claims.FIELD_LABELS,
+    ), status
 
 
 @bp.get("/account")
@@ -79,6 +87,7 @@ def correction():
     except ServiceError as error:
         form.form_errors.append(str(error))
         return _page(correction=form, status=422)
-    flash(_("Your request is sent to your union; it will appear in your record once an organizer accepts it."),
-          "success")
+    flash(
+        _("Your request is sent to your union; it will appear in your record once an organizer accepts it."), "success"
+    )
     return redirect(url_for("auth.account", _anchor="requests"))

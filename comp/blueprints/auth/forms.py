@@ -1,4 +1,5 @@
 """Forms for logging in, passwords, activation links, sign-up, and choosing a language."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -14,20 +15,28 @@ NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_LENGTH, "maxlen
 class LoginForm(Form):
     """Username and password."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
-                           render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)],
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=128)], render_kw={"autocomplete": "current-password"}
+    )
     submit = SubmitField(_l("Log in"))
 
 
 class NewPasswordMixin:
     """A new password typed twice."""
 
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
-                             render_kw=NEW_PASSWORD)
-    repeat = PasswordField(_l("New password again"), validators=[
-        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))], render_kw=NEW_PASSWORD)
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)], render_kw=NEW_PASSWORD
+    )
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw=NEW_PASSWORD,
+    )
 
 
 class SetPasswordForm(NewPasswordMixin, Form):
@@ -39,8 +48,11 @@ class SetPasswordForm(NewPasswordMixin, Form):
 class ChangePasswordForm(NewPasswordMixin, Form):
     """Change one's own password: the current one first."""
 
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)],
-                            render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField(_l("Change my password"))
 
 
@@ -48,23 +60,33 @@ class SignupForm(NewPasswordMixin, Form):
     """A worker's own account: who they are, and the password they choose."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)], render_kw={"autocomplete": "name"})
-    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=24)],
-                            render_kw={"autocomplete": "off", "spellcheck": "false"})
-    phone = StringField(_l("Mobile phone"), validators=[DataRequired(), Length(max=20)],
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    id_number = StringField(
+        _l("ID number"),
+        validators=[DataRequired(), Length(max=24)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
     employer = SelectField(_l("Employer"), coerce=int)
     trade = StringField(_l("Trade"), validators=[Length(max=64)])
     grade = SelectField(_l("Skill grade"), coerce=int)
-    username = StringField(_l("Username"), validators=[Length(max=64)],
-                           description=_l("Leave empty to log in with your phone number."),
-                           render_kw={"autocomplete": "username", "spellcheck": "false"})
+    username = StringField(
+        _l("Username"),
+        validators=[Length(max=64)],
+        description=_l("Leave empty to log in with your phone number."),
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
     submit = SubmitField(_l("Create my account"))
 
     def __init__(self, *args, enterprises=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.employer.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in enterprises]
         self.grade.choices = [SelectChoice(0, _l("Not known"))] + [
-            SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())]
+            SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())
+        ]
 
 
 class ActionForm(Form):

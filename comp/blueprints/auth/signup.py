@@ -1,4 +1,5 @@
 """Opening an activation or reset link, and a worker's own sign-up."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -46,18 +47,30 @@ def signup():
         return redirect(url_for("main.home"))
     form = SignupForm(enterprises=registration.enterprises())
     if form.validate_on_submit():
-        person = claims.Person(form.name.data, form.id_number.data, form.phone.data, form.employer.data or None,
-                               form.trade.data, form.grade.data or None)
+        person = claims.Person(
+            form.name.data,
+            form.id_number.data,
+            form.phone.data,
+            form.employer.data or None,
+            form.trade.data,
+            form.grade.data or None,
+        )
         try:
-            user, claim = claims.sign_up(person, (form.username.data or "").strip() or form.phone.data.strip(),
-                                         form.password.data, *client())
+            user, claim = claims.sign_up(
+                person, (form.username.data or "").strip() or form.phone.data.strip(), form.password.data, *client()
+            )
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
             begin(user, user.session_token)
             if claim is not None:
-                flash(_("Your account is ready. A worker record with your ID number is already on file: an "
-                        "organizer of your union will confirm that it is yours."), "info")
+                flash(
+                    _(
+                        "Your account is ready. A worker record with your ID number is already on file: an "
+                        "organizer of your union will confirm that it is yours."
+                    ),
+                    "info",
+                )
             else:
                 flash(_("Your account is ready. Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(url_for("main.home"))

@@ -3,6 +3,7 @@
 A login opens a server-side session (`services.accounts.sessions`); the cookie carries only
 its token. Logging in starts a fresh cookie session, so the CSRF token is renewed too.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -67,10 +68,10 @@ def end() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=_login_key, methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], key_func=_address_key, methods=["POST"],
-               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=_login_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_IP_LIMIT"], key_func=_address_key, methods=["POST"], deduct_when=_failed
+)
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:

@@ -1,4 +1,5 @@
 """Certificates: issuing and printing for organizers, downloads for workers, public verification."""
+
 from flask import Blueprint
 
 bp = Blueprint("certs", __name__)

@@ -1,4 +1,5 @@
 """Forms of the certificates pages: design, seal, issuing, revoking, and the look-up without account."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -15,12 +16,17 @@ from comp.services.certs.batches import SEAL_MESSAGES
 class DesignForm(Form):
     """The certificate's title, body template, issuer and printed date."""
 
-    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the certificate a title.")),
-                                                 Length(max=20)])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(message=_l("Write the certificate's text.")),
-                                                 Length(max=MAX_TEMPLATE)], render_kw={"rows": 4})
-    issuer = StringField(_l("Issued by"), validators=[DataRequired(message=_l("Name the issuing union.")),
-                                                      Length(max=60)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(message=_l("Give the certificate a title.")), Length(max=20)]
+    )
+    body = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(message=_l("Write the certificate's text.")), Length(max=MAX_TEMPLATE)],
+        render_kw={"rows": 4},
+    )
+    issuer = StringField(
+        _l("Issued by"), validators=[DataRequired(message=_l("Name the issuing union.")), Length(max=60)]
+    )
     date = DateField(_l("Date printed (empty: the day of issue)"), validators=[Optional()])
     submit = SubmitField(_l("Save the design"))
 
@@ -31,15 +37,22 @@ class DesignForm(Form):
             raise ValidationError(_l("Braces must enclose a placeholder, like {name}."))
         unknown = [p for p in problems if p.startswith("{")]
         if unknown:
-            raise ValidationError(_l("Unknown placeholder %(unknown)s. Use %(known)s.", unknown=", ".join(unknown),
-                                     known=", ".join("{" + p + "}" for p in PLACEHOLDERS)))
+            raise ValidationError(
+                _l(
+                    "Unknown placeholder %(unknown)s. Use %(known)s.",
+                    unknown=", ".join(unknown),
+                    known=", ".join("{" + p + "}" for p in PLACEHOLDERS),
+                )
+            )
 
 
 class SealForm(Form):
     """The seal image upload."""
 
-    seal = FileField(_l("Seal image (PNG with a transparent background)"),
-                     validators=[FileRequired(message=_l("Choose a PNG file."))])
+    seal = FileField(
+        _l("Seal image (PNG with a transparent background)"),
+        validators=[FileRequired(message=_l("Choose a PNG file."))],
+    )
     submit = SubmitField(_l("Upload the seal"))
 
     def validate_seal(self, field) -> None:
@@ -81,13 +94,22 @@ class BatchForm(Form):
 class LookupForm(Form):
     """Fetch a certificate without an account: its number, the name on it, the ID number's end."""
 
-    number = StringField(_l("Certificate number"), validators=[DataRequired(message=_l("Give the number.")),
-                                                               Length(max=64)],
-                         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
-    name = StringField(_l("Name on the certificate"), validators=[DataRequired(message=_l("Give your name.")),
-                                                                 Length(max=120)], render_kw={"autocomplete": "name"})
-    id_last4 = StringField(_l("Last 4 characters of your ID number"), validators=[
-        DataRequired(message=_l("Give the last 4 characters.")),
-        Length(min=4, max=4, message=_l("Give exactly 4 characters."))],
-        render_kw={"autocomplete": "off", "maxlength": 4, "autocapitalize": "characters"})
+    number = StringField(
+        _l("Certificate number"),
+        validators=[DataRequired(message=_l("Give the number.")), Length(max=64)],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+    name = StringField(
+        _l("Name on the certificate"),
+        validators=[DataRequired(message=_l("Give your name.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    id_last4 = StringField(
+        _l("Last 4 characters of your ID number"),
+        validators=[
+            DataRequired(message=_l("Give the last 4 characters.")),
+            Length(min=4, max=4, message=_l("Give exactly 4 characters.")),
+        ],
+        render_kw={"autocomplete": "off", "maxlength": 4, "autocapitalize": "characters"},
+    )
     submit = SubmitField(_l("Download my certificate"))

@@ -1,4 +1,5 @@
 """Certificates: public verification, the worker's own, the look-up without account, the organizer's pages."""
+
 from __future__ import annotations
 
 import io
@@ -38,11 +39,11 @@ def _no_store(response):
 
 def _pdf(data: bytes, name: str):
     """Send PDF bytes as a download that no cache keeps."""
-    return _no_store(send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                               download_name=name))
+    return _no_store(send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name))
 
 
 # ---- public verification ----
+
 
 @bp.get("/verify/<number>")
 @limiter.limit(_verify_limit)
@@ -63,6 +64,7 @@ def api_verify(number: str):
 
 
 # ---- the worker's own certificates, and the look-up without account ----
+
 
 @bp.get("/my/certificates")
 @login_required
@@ -99,14 +101,23 @@ def lookup():
 
 # ---- the organizer's pages ----
 
+
 def _manage_page(competition, design_form=None, seal_form=None, status=200):
     data = printing.overview(competition, page_number(request.args.get("page")))
     saved = data["design"]
     design_form = design_form or DesignForm(formdata=None, data=saved)
     return render_template(
-        "certs/manage.html", competition=competition, design_form=design_form, seal_form=seal_form or SealForm(),
-        issue_form=IssueForm(), revoke_form=RevokeForm(), reissue_form=ReissueForm(), batch_form=BatchForm(),
-        stalled=printing.stalled, **data), status
+        "certs/manage.html",
+        competition=competition,
+        design_form=design_form,
+        seal_form=seal_form or SealForm(),
+        issue_form=IssueForm(),
+        revoke_form=RevokeForm(),
+        reissue_form=ReissueForm(),
+        batch_form=BatchForm(),
+        stalled=printing.stalled,
+        **data,
+    ), status
 
 
 @bp.get("/competitions/<code>/certificates", endpoint="manage")
@@ -129,8 +140,12 @@ def issue(code: str):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("%(count)d certificates issued.", count=len(new)) if new
-              else _("No new certificates: every awarded entrant holds one already."), "success")
+        flash(
+            _("%(count)d certificates issued.", count=len(new))
+            if new
+            else _("No new certificates: every awarded entrant holds one already."),
+            "success",
+        )
     return _back(code)
 
 
@@ -174,8 +189,7 @@ def design(code: str):
     form = DesignForm()
     if not form.validate_on_submit():
         return _manage_page(competition, design_form=form, status=422)
-    printing.save_design(competition, form.title.data, form.body.data, form.issuer.data, form.date.data,
-                         current_user)
+    printing.save_design(competition, form.title.data, form.body.data, form.issuer.data, form.date.data, current_user)
     flash(_("The certificate design is saved."), "success")
     return _back(code, "design")
 
@@ -237,6 +251,7 @@ def certificate_pdf(code: str, number: str):
 
 # ---- batch files, built in the background ----
 
+
 def _batch(competition, batch_id: int) -> CertificateBatch:
     batch = db.session.get(CertificateBatch, batch_id)
     if batch is None or batch.competition_id != competition.id:
@@ -245,8 +260,15 @@ def _batch(competition, batch_id: int) -> CertificateBatch:
 
 
 def _batch_fragment(competition, kind: str, batch=None, error: str | None = None):
-    return render_template("certs/_batch.html", competition=competition, kind=kind, batch=batch, error=error,
-                           batch_form=BatchForm(), stalled=printing.stalled)
+    return render_template(
+        "certs/_batch.html",
+        competition=competition,
+        kind=kind,
+        batch=batch,
+        error=error,
+        batch_form=BatchForm(),
+        stalled=printing.stalled,
+    )
 
 
 @bp.post("/competitions/<code>/certificates/batches")
@@ -282,5 +304,8 @@ def batch_download(code: str, batch_id: int):
     batch = _batch(competition, batch_id)
     path = printing.batch_file(batch) or abort(404)
     mimetype = "application/pdf" if batch.kind == "pdf" else "application/zip"
-    return _no_store(send_file(path, mimetype=mimetype, as_attachment=True,
-                               download_name=f"{competition.code}-certificates.{batch.kind}"))
+    return _no_store(
+        send_file(
+            path, mimetype=mimetype, as_attachment=True, download_name=f"{competition.code}-certificates.{batch.kind}"
+        )
+    )

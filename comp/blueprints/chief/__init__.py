@@ -1,4 +1,5 @@
 """The chief judge's console: progress, discrepancies, bias, reopening sheets, the lock."""
+
 from flask import Blueprint
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")

@@ -1,4 +1,5 @@
 """Forms of the chief judge's console; each one posts one action and says what is missing."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
@@ -16,34 +17,44 @@ class ReviewForm(Form):
 
     entrant_id = IntegerField(validators=[InputRequired()])
     criterion_id = IntegerField(validators=[InputRequired()])
-    action = StringField(validators=[AnyOf(["confirm", "remark"],
-                                           message=_l("Choose to confirm the marks or to ask for a re-mark."))])
-    note = StringField(_l("Note"), validators=[
-        DataRequired(message=_l("Write a note: why the marks stand, or what the judges should look at again.")),
-        Length(max=200)])
+    action = StringField(
+        validators=[AnyOf(["confirm", "remark"], message=_l("Choose to confirm the marks or to ask for a re-mark."))]
+    )
+    note = StringField(
+        _l("Note"),
+        validators=[
+            DataRequired(message=_l("Write a note: why the marks stand, or what the judges should look at again.")),
+            Length(max=200),
+        ],
+    )
 
 
 class ReopenForm(Form):
     """Reopen one judge's signed sheet of one entrant, with the reason."""
 
     judge = IntegerField(_l("Judge"), validators=[InputRequired(message=_l("Choose the judge."))])
-    code = StringField(_l("Secret code"), validators=[
-        DataRequired(message=_l("Give the entrant's secret code.")), Length(max=16)])
-    reason = StringField(_l("Reason"), validators=[
-        DataRequired(message=_l("Give the reason for reopening the sheet.")), Length(max=200)])
+    code = StringField(
+        _l("Secret code"), validators=[DataRequired(message=_l("Give the entrant's secret code.")), Length(max=16)]
+    )
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(message=_l("Give the reason for reopening the sheet.")), Length(max=200)]
+    )
 
 
 class ReasonForm(Form):
     """An action that needs a reason in the audit trail (unlock, amend)."""
 
-    reason = StringField(_l("Reason"), validators=[
-        DataRequired(message=_l("Give the reason.")), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Give the reason.")), Length(max=200)])
 
 
 class RulingForm(Form):
     """The chief judge's ruling on an objection."""
 
-    status = StringField(_l("Ruling"), validators=[
-        AnyOf(["upheld", "dismissed"], message=_l("Choose whether the objection is upheld or dismissed."))])
-    ruling = TextAreaField(_l("Reasons"), validators=[
-        DataRequired(message=_l("Write the ruling: what was checked and why.")), Length(max=RULING_MAX)])
+    status = StringField(
+        _l("Ruling"),
+        validators=[AnyOf(["upheld", "dismissed"], message=_l("Choose whether the objection is upheld or dismissed."))],
+    )
+    ruling = TextAreaField(
+        _l("Reasons"),
+        validators=[DataRequired(message=_l("Write the ruling: what was checked and why.")), Length(max=RULING_MAX)],
+    )

@@ -1,4 +1,5 @@
 """The chief judge's console: one page, every action re-rendering it with the action's outcome."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,8 +40,13 @@ def _competition(code: str, action: str | None = None) -> Competition:
 def _render(competition: Competition, feedback: Feedback | None = None):
     """Render the console: the fragment for htmx, else the whole page."""
     template = "chief/_console.html" if htmx else "chief/console.html"
-    return render_template(template, competition=competition, console=chief.console(competition, current_user),
-                           feedback=feedback, partial=bool(htmx))
+    return render_template(
+        template,
+        competition=competition,
+        console=chief.console(competition, current_user),
+        feedback=feedback,
+        partial=bool(htmx),
+    )
 
 
 def _answer(competition: Competition, feedback: Feedback):
@@ -79,12 +85,22 @@ def console(code: str):
 def review(code: str):
     """Confirm a flagged discrepancy or request a re-mark."""
     form = ReviewForm()
-    done = _("Re-mark requested; the judges' sheets are open again.") if form.action.data == "remark" \
+    done = (
+        _("Re-mark requested; the judges' sheets are open again.")
+        if form.action.data == "remark"
         else _("Marks confirmed as they stand.")
-    return _act(code, "competition.chief", form, "discrepancies",
-                lambda c: chief.review_discrepancy(c, current_user, form.entrant_id.data, form.criterion_id.data,
-                                                   form.action.data, form.note.data),
-                done, key=f"{form.entrant_id.data}-{form.criterion_id.data}")
+    )
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "discrepancies",
+        lambda c: chief.review_discrepancy(
+            c, current_user, form.entrant_id.data, form.criterion_id.data, form.action.data, form.note.data
+        ),
+        done,
+        key=f"{form.entrant_id.data}-{form.criterion_id.data}",
+    )
 
 
 @bp.post("/<code>/reopen")
@@ -92,17 +108,28 @@ def review(code: str):
 def reopen(code: str):
     """Reopen one judge's signed sheet of one entrant."""
     form = ReopenForm()
-    return _act(code, "competition.chief", form, "reopen",
-                lambda c: chief.reopen_sheet(c, current_user, form.judge.data, form.code.data, form.reason.data),
-                _("The sheet is open again for the judge."))
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "reopen",
+        lambda c: chief.reopen_sheet(c, current_user, form.judge.data, form.code.data, form.reason.data),
+        _("The sheet is open again for the judge."),
+    )
 
 
 @bp.post("/<code>/lock")
 @login_required
 def lock(code: str):
     """Lock the scores."""
-    return _act(code, "competition.chief", ActionForm(), "lock", lambda c: chief.lock(c, current_user),
-                _("The scores are locked; the names are shown."))
+    return _act(
+        code,
+        "competition.chief",
+        ActionForm(),
+        "lock",
+        lambda c: chief.lock(c, current_user),
+        _("The scores are locked; the names are shown."),
+    )
 
 
 @bp.post("/<code>/unlock")
@@ -110,16 +137,28 @@ def lock(code: str):
 def unlock(code: str):
     """Unlock the scores for corrections."""
     form = ReasonForm()
-    return _act(code, "competition.chief", form, "lock", lambda c: chief.unlock(c, current_user, form.reason.data),
-                _("The scores are unlocked for corrections."))
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "lock",
+        lambda c: chief.unlock(c, current_user, form.reason.data),
+        _("The scores are unlocked for corrections."),
+    )
 
 
 @bp.post("/<code>/publish")
 @login_required
 def publish(code: str):
     """Publish the locked results (the organizer)."""
-    return _act(code, "competition.manage", ActionForm(), "lock", lambda c: chief.publish(c, current_user),
-                _("The results are published; the notice period has started."))
+    return _act(
+        code,
+        "competition.manage",
+        ActionForm(),
+        "lock",
+        lambda c: chief.publish(c, current_user),
+        _("The results are published; the notice period has started."),
+    )
 
 
 @bp.post("/<code>/amend")
@@ -127,9 +166,14 @@ def publish(code: str):
 def amend(code: str):
     """Take published results back to locked for a correction (the organizer)."""
     form = ReasonForm()
-    return _act(code, "competition.manage", form, "lock",
-                lambda c: chief.amend_after_publication(c, current_user, form.reason.data),
-                _("The results are back to locked for the correction."))
+    return _act(
+        code,
+        "competition.manage",
+        form,
+        "lock",
+        lambda c: chief.amend_after_publication(c, current_user, form.reason.data),
+        _("The results are back to locked for the correction."),
+    )
 
 
 @bp.post("/<code>/objections/<int:objection_id>")
@@ -137,6 +181,12 @@ def amend(code: str):
 def rule(code: str, objection_id: int):
     """Record the chief judge's ruling on an objection."""
     form = RulingForm()
-    return _act(code, "competition.chief", form, "objections",
-                lambda c: objections.rule(c, current_user, objection_id, form.status.data, form.ruling.data),
-                _("The ruling is recorded."), key=str(objection_id))
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "objections",
+        lambda c: objections.rule(c, current_user, objection_id, form.status.data, form.ruling.data),
+        _("The ruling is recorded."),
+        key=str(objection_id),
+    )

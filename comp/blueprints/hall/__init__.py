@@ -1,4 +1,5 @@
 """The hall before the contest: numbers and secret codes, the lot draw, lists, check-in, judges."""
+
 from flask import Blueprint
 
 bp = Blueprint("hall", __name__, url_prefix="/competitions")

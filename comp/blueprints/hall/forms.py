@@ -1,4 +1,5 @@
 """Forms of the hall: the lot draw, the judging panel, conflicts."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -12,10 +13,8 @@ from comp.services.hall.draw import MAX_SESSIONS, MAX_STATIONS
 class DrawForm(Form):
     """Sessions and workstations for the lot draw, an optional seed, a reason when drawing again."""
 
-    sessions = IntegerField(_l("Sessions"), default=1, validators=[
-        DataRequired(), NumberRange(1, MAX_SESSIONS)])
-    stations = IntegerField(_l("Workstations per session"), validators=[
-        DataRequired(), NumberRange(1, MAX_STATIONS)])
+    sessions = IntegerField(_l("Sessions"), default=1, validators=[DataRequired(), NumberRange(1, MAX_SESSIONS)])
+    stations = IntegerField(_l("Workstations per session"), validators=[DataRequired(), NumberRange(1, MAX_STATIONS)])
     seed = StringField(_l("Seed (leave empty for a random one)"), validators=[Optional(), Length(max=64)])
     reason = StringField(_l("Reason for drawing again"), validators=[Optional(), Length(max=200)])
 

@@ -1,4 +1,5 @@
 """The hall before the contest: numbers and the lot draw, printable lists, check-in (检录), the judging panel."""
+
 from __future__ import annotations
 
 import io
@@ -22,14 +23,24 @@ from comp.services.hall import printing
 
 # ---- numbers and the lot draw ----
 
+
 def _draw_page(competition, form: DrawForm | None = None, error: str | None = None):
     replay = draw_service.replay_draw(competition)
     counts = draw_service.status_counts(competition)
     if form is None:
-        form = DrawForm(sessions=replay.sessions if replay else 1,
-                        stations=replay.stations if replay else max(1, counts.get("approved", 0) + counts.get("ok", 0)))
-    return render_template("hall/draw.html", competition=competition, form=form, error=error, counts=counts,
-                           replay=replay, sessions=draw_service.session_sizes(competition))
+        form = DrawForm(
+            sessions=replay.sessions if replay else 1,
+            stations=replay.stations if replay else max(1, counts.get("approved", 0) + counts.get("ok", 0)),
+        )
+    return render_template(
+        "hall/draw.html",
+        competition=competition,
+        form=form,
+        error=error,
+        counts=counts,
+        replay=replay,
+        sessions=draw_service.session_sizes(competition),
+    )
 
 
 @bp.get("/<code>/draw")
@@ -47,8 +58,9 @@ def close_registration(code: str):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("Registration is closed: %(count)d entrants received a number and a secret code.", count=count),
-              "success")
+        flash(
+            _("Registration is closed: %(count)d entrants received a number and a secret code.", count=count), "success"
+        )
     return redirect(url_for(".draw", code=code))
 
 
@@ -73,8 +85,9 @@ def draw_lots(code: str):
     if not form.validate_on_submit():
         return _draw_page(competition, form)
     try:
-        seed = draw_service.draw_lots(competition, form.sessions.data, form.stations.data, form.seed.data,
-                                      current_user, form.reason.data)
+        seed = draw_service.draw_lots(
+            competition, form.sessions.data, form.stations.data, form.seed.data, current_user, form.reason.data
+        )
     except ServiceError as error:
         return _draw_page(competition, form, str(error))
     flash(_("Lots are drawn with the seed %(seed)s.", seed=seed), "success")
@@ -82,11 +95,14 @@ def draw_lots(code: str):
 
 
 LISTS = {
-    ("signin", "pdf"), ("signin", "xlsx"), ("workstations", "pdf"), ("workstations", "xlsx"), ("codes", "pdf"),
+    ("signin", "pdf"),
+    ("signin", "xlsx"),
+    ("workstations", "pdf"),
+    ("workstations", "xlsx"),
+    ("codes", "pdf"),
 }
 TABLES = {"signin": printing.signin_table, "workstations": printing.workstation_table}
-MIMETYPES = {"pdf": "application/pdf",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @bp.get("/<code>/lists/<name>.<ext>")
@@ -100,13 +116,15 @@ def download(code: str, name: str, ext: str):
     else:
         table = TABLES[name](competition)
         data = printing.pdf(competition, table) if ext == "pdf" else printing.xlsx(table)
-    response = send_file(io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True,
-                         download_name=f"{competition.code}-{name}.{ext}")
+    response = send_file(
+        io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True, download_name=f"{competition.code}-{name}.{ext}"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 # ---- check-in ----
+
 
 @bp.get("/<code>/checkin")
 def checkin(code: str):
@@ -124,8 +142,9 @@ def checkin(code: str):
 def checkin_counts(code: str):
     """Return the running tally of the check-in."""
     competition = competition_for(code)
-    return render_template("hall/_checkin_counts.html", competition=competition,
-                           counts=checkin_service.counts(competition))
+    return render_template(
+        "hall/_checkin_counts.html", competition=competition, counts=checkin_service.counts(competition)
+    )
 
 
 @bp.post("/<code>/checkin/<int:entrant_id>")
@@ -139,11 +158,14 @@ def checkin_mark(code: str, entrant_id: int):
     except ServiceError as refused:
         error = str(refused)
     if not htmx:
-        flash(error or _("%(name)s: %(status)s", name=entrant.name, status=entrant_status_label(entrant.status)),
-              "error" if error else "success")
+        flash(
+            error or _("%(name)s: %(status)s", name=entrant.name, status=entrant_status_label(entrant.status)),
+            "error" if error else "success",
+        )
         return redirect(url_for(".checkin", code=code, q=entrant.number or entrant.name))
-    response = make_response(render_template("hall/_checkin_row.html", competition=competition,
-                                             entrant=entrant, error=error))
+    response = make_response(
+        render_template("hall/_checkin_row.html", competition=competition, entrant=entrant, error=error)
+    )
     if error is None:
         response.headers["HX-Trigger"] = "checkin-changed"
     return response
@@ -151,20 +173,28 @@ def checkin_mark(code: str, entrant_id: int):
 
 # ---- the judging panel ----
 
-def _judge_forms(new_form: NewJudgeForm | None = None, existing_form: ExistingJudgeForm | None = None,
-                 competition=None) -> dict:
+
+def _judge_forms(
+    new_form: NewJudgeForm | None = None, existing_form: ExistingJudgeForm | None = None, competition=None
+) -> dict:
     new_form = new_form or NewJudgeForm(formdata=None)
     new_form.employer.choices = [(0, _("— none —"))] + [(u.id, u.name) for u in judges_service.employers()]
     existing_form = existing_form or ExistingJudgeForm(formdata=None)
-    existing_form.user.choices = [(u.id, f"{u.display_name} ({u.username})")
-                                  for u in judges_service.candidates(competition)]
+    existing_form.user.choices = [
+        (u.id, f"{u.display_name} ({u.username})") for u in judges_service.candidates(competition)
+    ]
     return {"new_form": new_form, "existing_form": existing_form}
 
 
 def _judges_page(competition, new_form=None, existing_form=None, **extra):
     """Render the panel: the fragment for htmx, else the whole page."""
-    context = {"competition": competition, "rows": judges_service.overview(competition),
-               "errors": {}, "conflict_form": ConflictForm(formdata=None), **extra}
+    context = {
+        "competition": competition,
+        "rows": judges_service.overview(competition),
+        "errors": {},
+        "conflict_form": ConflictForm(formdata=None),
+        **extra,
+    }
     context.update(_judge_forms(new_form, existing_form, competition))
     template = "hall/_judge_panel.html" if htmx else "hall/judges.html"
     response = make_response(render_template(template, **context))
@@ -180,8 +210,9 @@ def _assignment(competition, assignment_id: int) -> JudgeAssignment:
 
 
 def _form_error(form) -> str:
-    return "; ".join(f"{form[name].label.text}: {' '.join(map(str, messages))}"
-                     for name, messages in form.errors.items())
+    return "; ".join(
+        f"{form[name].label.text}: {' '.join(map(str, messages))}" for name, messages in form.errors.items()
+    )
 
 
 @bp.get("/<code>/judges")
@@ -200,7 +231,8 @@ def judge_new(code: str):
         return _judges_page(competition, new_form=form, error=_form_error(form))
     try:
         assignment, link = judges_service.add_judge(
-            competition, form.username.data, form.display_name.data, form.employer.data or None, current_user)
+            competition, form.username.data, form.display_name.data, form.employer.data or None, current_user
+        )
     except ServiceError as error:
         return _judges_page(competition, new_form=form, error=str(error))
     return _judges_page(competition, created=(assignment, links.url(link)))
@@ -218,8 +250,10 @@ def judge_existing(code: str):
         assignment = judges_service.assign_existing(competition, form.user.data, current_user)
     except ServiceError as error:
         return _judges_page(competition, existing_form=form, error=str(error))
-    return _judges_page(competition, message=_("%(name)s joined the panel as %(ref)s.",
-                                               name=assignment.user.display_name, ref=assignment.ref))
+    return _judges_page(
+        competition,
+        message=_("%(name)s joined the panel as %(ref)s.", name=assignment.user.display_name, ref=assignment.ref),
+    )
 
 
 def _panel_action(code: str, assignment_id: int, act) -> object:
@@ -236,6 +270,7 @@ def _panel_action(code: str, assignment_id: int, act) -> object:
 @bp.post("/<code>/judges/<int:assignment_id>/criteria")
 def judge_criteria(code: str, assignment_id: int):
     """Set the criteria a judge marks, recusing them from conflicted entrants when the organizer says so."""
+
     def act(assignment):
         form = CriteriaForm()
         form.criteria.choices = [(c.id, c.name) for s in assignment.competition.stages for c in s.criteria]
@@ -243,35 +278,42 @@ def judge_criteria(code: str, assignment_id: int):
             raise ServiceError(_form_error(form))
         judges_service.assign_criteria(assignment, form.criteria.data, current_user, recuse=form.recuse.data)
         return _("The criteria of %(ref)s are saved.", ref=assignment.ref)
+
     return _panel_action(code, assignment_id, act)
 
 
 @bp.post("/<code>/judges/<int:assignment_id>/chief")
 def judge_chief(code: str, assignment_id: int):
     """Name the chief judge."""
+
     def act(assignment):
         judges_service.set_chief(assignment, current_user)
         return _("%(name)s is the chief judge.", name=assignment.user.display_name)
+
     return _panel_action(code, assignment_id, act)
 
 
 @bp.post("/<code>/judges/<int:assignment_id>/conflicts")
 def judge_conflict(code: str, assignment_id: int):
     """Record a conflict of interest a judge declared with an entrant."""
+
     def act(assignment):
         form = ConflictForm()
         if not form.validate_on_submit():
             raise ServiceError(_form_error(form))
         judges_service.declare_conflict(assignment, form.entrant.data, form.reason.data, current_user)
         return _("The conflict of %(ref)s is recorded.", ref=assignment.ref)
+
     return _panel_action(code, assignment_id, act)
 
 
 @bp.post("/<code>/judges/<int:assignment_id>/remove")
 def judge_remove(code: str, assignment_id: int):
     """Take a judge off the panel."""
+
     def act(assignment):
         ref = assignment.ref
         judges_service.remove_judge(assignment, current_user)
         return _("%(ref)s has left the panel.", ref=ref)
+
     return _panel_action(code, assignment_id, act)

@@ -1,4 +1,5 @@
 """Judges score on tablets: entrant lists by secret code, score sheets with live tallies."""
+
 from flask import Blueprint
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")

@@ -1,4 +1,5 @@
 """The score sheet's form: one mark."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional

@@ -1,4 +1,5 @@
 """Judges at tablets: entrants by secret code, score sheets that save each mark as it is entered."""
+
 from __future__ import annotations
 
 import re
@@ -101,9 +102,18 @@ def save_mark(code: str, secret: str, criterion_id: int):
         sheet_row = scoresheets.SheetRow(criterion, mark)
     else:
         sheet_row = scoresheets.load_row(current_user, entrant, criterion)
-    response = make_response(render_template(
-        "judging/_row.html", code=code, secret=secret, row=sheet_row, row_state=state,
-        row_message=message, typed=form.value.data, seen=seen))
+    response = make_response(
+        render_template(
+            "judging/_row.html",
+            code=code,
+            secret=secret,
+            row=sheet_row,
+            row_state=state,
+            row_message=message,
+            typed=form.value.data,
+            seen=seen,
+        )
+    )
     if state in ("saved", "stale"):
         # A stale answer means another tablet saved a newer value: the tallies must show it too.
         response.headers["HX-Trigger"] = "mark-saved"
@@ -116,8 +126,9 @@ def _record(form: MarkForm, entrant: Entrant, criterion: Criterion) -> tuple[str
     try:
         if not form.validate():
             raise marks.MarkRefused(form.first_error())
-        mark = marks.record_mark(current_user, entrant, criterion, form.value.data, seen,
-                                 _tablet_session(), form.reason.data or None)
+        mark = marks.record_mark(
+            current_user, entrant, criterion, form.value.data, seen, _tablet_session(), form.reason.data or None
+        )
         return "saved", None, seen, mark
     except PermissionError:
         abort(403)

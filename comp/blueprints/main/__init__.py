@@ -1,4 +1,5 @@
 """Home pages per role and the health check."""
+
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)

@@ -1,4 +1,5 @@
 """Each role's home page, and /healthz."""
+
 from __future__ import annotations
 
 from flask import jsonify, make_response, render_template, request
@@ -32,8 +33,10 @@ def home():
     context = load(current_user, year=year)
     if htmx and htmx.target == "dashboard" and not htmx.history_restore_request:
         # The year also chooses the competitions listed below: they follow out of band.
-        response = make_response(render_template("main/_dashboard.html", **context)
-                                 + render_template("main/_competitions.html", oob=True, **context))
+        response = make_response(
+            render_template("main/_dashboard.html", **context)
+            + render_template("main/_competitions.html", oob=True, **context)
+        )
     else:
         response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")

@@ -1,4 +1,5 @@
 """The talent pool: search, filter, sort and export workers."""
+
 from __future__ import annotations
 
 from flask import current_app, make_response, render_template, request, stream_with_context
@@ -18,8 +19,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def pool():
     """List the workers in the user's scope, filtered and sorted, 50 a page; htmx gets the results alone."""
     asked = talent.prepare(request.args, current_user)
-    context = {"filters": asked.filters, "problems": asked.problems, "choices": asked.choices,
-               "page": talent.search(asked.filters, current_user, asked.page, tree=asked.tree)}
+    context = {
+        "filters": asked.filters,
+        "problems": asked.problems,
+        "choices": asked.choices,
+        "page": talent.search(asked.filters, current_user, asked.page, tree=asked.tree),
+    }
     # A history restore after a cache miss swaps the whole body: it needs the page, not the fragment.
     if htmx and not htmx.history_restore_request:
         response = make_response(render_template("people/_pool_results.html", oob=True, **context))

@@ -1,4 +1,5 @@
 """A craftsman profile (工匠档案): the page, and the organizer's edits made in place with htmx."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -30,16 +31,23 @@ def _managed(worker_id: int) -> Worker:
     return worker
 
 
-def _context(worker: Worker, section: str | None = None, error: str | None = None, notice: str | None = None,
-             **forms) -> dict:
+def _context(
+    worker: Worker, section: str | None = None, error: str | None = None, notice: str | None = None, **forms
+) -> dict:
     """Return the page's data and its forms (fresh ones unless a refused form is given back)."""
     data = service.profile(worker, current_user)
     return {
-        **data, "manage": can("worker.manage", worker), "titles": service.HONOUR_TITLES,
-        "statuses": service.HONOUR_STATUSES, "first_year": service.FIRST_YEAR, "last_year": service.last_year(),
-        "section": section, "section_error": error, "section_notice": notice,
-        "honour_form": forms.get("honour_form") or HonourForm(
-            formdata=None, data={"year": service.last_year() - 1, "status": "awarded"}),
+        **data,
+        "manage": can("worker.manage", worker),
+        "titles": service.HONOUR_TITLES,
+        "statuses": service.HONOUR_STATUSES,
+        "first_year": service.FIRST_YEAR,
+        "last_year": service.last_year(),
+        "section": section,
+        "section_error": error,
+        "section_notice": notice,
+        "honour_form": forms.get("honour_form")
+        or HonourForm(formdata=None, data={"year": service.last_year() - 1, "status": "awarded"}),
         "mentor_form": forms.get("mentor_form") or MentorForm(formdata=None),
         "grade_form": forms.get("grade_form") or GradeForm(formdata=None, data={"grade": worker.skill_grade or 5}),
         "candidates": forms.get("candidates", []),
@@ -64,15 +72,17 @@ def mine():
 
 def _field_errors(form) -> str:
     """Return a form's errors as one message naming each field."""
-    return " ".join(f"{form[name].label.text}: {message}" for name, messages in form.errors.items()
-                    for message in messages)
+    return " ".join(
+        f"{form[name].label.text}: {message}" for name, messages in form.errors.items() for message in messages
+    )
 
 
 def _answer(worker: Worker, section: str, done: str | None = None, error: str | None = None, **forms):
     """Answer htmx with the section's fragment; any other request goes back to the profile with a message."""
     if htmx:
-        return render_template(f"people/_profile_{section}.html",
-                               **_context(worker, section=section, error=error, notice=done, **forms))
+        return render_template(
+            f"people/_profile_{section}.html", **_context(worker, section=section, error=error, notice=done, **forms)
+        )
     form = next(iter(forms.values()), None)
     if error or (form is not None and form.errors):
         flash(error or _field_errors(form), "error")
@@ -92,6 +102,7 @@ def _refused(form, error: ServiceError) -> str | None:
 
 # ---- honours ----
 
+
 @bp.post("/<int:worker_id>/honours")
 @login_required
 def add_honour(worker_id: int):
@@ -101,8 +112,9 @@ def add_honour(worker_id: int):
     if not form.validate_on_submit():
         return _answer(worker, "honours", honour_form=form)
     try:
-        honour = service.add_honour(worker, form.title.data, form.year.data, form.issuer.data, form.status.data,
-                                    current_user)
+        honour = service.add_honour(
+            worker, form.title.data, form.year.data, form.issuer.data, form.status.data, current_user
+        )
     except ServiceError as error:
         return _answer(worker, "honours", error=_refused(form, error), honour_form=form)
     return _answer(worker, "honours", _("“%(title)s” (%(year)d) is added.", title=honour.title, year=honour.year))
@@ -135,6 +147,7 @@ def confirm_honour(worker_id: int, honour_id: int):
 
 # ---- mentor ----
 
+
 @bp.post("/<int:worker_id>/mentor")
 @login_required
 def set_mentor(worker_id: int):
@@ -150,8 +163,7 @@ def set_mentor(worker_id: int):
         service.set_mentor(worker, found[0], current_user)
     except ServiceError as error:
         return _answer(worker, "mentor", error=_refused(form, error), mentor_form=form)
-    return _answer(worker, "mentor", _("%(mentor)s is now %(name)s's mentor.", mentor=found[0].name,
-                                       name=worker.name))
+    return _answer(worker, "mentor", _("%(mentor)s is now %(name)s's mentor.", mentor=found[0].name, name=worker.name))
 
 
 def _choose(worker: Worker, form: MentorForm, found: list[Worker]):
@@ -176,6 +188,7 @@ def clear_mentor(worker_id: int):
 
 
 # ---- skill grade ----
+
 
 @bp.post("/<int:worker_id>/grade")
 @login_required

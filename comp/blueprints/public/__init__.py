@@ -1,4 +1,5 @@
 """Public pages: the hall screen's live standings, published results, objections."""
+
 from flask import Blueprint
 
 bp = Blueprint("public", __name__, url_prefix="/c")

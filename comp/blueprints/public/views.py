@@ -1,4 +1,5 @@
 """Public pages: the published results list, live standings, official results, objections."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -57,8 +58,14 @@ def _published(code: str) -> Competition:
 
 
 def _results_page(competition: Competition, form: ObjectionForm):
-    return render_template("public/results.html", competition=competition, official=live.official(competition),
-                           notice=live.notice(competition), accepting=objections.accepting(competition), form=form)
+    return render_template(
+        "public/results.html",
+        competition=competition,
+        official=live.official(competition),
+        notice=live.notice(competition),
+        accepting=objections.accepting(competition),
+        form=form,
+    )
 
 
 @bp.get("/<code>/results")

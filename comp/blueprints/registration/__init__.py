@@ -1,4 +1,5 @@
 """Registration: workers register themselves, liaisons upload spreadsheets, organizers approve."""
+
 from flask import Blueprint
 
 bp = Blueprint("registration", __name__)

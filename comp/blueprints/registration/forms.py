@@ -1,4 +1,5 @@
 """Forms of registration: a worker's profile, the upload, decisions on registrations."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -24,23 +25,33 @@ def _not_formula(form, field) -> None:
 class ProfileForm(Form):
     """What a worker account gives once, before its first registration."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64), _not_formula],
-                       render_kw={"autocomplete": "name"})
-    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=24)],
-                            render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"})
-    phone = StringField(_l("Mobile phone"), validators=[DataRequired(), Length(max=20)],
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=64), _not_formula], render_kw={"autocomplete": "name"}
+    )
+    id_number = StringField(
+        _l("ID number"),
+        validators=[DataRequired(), Length(max=24)],
+        render_kw={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"},
+    )
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
     employer = SelectField(_l("Employer"), coerce=int, validators=[DataRequired()])
-    trade = StringField(_l("Trade"), validators=[DataRequired(), Length(max=64), _not_formula],
-                        render_kw={"list": "trades"})
-    grade = SelectField(_l("Skill grade"), coerce=int,
-                        choices=[SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())])
+    trade = StringField(
+        _l("Trade"), validators=[DataRequired(), Length(max=64), _not_formula], render_kw={"list": "trades"}
+    )
+    grade = SelectField(
+        _l("Skill grade"), coerce=int, choices=[SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())]
+    )
     submit = SubmitField(_l("Save my details"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.employer.choices = [SelectChoice(0, "—")] + [
-            SelectChoice(u.id, u.name) for u in registration.enterprises()]
+            SelectChoice(u.id, u.name) for u in registration.enterprises()
+        ]
 
     def validate_id_number(self, field) -> None:
         """Check the ID number's form and check digit, saying what is wrong."""
@@ -64,17 +75,21 @@ class ActionForm(Form):
 class UploadForm(Form):
     """The registration sheet to upload."""
 
-    sheet = FileField(_l("Registration sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
-                      render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    sheet = FileField(
+        _l("Registration sheet (.xlsx)"),
+        validators=[FileRequired(_l("Choose a file."))],
+        render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
     submit = SubmitField(_l("Upload and check"))
 
 
 class ConfirmForm(Form):
     """Import every row, or only the valid ones."""
 
-    mode = RadioField(choices=[SelectChoice("all", _l("Import all rows")),
-                               SelectChoice("valid", _l("Import only the valid rows"))],
-                      validators=[DataRequired()])
+    mode = RadioField(
+        choices=[SelectChoice("all", _l("Import all rows")), SelectChoice("valid", _l("Import only the valid rows"))],
+        validators=[DataRequired()],
+    )
     approve = BooleanField(_l("Approve the imported people at once"), default=True)
 
 
@@ -82,5 +97,7 @@ class DecisionForm(Form):
     """Approve or reject the selected registrations; a rejection needs its reason."""
 
     reason = StringField(_l("Reason for rejection"), validators=[Length(max=200)])
-    verdict = RadioField(choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
-                         validators=[DataRequired()])
+    verdict = RadioField(
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("reject", _l("Reject"))],
+        validators=[DataRequired()],
+    )

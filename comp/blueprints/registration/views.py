@@ -1,4 +1,5 @@
 """Registration: workers register themselves, liaisons upload sheets, organizers decide and export."""
+
 from __future__ import annotations
 
 import io
@@ -33,16 +34,25 @@ def registrations_open_to(user) -> list:
 bp.add_app_template_global(registration.grade_label, "grade_label")
 
 
-def _register_page(competition: Competition, profile: ProfileForm | None = None, error: str | None = None,
-                   status: int = 200):
+def _register_page(
+    competition: Competition, profile: ProfileForm | None = None, error: str | None = None, status: int = 200
+):
     worker = current_user.worker
     claim = claims.pending_claim(current_user) if worker is None else None
     return render_template(
-        "registration/register.html", competition=competition, worker=worker, error=error, claim=claim,
-        conditions=registration.conditions(competition), refusals=registration.refusals(competition, worker),
-        places_left=registration.places_left(competition), entry=worker and registration.entry_of(competition, worker),
-        profile=profile or (ProfileForm() if worker is None and claim is None else None), action=ActionForm(),
-        trades=registration.trades_of(competition)), status
+        "registration/register.html",
+        competition=competition,
+        worker=worker,
+        error=error,
+        claim=claim,
+        conditions=registration.conditions(competition),
+        refusals=registration.refusals(competition, worker),
+        places_left=registration.places_left(competition),
+        entry=worker and registration.entry_of(competition, worker),
+        profile=profile or (ProfileForm() if worker is None and claim is None else None),
+        action=ActionForm(),
+        trades=registration.trades_of(competition),
+    ), status
 
 
 @bp.route("/competitions/<code>/register", methods=["GET", "POST"])
@@ -69,13 +79,25 @@ def profile(code: str):
     if not form.validate_on_submit():
         return _register_page(competition, profile=form, status=422)
     try:
-        claim = registration.create_profile(current_user, form.name.data, form.id_number.data, form.phone.data,
-                                            form.employer.data, form.trade.data, form.grade.data)
+        claim = registration.create_profile(
+            current_user,
+            form.name.data,
+            form.id_number.data,
+            form.phone.data,
+            form.employer.data,
+            form.trade.data,
+            form.grade.data,
+        )
     except ServiceError as error:
         return _register_page(competition, profile=form, error=str(error), status=422)
     if claim is not None:
-        flash(_("A worker record with this ID number is already on file. An organizer of your union will "
-                "confirm that it is yours; then you can register."), "info")
+        flash(
+            _(
+                "A worker record with this ID number is already on file. An organizer of your union will "
+                "confirm that it is yours; then you can register."
+            ),
+            "info",
+        )
     return redirect(url_for("registration.register", code=code))
 
 
@@ -98,8 +120,13 @@ def withdraw(code: str, entrant_id: int):
 def _queue_context(competition: Competition) -> dict:
     status = request.args.get("status") or None
     page = queue_service.queue(competition, status, page_number(request.args.get("page")))
-    return {"competition": competition, "page": page, "status": status, "form": DecisionForm(),
-            "places_left": registration.places_left(competition)}
+    return {
+        "competition": competition,
+        "page": page,
+        "status": status,
+        "form": DecisionForm(),
+        "places_left": registration.places_left(competition),
+    }
 
 
 @bp.get("/competitions/<code>/registrations")
@@ -127,9 +154,10 @@ def decide(code: str, entrant_id: int, verdict: str):
     if htmx:
         response = render_template("registration/_row.html", competition=competition, e=entrant, error=error)
         return response, 200, {} if error else {"HX-Trigger": "registration-decided"}
-    flash(error or _("Registration %(ref)s: %(status)s.", ref=entrant.ref,
-                             status=entrant_status_label(entrant.status)),
-          "error" if error else "success")
+    flash(
+        error or _("Registration %(ref)s: %(status)s.", ref=entrant.ref, status=entrant_status_label(entrant.status)),
+        "error" if error else "success",
+    )
     return redirect(url_for("registration.queue", code=code))
 
 
@@ -143,8 +171,7 @@ def decide_many(code: str):
     if form.validate_on_submit():
         try:
             changed = queue_service.decide(competition, ids, form.verdict.data, current_user, form.reason.data)
-            flash(ngettext("%(num)d registration changed.", "%(num)d registrations changed.", len(changed)),
-                  "success")
+            flash(ngettext("%(num)d registration changed.", "%(num)d registrations changed.", len(changed)), "success")
         except ServiceError as error:
             flash(str(error), "error")
     else:
@@ -158,8 +185,9 @@ def export(code: str, which: str):
     """Download the registrations or the accepted entrants; `?full=1` shows ID numbers and is audited."""
     competition = competition_for(code, "competition.manage")
     data = queue_service.export(competition, current_user, which, full=request.args.get("full") == "1")
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{competition.code}-{which}.xlsx")
+    return send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{competition.code}-{which}.xlsx"
+    )
 
 
 @bp.get("/registrations/bulk")
@@ -177,15 +205,22 @@ def bulk_index():
 def template(code: str):
     """Download the empty registration sheet."""
     competition_for(code, "competition.register_bulk")
-    return send_file(io.BytesIO(bulk.template()), mimetype=XLSX, as_attachment=True,
-                     download_name="registration-template.xlsx")
+    return send_file(
+        io.BytesIO(bulk.template()), mimetype=XLSX, as_attachment=True, download_name="registration-template.xlsx"
+    )
 
 
 def _upload_page(competition: Competition, form: UploadForm, error: str | None = None, status: int = 200):
-    return render_template("registration/upload.html", competition=competition, form=form, error=error,
-                           columns=COLUMNS, liaison=liaison_unit(competition, current_user),
-                           status_after=bulk.status_for(competition, current_user),
-                           trades=registration.trades_of(competition)), status
+    return render_template(
+        "registration/upload.html",
+        competition=competition,
+        form=form,
+        error=error,
+        columns=COLUMNS,
+        liaison=liaison_unit(competition, current_user),
+        status_after=bulk.status_for(competition, current_user),
+        trades=registration.trades_of(competition),
+    ), status
 
 
 @bp.route("/competitions/<code>/registrations/upload", methods=["GET", "POST"])
@@ -212,8 +247,12 @@ def preview(code: str, token: str):
     """Show every row of the upload with what is wrong with it."""
     competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
-    return render_template("registration/preview.html", **bulk.preview(competition, current_user, kept),
-                           form=ConfirmForm(), action=ActionForm())
+    return render_template(
+        "registration/preview.html",
+        **bulk.preview(competition, current_user, kept),
+        form=ConfirmForm(),
+        action=ActionForm(),
+    )
 
 
 @bp.post("/competitions/<code>/registrations/upload/<token>/confirm")
@@ -246,5 +285,3 @@ def discard(code: str, token: str):
         bulk.discard(kept)
         flash(_("The upload was discarded; nothing was imported."), "success")
     return redirect(url_for("registration.upload", code=code))
-
-

@@ -1,4 +1,5 @@
 """The organizer's results page."""
+
 from flask import Blueprint
 
 bp = Blueprint("results", __name__, url_prefix="/competitions")

@@ -1,4 +1,5 @@
 """Results with stage breakdown, awards, teams, discrepancies and judge bias; the published rules."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,16 +32,22 @@ def show(code: str):
     competition = competition_for(code, "competition.results")
     loaded, outcome = results_service.compute(competition)
     doc = results_service.document_from(competition, loaded, outcome)
-    return render_template("results/results.html", competition=competition, doc=doc,
-                           stages=loaded.scheme.stages, rules=loaded.rules)
+    return render_template(
+        "results/results.html", competition=competition, doc=doc, stages=loaded.scheme.stages, rules=loaded.rules
+    )
 
 
 @bp.get("/<code>/results.xlsx")
 def export(code: str):
     """Download the results and team standings as a spreadsheet."""
     from comp.services.results.export import results_xlsx
+
     competition = competition_for(code, "competition.results")
-    return Response(results_xlsx(competition), headers={
-        "Content-Disposition": f'attachment; filename="{competition.code}-results.xlsx"',
-        "Cache-Control": "no-store"},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(
+        results_xlsx(competition),
+        headers={
+            "Content-Disposition": f'attachment; filename="{competition.code}-results.xlsx"',
+            "Cache-Control": "no-store",
+        },
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

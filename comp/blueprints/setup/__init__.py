@@ -1,4 +1,5 @@
 """Competition set-up: details, stages, criteria, rules, lifecycle, cloning."""
+
 from flask import Blueprint
 
 bp = Blueprint("setup", __name__, url_prefix="/competitions")

@@ -1,4 +1,5 @@
 """Forms of the set-up pages: details, clone, stage and criterion rows, rules."""
+
 from __future__ import annotations
 
 import re
@@ -29,20 +30,26 @@ from comp.models.types import plain
 CODE_RULE = Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, “-” and “_” only."))
 
 
-
 def choices(pairs) -> list[SelectChoice]:
     """Return select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
 
 
 KIND_CHOICES = [("competition", _l("Competition")), ("rating", _l("Rating"))]
-UNIT_KIND_CHOICES = [("", _l("— (competitions only)")), ("studio", _l("Innovation studios")),
-                     ("team", _l("Craftsman teams"))]
+UNIT_KIND_CHOICES = [
+    ("", _l("— (competitions only)")),
+    ("studio", _l("Innovation studios")),
+    ("team", _l("Craftsman teams")),
+]
 LEVEL_CHOICES = [("city", _l("City")), ("county", _l("County")), ("enterprise", _l("Enterprise"))]
 TEAM_BY_CHOICES = [("team", _l("Team")), ("employer", _l("Employer")), ("county", _l("County"))]
 CRITERION_KIND_CHOICES = [("score", _l("Score")), ("deduction", _l("Deduction"))]
-AGGREGATION_CHOICES = [("mean", _l("Mean")), ("trimmed", _l("Trimmed mean")), ("median", _l("Median")),
-                       ("single", _l("Single mark"))]
+AGGREGATION_CHOICES = [
+    ("mean", _l("Mean")),
+    ("trimmed", _l("Trimmed mean")),
+    ("median", _l("Median")),
+    ("single", _l("Single mark")),
+]
 HUNDRED = Decimal(100)
 
 
@@ -72,8 +79,14 @@ class DetailsForm(Form):
     trades = StringField(_l("Eligible trades (comma-separated)"), validators=[Optional(), Length(max=500)])
     age_min = IntegerField(_l("Minimum age"), validators=[Optional(), NumberRange(1, 100)])
     age_max = IntegerField(_l("Maximum age"), validators=[Optional(), NumberRange(1, 100)])
-    min_grade = SelectField(_l("Minimum skill grade"), coerce=int, choices=choices([(0, _l("No minimum"))] + [
-        (grade, f"{grade} · {label}") for grade, label in sorted(SKILL_GRADES.items(), reverse=True)]))
+    min_grade = SelectField(
+        _l("Minimum skill grade"),
+        coerce=int,
+        choices=choices(
+            [(0, _l("No minimum"))]
+            + [(grade, f"{grade} · {label}") for grade, label in sorted(SKILL_GRADES.items(), reverse=True)]
+        ),
+    )
     counties = SelectMultipleField(_l("Eligible counties (none: all)"), coerce=int)
     team_by = SelectField(_l("Team standings group by"), choices=choices(TEAM_BY_CHOICES))
 
@@ -98,29 +111,53 @@ class DetailsForm(Form):
         """Return the details as the set-up service takes them (times in UTC)."""
         trades = [t.strip() for t in re.split(r"[,，、;；]", self.trades.data or "") if t.strip()]
         return {
-            "code": self.code.data.strip(), "name": self.name.data, "kind": self.kind.data,
-            "unit_kind": self.unit_kind.data or None, "trade": self.trade.data, "level": self.level.data,
-            "year": self.year.data, "organizer_unit_id": self.organizer_unit_id.data or None,
+            "code": self.code.data.strip(),
+            "name": self.name.data,
+            "kind": self.kind.data,
+            "unit_kind": self.unit_kind.data or None,
+            "trade": self.trade.data,
+            "level": self.level.data,
+            "year": self.year.data,
+            "organizer_unit_id": self.organizer_unit_id.data or None,
             "registration_opens": to_utc(self.registration_opens.data) if self.registration_opens.data else None,
             "registration_closes": to_utc(self.registration_closes.data) if self.registration_closes.data else None,
-            "capacity": self.capacity.data, "team_by": self.team_by.data,
-            "eligibility": {"trades": trades, "age_min": self.age_min.data, "age_max": self.age_max.data,
-                            "min_grade": self.min_grade.data or None, "counties": self.counties.data or []},
+            "capacity": self.capacity.data,
+            "team_by": self.team_by.data,
+            "eligibility": {
+                "trades": trades,
+                "age_min": self.age_min.data,
+                "age_max": self.age_max.data,
+                "min_grade": self.min_grade.data or None,
+                "counties": self.counties.data or [],
+            },
         }
 
     @classmethod
     def of(cls, competition) -> DetailsForm:
         """Return the form filled from a competition, for editing."""
         e = competition.eligibility or {}
-        return cls(formdata=None, data={
-            "code": competition.code, "name": competition.name, "kind": competition.kind,
-            "unit_kind": competition.unit_kind or "", "trade": competition.trade, "level": competition.level,
-            "year": competition.year, "organizer_unit_id": competition.organizer_unit_id or 0,
-            "registration_opens": _local(competition.registration_opens),
-            "registration_closes": _local(competition.registration_closes),
-            "capacity": competition.capacity, "trades": ", ".join(e.get("trades") or []),
-            "age_min": e.get("age_min"), "age_max": e.get("age_max"), "min_grade": e.get("min_grade") or 0,
-            "counties": e.get("counties") or [], "team_by": competition.team_by})
+        return cls(
+            formdata=None,
+            data={
+                "code": competition.code,
+                "name": competition.name,
+                "kind": competition.kind,
+                "unit_kind": competition.unit_kind or "",
+                "trade": competition.trade,
+                "level": competition.level,
+                "year": competition.year,
+                "organizer_unit_id": competition.organizer_unit_id or 0,
+                "registration_opens": _local(competition.registration_opens),
+                "registration_closes": _local(competition.registration_closes),
+                "capacity": competition.capacity,
+                "trades": ", ".join(e.get("trades") or []),
+                "age_min": e.get("age_min"),
+                "age_max": e.get("age_max"),
+                "min_grade": e.get("min_grade") or 0,
+                "counties": e.get("counties") or [],
+                "team_by": competition.team_by,
+            },
+        )
 
 
 class CloneForm(Form):
@@ -146,14 +183,14 @@ class StageForm(RowForm):
 
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Stage"), validators=[DataRequired(), Length(max=64)])
-    weight = DecimalField(_l("Weight"), places=None, validators=[InputRequired()],
-                          render_kw={"inputmode": "decimal"})
+    weight = DecimalField(_l("Weight"), places=None, validators=[InputRequired()], render_kw={"inputmode": "decimal"})
 
     @classmethod
     def of(cls, stage, prefix: str) -> StageForm:
         """Return the row filled from a stage."""
-        return cls(formdata=None, prefix=prefix,
-                   data={"key": stage.key, "name": stage.name, "weight": _decimal(stage.weight)})
+        return cls(
+            formdata=None, prefix=prefix, data={"key": stage.key, "name": stage.name, "weight": _decimal(stage.weight)}
+        )
 
 
 class CriterionForm(RowForm):
@@ -162,8 +199,9 @@ class CriterionForm(RowForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=64)])
     kind = SelectField(_l("Kind"), choices=choices(CRITERION_KIND_CHOICES))
-    max_value = DecimalField(_l("Maximum"), places=None, validators=[InputRequired()],
-                             render_kw={"inputmode": "decimal"})
+    max_value = DecimalField(
+        _l("Maximum"), places=None, validators=[InputRequired()], render_kw={"inputmode": "decimal"}
+    )
     aggregation = SelectField(_l("Aggregation"), choices=choices(AGGREGATION_CHOICES))
     step = DecimalField(_l("Step"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
     fixed_scale = BooleanField(_l("Fixed scale"))
@@ -171,32 +209,53 @@ class CriterionForm(RowForm):
     @classmethod
     def of(cls, criterion, prefix: str) -> CriterionForm:
         """Return the row filled from a criterion."""
-        return cls(formdata=None, prefix=prefix, data={
-            "key": criterion.key, "name": criterion.name, "kind": criterion.kind,
-            "max_value": _decimal(criterion.max_value), "aggregation": criterion.aggregation,
-            "step": _decimal(criterion.step), "fixed_scale": criterion.fixed_scale})
+        return cls(
+            formdata=None,
+            prefix=prefix,
+            data={
+                "key": criterion.key,
+                "name": criterion.name,
+                "kind": criterion.kind,
+                "max_value": _decimal(criterion.max_value),
+                "aggregation": criterion.aggregation,
+                "step": _decimal(criterion.step),
+                "fixed_scale": criterion.fixed_scale,
+            },
+        )
 
 
 class TierForm(PlainForm):
     """An award tier: a name and a share in per cent (competitions) or a minimum total (ratings)."""
 
     name = StringField(_l("Award"), validators=[Length(max=32)])
-    share = DecimalField(_l("Share %"), places=None, validators=[Optional(), NumberRange(min=0, max=100)],
-                         render_kw={"inputmode": "decimal"})
-    min = DecimalField(_l("Minimum total"), places=None, validators=[Optional(), NumberRange(min=0, max=100)],
-                       render_kw={"inputmode": "decimal"})
+    share = DecimalField(
+        _l("Share %"),
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        render_kw={"inputmode": "decimal"},
+    )
+    min = DecimalField(
+        _l("Minimum total"),
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        render_kw={"inputmode": "decimal"},
+    )
 
 
 class RulesForm(Form):
     """The rules: award tiers, award minimum, tie-break chain, team count, discrepancy share, notice days."""
 
     tiers = FieldList(FormField(TierForm), label=_l("Award tiers"))
-    award_min_total = DecimalField(_l("Award minimum (total)"), places=None,
-                                   validators=[InputRequired(), NumberRange(0, 100)])
+    award_min_total = DecimalField(
+        _l("Award minimum (total)"), places=None, validators=[InputRequired(), NumberRange(0, 100)]
+    )
     tiebreak = FieldList(SelectField(validate_choice=False), label=_l("Tie-break chain"))
     team_counted = IntegerField(_l("Members counted per team"), validators=[InputRequired(), NumberRange(min=1)])
-    discrepancy_share = DecimalField(_l("Discrepancy flag above (percent of the maximum)"), places=None,
-                                     validators=[InputRequired(), NumberRange(0, 100)])
+    discrepancy_share = DecimalField(
+        _l("Discrepancy flag above (percent of the maximum)"),
+        places=None,
+        validators=[InputRequired(), NumberRange(0, 100)],
+    )
     notice_days = IntegerField(_l("Notice period (days)"), validators=[InputRequired(), NumberRange(min=0)])
 
     def __init__(self, *args, kind: str = "competition", **kwargs):
@@ -242,23 +301,39 @@ class RulesForm(Form):
     def rules(self, keep: dict) -> dict:
         """Return the rules in the exchange format, keeping what the form does not show."""
         measure = "min" if self.kind == "rating" else "share"
-        tiers = [{"name": (t.form.name.data or "").strip(), measure: _tier_value(t.form, measure)}
-                 for t in self.tiers]
-        return {**keep, "award_tiers": tiers, "award_min_total": plain(self.award_min_total.data),
-                "tiebreak": [entry.data for entry in self.tiebreak if entry.data],
-                "team_counted": self.team_counted.data,
-                "discrepancy_share": plain(self.discrepancy_share.data / HUNDRED),
-                "notice_days": self.notice_days.data}
+        tiers = [{"name": (t.form.name.data or "").strip(), measure: _tier_value(t.form, measure)} for t in self.tiers]
+        return {
+            **keep,
+            "award_tiers": tiers,
+            "award_min_total": plain(self.award_min_total.data),
+            "tiebreak": [entry.data for entry in self.tiebreak if entry.data],
+            "team_counted": self.team_counted.data,
+            "discrepancy_share": plain(self.discrepancy_share.data / HUNDRED),
+            "notice_days": self.notice_days.data,
+        }
 
     @classmethod
     def of(cls, rules) -> RulesForm:
         """Return the form filled from parsed rules (shares shown in per cent)."""
-        return cls(formdata=None, kind=rules.kind, data={
-            "tiers": [{"name": t.name, "share": _decimal(t.share * HUNDRED) if t.share is not None else None,
-                       "min": _decimal(t.min)} for t in rules.award_tiers],
-            "award_min_total": _decimal(rules.award_min_total), "tiebreak": list(rules.tiebreak),
-            "team_counted": rules.team_counted,
-            "discrepancy_share": _decimal(rules.discrepancy_share * HUNDRED), "notice_days": rules.notice_days})
+        return cls(
+            formdata=None,
+            kind=rules.kind,
+            data={
+                "tiers": [
+                    {
+                        "name": t.name,
+                        "share": _decimal(t.share * HUNDRED) if t.share is not None else None,
+                        "min": _decimal(t.min),
+                    }
+                    for t in rules.award_tiers
+                ],
+                "award_min_total": _decimal(rules.award_min_total),
+                "tiebreak": list(rules.tiebreak),
+                "team_counted": rules.team_counted,
+                "discrepancy_share": _decimal(rules.discrepancy_share * HUNDRED),
+                "notice_days": rules.notice_days,
+            },
+        )
 
 
 def _tier_value(form: TierForm, measure: str) -> str:

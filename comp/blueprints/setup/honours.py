@@ -1,4 +1,5 @@
 """The honours pipeline (以赛促升): the rules a competition's results earn, and confirming them."""
+
 from __future__ import annotations
 
 import io
@@ -34,14 +35,19 @@ class RuleForm(Form):
     award = StringField(_l("Award"), validators=[Optional(), Length(max=32)])
     honours = StringField(_l("Honours recommended (separate with 、 or commas)"), validators=[Length(max=300)])
     promote = SelectField(_l("Promotion"), coerce=int, choices=choices(PROMOTIONS))
-    grade = SelectField(_l("Raise the skill grade to at least"), coerce=int,
-                        choices=choices([(0, "—")] + [(g, SKILL_GRADES[g]) for g in (4, 3, 2, 1)]))
+    grade = SelectField(
+        _l("Raise the skill grade to at least"),
+        coerce=int,
+        choices=choices([(0, "—")] + [(g, SKILL_GRADES[g]) for g in (4, 3, 2, 1)]),
+    )
 
     def rule(self) -> dict:
         """Return the rule as the honours service takes it."""
-        data: dict = ({"award": (self.award.data or "").strip()} if self.applies.data == "award"
-                      else {"places": [self.first.data, self.last.data if self.last.data is not None
-                                       else self.first.data]})
+        data: dict = (
+            {"award": (self.award.data or "").strip()}
+            if self.applies.data == "award"
+            else {"places": [self.first.data, self.last.data if self.last.data is not None else self.first.data]}
+        )
         titles = [t.strip() for t in re.split(r"[、,，;；]", self.honours.data or "") if t.strip()]
         if titles:
             data["honours"] = titles
@@ -52,8 +58,14 @@ class RuleForm(Form):
         return data
 
 
-FIELDS = {"rule.places": "first", "rule.places[0]": "first", "rule.places[1]": "last", "rule.award": "award",
-          "rule.promote": "promote", "rule.grade": "grade"}
+FIELDS = {
+    "rule.places": "first",
+    "rule.places[0]": "first",
+    "rule.places[1]": "last",
+    "rule.award": "award",
+    "rule.promote": "promote",
+    "rule.grade": "grade",
+}
 
 
 def _attach(form: RuleForm, problems: dict[str, str]) -> None:
@@ -75,9 +87,16 @@ def _page(competition, form: RuleForm, status: int = 200):
     listed = None
     if competition.status in PUBLIC_STATES and not problem:
         listed = honours.candidates(competition)
-    return render_template("setup/honours.html", competition=competition, form=form, rules=rules,
-                           problem=problem, candidates=listed, standard=honours.STANDARD_HONOURS,
-                           grades=SKILL_GRADES), status
+    return render_template(
+        "setup/honours.html",
+        competition=competition,
+        form=form,
+        rules=rules,
+        problem=problem,
+        candidates=listed,
+        standard=honours.STANDARD_HONOURS,
+        grades=SKILL_GRADES,
+    ), status
 
 
 @bp.get("/<code>/honours")
@@ -129,8 +148,12 @@ def confirm_honours(code: str):
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        flash(_("%(n)s honours and promotions were confirmed and added to the profiles.", n=added)
-              if added else _("Nothing new to confirm: these were confirmed before."), "success")
+        flash(
+            _("%(n)s honours and promotions were confirmed and added to the profiles.", n=added)
+            if added
+            else _("Nothing new to confirm: these were confirmed before."),
+            "success",
+        )
     return redirect(url_for(".honours_page", code=code))
 
 
@@ -143,5 +166,6 @@ def export_honours(code: str):
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for(".honours_page", code=code))
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{competition.code}-honours.xlsx")
+    return send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"{competition.code}-honours.xlsx"
+    )

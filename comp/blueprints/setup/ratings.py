@@ -1,4 +1,5 @@
 """Rating campaigns: create one from the default scheme, nominate the units it rates."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -41,16 +42,22 @@ class CampaignForm(Form):
 
     def details(self) -> dict:
         """Return the campaign's details as the ratings service takes them."""
-        return {"unit_kind": self.unit_kind.data, "year": self.year.data, "code": self.code.data.strip(),
-                "name": self.name.data, "organizer_unit_id": self.organizer_unit_id.data or None}
+        return {
+            "unit_kind": self.unit_kind.data,
+            "year": self.year.data,
+            "code": self.code.data.strip(),
+            "name": self.name.data,
+            "organizer_unit_id": self.organizer_unit_id.data or None,
+        }
 
 
 def _campaign_form() -> CampaignForm:
     year = date.today().year
     form = CampaignForm(data={"year": year, "code": f"RT-{year}-TEAM"})
     optional = current_user.role == "admin" or current_user.org_unit_id is None
-    form.organizer_unit_id.choices = choices([(0, "—")] * optional + [
-        (u.id, u.name) for u in setup_service.organizer_units(current_user)])
+    form.organizer_unit_id.choices = choices(
+        [(0, "—")] * optional + [(u.id, u.name) for u in setup_service.organizer_units(current_user)]
+    )
     return form
 
 
@@ -65,19 +72,32 @@ def new_rating():
         except ServiceError as error:
             attach(form, getattr(error, "problems", {"": str(error)}))
         else:
-            flash(_("%(code)s was created as a draft with the default scheme; adjust it here, then nominate "
-                    "the units.", code=campaign.code), "success")
+            flash(
+                _(
+                    "%(code)s was created as a draft with the default scheme; adjust it here, then nominate the units.",
+                    code=campaign.code,
+                ),
+                "success",
+            )
             return redirect(url_for(".edit", code=campaign.code))
-    return render_template("ratings/new.html", form=form, schemes=ratings.SCHEMES,
-                           tiers=ratings.DEFAULT_TIERS), 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "ratings/new.html", form=form, schemes=ratings.SCHEMES, tiers=ratings.DEFAULT_TIERS
+    ), 422 if form.errors or form.form_errors else 200
 
 
 def _nominations(competition, error: str | None = None, status: int = 200, notice: str | None = None):
     query = request.values.get("q", "").strip()
     units, matching = ratings.candidates(competition, query)
-    context = {"competition": competition, "units": units, "matching": matching, "query": query,
-               "nominated": ratings.nominations(competition), "error": error, "notice": notice,
-               "editable": competition.status in ratings.NOMINATING}
+    context = {
+        "competition": competition,
+        "units": units,
+        "matching": matching,
+        "query": query,
+        "nominated": ratings.nominations(competition),
+        "error": error,
+        "notice": notice,
+        "editable": competition.status in ratings.NOMINATING,
+    }
     template = "ratings/_nominations.html" if htmx else "ratings/nominations.html"
     return render_template(template, **context), status
 

@@ -4,6 +4,7 @@ Every row endpoint answers htmx with its fragment (the row, the stage or the who
 scheme) and the `scheme-changed` event when something was saved; a plain form post gets
 the whole editor page instead.
 """
+
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -35,16 +36,17 @@ def _scheme(competition: Competition, overrides: dict | None = None) -> dict:
         for criterion in stage.criteria:
             forms[f"criterion-{criterion.id}"] = CriterionForm.of(criterion, f"criterion-{criterion.id}")
     forms.update(overrides or {})
-    return {"competition": competition, "forms": forms,
-            "editable": competition.status in lifecycle.SCHEME_EDITABLE}
+    return {"competition": competition, "forms": forms, "editable": competition.status in lifecycle.SCHEME_EDITABLE}
 
 
 def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple[str, str]]:
     choices = [("time", _("Completion time, shorter first"))]
     for stage in competition.stages:
         choices.append((str(scoring.TieBreak("stage", stage.key)), _("Stage: %(name)s", name=stage.name)))
-        choices += [(str(scoring.TieBreak("criterion", f"{stage.key}.{c.key}")), f"{stage.name} · {c.name}")
-                    for c in stage.criteria]
+        choices += [
+            (str(scoring.TieBreak("criterion", f"{stage.key}.{c.key}")), f"{stage.name} · {c.name}")
+            for c in stage.criteria
+        ]
     known = {value for value, _label in choices}
     # A chain naming something the scheme no longer has is shown as it is, so it can be fixed.
     return choices + [(value, value) for value in chosen if value and value not in known]
@@ -69,8 +71,13 @@ def _entrants() -> int:
 
 
 def _page(competition: Competition, overrides: dict | None = None, rules: RulesForm | None = None) -> str:
-    return render_template("setup/edit.html", **_scheme(competition, overrides), rules_form=_rules_form(
-        competition, rules), preview=setup_scheme.preview(competition, _entrants()), n=_entrants())
+    return render_template(
+        "setup/edit.html",
+        **_scheme(competition, overrides),
+        rules_form=_rules_form(competition, rules),
+        preview=setup_scheme.preview(competition, _entrants()),
+        n=_entrants(),
+    )
 
 
 def _answer(competition: Competition, fragment: str, saved: bool, key: str, form=None, **context):
@@ -159,8 +166,9 @@ def save_criterion(code: str, criterion_id: int):
     key = f"criterion-{criterion.id}"
     form = CriterionForm(prefix=key)
     saved = _attempt(form, lambda: setup_scheme.update_criterion(criterion, form.values(), current_user))
-    return _answer(competition, "setup/_criterion_row.html", saved, key, form,
-                   criterion=criterion, stage=criterion.stage)
+    return _answer(
+        competition, "setup/_criterion_row.html", saved, key, form, criterion=criterion, stage=criterion.stage
+    )
 
 
 def _offset() -> int:
@@ -184,8 +192,9 @@ def remove_stage(code: str, stage_id: int):
     """Remove a stage with its criteria."""
     competition = managed(code)
     stage = _stage(competition, stage_id)
-    return _structural(competition, lambda: setup_scheme.remove_stage(stage, current_user),
-                       "setup/_scheme.html", f"stage-{stage_id}")
+    return _structural(
+        competition, lambda: setup_scheme.remove_stage(stage, current_user), "setup/_scheme.html", f"stage-{stage_id}"
+    )
 
 
 @bp.post("/<code>/stages/<int:stage_id>/move")
@@ -193,8 +202,12 @@ def move_stage(code: str, stage_id: int):
     """Move a stage up or down."""
     competition = managed(code)
     stage = _stage(competition, stage_id)
-    return _structural(competition, lambda: setup_scheme.move_stage(stage, _offset(), current_user),
-                       "setup/_scheme.html", f"stage-{stage_id}")
+    return _structural(
+        competition,
+        lambda: setup_scheme.move_stage(stage, _offset(), current_user),
+        "setup/_scheme.html",
+        f"stage-{stage_id}",
+    )
 
 
 @bp.post("/<code>/criteria/<int:criterion_id>/remove")
@@ -203,8 +216,13 @@ def remove_criterion(code: str, criterion_id: int):
     competition = managed(code)
     criterion = _criterion(competition, criterion_id)
     stage = criterion.stage
-    return _structural(competition, lambda: setup_scheme.remove_criterion(criterion, current_user),
-                       "setup/_stage.html", f"stage-{stage.id}", stage=stage)
+    return _structural(
+        competition,
+        lambda: setup_scheme.remove_criterion(criterion, current_user),
+        "setup/_stage.html",
+        f"stage-{stage.id}",
+        stage=stage,
+    )
 
 
 @bp.post("/<code>/criteria/<int:criterion_id>/move")
@@ -213,8 +231,13 @@ def move_criterion(code: str, criterion_id: int):
     competition = managed(code)
     criterion = _criterion(competition, criterion_id)
     stage = criterion.stage
-    return _structural(competition, lambda: setup_scheme.move_criterion(criterion, _offset(), current_user),
-                       "setup/_stage.html", f"stage-{stage.id}", stage=stage)
+    return _structural(
+        competition,
+        lambda: setup_scheme.move_criterion(criterion, _offset(), current_user),
+        "setup/_stage.html",
+        f"stage-{stage.id}",
+        stage=stage,
+    )
 
 
 def _edit_lists(form: RulesForm, action: str) -> None:
@@ -237,7 +260,8 @@ def rules(code: str):
     action = request.form.get("action", "save")
     keep = {k: v for k, v in (competition.rules or {}).items() if k == "bias_threshold"}
     saved = action == "save" and _attempt(
-        form, lambda: setup_service.update_rules(competition, form.rules(keep), current_user))
+        form, lambda: setup_service.update_rules(competition, form.rules(keep), current_user)
+    )
     if action != "save":
         _edit_lists(form, action)
         form = _rules_form(competition, form)
@@ -248,8 +272,15 @@ def rules(code: str):
             flash(_("The rules were saved."), "success")
             return redirect(url_for(".edit", code=competition.code) + "#rules")
         return _page(competition, rules=form), 200 if action != "save" else 422
-    response = make_response(render_template("setup/_rules.html", competition=competition, rules_form=form,
-                                             saved=saved, editable=competition.status in lifecycle.SCHEME_EDITABLE))
+    response = make_response(
+        render_template(
+            "setup/_rules.html",
+            competition=competition,
+            rules_form=form,
+            saved=saved,
+            editable=competition.status in lifecycle.SCHEME_EDITABLE,
+        )
+    )
     if saved:
         response.headers["HX-Trigger"] = "scheme-changed"
     return response
@@ -261,5 +292,6 @@ def preview(code: str):
     competition = managed(code)
     if not htmx:
         return _page(competition)
-    return render_template("setup/_preview.html", competition=competition,
-                           preview=setup_scheme.preview(competition, _entrants()))
+    return render_template(
+        "setup/_preview.html", competition=competition, preview=setup_scheme.preview(competition, _entrants())
+    )

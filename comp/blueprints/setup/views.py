@@ -2,6 +2,7 @@
 
 The scheme and rules editor lives in `scheme.py` beside this module.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -67,8 +68,11 @@ def attach(form, problems: dict[str, str]) -> None:
 
 
 def _details_form(form: DetailsForm) -> DetailsForm:
-    form.set_choices(setup_service.organizer_units(current_user), setup_service.county_unions(),
-                     optional=current_user.role == "admin" or current_user.org_unit_id is None)
+    form.set_choices(
+        setup_service.organizer_units(current_user),
+        setup_service.county_unions(),
+        optional=current_user.role == "admin" or current_user.org_unit_id is None,
+    )
     return form
 
 
@@ -83,22 +87,36 @@ def new():
         except ServiceError as error:
             attach(form, getattr(error, "problems", {"": str(error)}))
         else:
-            flash(_("%(code)s was created as a draft. Add its stages, criteria and rules next.",
-                    code=competition.code), "success")
+            flash(
+                _("%(code)s was created as a draft. Add its stages, criteria and rules next.", code=competition.code),
+                "success",
+            )
             return redirect(url_for(".overview", code=competition.code))
     return render_template("setup/new.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
 def _overview(competition: Competition, status: int = 200):
     problems = lifecycle.scheme_problems(competition) if competition.status == "draft" else []
-    moves = [(target, MOVES.get((competition.status, target), status_label(target)),
-              (competition.status, target) in setup_service.REASONED)
-             for target in lifecycle.NEXT.get(competition.status, ())]
+    moves = [
+        (
+            target,
+            MOVES.get((competition.status, target), status_label(target)),
+            (competition.status, target) in setup_service.REASONED,
+        )
+        for target in lifecycle.NEXT.get(competition.status, ())
+    ]
     counties = set((competition.eligibility or {}).get("counties") or [])
-    return render_template("setup/overview.html", competition=competition, moves=moves, problems=problems,
-                           counts=setup_service.entrant_counts(competition), stages=competition.stages,
-                           states=STATES, level_label=LEVELS.get(competition.level, competition.level),
-                           county_names=[u.name for u in setup_service.county_unions() if u.id in counties]), status
+    return render_template(
+        "setup/overview.html",
+        competition=competition,
+        moves=moves,
+        problems=problems,
+        counts=setup_service.entrant_counts(competition),
+        stages=competition.stages,
+        states=STATES,
+        level_label=LEVELS.get(competition.level, competition.level),
+        county_names=[u.name for u in setup_service.county_unions() if u.id in counties],
+    ), status
 
 
 @bp.get("/<code>")
@@ -138,8 +156,12 @@ def details(code: str):
             flash(_("The details were saved."), "success")
             return redirect(url_for(".overview", code=competition.code))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("setup/details.html", form=form, competition=competition,
-                           editable=competition.status in setup_service.DETAILS_EDITABLE), status
+    return render_template(
+        "setup/details.html",
+        form=form,
+        competition=competition,
+        editable=competition.status in setup_service.DETAILS_EDITABLE,
+    ), status
 
 
 def _suggested_code(source: Competition, year: int) -> str:
@@ -161,8 +183,7 @@ def clone(code: str):
         except ServiceError as error:
             attach(form, getattr(error, "problems", {"": str(error)}))
         else:
-            flash(_("%(code)s was created from %(source)s as a draft.", code=copy.code, source=source.code),
-                  "success")
+            flash(_("%(code)s was created from %(source)s as a draft.", code=copy.code, source=source.code), "success")
             return redirect(url_for(".overview", code=copy.code))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("setup/clone.html", form=form, competition=source), status

@@ -1,4 +1,5 @@
 """Innovation studios and craftsman teams: the registry, unit profiles, enterprise pages."""
+
 from flask import Blueprint
 
 bp = Blueprint("units", __name__)

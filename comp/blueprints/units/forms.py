@@ -1,4 +1,5 @@
 """Forms of the units registry: a unit, a member, an achievement, the upload and its confirmation."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -52,10 +53,14 @@ class UnitForm(Form):
     enterprise = SelectField(_l("Employer"), coerce=int)
     workshop = StringField(_l("Workshop"), validators=[Optional(), Length(max=64), _not_formula])
     leader = SelectField(_l("Leader (from the enterprise's workers)"), coerce=int)
-    leader_id_number = StringField(_l("…or the leader's ID number"), validators=[Optional(), _id_number],
-                                   render_kw={"autocomplete": "off", "spellcheck": "false"})
-    level = SelectField(_l("Level"), choices=[SelectChoice("", "—")] + [
-        SelectChoice(k, v) for k, v in service.LEVEL_LABELS.items()])
+    leader_id_number = StringField(
+        _l("…or the leader's ID number"),
+        validators=[Optional(), _id_number],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    level = SelectField(
+        _l("Level"), choices=[SelectChoice("", "—")] + [SelectChoice(k, v) for k, v in service.LEVEL_LABELS.items()]
+    )
     founded = DateField(_l("Founded"), validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
@@ -63,7 +68,8 @@ class UnitForm(Form):
         super().__init__(*args, **kwargs)
         self.enterprise.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in enterprises]
         self.leader.choices = [SelectChoice(0, "—")] + [
-            SelectChoice(w.id, f"{w.name} · {w.id_masked or ''}") for w in workers]
+            SelectChoice(w.id, f"{w.name} · {w.id_masked or ''}") for w in workers
+        ]
 
     def validate_enterprise(self, field) -> None:
         """Every unit belongs to an enterprise."""
@@ -80,15 +86,19 @@ class MemberForm(Form):
     """A member chosen from the enterprise's workers or by ID number, with a role."""
 
     worker = SelectField(_l("Worker"), coerce=int)
-    id_number = StringField(_l("…or ID number"), validators=[Optional(), _id_number],
-                            render_kw={"autocomplete": "off", "spellcheck": "false"})
+    id_number = StringField(
+        _l("…or ID number"),
+        validators=[Optional(), _id_number],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     role = StringField(_l("Role"), validators=[Optional(), Length(max=32), _not_formula])
     submit = SubmitField(_l("Add member"))
 
     def __init__(self, *args, workers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.worker.choices = [SelectChoice(0, "—")] + [
-            SelectChoice(w.id, f"{w.name} · {w.id_masked or ''}") for w in workers]
+            SelectChoice(w.id, f"{w.name} · {w.id_masked or ''}") for w in workers
+        ]
 
     def validate_worker(self, field) -> None:
         """One of the two ways of choosing the worker is needed."""
@@ -114,14 +124,16 @@ class ActionForm(Form):
 class UploadForm(Form):
     """The units sheet to upload."""
 
-    sheet = FileField(_l("Units sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
-                      render_kw={"accept": ".xlsx"})
+    sheet = FileField(
+        _l("Units sheet (.xlsx)"), validators=[FileRequired(_l("Choose a file."))], render_kw={"accept": ".xlsx"}
+    )
     submit = SubmitField(_l("Upload and check"))
 
 
 class ConfirmForm(Form):
     """Import every row, or only the valid ones."""
 
-    mode = RadioField(choices=[SelectChoice("all", _l("Import all rows")),
-                               SelectChoice("valid", _l("Import only the valid rows"))],
-                      validators=[DataRequired()])
+    mode = RadioField(
+        choices=[SelectChoice("all", _l("Import all rows")), SelectChoice("valid", _l("Import only the valid rows"))],
+        validators=[DataRequired()],
+    )

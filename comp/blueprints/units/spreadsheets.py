@@ -1,4 +1,5 @@
 """Views of the units registry's .xlsx template, export and import (upload → report → confirm)."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export():
     """Download the studios and teams of the organizer's unions (no ID numbers)."""
     authorize("organizer.home")
-    return send_file(io.BytesIO(units_import.export(current_user)), mimetype=XLSX, as_attachment=True,
-                     download_name="units.xlsx")
+    return send_file(
+        io.BytesIO(units_import.export(current_user)), mimetype=XLSX, as_attachment=True, download_name="units.xlsx"
+    )
 
 
 @bp.get("/units/template.xlsx")
@@ -31,8 +33,9 @@ def export():
 def template():
     """Download the empty units sheet."""
     authorize("organizer.home")
-    return send_file(io.BytesIO(units_import.template()), mimetype=XLSX, as_attachment=True,
-                     download_name="units-template.xlsx")
+    return send_file(
+        io.BytesIO(units_import.template()), mimetype=XLSX, as_attachment=True, download_name="units-template.xlsx"
+    )
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
@@ -63,8 +66,7 @@ def preview(token: str):
     """Show every row of the upload with what is wrong with it."""
     authorize("organizer.home")
     kept = units_import.get_upload(current_user, token) or abort(404)
-    return render_template("units/preview.html", **units_import.preview(kept), form=ConfirmForm(),
-                           action=ActionForm())
+    return render_template("units/preview.html", **units_import.preview(kept), form=ConfirmForm(), action=ActionForm())
 
 
 @bp.post("/units/import/<token>/confirm")

@@ -1,4 +1,5 @@
 """Views of the units blueprint: the registry, unit editing, import/export, profiles, enterprise pages."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -40,11 +41,19 @@ def _int(name: str) -> int | None:
 def index():
     """List studios and teams, searched and filtered, 50 a page."""
     authorize("organizer.home")
-    filters = service.Filters(q=request.args.get("q", "").strip(), kind=request.args.get("kind", ""),
-                              county=_int("county"), enterprise=_int("enterprise"),
-                              level=request.args.get("level", ""))
-    context = {"filters": filters, **service.registry(filters, current_user, _int("page") or 1),
-               "kinds": service.KIND_LABELS, "levels": service.LEVEL_LABELS}
+    filters = service.Filters(
+        q=request.args.get("q", "").strip(),
+        kind=request.args.get("kind", ""),
+        county=_int("county"),
+        enterprise=_int("enterprise"),
+        level=request.args.get("level", ""),
+    )
+    context = {
+        "filters": filters,
+        **service.registry(filters, current_user, _int("page") or 1),
+        "kinds": service.KIND_LABELS,
+        "levels": service.LEVEL_LABELS,
+    }
     if htmx:
         return render_template("units/_list.html", **context)
     return render_template("units/index.html", **context)
@@ -60,14 +69,21 @@ def _unit_form(unit: Unit | None, **kwargs) -> UnitForm:
 
 def _fields(form: UnitForm) -> dict:
     leader = service.find_worker(form.leader.data, form.leader_id_number.data, current_user)
-    return {"kind": form.kind.data, "name": form.name.data.strip(), "enterprise_id": form.enterprise.data,
-            "workshop": (form.workshop.data or "").strip() or None, "leader": leader,
-            "level": form.level.data or None, "founded": form.founded.data}
+    return {
+        "kind": form.kind.data,
+        "name": form.name.data.strip(),
+        "enterprise_id": form.enterprise.data,
+        "workshop": (form.workshop.data or "").strip() or None,
+        "leader": leader,
+        "level": form.level.data or None,
+        "founded": form.founded.data,
+    }
 
 
 def _edit_page(unit: Unit | None, form: UnitForm, error: str | None = None, status: int = 200):
-    return render_template("units/edit.html", **(_sections(unit) if unit else {"unit": None}), form=form,
-                           error=error), status
+    return render_template(
+        "units/edit.html", **(_sections(unit) if unit else {"unit": None}), form=form, error=error
+    ), status
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -88,10 +104,18 @@ def edit(unit_id: int):
 def _save(unit: Unit | None):
     form = _unit_form(unit)
     if request.method == "GET" and unit is not None:
-        form = _unit_form(unit, data={
-            "kind": unit.kind, "name": unit.name, "enterprise": unit.enterprise_id or 0,
-            "workshop": unit.workshop, "leader": unit.leader_id or 0, "level": unit.level or "",
-            "founded": unit.founded})
+        form = _unit_form(
+            unit,
+            data={
+                "kind": unit.kind,
+                "name": unit.name,
+                "enterprise": unit.enterprise_id or 0,
+                "workshop": unit.workshop,
+                "leader": unit.leader_id or 0,
+                "level": unit.level or "",
+                "founded": unit.founded,
+            },
+        )
     if request.method == "GET":
         return _edit_page(unit, form)
     if not form.validate_on_submit():
@@ -106,11 +130,17 @@ def _save(unit: Unit | None):
 
 def _sections(unit: Unit, member_form=None, achievement_form=None, error=None, section=None) -> dict:
     workers = service.enterprise_workers(unit.enterprise_id, current_user)
-    return {"unit": unit, "members": profiles.members(unit), "action": ActionForm(),
-            "member_form": member_form or MemberForm(formdata=None, workers=workers),
-            "achievement_form": achievement_form or AchievementForm(formdata=None),
-            "years": profiles.achievements_by_year(unit), "achievement_kinds": service.ACHIEVEMENT_LABELS,
-            "section_error": error, "section": section}
+    return {
+        "unit": unit,
+        "members": profiles.members(unit),
+        "action": ActionForm(),
+        "member_form": member_form or MemberForm(formdata=None, workers=workers),
+        "achievement_form": achievement_form or AchievementForm(formdata=None),
+        "years": profiles.achievements_by_year(unit),
+        "achievement_kinds": service.ACHIEVEMENT_LABELS,
+        "section_error": error,
+        "section": section,
+    }
 
 
 def _section(unit: Unit, name: str, **context):
@@ -184,10 +214,17 @@ def profile(unit_id: int):
     """Show a unit's members, achievements and rating history with its trend."""
     unit = _unit(unit_id)
     history = profiles.rating_history(unit)
-    return render_template("units/profile.html", unit=unit, members=profiles.members(unit), history=history,
-                           chart=profiles.trend(history), years=profiles.achievements_by_year(unit),
-                           kinds=service.KIND_LABELS, levels=service.LEVEL_LABELS,
-                           achievement_kinds=service.ACHIEVEMENT_LABELS)
+    return render_template(
+        "units/profile.html",
+        unit=unit,
+        members=profiles.members(unit),
+        history=history,
+        chart=profiles.trend(history),
+        years=profiles.achievements_by_year(unit),
+        kinds=service.KIND_LABELS,
+        levels=service.LEVEL_LABELS,
+        achievement_kinds=service.ACHIEVEMENT_LABELS,
+    )
 
 
 @bp.get("/enterprises/<int:org_id>")
@@ -196,8 +233,13 @@ def enterprise(org_id: int):
     """Show an enterprise of the organizer's unions: county, studios and teams, workers' results; 404 for another."""
     authorize("organizer.home")
     org = profiles.enterprise(org_id, current_user) or abort(404)
-    return render_template("units/enterprise.html", org=org, units=profiles.enterprise_units(org),
-                           results=profiles.worker_results(org), kinds=service.KIND_LABELS)
+    return render_template(
+        "units/enterprise.html",
+        org=org,
+        units=profiles.enterprise_units(org),
+        results=profiles.worker_results(org),
+        kinds=service.KIND_LABELS,
+    )
 
 
 from comp.blueprints.units import spreadsheets  # noqa: E402,F401

@@ -5,6 +5,7 @@ The package's modules: `passwords` (the policy), `sessions` (server-side session
 organizer's scope), `bulk` (accounts from a spreadsheet), `claims` (sign-up, claiming a worker
 record, change requests).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -77,8 +78,7 @@ def check_username(username: str) -> str:
     return username
 
 
-def new_user(username: str, role: str, password: str | None = None, display_name: str | None = None,
-             **fields) -> User:
+def new_user(username: str, role: str, password: str | None = None, display_name: str | None = None, **fields) -> User:
     """Add a user to the session (the caller commits); refuse a bad role, a taken name or a weak password.
 
     Without a password the account waits for its activation link (`links.issue`).
@@ -105,8 +105,7 @@ def create_user(username: str, role: str, password: str | None = None, **fields)
         return new_user(username, role, password, **fields)
 
 
-def change_password(user: User, current: str, new: str, ip: str | None = None,
-                    user_agent: str | None = None) -> None:
+def change_password(user: User, current: str, new: str, ip: str | None = None, user_agent: str | None = None) -> None:
     """Change the user's own password: the current one is required; every session ends and a new one opens."""
     if not user.has_password or not user.check_password(current or ""):
         raise ServiceError(_("The current password is not correct."))

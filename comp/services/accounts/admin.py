@@ -5,6 +5,7 @@ and never sees or touches an account outside their subtree (nor an admin's). Eve
 audited with its old and new values; a disabled account, a reset and a changed role end the
 account's sessions at once.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -26,22 +27,41 @@ from comp.services.accounts import links, new_user, sessions
 from comp.services.common import audit
 
 PER_PAGE = 50
-ROLE_LABELS = {"admin": _p("role", "Administrator"), "organizer": _p("role", "Organizer"),
-               "liaison": _p("role", "Enterprise liaison"), "judge": _p("role", "Judge"), "worker": _p("role", "Worker")}
-STATE_LABELS = {"active": _p("account", "Active"), "invited": _l("Waiting for activation"),
-                "disabled": _p("account", "Disabled")}
+ROLE_LABELS = {
+    "admin": _p("role", "Administrator"),
+    "organizer": _p("role", "Organizer"),
+    "liaison": _p("role", "Enterprise liaison"),
+    "judge": _p("role", "Judge"),
+    "worker": _p("role", "Worker"),
+}
+STATE_LABELS = {
+    "active": _p("account", "Active"),
+    "invited": _l("Waiting for activation"),
+    "disabled": _p("account", "Disabled"),
+}
 EVENT_LABELS = {
-    "account.created": _l("Account created"), "account.link_activate": _l("Activation link made"),
-    "account.link_reset": _l("Reset link made"), "account.activated": _l("Activated: password set"),
+    "account.created": _l("Account created"),
+    "account.link_activate": _l("Activation link made"),
+    "account.link_reset": _l("Reset link made"),
+    "account.activated": _l("Activated: password set"),
     "account.password_reset": _l("New password set through the reset link"),
-    "account.password_changed": _l("Password changed by its owner"), "account.password_set": _l("Password set"),
-    "account.changed": _l("Name, role or union changed"), "account.disabled": _l("Disabled"),
-    "account.enabled": _l("Enabled"), "account.reset": _l("Password cleared for a reset"),
-    "account.sessions_ended": _l("Logged out everywhere"), "account.signed_up": _l("Signed up"),
+    "account.password_changed": _l("Password changed by its owner"),
+    "account.password_set": _l("Password set"),
+    "account.changed": _l("Name, role or union changed"),
+    "account.disabled": _l("Disabled"),
+    "account.enabled": _l("Enabled"),
+    "account.reset": _l("Password cleared for a reset"),
+    "account.sessions_ended": _l("Logged out everywhere"),
+    "account.signed_up": _l("Signed up"),
 }
 # The kinds of union an account of each role may belong to ("" = none needed).
-UNIT_KINDS = {"admin": ("", "city", "county"), "organizer": ("city", "county"), "liaison": ("enterprise",),
-              "judge": ("", "city", "county", "enterprise"), "worker": ("",)}
+UNIT_KINDS = {
+    "admin": ("", "city", "county"),
+    "organizer": ("city", "county"),
+    "liaison": ("enterprise",),
+    "judge": ("", "city", "county", "enterprise"),
+    "worker": ("",),
+}
 
 
 @dataclass(frozen=True)
@@ -73,8 +93,10 @@ def units_for(actor: User, tree: Tree | None = None) -> list[Node]:
     tree = tree or Tree()
     allowed = scope(actor, tree)
     order = {"city": 0, "county": 1, "enterprise": 2}
-    return sorted((n for n in tree.nodes.values() if n.kind in order and (allowed is None or n.id in allowed)),
-                  key=lambda n: (order[n.kind], n.name))
+    return sorted(
+        (n for n in tree.nodes.values() if n.kind in order and (allowed is None or n.id in allowed)),
+        key=lambda n: (order[n.kind], n.name),
+    )
 
 
 def _visible(query, actor: User):
@@ -85,18 +107,26 @@ def _visible(query, actor: User):
     if city_wide(actor):
         return query
     units = scope(actor) or set()
-    return query.where(sa.or_(User.org_unit_id.in_(units),
-                              sa.and_(User.org_unit_id.is_(None), Worker.employer_id.in_(units))))
+    return query.where(
+        sa.or_(User.org_unit_id.in_(units), sa.and_(User.org_unit_id.is_(None), Worker.employer_id.in_(units)))
+    )
 
 
 def search(actor: User, filters: Filters, page: int = 1):
     """Return one page of the accounts the actor administers, narrowed by the filters."""
-    query = (sa.select(User).outerjoin(Worker, User.worker_id == Worker.id)
-             .options(so.selectinload(User.org_unit), so.selectinload(User.worker).selectinload(Worker.employer)))
+    query = (
+        sa.select(User)
+        .outerjoin(Worker, User.worker_id == Worker.id)
+        .options(so.selectinload(User.org_unit), so.selectinload(User.worker).selectinload(Worker.employer))
+    )
     query = _visible(query, actor)
     if filters.q:
-        query = query.where(sa.or_(sa.func.lower(User.username).contains(filters.q.lower(), autoescape=True),
-                                   User.display_name.contains(filters.q, autoescape=True)))
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.username).contains(filters.q.lower(), autoescape=True),
+                User.display_name.contains(filters.q, autoescape=True),
+            )
+        )
     if filters.role in ROLE_LABELS:
         query = query.where(User.role == filters.role)
     if filters.unit:
@@ -131,11 +161,18 @@ def check_grant(actor: User, role: str, unit_id: int | None, tree: Tree | None =
     allowed = scope(actor, tree)
     node = tree.nodes.get(unit_id)
     if node is None or (allowed is not None and unit_id not in allowed):
-        raise ServiceError(_("Choose a union or enterprise from the list: you may place accounts only within "
-                             "your own union."))
+        raise ServiceError(
+            _("Choose a union or enterprise from the list: you may place accounts only within your own union.")
+        )
     if node.kind not in kinds:
-        raise ServiceError(_("A %(role)s belongs to %(kinds)s, not to “%(unit)s”.", role=ROLE_LABELS[role],
-                             kinds=_kinds_text(kinds), unit=node.name))
+        raise ServiceError(
+            _(
+                "A %(role)s belongs to %(kinds)s, not to “%(unit)s”.",
+                role=ROLE_LABELS[role],
+                kinds=_kinds_text(kinds),
+                unit=node.name,
+            )
+        )
     return db.session.get(OrgUnit, unit_id)
 
 
@@ -160,23 +197,42 @@ def _record_for(actor: User, id_number: str | None) -> Worker | None:
     return worker
 
 
-def create(actor: User, username: str, display_name: str, role: str, unit_id: int | None,
-           id_number: str | None = None) -> tuple[User, AccountLink]:
+def create(
+    actor: User, username: str, display_name: str, role: str, unit_id: int | None, id_number: str | None = None
+) -> tuple[User, AccountLink]:
     """Create an account without a password and its activation link."""
     if not can("accounts.admin", None, actor):
         raise ServiceError(_("You may not create accounts."))
     unit = check_grant(actor, role, unit_id)
     worker = _record_for(actor, id_number) if role == "worker" else None
     if role == "worker" and worker is None and not city_wide(actor):
-        raise ServiceError(_("Give the ID number of the worker's record: a worker account of your union "
-                             "belongs to a worker on record."))
+        raise ServiceError(
+            _(
+                "Give the ID number of the worker's record: a worker account of your union "
+                "belongs to a worker on record."
+            )
+        )
     with transaction():
-        user = new_user(username, role, None, display_name=(display_name or "").strip() or (worker.name if worker else None),
-                        org_unit_id=unit.id if unit else None, worker_id=worker.id if worker else None,
-                        created_by_id=actor.id)
+        user = new_user(
+            username,
+            role,
+            None,
+            display_name=(display_name or "").strip() or (worker.name if worker else None),
+            org_unit_id=unit.id if unit else None,
+            worker_id=worker.id if worker else None,
+            created_by_id=actor.id,
+        )
         db.session.flush()
-        audit.record("account.created", actor, None, user, username=user.username, role=role,
-                     unit=unit.id if unit else None, worker=worker.id if worker else None)
+        audit.record(
+            "account.created",
+            actor,
+            None,
+            user,
+            username=user.username,
+            role=role,
+            unit=unit.id if unit else None,
+            worker=worker.id if worker else None,
+        )
         link = links.issue(user, "activate", actor)
     return user, link
 
@@ -193,8 +249,12 @@ def update(actor: User, target: User, display_name: str, role: str, unit_id: int
         _refuse_self(actor, target)
         unit = check_grant(actor, role, unit_id)
         if role == "worker" and target.worker_id is None and not city_wide(actor):
-            raise ServiceError(_("Give the ID number of the worker's record: a worker account of your union "
-                                 "belongs to a worker on record."))
+            raise ServiceError(
+                _(
+                    "Give the ID number of the worker's record: a worker account of your union "
+                    "belongs to a worker on record."
+                )
+            )
     else:
         unit = target.org_unit
     before = {"display_name": target.display_name, "role": target.role, "unit": target.org_unit_id}
@@ -205,8 +265,13 @@ def update(actor: User, target: User, display_name: str, role: str, unit_id: int
         target.display_name, target.role, target.org_unit_id = display_name, role, after["unit"]
         if before["role"] != role or before["unit"] != after["unit"]:
             sessions.end_all(target, "role")
-        audit.record("account.changed", actor, None, target,
-                     **{k: [before[k], after[k]] for k in before if before[k] != after[k]})
+        audit.record(
+            "account.changed",
+            actor,
+            None,
+            target,
+            **{k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        )
     return target
 
 
@@ -219,9 +284,13 @@ def set_active(actor: User, target: User, active: bool) -> None:
         target.active = active
         if not active:
             sessions.end_all(target, "disabled")
-            db.session.execute(sa.update(AccountLink).where(
-                AccountLink.user_id == target.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
-                .values(revoked_at=utcnow()))
+            db.session.execute(
+                sa.update(AccountLink)
+                .where(
+                    AccountLink.user_id == target.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None)
+                )
+                .values(revoked_at=utcnow())
+            )
         audit.record("account.enabled" if active else "account.disabled", actor, None, target)
 
 
@@ -249,9 +318,14 @@ def end_sessions(actor: User, target: User) -> int:
 
 def history(target: User, limit: int = 50) -> list[AuditEvent]:
     """Return the audit events about the account, newest first."""
-    return list(db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.object_type == "user", AuditEvent.object_id == target.id)
-        .order_by(AuditEvent.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.object_type == "user", AuditEvent.object_id == target.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def describe(event: AuditEvent, units: dict[int, str]) -> str:

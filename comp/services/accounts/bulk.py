@@ -3,6 +3,7 @@
 The upload is kept between its preview and its confirmation; the confirmation checks every row
 again and creates all the accounts (each with its activation link), or none, in one transaction.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,14 +70,21 @@ def parse(data: bytes, filename: str) -> list[dict]:
             positions[key] = i
     missing = [c.header for c in COLUMNS if c.key in ("name", "unit") and c.key not in positions]
     if missing:
-        raise ServiceError(_("The first row must be the template's header row — missing columns: %(names)s.",
-                             names=", ".join(missing)))
+        raise ServiceError(
+            _("The first row must be the template's header row — missing columns: %(names)s.", names=", ".join(missing))
+        )
     rows = []
     for number, cells in enumerate(table[1:], start=2):
         values = {k: _text(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
         if any(values.values()):
-            rows.append({"row": number, "name": values.get("name", ""), "unit": values.get("unit", ""),
-                         "username": values.get("username", "")})
+            rows.append(
+                {
+                    "row": number,
+                    "name": values.get("name", ""),
+                    "unit": values.get("unit", ""),
+                    "username": values.get("username", ""),
+                }
+            )
     if not rows:
         raise ServiceError(_("The file has no people below its header row."))
     return rows
@@ -160,7 +168,7 @@ class Checker:
 
 def _last_number(role: str) -> int:
     names = db.session.scalars(sa.select(User.username).where(User.username.like(f"{role}%")))
-    numbers = [int(n[len(role):]) for n in names if n[len(role):].isdigit() and len(n) - len(role) <= 6]
+    numbers = [int(n[len(role) :]) for n in names if n[len(role) :].isdigit() and len(n) - len(role) <= 6]
     return max(numbers, default=0)
 
 
@@ -168,8 +176,10 @@ def check_rows(actor: User, role: str, rows: list[dict]) -> list[dict]:
     """Return the report of every problem: row, column key, column header, message."""
     checker, report = Checker(actor, role), []
     for row in rows:
-        report += [{"row": row["row"], "field": field, "column": HEADER[field], "message": message}
-                   for field, message in checker.check(row)]
+        report += [
+            {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+            for field, message in checker.check(row)
+        ]
     return report
 
 
@@ -179,17 +189,26 @@ def start(actor: User, role: str, filename: str, data: bytes) -> Upload:
         raise ServiceError(_("Choose judges or liaisons."))
     rows = parse(data, filename)
     with transaction():
-        db.session.execute(sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1)))
-        upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, user_id=actor.id, filename=filename[:200],
-                        rows=[{**r, "role": role} for r in rows], problems=check_rows(actor, role, rows))
+        db.session.execute(
+            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
+        )
+        upload = Upload(
+            token=secrets.token_urlsafe(24),
+            kind=KIND,
+            user_id=actor.id,
+            filename=filename[:200],
+            rows=[{**r, "role": role} for r in rows],
+            problems=check_rows(actor, role, rows),
+        )
         db.session.add(upload)
     return upload
 
 
 def get_upload(actor: User, token: str) -> Upload | None:
     """Return the actor's own kept upload."""
-    return db.session.scalar(sa.select(Upload).where(Upload.token == token, Upload.kind == KIND,
-                                                     Upload.user_id == actor.id))
+    return db.session.scalar(
+        sa.select(Upload).where(Upload.token == token, Upload.kind == KIND, Upload.user_id == actor.id)
+    )
 
 
 def role_of(upload: Upload) -> str:
@@ -203,8 +222,14 @@ def preview(upload: Upload) -> dict:
     for problem in upload.problems:
         by_row.setdefault(problem["row"], []).append(problem)
     rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
-    return {"upload": upload, "rows": rows, "bad": len(by_row), "valid": len(rows) - len(by_row),
-            "role": role_of(upload), "role_label": ROLE_LABELS[role_of(upload)]}
+    return {
+        "upload": upload,
+        "rows": rows,
+        "bad": len(by_row),
+        "valid": len(rows) - len(by_row),
+        "role": role_of(upload),
+        "role_label": ROLE_LABELS[role_of(upload)],
+    }
 
 
 def discard(upload: Upload) -> None:
@@ -220,12 +245,18 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
     if {(p["row"], p["field"]) for p in problems} != {(p["row"], p["field"]) for p in upload.problems}:
         with transaction():
             upload.problems = problems
-        raise ServiceError(_("The accounts changed since this report was made; it has been updated. "
-                             "Review it and confirm again."))
+        raise ServiceError(
+            _("The accounts changed since this report was made; it has been updated. Review it and confirm again.")
+        )
     bad = {p["row"] for p in problems}
     if bad and not only_valid:
-        raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
-                             "upload it again, or import only the valid rows.", count=len(bad)))
+        raise ServiceError(
+            _(
+                "%(count)s rows have problems: nothing was imported. Fix the file and "
+                "upload it again, or import only the valid rows.",
+                count=len(bad),
+            )
+        )
     valid = [r for r in upload.rows if r["row"] not in bad]
     if not valid:
         raise ServiceError(_("No row is valid: nothing to import."))
@@ -234,15 +265,32 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
     with transaction():
         for row in valid:
             unit_id = checker.by_name[row["unit"]][0] if row["unit"] else None
-            user = new_user(checker.username(row), role, None, display_name=row["name"], org_unit_id=unit_id,
-                            created_by_id=actor.id)
+            user = new_user(
+                checker.username(row), role, None, display_name=row["name"], org_unit_id=unit_id, created_by_id=actor.id
+            )
             db.session.flush()
-            audit.record("account.created", actor, None, user, username=user.username, role=role, unit=unit_id,
-                         by="import", row=row["row"])
+            audit.record(
+                "account.created",
+                actor,
+                None,
+                user,
+                username=user.username,
+                role=role,
+                unit=unit_id,
+                by="import",
+                row=row["row"],
+            )
             links.issue(user, "activate", actor)
             created.append(user)
-        audit.record("account.imported", actor, None, None, filename=upload.filename, role=role,
-                     created=len(created), skipped=len(bad))
+        audit.record(
+            "account.imported",
+            actor,
+            None,
+            None,
+            filename=upload.filename,
+            role=role,
+            created=len(created),
+            skipped=len(bad),
+        )
         db.session.delete(upload)
     return created
-

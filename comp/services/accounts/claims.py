@@ -6,6 +6,7 @@ record; a claim waits for an organizer of the worker's union, who confirms or re
 sign-up, profile or registration form overwrites the identity fields of a record (name, ID
 number, employer, phone, grade); the owner's corrections go to the organizer as a request.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,13 @@ from comp.services.accounts import check_username, new_user, passwords, sessions
 from comp.services.common import audit
 
 PHONE = re.compile(r"\+?[0-9][0-9 -]{5,18}")
-FIELD_LABELS = {"name": _l("Name"), "phone": _l("Phone"), "employer_id": _l("Employer"), "trade": _l("Trade"),
-                "skill_grade": _l("Skill grade")}
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "phone": _l("Phone"),
+    "employer_id": _l("Employer"),
+    "trade": _l("Trade"),
+    "skill_grade": _l("Skill grade"),
+}
 LENGTHS = {"name": 64, "trade": 64}
 
 
@@ -44,8 +50,13 @@ class Person:
 
     def detail(self) -> dict:
         """Return what a claim records of it (never the ID number in the clear)."""
-        return {"name": self.name, "phone": self.phone, "employer_id": self.employer_id, "trade": self.trade,
-                "skill_grade": self.grade}
+        return {
+            "name": self.name,
+            "phone": self.phone,
+            "employer_id": self.employer_id,
+            "trade": self.trade,
+            "skill_grade": self.grade,
+        }
 
 
 def _text(value: str | None, field: str) -> str:
@@ -53,8 +64,9 @@ def _text(value: str | None, field: str) -> str:
     if any(not ch.isprintable() for ch in text):
         raise ServiceError(_("%(field)s contains control characters.", field=FIELD_LABELS[field]))
     if len(text) > LENGTHS.get(field, 64):
-        raise ServiceError(_("%(field)s is too long (at most %(n)s characters).", field=FIELD_LABELS[field],
-                             n=LENGTHS.get(field, 64)))
+        raise ServiceError(
+            _("%(field)s is too long (at most %(n)s characters).", field=FIELD_LABELS[field], n=LENGTHS.get(field, 64))
+        )
     return text
 
 
@@ -82,11 +94,20 @@ def _attach(user: User, person: Person, number: str, actor: User) -> WorkerReque
     """Link a new record to the account, or file a claim of the existing one (the caller commits)."""
     worker = people.find_by_id_number(number)
     if worker is not None and worker.user is not None:
-        raise ServiceError(_("An account already exists for this ID number. If it is yours, ask your union "
-                             "for a new activation link instead of signing up again."))
+        raise ServiceError(
+            _(
+                "An account already exists for this ID number. If it is yours, ask your union "
+                "for a new activation link instead of signing up again."
+            )
+        )
     if worker is None:
-        worker = Worker(name=person.name, phone=person.phone, employer_id=person.employer_id,
-                        trade=person.trade or None, skill_grade=person.grade)
+        worker = Worker(
+            name=person.name,
+            phone=person.phone,
+            employer_id=person.employer_id,
+            trade=person.trade or None,
+            skill_grade=person.grade,
+        )
         people.set_id_number(worker, number)
         db.session.add(worker)
         db.session.flush()
@@ -96,13 +117,21 @@ def _attach(user: User, person: Person, number: str, actor: User) -> WorkerReque
     claim = WorkerRequest(kind="claim", user_id=user.id, worker_id=worker.id, detail=person.detail())
     db.session.add(claim)
     db.session.flush()
-    audit.record("worker.claim_filed", actor, None, worker, request=claim.id, user=user.id,
-                 name_matches=worker.name == person.name)
+    audit.record(
+        "worker.claim_filed",
+        actor,
+        None,
+        worker,
+        request=claim.id,
+        user=user.id,
+        name_matches=worker.name == person.name,
+    )
     return claim
 
 
-def sign_up(person: Person, username: str, password: str, ip: str | None = None,
-            user_agent: str | None = None) -> tuple[User, WorkerRequest | None]:
+def sign_up(
+    person: Person, username: str, password: str, ip: str | None = None, user_agent: str | None = None
+) -> tuple[User, WorkerRequest | None]:
     """Create a worker's own account and log it in; a record already on file is claimed, not taken."""
     person, number, _employer = checked(person)
     username = check_username(username)
@@ -130,14 +159,20 @@ def complete_profile(user: User, person: Person) -> WorkerRequest | None:
 
 def pending_claim(user: User) -> WorkerRequest | None:
     """Return the account's claim waiting for a decision, if any."""
-    return db.session.scalar(sa.select(WorkerRequest).where(
-        WorkerRequest.user_id == user.id, WorkerRequest.kind == "claim", WorkerRequest.status == "pending"))
+    return db.session.scalar(
+        sa.select(WorkerRequest).where(
+            WorkerRequest.user_id == user.id, WorkerRequest.kind == "claim", WorkerRequest.status == "pending"
+        )
+    )
 
 
 def mine(user: User) -> list[WorkerRequest]:
     """Return the account's requests, newest first."""
-    return list(db.session.scalars(sa.select(WorkerRequest).where(WorkerRequest.user_id == user.id)
-                                   .order_by(WorkerRequest.id.desc()).limit(20)))
+    return list(
+        db.session.scalars(
+            sa.select(WorkerRequest).where(WorkerRequest.user_id == user.id).order_by(WorkerRequest.id.desc()).limit(20)
+        )
+    )
 
 
 def request_change(user: User, changes: dict, reason: str) -> WorkerRequest:
@@ -150,11 +185,14 @@ def request_change(user: User, changes: dict, reason: str) -> WorkerRequest:
         raise ServiceError(_("Nothing differs from your record: change at least one field."))
     reason = (reason or "").strip()[:200]
     with transaction():
-        db.session.execute(sa.update(WorkerRequest).where(
-            WorkerRequest.user_id == user.id, WorkerRequest.kind == "change", WorkerRequest.status == "pending")
-            .values(status="withdrawn", decided_at=utcnow()))
-        request = WorkerRequest(kind="change", user_id=user.id, worker_id=worker.id,
-                                detail={"fields": wanted, "reason": reason})
+        db.session.execute(
+            sa.update(WorkerRequest)
+            .where(WorkerRequest.user_id == user.id, WorkerRequest.kind == "change", WorkerRequest.status == "pending")
+            .values(status="withdrawn", decided_at=utcnow())
+        )
+        request = WorkerRequest(
+            kind="change", user_id=user.id, worker_id=worker.id, detail={"fields": wanted, "reason": reason}
+        )
         db.session.add(request)
         db.session.flush()
         audit.record("worker.change_requested", user, None, worker, request=request.id, fields=sorted(wanted))
@@ -186,10 +224,15 @@ def _changes(worker: Worker, changes: dict) -> dict:
 
 def pending(actor: User):
     """Return the pending claims and change requests about workers of the actor's unions, oldest first."""
-    query = (sa.select(WorkerRequest).join(Worker, WorkerRequest.worker_id == Worker.id)
-             .where(WorkerRequest.status == "pending")
-             .options(so.selectinload(WorkerRequest.user), so.selectinload(WorkerRequest.worker)
-                      .selectinload(Worker.employer)).order_by(WorkerRequest.id))
+    query = (
+        sa.select(WorkerRequest)
+        .join(Worker, WorkerRequest.worker_id == Worker.id)
+        .where(WorkerRequest.status == "pending")
+        .options(
+            so.selectinload(WorkerRequest.user), so.selectinload(WorkerRequest.worker).selectinload(Worker.employer)
+        )
+        .order_by(WorkerRequest.id)
+    )
     if not city_wide(actor):
         query = query.where(Worker.employer_id.in_(scope(actor) or set()))
     return list(db.session.scalars(query.limit(500)))
@@ -211,10 +254,20 @@ def decide(actor: User, request: WorkerRequest, accept: bool, note: str = "") ->
         elif accept:
             _apply(actor, request)
         request.status, request.decided_at, request.decided_by_id = (
-            "accepted" if accept else "rejected"), utcnow(), actor.id
+            ("accepted" if accept else "rejected"),
+            utcnow(),
+            actor.id,
+        )
         request.note = (note or "").strip()[:200] or None
-        audit.record(f"worker.{request.kind}_{'accepted' if accept else 'rejected'}", actor, None, request.worker,
-                     request=request.id, user=request.user_id, note=request.note)
+        audit.record(
+            f"worker.{request.kind}_{'accepted' if accept else 'rejected'}",
+            actor,
+            None,
+            request.worker,
+            request=request.id,
+            user=request.user_id,
+            note=request.note,
+        )
 
 
 def _link(actor: User, claim: WorkerRequest) -> None:
@@ -226,10 +279,16 @@ def _link(actor: User, claim: WorkerRequest) -> None:
     user.worker_id = worker.id
     db.session.flush()
     # The record is taken: any other claim of it is answered at once.
-    db.session.execute(sa.update(WorkerRequest).where(
-        WorkerRequest.worker_id == worker.id, WorkerRequest.kind == "claim", WorkerRequest.status == "pending",
-        WorkerRequest.id != claim.id).values(status="rejected", decided_at=utcnow(), decided_by_id=actor.id,
-                                             note="claimed by another account"))
+    db.session.execute(
+        sa.update(WorkerRequest)
+        .where(
+            WorkerRequest.worker_id == worker.id,
+            WorkerRequest.kind == "claim",
+            WorkerRequest.status == "pending",
+            WorkerRequest.id != claim.id,
+        )
+        .values(status="rejected", decided_at=utcnow(), decided_by_id=actor.id, note="claimed by another account")
+    )
 
 
 def _apply(actor: User, change: WorkerRequest) -> None:
@@ -238,5 +297,6 @@ def _apply(actor: User, change: WorkerRequest) -> None:
     before = {field: getattr(worker, field) for field in fields}
     for field, value in fields.items():
         setattr(worker, field, value)
-    audit.record("worker.changed", actor, None, worker, request=change.id,
-                 **{f: [before[f], fields[f]] for f in fields})
+    audit.record(
+        "worker.changed", actor, None, worker, request=change.id, **{f: [before[f], fields[f]] for f in fields}
+    )

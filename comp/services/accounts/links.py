@@ -5,6 +5,7 @@ The row makes it single-use, lets a newer link replace an older one, and lets th
 show it again — to copy, or to print as a QR code — while it is live. No password is ever
 shown: the person sets their own when they open the link.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -34,15 +35,29 @@ def _serializer() -> URLSafeTimedSerializer:
 def issue(user: User, purpose: str, actor: User | None) -> AccountLink:
     """Create a link for the user, replacing any live one (the caller commits)."""
     now = utcnow()
-    db.session.execute(sa.update(AccountLink).where(
-        AccountLink.user_id == user.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
-        .values(revoked_at=now))
-    link = AccountLink(user_id=user.id, purpose=purpose, nonce=secrets.token_urlsafe(16), created_at=now,
-                       created_by_id=actor.id if actor else None, expires_at=now + VALID_FOR)
+    db.session.execute(
+        sa.update(AccountLink)
+        .where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    link = AccountLink(
+        user_id=user.id,
+        purpose=purpose,
+        nonce=secrets.token_urlsafe(16),
+        created_at=now,
+        created_by_id=actor.id if actor else None,
+        expires_at=now + VALID_FOR,
+    )
     db.session.add(link)
     db.session.flush()
-    audit.record(f"account.link_{purpose}", actor, None, user, link=link.id,
-                 expires=link.expires_at.isoformat(timespec="minutes"))
+    audit.record(
+        f"account.link_{purpose}",
+        actor,
+        None,
+        user,
+        link=link.id,
+        expires=link.expires_at.isoformat(timespec="minutes"),
+    )
     return link
 
 
@@ -61,9 +76,17 @@ def url(link: AccountLink) -> str:
 
 def live_link(user: User) -> AccountLink | None:
     """Return the user's live link, if any."""
-    return db.session.scalar(sa.select(AccountLink).where(
-        AccountLink.user_id == user.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None),
-        AccountLink.expires_at > utcnow()).order_by(AccountLink.id.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.used_at.is_(None),
+            AccountLink.revoked_at.is_(None),
+            AccountLink.expires_at > utcnow(),
+        )
+        .order_by(AccountLink.id.desc())
+        .limit(1)
+    )
 
 
 def live_links(users: list[User]) -> dict[int, AccountLink]:
@@ -71,9 +94,16 @@ def live_links(users: list[User]) -> dict[int, AccountLink]:
     ids = [u.id for u in users]
     if not ids:
         return {}
-    rows = db.session.scalars(sa.select(AccountLink).where(
-        AccountLink.user_id.in_(ids), AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None),
-        AccountLink.expires_at > utcnow()).order_by(AccountLink.id))
+    rows = db.session.scalars(
+        sa.select(AccountLink)
+        .where(
+            AccountLink.user_id.in_(ids),
+            AccountLink.used_at.is_(None),
+            AccountLink.revoked_at.is_(None),
+            AccountLink.expires_at > utcnow(),
+        )
+        .order_by(AccountLink.id)
+    )
     return {link.user_id: link for link in rows}
 
 
@@ -83,16 +113,23 @@ def resolve(value: str) -> AccountLink:
         link_id, nonce = _serializer().loads(value or "", max_age=int(VALID_FOR.total_seconds()))
         link = db.session.get(AccountLink, int(link_id))
     except SignatureExpired:
-        raise ServiceError(_("This link has expired (links last 72 hours). Ask your organizer for a new one.")) from None
+        raise ServiceError(
+            _("This link has expired (links last 72 hours). Ask your organizer for a new one.")
+        ) from None
     except (BadSignature, TypeError, ValueError, OverflowError):
         link = None
         nonce = ""
     if link is None or not hmac.compare_digest(str(link.nonce), str(nonce)):
-        raise ServiceError(_("This link is not valid. Check that it was copied whole, or ask your organizer "
-                             "for a new one."))
+        raise ServiceError(
+            _("This link is not valid. Check that it was copied whole, or ask your organizer for a new one.")
+        )
     if link.used_at is not None:
-        raise ServiceError(_("This link has been used already. Log in with the password you set, or ask your "
-                             "organizer for a new link."))
+        raise ServiceError(
+            _(
+                "This link has been used already. Log in with the password you set, or ask your "
+                "organizer for a new link."
+            )
+        )
     if link.revoked_at is not None:
         raise ServiceError(_("This link was replaced by a newer one. Use the newest link your organizer gave you."))
     if link.expires_at <= utcnow():
@@ -109,17 +146,28 @@ def use(value: str, password: str, ip: str | None = None, user_agent: str | None
     passwords.check(password, user.username, passwords.personal_of(user))
     with transaction():
         # Claim the link in the UPDATE itself, so two tabs submitting at once cannot both use it.
-        claimed = db.session.execute(sa.update(AccountLink).where(
-            AccountLink.id == link.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
-            .values(used_at=utcnow())).rowcount
+        claimed = db.session.execute(
+            sa.update(AccountLink)
+            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount
         if not claimed:
-            raise ServiceError(_("This link has been used already. Log in with the password you set, or ask "
-                                 "your organizer for a new link."))
+            raise ServiceError(
+                _(
+                    "This link has been used already. Log in with the password you set, or ask "
+                    "your organizer for a new link."
+                )
+            )
         user.set_password(password)
         user.password_changed_at = utcnow()
         sessions.end_all(user, "password")
         sessions.start(user, ip, user_agent)
         user.last_login_at = utcnow()
-        audit.record("account.activated" if link.purpose == "activate" else "account.password_reset",
-                     user, None, user, link=link.id)
+        audit.record(
+            "account.activated" if link.purpose == "activate" else "account.password_reset",
+            user,
+            None,
+            user,
+            link=link.id,
+        )
     return user

@@ -4,6 +4,7 @@ At least 10 characters; not the username (nor containing it), nor the person's I
 number; not one of the common passwords shipped with the app; not a run of one or two
 characters. Hashes stay Werkzeug's (`User.set_password`).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -36,8 +37,7 @@ def problems(password: str, username: str = "", personal: tuple[str, ...] = ()) 
     found: list[str] = []
     password = password or ""
     if len(password) < MIN_LENGTH:
-        found.append(_("Use at least %(n)s characters (this one has %(count)s).", n=MIN_LENGTH,
-                       count=len(password)))
+        found.append(_("Use at least %(n)s characters (this one has %(count)s).", n=MIN_LENGTH, count=len(password)))
     elif len(password) > MAX_LENGTH:
         found.append(_("Use at most %(n)s characters.", n=MAX_LENGTH))
     lowered = password.lower()

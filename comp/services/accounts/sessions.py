@@ -4,6 +4,7 @@ Every app server reads the same table, so a logout, a disabled account, a passwo
 reset, or "log out everywhere" ends the user's sessions at once on all of them, and a replayed
 old cookie is refused. Only the token's SHA-256 is stored: a copy of the database opens no session.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,17 @@ def start(user: User, ip: str | None = None, user_agent: str | None = None) -> s
     token = secrets.token_urlsafe(32)
     now = utcnow()
     purge(user)
-    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=now,
-                               last_seen_at=now, expires_at=now + lifetime(), ip=(ip or "")[:45] or None,
-                               user_agent=(user_agent or "")[:200] or None))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime(),
+            ip=(ip or "")[:45] or None,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
     user.session_token = token
     return token
 
@@ -49,9 +58,15 @@ def load(token: str) -> User | None:
         return None
     now = utcnow()
     row = db.session.execute(
-        sa.select(User, UserSession.id, UserSession.last_seen_at).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None),
-               UserSession.expires_at > now, User.active.is_(True))).first()
+        sa.select(User, UserSession.id, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _digest(token),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            User.active.is_(True),
+        )
+    ).first()
     if row is None:
         return None
     user, session_id, seen = row
@@ -65,9 +80,11 @@ def load(token: str) -> User | None:
 def end(token: str | None, reason: str = "logout") -> None:
     """End one session (the caller commits)."""
     if token:
-        db.session.execute(sa.update(UserSession).where(
-            UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason=reason))
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.token_hash == _digest(token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
+        )
 
 
 def end_all(user: User, reason: str, keep: str | None = None) -> int:
@@ -80,9 +97,13 @@ def end_all(user: User, reason: str, keep: str | None = None) -> int:
 
 def live(user: User) -> list[UserSession]:
     """Return the user's live sessions, newest first."""
-    return list(db.session.scalars(sa.select(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
-        .order_by(UserSession.created_at.desc(), UserSession.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow())
+            .order_by(UserSession.created_at.desc(), UserSession.id.desc())
+        )
+    )
 
 
 def is_current(entry: UserSession, token: str | None) -> bool:
@@ -94,6 +115,9 @@ def purge(user: User, before: datetime | None = None) -> int:
     """Delete the user's sessions that ended or expired more than a week ago (kept that long for the
     account page and audits); return how many went. Run at each login, so the table stays small."""
     cutoff = before or utcnow() - timedelta(days=7)
-    result = db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id, sa.or_(
-        UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)))
+    result = db.session.execute(
+        sa.delete(UserSession).where(
+            UserSession.user_id == user.id, sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
+        )
+    )
     return result.rowcount or 0

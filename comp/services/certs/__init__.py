@@ -4,6 +4,7 @@ One certificate per entrant holding an award in the published results; for a rat
 unit's tier. Its verification code covers the number and the certified facts, so a changed
 fact (a corrected name, a moved award) shows as stale until the organizer reissues.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -61,8 +62,14 @@ def local_date(moment: datetime | None = None) -> date:
 def facts(certificate: Certificate) -> codes.Certified:
     """Return what the certificate certifies, as its code covers it."""
     entrant = certificate.entrant
-    return codes.Certified(certificate.number, entrant.name, entrant.competition.code, certificate.award,
-                           certificate.rank, certificate.issued_on)
+    return codes.Certified(
+        certificate.number,
+        entrant.name,
+        entrant.competition.code,
+        certificate.award,
+        certificate.rank,
+        certificate.issued_on,
+    )
 
 
 def _of(competition: Competition):
@@ -94,14 +101,16 @@ def awarded_in(competition: Competition) -> dict[str, tuple[str, int | None]]:
 
 
 def _next_sequence(competition: Competition) -> int:
-    numbers = db.session.scalars(sa.select(Certificate.number).join(Entrant)
-                                 .where(Entrant.competition_id == competition.id))
+    numbers = db.session.scalars(
+        sa.select(Certificate.number).join(Entrant).where(Entrant.competition_id == competition.id)
+    )
     return max((codes.sequence_of(competition.code, n) or 0 for n in numbers), default=0) + 1
 
 
 def _new(entrant: Entrant, award: str, rank: int | None, number: str, issued_on: date) -> Certificate:
-    certificate = Certificate(number=number, entrant=entrant, award=award, rank=rank, issued_on=issued_on,
-                              status="valid")
+    certificate = Certificate(
+        number=number, entrant=entrant, award=award, rank=rank, issued_on=issued_on, status="valid"
+    )
     certificate.verify_code = codes.verification_code(_key(), facts(certificate))
     db.session.add(certificate)
     return certificate
@@ -114,17 +123,26 @@ def _issue_date(competition: Competition) -> date:
 
 def _issue_missing(competition: Competition, awarded: dict, only: set[int] | None = None) -> list[Certificate]:
     """Add a certificate for every awarded entrant (of `only`) without a valid one, numbered in rank order."""
-    held = set(db.session.scalars(sa.select(Certificate.entrant_id).join(Entrant).where(
-        Entrant.competition_id == competition.id, Certificate.status == "valid")))
+    held = set(
+        db.session.scalars(
+            sa.select(Certificate.entrant_id)
+            .join(Entrant)
+            .where(Entrant.competition_id == competition.id, Certificate.status == "valid")
+        )
+    )
     # Only entrants with status ok are ranked: no IN list of thousands of refs is needed.
-    entrants = db.session.scalars(sa.select(Entrant).where(
-        Entrant.competition_id == competition.id, Entrant.status == "ok")).all()
-    waiting = sorted((e for e in entrants
-                      if e.ref in awarded and e.id not in held and (only is None or e.id in only)),
-                     key=lambda e: (awarded[e.ref][1] or 0, e.ref))
+    entrants = db.session.scalars(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.status == "ok")
+    ).all()
+    waiting = sorted(
+        (e for e in entrants if e.ref in awarded and e.id not in held and (only is None or e.id in only)),
+        key=lambda e: (awarded[e.ref][1] or 0, e.ref),
+    )
     issued_on, sequence = _issue_date(competition), _next_sequence(competition)
-    return [_new(entrant, *awarded[entrant.ref], codes.number(competition.code, sequence + offset), issued_on)
-            for offset, entrant in enumerate(waiting)]
+    return [
+        _new(entrant, *awarded[entrant.ref], codes.number(competition.code, sequence + offset), issued_on)
+        for offset, entrant in enumerate(waiting)
+    ]
 
 
 def issue(competition: Competition, actor: User | None = None, now: bool = False) -> list[Certificate]:
@@ -140,18 +158,28 @@ def issue(competition: Competition, actor: User | None = None, now: bool = False
     with transaction():
         new = _issue_missing(competition, awarded)
         if new:
-            audit.record("certificates.issue", actor, competition, competition, count=len(new),
-                         first=new[0].number, last=new[-1].number, early=not lifecycle.notice_over(competition),
-                         notice_ends=lifecycle.notice_ends(competition).isoformat(timespec="minutes"))
+            audit.record(
+                "certificates.issue",
+                actor,
+                competition,
+                competition,
+                count=len(new),
+                first=new[0].number,
+                last=new[-1].number,
+                early=not lifecycle.notice_over(competition),
+                notice_ends=lifecycle.notice_ends(competition).isoformat(timespec="minutes"),
+            )
     return new
 
 
 def stale(competition: Competition, awarded: dict | None = None) -> list[Certificate]:
     """Return the valid certificates whose facts the results or the entrant no longer bear out."""
     awarded = awarded_in(competition) if awarded is None else awarded
-    return [c for c in certificates(competition, "valid")
-            if awarded.get(c.entrant.ref) != (c.award, c.rank)
-            or codes.verification_code(_key(), facts(c)) != c.verify_code]
+    return [
+        c
+        for c in certificates(competition, "valid")
+        if awarded.get(c.entrant.ref) != (c.award, c.rank) or codes.verification_code(_key(), facts(c)) != c.verify_code
+    ]
 
 
 def revoke(certificate: Certificate, reason: str, actor: User | None = None) -> None:
@@ -163,8 +191,14 @@ def revoke(certificate: Certificate, reason: str, actor: User | None = None) -> 
         raise ServiceError(_("Certificate %(number)s is already revoked.", number=certificate.number))
     with transaction():
         _revoke(certificate, reason[:200])
-        audit.record("certificates.revoke", actor, certificate.entrant.competition, certificate,
-                     number=certificate.number, reason=reason[:200])
+        audit.record(
+            "certificates.revoke",
+            actor,
+            certificate.entrant.competition,
+            certificate,
+            number=certificate.number,
+            reason=reason[:200],
+        )
 
 
 def _revoke(certificate: Certificate, reason: str) -> None:
@@ -191,8 +225,15 @@ def reissue(competition: Competition, actor: User | None = None, reason: str = "
         for old in outdated:
             old.replaced_by = successor.get(old.entrant_id)
         if outdated or new:
-            audit.record("certificates.reissue", actor, competition, competition, reason=reason,
-                         revoked=[c.number for c in outdated], issued=[c.number for c in new])
+            audit.record(
+                "certificates.reissue",
+                actor,
+                competition,
+                competition,
+                reason=reason,
+                revoked=[c.number for c in outdated],
+                issued=[c.number for c in new],
+            )
     return new
 
 
@@ -207,8 +248,11 @@ def verify(number: str, code: str | None) -> Verdict:
     ok = certificate is not None and codes.matches(_key(), facts(certificate), code)
     verdict = Verdict(number, certificate.status, certificate) if ok else Verdict(number, "invalid")
     with transaction():
-        db.session.add(Verification(number=number[:64], certificate_id=certificate.id if certificate else None,
-                                    result=verdict.status))
+        db.session.add(
+            Verification(
+                number=number[:64], certificate_id=certificate.id if certificate else None, result=verdict.status
+            )
+        )
     return verdict
 
 
@@ -224,8 +268,14 @@ def public_record(verdict: Verdict) -> dict:
     if verdict.certificate is None:
         return {"number": verdict.number, "status": "invalid"}
     c = verdict.certificate
-    record = {"number": c.number, "status": c.status, "name": mask_name(c.entrant),
-              "competition": c.entrant.competition.name, "award": c.award, "issued": c.issued_on.isoformat()}
+    record = {
+        "number": c.number,
+        "status": c.status,
+        "name": mask_name(c.entrant),
+        "competition": c.entrant.competition.name,
+        "award": c.award,
+        "issued": c.issued_on.isoformat(),
+    }
     if c.status == "revoked":
         record.update(revoked=local_date(c.revoked_at).isoformat(), reason=c.revoke_reason)
     return record
@@ -235,9 +285,11 @@ def verification_counts(competition: Competition) -> dict[int, tuple[int, int]]:
     """Map each certificate id to its (successful, failed) verification counts."""
     rows = db.session.execute(
         sa.select(Verification.certificate_id, Verification.result, sa.func.count())
-        .join(Certificate, Certificate.id == Verification.certificate_id).join(Entrant)
+        .join(Certificate, Certificate.id == Verification.certificate_id)
+        .join(Entrant)
         .where(Entrant.competition_id == competition.id)
-        .group_by(Verification.certificate_id, Verification.result)).all()
+        .group_by(Verification.certificate_id, Verification.result)
+    ).all()
     counts: dict[int, list[int]] = {}
     for certificate_id, result, n in rows:
         counts.setdefault(certificate_id, [0, 0])[1 if result == "invalid" else 0] += n
@@ -257,13 +309,27 @@ def page(certificate: Certificate, seal: bytes | None = None) -> layout.Certific
     design = competition.certificate or {}
     kind = "person" if entrant.type == "person" else "unit"
     honour = certificate.award + ("级" if certificate.award.endswith("星") else "") + UNIT_TITLES.get(entrant.type, "")
-    values = {"name": entrant.name, "competition": competition.name, "award": certificate.award,
-              "rank": certificate.rank or "", "year": competition.year, "honour": honour,
-              "employer": entrant.employer.name if entrant.employer else ""}
+    values = {
+        "name": entrant.name,
+        "competition": competition.name,
+        "award": certificate.award,
+        "rank": certificate.rank or "",
+        "year": competition.year,
+        "honour": honour,
+        "employer": entrant.employer.name if entrant.employer else "",
+    }
     return layout.CertificatePage(
-        number=certificate.number, code=certificate.verify_code, url=verify_url(certificate),
-        issued_on=certificate.issued_on, values=values, kind=kind, title=design.get("title") or layout.DEFAULT_TITLE,
-        body=design.get("body") or "", issuer=design.get("issuer") or competition.organizer, seal=seal)
+        number=certificate.number,
+        code=certificate.verify_code,
+        url=verify_url(certificate),
+        issued_on=certificate.issued_on,
+        values=values,
+        kind=kind,
+        title=design.get("title") or layout.DEFAULT_TITLE,
+        body=design.get("body") or "",
+        issuer=design.get("issuer") or competition.organizer,
+        seal=seal,
+    )
 
 
 def seal_of(competition: Competition) -> bytes | None:
@@ -280,9 +346,14 @@ def of_worker(user: User) -> list[Certificate]:
     """Return the worker's own certificates, newest first."""
     if user.worker_id is None:
         return []
-    return list(db.session.scalars(
-        sa.select(Certificate).join(Entrant).where(Entrant.worker_id == user.worker_id)
-        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .join(Entrant)
+            .where(Entrant.worker_id == user.worker_id)
+            .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        )
+    )
 
 
 def _plain(text: str) -> str:
@@ -294,7 +365,12 @@ def lookup(number: str, name: str, id_last4: str) -> Certificate | None:
     """Return the valid certificate matching number, holder's name and ID number's last 4 characters."""
     certificate = get(_plain(number))
     worker = certificate.entrant.worker if certificate else None
-    if (certificate is None or certificate.status != "valid" or worker is None or not worker.id_masked
-            or _plain(certificate.entrant.name) != _plain(name)):
+    if (
+        certificate is None
+        or certificate.status != "valid"
+        or worker is None
+        or not worker.id_masked
+        or _plain(certificate.entrant.name) != _plain(name)
+    ):
         return None
     return certificate if worker.id_masked[-4:] == _plain(id_last4).upper() else None

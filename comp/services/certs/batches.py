@@ -6,6 +6,7 @@ A batch of thousands of certificates takes minutes (a city-wide preliminary awar
 file under the instance folder, one certificate at a time, its progress in the database
 for the organizer's progress bar; any app process can then send the finished file.
 """
+
 from __future__ import annotations
 
 import threading
@@ -38,17 +39,24 @@ _threads: dict[int, threading.Thread] = {}
 def design(competition: Competition) -> dict:
     """Return the certificate design with its defaults: title, body template, issuer, date."""
     saved = competition.certificate or {}
-    return {"title": saved.get("title") or layout.DEFAULT_TITLE,
-            "body": saved.get("body") or layout.DEFAULT_BODY[layout_kind(competition)],
-            "issuer": saved.get("issuer") or competition.organizer,
-            "date": date.fromisoformat(saved["date"]) if saved.get("date") else None}
+    return {
+        "title": saved.get("title") or layout.DEFAULT_TITLE,
+        "body": saved.get("body") or layout.DEFAULT_BODY[layout_kind(competition)],
+        "issuer": saved.get("issuer") or competition.organizer,
+        "date": date.fromisoformat(saved["date"]) if saved.get("date") else None,
+    }
 
 
-def save_design(competition: Competition, title: str, body: str, issuer: str, day: date | None,
-                actor: User | None = None) -> None:
+def save_design(
+    competition: Competition, title: str, body: str, issuer: str, day: date | None, actor: User | None = None
+) -> None:
     """Store the certificate design; it applies to every certificate printed from now on."""
-    value = {"title": title.strip(), "body": body.strip().replace("\r\n", "\n"), "issuer": issuer.strip(),
-             "date": day.isoformat() if day else None}
+    value = {
+        "title": title.strip(),
+        "body": body.strip().replace("\r\n", "\n"),
+        "issuer": issuer.strip(),
+        "date": day.isoformat() if day else None,
+    }
     with transaction():
         competition.certificate = value
         audit.record("certificates.design", actor, competition, competition, **value)
@@ -57,8 +65,11 @@ def save_design(competition: Competition, title: str, body: str, issuer: str, da
 SEAL_MESSAGES = {
     "type": lambda: _("The seal must be a PNG image."),
     "size": lambda: _("The seal image may be at most %(kb)d KB.", kb=seal_image.MAX_BYTES // 1024),
-    "dimensions": lambda: _("The seal image must be %(low)d to %(high)d pixels a side and roughly square.",
-                            low=seal_image.MIN_SIDE, high=seal_image.MAX_SIDE),
+    "dimensions": lambda: _(
+        "The seal image must be %(low)d to %(high)d pixels a side and roughly square.",
+        low=seal_image.MIN_SIDE,
+        high=seal_image.MAX_SIDE,
+    ),
     "damaged": lambda: _("The seal image is damaged and cannot be read."),
 }
 
@@ -89,13 +100,22 @@ def remove_seal(competition: Competition, actor: User | None = None) -> None:
 
 def bulletin_table(competition: Competition) -> printing.Table:
     """Return the results bulletin: rank, name, employer, total and award; no ID numbers or phones."""
-    employers = dict(db.session.execute(
-        sa.select(Entrant.ref, OrgUnit.name).outerjoin(OrgUnit, OrgUnit.id == Entrant.employer_id)
-        .where(Entrant.competition_id == competition.id)).all())
-    rows = [(row["rank"] or "—", row["name"], employers.get(row["ref"]) or "", row["total"] or "—",
-             row["award"] or "") for row in results_service.document(competition)["results"]]
-    return printing.Table(_("Results bulletin"), ((_("Rank"), 16), (_("Name"), 34), (_("Employer"), 70),
-                                                 (_("Total"), 24), (_("Award"), 36)), rows)
+    employers = dict(
+        db.session.execute(
+            sa.select(Entrant.ref, OrgUnit.name)
+            .outerjoin(OrgUnit, OrgUnit.id == Entrant.employer_id)
+            .where(Entrant.competition_id == competition.id)
+        ).all()
+    )
+    rows = [
+        (row["rank"] or "—", row["name"], employers.get(row["ref"]) or "", row["total"] or "—", row["award"] or "")
+        for row in results_service.document(competition)["results"]
+    ]
+    return printing.Table(
+        _("Results bulletin"),
+        ((_("Rank"), 16), (_("Name"), 34), (_("Employer"), 70), (_("Total"), 24), (_("Award"), 36)),
+        rows,
+    )
 
 
 def bulletin_pdf(competition: Competition) -> bytes:
@@ -112,9 +132,12 @@ def latest_batches(competition: Competition) -> dict[str, CertificateBatch]:
     """Return the newest batch of each kind."""
     latest: dict[str, CertificateBatch] = {}
     # populate_existing: the background thread moves batches on behind this session's back.
-    for batch in db.session.scalars(sa.select(CertificateBatch).where(
-            CertificateBatch.competition_id == competition.id).order_by(CertificateBatch.id.desc())
-            .execution_options(populate_existing=True)):
+    for batch in db.session.scalars(
+        sa.select(CertificateBatch)
+        .where(CertificateBatch.competition_id == competition.id)
+        .order_by(CertificateBatch.id.desc())
+        .execution_options(populate_existing=True)
+    ):
         latest.setdefault(batch.kind, batch)
     return latest
 
@@ -143,13 +166,23 @@ def start_batch(competition: Competition, kind: str, actor: User | None = None) 
     if not count:
         raise ServiceError(_("There are no valid certificates to print yet."))
     with transaction():
-        batch = CertificateBatch(competition_id=competition.id, kind=kind, status="running", total=count, done=0,
-                                 requested_by_id=getattr(actor, "id", None))
+        batch = CertificateBatch(
+            competition_id=competition.id,
+            kind=kind,
+            status="running",
+            total=count,
+            done=0,
+            requested_by_id=getattr(actor, "id", None),
+        )
         db.session.add(batch)
         db.session.flush()
         audit.record("certificates.batch", actor, competition, batch, kind=kind, count=count)
-    thread = threading.Thread(target=_run, args=(current_app._get_current_object(), batch.id),
-                              name=f"certificate-batch-{batch.id}", daemon=True)
+    thread = threading.Thread(
+        target=_run,
+        args=(current_app._get_current_object(), batch.id),
+        name=f"certificate-batch-{batch.id}",
+        daemon=True,
+    )
     _threads[batch.id] = thread
     thread.start()
     return batch
@@ -182,8 +215,14 @@ def _run(app: Flask, batch_id: int) -> None:
 def _build(batch: CertificateBatch) -> None:
     """Draw the batch's certificates into a partial file, counting progress, then put it in place."""
     competition = db.session.get(Competition, batch.competition_id)
-    ids = list(db.session.scalars(sa.select(Certificate.id).join(Entrant).where(
-        Entrant.competition_id == competition.id, Certificate.status == "valid").order_by(Certificate.id)))
+    ids = list(
+        db.session.scalars(
+            sa.select(Certificate.id)
+            .join(Entrant)
+            .where(Entrant.competition_id == competition.id, Certificate.status == "valid")
+            .order_by(Certificate.id)
+        )
+    )
     name = f"{competition.code}-certificates-{batch.id}.{batch.kind}"
     partial = folder() / f"{name}.part"
     batch.total, batch.done = len(ids), 0
@@ -206,8 +245,11 @@ def draw_all(competition: Competition, ids: list[int], writer, progress=None) ->
     seal = certificate_service.seal_of(competition)
     for start in range(0, len(ids), CHUNK):
         chunk = db.session.scalars(
-            sa.select(Certificate).where(Certificate.id.in_(ids[start:start + CHUNK])).order_by(Certificate.id)
-            .options(so.joinedload(Certificate.entrant).joinedload(Entrant.employer))).all()
+            sa.select(Certificate)
+            .where(Certificate.id.in_(ids[start : start + CHUNK]))
+            .order_by(Certificate.id)
+            .options(so.joinedload(Certificate.entrant).joinedload(Entrant.employer))
+        ).all()
         for certificate in chunk:
             writer.add(certificate_service.page(certificate, seal))
         if progress is not None:
@@ -216,9 +258,14 @@ def draw_all(competition: Competition, ids: list[int], writer, progress=None) ->
 
 def _remove_older(batch: CertificateBatch) -> None:
     """Delete the files of earlier batches of the same kind: the newest one supersedes them."""
-    for old in db.session.scalars(sa.select(CertificateBatch).where(
-            CertificateBatch.competition_id == batch.competition_id, CertificateBatch.kind == batch.kind,
-            CertificateBatch.id < batch.id, CertificateBatch.filename.is_not(None))):
+    for old in db.session.scalars(
+        sa.select(CertificateBatch).where(
+            CertificateBatch.competition_id == batch.competition_id,
+            CertificateBatch.kind == batch.kind,
+            CertificateBatch.id < batch.id,
+            CertificateBatch.filename.is_not(None),
+        )
+    ):
         (folder() / old.filename).unlink(missing_ok=True)
         old.filename = None
     db.session.commit()
@@ -230,43 +277,77 @@ PAGE_SIZE = 100
 def overview(competition: Competition, page_number: int = 1) -> dict:
     """Return what the organizer's certificates page shows, the list a page at a time."""
     awarded = certificate_service.awarded_in(competition)
-    listed = (sa.select(Certificate).join(Entrant).where(Entrant.competition_id == competition.id)
-              .options(so.contains_eager(Certificate.entrant), so.joinedload(Certificate.replaced_by)))
-    by_status = dict(db.session.execute(
-        sa.select(Certificate.status, sa.func.count()).join(Entrant)
-        .where(Entrant.competition_id == competition.id).group_by(Certificate.status)).all())
+    listed = (
+        sa.select(Certificate)
+        .join(Entrant)
+        .where(Entrant.competition_id == competition.id)
+        .options(so.contains_eager(Certificate.entrant), so.joinedload(Certificate.replaced_by))
+    )
+    by_status = dict(
+        db.session.execute(
+            sa.select(Certificate.status, sa.func.count())
+            .join(Entrant)
+            .where(Entrant.competition_id == competition.id)
+            .group_by(Certificate.status)
+        ).all()
+    )
     total = sum(by_status.values())
     pages = max(1, -(-total // PAGE_SIZE))
     page_number = min(max(1, page_number), pages)
     seal = db.session.scalar(sa.select(CertificateSeal).where(CertificateSeal.competition_id == competition.id))
     return {
-        "design": design(competition), "seal": seal, "awarded": len(awarded),
+        "design": design(competition),
+        "seal": seal,
+        "awarded": len(awarded),
         "refusal": certificate_service.refusal(competition),
         "refusal_now": certificate_service.refusal(competition, now=True),
         "notice_ends": lifecycle.notice_ends(competition),
-        "valid": by_status.get("valid", 0), "revoked": by_status.get("revoked", 0),
-        "stale": certificate_service.stale(competition, awarded), "batches": latest_batches(competition),
-        "certificates": db.session.scalars(listed.order_by(Certificate.id)
-                                           .limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE)).all(),
-        "counts": certificate_service.verification_counts(competition), "page": page_number, "pages": pages,
+        "valid": by_status.get("valid", 0),
+        "revoked": by_status.get("revoked", 0),
+        "stale": certificate_service.stale(competition, awarded),
+        "batches": latest_batches(competition),
+        "certificates": db.session.scalars(
+            listed.order_by(Certificate.id).limit(PAGE_SIZE).offset((page_number - 1) * PAGE_SIZE)
+        ).all(),
+        "counts": certificate_service.verification_counts(competition),
+        "page": page_number,
+        "pages": pages,
     }
 
 
 def preview(competition: Competition) -> bytes:
     """Return a sample certificate in the current design: the first one issued, else made-up facts."""
-    first = db.session.scalar(sa.select(Certificate).join(Entrant)
-                              .where(Entrant.competition_id == competition.id).order_by(Certificate.id).limit(1))
+    first = db.session.scalar(
+        sa.select(Certificate)
+        .join(Entrant)
+        .where(Entrant.competition_id == competition.id)
+        .order_by(Certificate.id)
+        .limit(1)
+    )
     seal = certificate_service.seal_of(competition)
     if first is not None:
         return layout.render(certificate_service.page(first, seal))
     saved = design(competition)
     sample = layout.CertificatePage(
-        number=f"{competition.code}-000", code="SAMPLE000000", url=current_app.config.get("PUBLIC_BASE_URL", ""),
-        issued_on=saved["date"] or certificate_service.local_date(), kind=layout_kind(competition),
-        values={"name": "张三" if competition.kind == "competition" else "某某班组", "competition": competition.name,
-                "award": "一等奖" if competition.kind == "competition" else "五星", "rank": 1,
-                "year": competition.year, "employer": "", "honour": "五星级" + certificate_service.UNIT_TITLES["studio"]},
-        title=saved["title"], body=saved["body"], issuer=saved["issuer"], seal=seal)
+        number=f"{competition.code}-000",
+        code="SAMPLE000000",
+        url=current_app.config.get("PUBLIC_BASE_URL", ""),
+        issued_on=saved["date"] or certificate_service.local_date(),
+        kind=layout_kind(competition),
+        values={
+            "name": "张三" if competition.kind == "competition" else "某某班组",
+            "competition": competition.name,
+            "award": "一等奖" if competition.kind == "competition" else "五星",
+            "rank": 1,
+            "year": competition.year,
+            "employer": "",
+            "honour": "五星级" + certificate_service.UNIT_TITLES["studio"],
+        },
+        title=saved["title"],
+        body=saved["body"],
+        issuer=saved["issuer"],
+        seal=seal,
+    )
     return layout.render(sample)
 
 

@@ -2,6 +2,7 @@
 
 Before the lock everything here speaks of entrants by secret code only (SPEC rule 10).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -95,9 +96,18 @@ def console(competition: Competition, viewer) -> Console:
     judges = results.document_from(competition, loaded, outcome)["judges"]
     bias = tuple(dict(j, name=names.get(j["ref"], "")) for j in judges)
     blockers = () if revealed else _blockers(outcome, flags, entrants)
-    return Console(competition, revealed, chief_progress.grid(competition, revealed, panel), flags, bias,
-                   loaded.rules, blockers, panel.judges, tuple(objections.for_competition(competition)),
-                   can_amend(competition))
+    return Console(
+        competition,
+        revealed,
+        chief_progress.grid(competition, revealed, panel),
+        flags,
+        bias,
+        loaded.rules,
+        blockers,
+        panel.judges,
+        tuple(objections.for_competition(competition)),
+        can_amend(competition),
+    )
 
 
 def _entrants(competition: Competition) -> dict[str, Entrant]:
@@ -110,10 +120,15 @@ def _flags(competition, loaded, outcome, entrants: dict[str, Entrant], revealed:
     if not outcome.discrepancies:
         return ()
     criterion_ids = {key: cid for cid, key in loaded.criterion_keys.items()}
-    marks = _marks_side_by_side(competition, {(entrants[d.ref].id, criterion_ids[d.criterion])
-                                              for d in outcome.discrepancies})
-    reviews = {(r.entrant_id, r.criterion_id): r for r in db.session.scalars(
-        sa.select(DiscrepancyReview).where(DiscrepancyReview.competition_id == competition.id))}
+    marks = _marks_side_by_side(
+        competition, {(entrants[d.ref].id, criterion_ids[d.criterion]) for d in outcome.discrepancies}
+    )
+    reviews = {
+        (r.entrant_id, r.criterion_id): r
+        for r in db.session.scalars(
+            sa.select(DiscrepancyReview).where(DiscrepancyReview.competition_id == competition.id)
+        )
+    }
     still_open = {(d.ref, d.criterion) for d in results.open_discrepancies(competition, outcome)}
     flags = []
     for d in outcome.discrepancies:
@@ -123,9 +138,19 @@ def _flags(competition, loaded, outcome, entrants: dict[str, Entrant], revealed:
         state = "open" if review is None else review.state
         if state == "confirmed" and (d.ref, d.criterion) in still_open:
             state = "changed"
-        flags.append(Flag(*key, entrant.secret_code or "—", entrant.name if revealed else None,
-                          _criterion_label(loaded.scheme, criterion), criterion.max, d.spread,
-                          tuple(marks[key]), state, review.note if review else None))
+        flags.append(
+            Flag(
+                *key,
+                entrant.secret_code or "—",
+                entrant.name if revealed else None,
+                _criterion_label(loaded.scheme, criterion),
+                criterion.max,
+                d.spread,
+                tuple(marks[key]),
+                state,
+                review.note if review else None,
+            )
+        )
     return tuple(sorted(flags, key=lambda f: (not f.is_open, f.code, f.criterion)))
 
 
@@ -133,13 +158,18 @@ def _marks_side_by_side(competition: Competition, pairs: set[tuple[int, int]]) -
     """Return every judge's mark, by judge ref, for each (entrant id, criterion id) pair."""
     marks = defaultdict(list)
     for entrant_id, criterion_id, ref, cents in db.session.execute(
-            sa.select(Mark.entrant_id, Mark.criterion_id, JudgeAssignment.ref, Mark.value_cents)
-            .outerjoin(JudgeAssignment, sa.and_(JudgeAssignment.user_id == Mark.judge_id,
-                                                JudgeAssignment.competition_id == Mark.competition_id))
-            .where(Mark.competition_id == competition.id,
-                   Mark.entrant_id.in_(sorted({e for e, _c in pairs})),
-                   Mark.criterion_id.in_(sorted({c for _e, c in pairs})))
-            .order_by(JudgeAssignment.ref)):
+        sa.select(Mark.entrant_id, Mark.criterion_id, JudgeAssignment.ref, Mark.value_cents)
+        .outerjoin(
+            JudgeAssignment,
+            sa.and_(JudgeAssignment.user_id == Mark.judge_id, JudgeAssignment.competition_id == Mark.competition_id),
+        )
+        .where(
+            Mark.competition_id == competition.id,
+            Mark.entrant_id.in_(sorted({e for e, _c in pairs})),
+            Mark.criterion_id.in_(sorted({c for _e, c in pairs})),
+        )
+        .order_by(JudgeAssignment.ref)
+    ):
         if (entrant_id, criterion_id) in pairs:
             marks[(entrant_id, criterion_id)].append((ref or "?", Decimal(cents).scaleb(-2)))
     return marks
@@ -157,8 +187,7 @@ def _blockers(outcome: scoring.Results, flags: tuple[Flag, ...], entrants: dict[
         if blocker.code == "marks-missing":
             missing = sorted(entrants[ref].secret_code or ref for ref in blocker.items)
             more = _(" and %(count)d more", count=len(missing) - LISTED) if len(missing) > LISTED else ""
-            problems.append(_("Marks are missing for %(codes)s%(more)s.",
-                              codes=", ".join(missing[:LISTED]), more=more))
+            problems.append(_("Marks are missing for %(codes)s%(more)s.", codes=", ".join(missing[:LISTED]), more=more))
         else:
             problems.append(_("Discrepancies are open for %(items)s.", items=", ".join(blocker.items[:LISTED])))
     return tuple(problems)
@@ -184,8 +213,9 @@ def reveal_names(competition: Competition, actor) -> None:
     """Audit, once per lock, that the names behind the secret codes are shown."""
     if competition.status not in FINAL_STATES:
         raise ServiceError(_("Names are revealed only after the scores are locked."))
-    query = sa.select(AuditEvent.id).where(AuditEvent.competition_id == competition.id,
-                                           AuditEvent.action == "names.revealed")
+    query = sa.select(AuditEvent.id).where(
+        AuditEvent.competition_id == competition.id, AuditEvent.action == "names.revealed"
+    )
     if competition.locked_at is not None:
         query = query.where(AuditEvent.at >= competition.locked_at)
     if db.session.scalar(query.limit(1)) is None:
@@ -195,21 +225,27 @@ def reveal_names(competition: Competition, actor) -> None:
 
 def _require_running(competition: Competition) -> None:
     if competition.status != "running":
-        raise ServiceError(_("Marks can be reviewed only while the competition is running; it is “%(state)s”.",
-                             state=competition.status))
+        raise ServiceError(
+            _(
+                "Marks can be reviewed only while the competition is running; it is “%(state)s”.",
+                state=competition.status,
+            )
+        )
 
 
 def _entrant_and_criterion(competition: Competition, entrant_id: int, criterion_id: int):
     entrant = db.session.get(Entrant, entrant_id)
-    criterion = db.session.scalar(sa.select(Criterion).join(Stage).where(
-        Criterion.id == criterion_id, Stage.competition_id == competition.id))
+    criterion = db.session.scalar(
+        sa.select(Criterion).join(Stage).where(Criterion.id == criterion_id, Stage.competition_id == competition.id)
+    )
     if entrant is None or entrant.competition_id != competition.id or criterion is None:
         raise ServiceError(_("No such entrant or criterion in this competition."))
     return entrant, criterion
 
 
-def review_discrepancy(competition: Competition, actor, entrant_id: int, criterion_id: int,
-                       action: str, note: str) -> DiscrepancyReview:
+def review_discrepancy(
+    competition: Competition, actor, entrant_id: int, criterion_id: int, action: str, note: str
+) -> DiscrepancyReview:
     """Confirm a flagged spread as it stands, or ask its judges to re-mark (reopening their sheets)."""
     _require_running(competition)
     if action not in ("confirm", "remark"):
@@ -218,16 +254,25 @@ def review_discrepancy(competition: Competition, actor, entrant_id: int, criteri
     if not note:
         raise ServiceError(_("Write a note: why the marks stand, or what the judges should look at again."))
     entrant, criterion = _entrant_and_criterion(competition, entrant_id, criterion_id)
-    judge_ids = db.session.scalars(sa.select(Mark.judge_id).where(
-        Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id)).all()
+    judge_ids = db.session.scalars(
+        sa.select(Mark.judge_id).where(Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id)
+    ).all()
     outcome = results.compute(competition)[1]  # the engine's own flag, so the review sees what the lock sees
     flag = next((d for d in outcome.discrepancies if (d.ref, d.criterion) == (entrant.ref, criterion.path)), None)
     if flag is None:
-        raise ServiceError(_("The marks of %(code)s on %(criterion)s are no longer flagged.",
-                             code=entrant.secret_code, criterion=criterion.name))
+        raise ServiceError(
+            _(
+                "The marks of %(code)s on %(criterion)s are no longer flagged.",
+                code=entrant.secret_code,
+                criterion=criterion.name,
+            )
+        )
     with transaction():
-        review = db.session.scalar(sa.select(DiscrepancyReview).where(
-            DiscrepancyReview.entrant_id == entrant.id, DiscrepancyReview.criterion_id == criterion.id))
+        review = db.session.scalar(
+            sa.select(DiscrepancyReview).where(
+                DiscrepancyReview.entrant_id == entrant.id, DiscrepancyReview.criterion_id == criterion.id
+            )
+        )
         if review is None:
             review = DiscrepancyReview(competition_id=competition.id, entrant_id=entrant.id, criterion_id=criterion.id)
             db.session.add(review)
@@ -235,20 +280,43 @@ def review_discrepancy(competition: Competition, actor, entrant_id: int, criteri
         review.spread_cents, review.note, review.by_id, review.at = int(flag.spread * 100), note, actor.id, utcnow()
         reopened = _reopen(competition, actor, entrant, judge_ids, note) if action != "confirm" else []
         db.session.flush()
-        audit.record(f"discrepancy.{review.state}", actor, competition, review, entrant=entrant.ref,
-                     criterion=criterion.path, spread=str(flag.spread), note=note, reopened=reopened)
+        audit.record(
+            f"discrepancy.{review.state}",
+            actor,
+            competition,
+            review,
+            entrant=entrant.ref,
+            criterion=criterion.path,
+            spread=str(flag.spread),
+            note=note,
+            reopened=reopened,
+        )
     return review
 
 
 def _reopen(competition: Competition, actor, entrant: Entrant, judge_ids, reason: str) -> list[str]:
     """Delete the judges' sign-offs of the entrant's sheet and audit each; return the judges' refs."""
-    refs = dict(db.session.execute(sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
-        JudgeAssignment.competition_id == competition.id)).all())
-    signoffs = db.session.scalars(sa.select(SheetSignoff).where(
-        SheetSignoff.entrant_id == entrant.id, SheetSignoff.judge_id.in_(list(judge_ids)))).all()
+    refs = dict(
+        db.session.execute(
+            sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+                JudgeAssignment.competition_id == competition.id
+            )
+        ).all()
+    )
+    signoffs = db.session.scalars(
+        sa.select(SheetSignoff).where(SheetSignoff.entrant_id == entrant.id, SheetSignoff.judge_id.in_(list(judge_ids)))
+    ).all()
     for signoff in signoffs:
-        audit.record("sheet.reopened", actor, competition, signoff, entrant=entrant.ref,
-                     judge=refs.get(signoff.judge_id), reason=reason, signed_at=signoff.signed_at.isoformat())
+        audit.record(
+            "sheet.reopened",
+            actor,
+            competition,
+            signoff,
+            entrant=entrant.ref,
+            judge=refs.get(signoff.judge_id),
+            reason=reason,
+            signed_at=signoff.signed_at.isoformat(),
+        )
         db.session.delete(signoff)
     return sorted(refs.get(s.judge_id, "?") for s in signoffs)
 
@@ -259,14 +327,18 @@ def reopen_sheet(competition: Competition, actor, judge_id: int, code: str, reas
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for reopening the sheet."))
-    entrant = db.session.scalar(sa.select(Entrant).where(
-        Entrant.competition_id == competition.id, Entrant.secret_code == (code or "").strip().upper()))
+    entrant = db.session.scalar(
+        sa.select(Entrant).where(
+            Entrant.competition_id == competition.id, Entrant.secret_code == (code or "").strip().upper()
+        )
+    )
     if entrant is None:
         raise ServiceError(_("No entrant has the secret code “%(code)s”.", code=code))
     with transaction():
         if not _reopen(competition, actor, entrant, [judge_id], reason):
-            raise ServiceError(_("That judge has not signed the sheet of %(code)s: it is open already.",
-                                 code=entrant.secret_code))
+            raise ServiceError(
+                _("That judge has not signed the sheet of %(code)s: it is open already.", code=entrant.secret_code)
+            )
 
 
 def unlock(competition: Competition, actor, reason: str) -> None:

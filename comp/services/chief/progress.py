@@ -4,6 +4,7 @@ A judge is recused (回避) from an entrant of their own employer and from one t
 conflict with (`judging.recusal`); those cells are not due. A `single` criterion needs
 one mark, whoever gives it.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -61,8 +62,11 @@ class Panel:
     @property
     def columns(self) -> tuple[Column, ...]:
         """Return the grid's columns: each criterion × each judge assigned to it."""
-        return tuple(Column(cid, label, judge, aggregation == "single")
-                     for cid, label, aggregation in self.criteria for judge in self.assigned.get(cid, ()))
+        return tuple(
+            Column(cid, label, judge, aggregation == "single")
+            for cid, label, aggregation in self.criteria
+            for judge in self.assigned.get(cid, ())
+        )
 
     def recused(self, judge: Judge, entrant_id: int) -> bool:
         """Tell whether the judge may not mark this entrant."""
@@ -123,23 +127,37 @@ class Grid:
 
 def load_panel(competition: Competition) -> Panel:
     """Load the criteria in scheme order, the judges and their criteria, and the recusals."""
-    criteria = tuple(db.session.execute(
-        sa.select(Criterion.id, Stage.name + " · " + Criterion.name, Criterion.aggregation).join(Stage)
-        .where(Stage.competition_id == competition.id)
-        .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)).all())
-    judges = {row.id: Judge(row.id, row.ref, row.display_name, row.is_chief)
-              for row in db.session.execute(
-                  sa.select(User.id, JudgeAssignment.ref, User.display_name, JudgeAssignment.is_chief)
-                  .join(User, User.id == JudgeAssignment.user_id)
-                  .where(JudgeAssignment.competition_id == competition.id).order_by(JudgeAssignment.ref))}
+    criteria = tuple(
+        db.session.execute(
+            sa.select(Criterion.id, Stage.name + " · " + Criterion.name, Criterion.aggregation)
+            .join(Stage)
+            .where(Stage.competition_id == competition.id)
+            .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
+        ).all()
+    )
+    judges = {
+        row.id: Judge(row.id, row.ref, row.display_name, row.is_chief)
+        for row in db.session.execute(
+            sa.select(User.id, JudgeAssignment.ref, User.display_name, JudgeAssignment.is_chief)
+            .join(User, User.id == JudgeAssignment.user_id)
+            .where(JudgeAssignment.competition_id == competition.id)
+            .order_by(JudgeAssignment.ref)
+        )
+    }
     assigned: dict[int, list[Judge]] = defaultdict(list)
     for criterion_id, user_id in db.session.execute(
-            sa.select(JudgeCriterion.criterion_id, JudgeAssignment.user_id)
-            .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
-            .where(JudgeAssignment.competition_id == competition.id).order_by(JudgeAssignment.ref)):
+        sa.select(JudgeCriterion.criterion_id, JudgeAssignment.user_id)
+        .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
+        .where(JudgeAssignment.competition_id == competition.id)
+        .order_by(JudgeAssignment.ref)
+    ):
         assigned[criterion_id].append(judges[user_id])
-    return Panel(criteria, tuple(judges.values()), {k: tuple(v) for k, v in assigned.items()},
-                 frozenset(recused_pairs(competition)))
+    return Panel(
+        criteria,
+        tuple(judges.values()),
+        {k: tuple(v) for k, v in assigned.items()},
+        frozenset(recused_pairs(competition)),
+    )
 
 
 def _present(competition: Competition):
@@ -147,21 +165,29 @@ def _present(competition: Competition):
     return db.session.execute(
         sa.select(Entrant.id, Entrant.ref, Entrant.secret_code, Entrant.name)
         .where(Entrant.competition_id == competition.id, Entrant.status == "ok")
-        .order_by(Entrant.secret_code, Entrant.ref)).all()
+        .order_by(Entrant.secret_code, Entrant.ref)
+    ).all()
 
 
 def grid(competition: Competition, reveal: bool, panel: Panel | None = None) -> Grid:
     """Build the progress grid of the present entrants; names only when `reveal`."""
     panel = panel or load_panel(competition)
     columns = panel.columns
-    marks = {(e, j, c): v for e, j, c, v in db.session.execute(
-        sa.select(Mark.entrant_id, Mark.judge_id, Mark.criterion_id, Mark.value_cents)
-        .where(Mark.competition_id == competition.id))}
+    marks = {
+        (e, j, c): v
+        for e, j, c, v in db.session.execute(
+            sa.select(Mark.entrant_id, Mark.judge_id, Mark.criterion_id, Mark.value_cents).where(
+                Mark.competition_id == competition.id
+            )
+        )
+    }
     signed = defaultdict(list)
     refs = {j.id: j.ref for j in panel.judges}
     for entrant_id, judge_id in db.session.execute(
-            sa.select(SheetSignoff.entrant_id, SheetSignoff.judge_id).join(Entrant)
-            .where(Entrant.competition_id == competition.id)):
+        sa.select(SheetSignoff.entrant_id, SheetSignoff.judge_id)
+        .join(Entrant)
+        .where(Entrant.competition_id == competition.id)
+    ):
         signed[entrant_id].append(refs.get(judge_id, "?"))
     rows = [_row(panel, columns, marks, signed, entrant, reveal) for entrant in _present(competition)]
     per_judge = {j.id: [0, 0] for j in panel.judges}
@@ -171,8 +197,14 @@ def grid(competition: Competition, reveal: bool, panel: Panel | None = None) -> 
                 per_judge[column.judge.id][1] += 1
                 per_judge[column.judge.id][0] += state == "marked"
     shown = sorted(rows, key=lambda r: (r.missing == 0, r.code)) if len(rows) > ROW_LIMIT else rows
-    return Grid(columns, tuple(shown[:ROW_LIMIT]), sum(r.entered for r in rows), sum(r.due for r in rows),
-                max(0, len(rows) - ROW_LIMIT), tuple((j, *per_judge[j.id]) for j in panel.judges))
+    return Grid(
+        columns,
+        tuple(shown[:ROW_LIMIT]),
+        sum(r.entered for r in rows),
+        sum(r.due for r in rows),
+        max(0, len(rows) - ROW_LIMIT),
+        tuple((j, *per_judge[j.id]) for j in panel.judges),
+    )
 
 
 def _row(panel: Panel, columns, marks: dict, signed: dict, entrant, reveal: bool) -> Row:
@@ -184,8 +216,9 @@ def _row(panel: Panel, columns, marks: dict, signed: dict, entrant, reveal: bool
             cells.append(("marked", Decimal(cents).scaleb(-2)))
         elif panel.recused(column.judge, entrant.id):
             cells.append(("recused", None))
-        elif column.single and any((entrant.id, j.id, column.criterion_id) in marks
-                                   for j in panel.assigned[column.criterion_id]):
+        elif column.single and any(
+            (entrant.id, j.id, column.criterion_id) in marks for j in panel.assigned[column.criterion_id]
+        ):
             cells.append(("spare", None))  # another judge gave the single mark needed
         else:
             cells.append(("missing", None))
@@ -194,8 +227,16 @@ def _row(panel: Panel, columns, marks: dict, signed: dict, entrant, reveal: bool
         needed = panel.due(cid, aggregation, entrant.id)
         given = sum(1 for j in panel.assigned.get(cid, ()) if (entrant.id, j.id, cid) in marks)
         due, entered = due + needed, entered + min(given, needed)
-    return Row(entrant.id, entrant.ref, entrant.secret_code or "—", entrant.name if reveal else None,
-               tuple(cells), entered, due, tuple(sorted(signed.get(entrant.id, ()))))
+    return Row(
+        entrant.id,
+        entrant.ref,
+        entrant.secret_code or "—",
+        entrant.name if reveal else None,
+        tuple(cells),
+        entered,
+        due,
+        tuple(sorted(signed.get(entrant.id, ()))),
+    )
 
 
 def counts(competition: Competition) -> dict[int, tuple[int, int]]:
@@ -203,8 +244,10 @@ def counts(competition: Competition) -> dict[int, tuple[int, int]]:
     panel = load_panel(competition)
     given = defaultdict(int)
     for entrant_id, criterion_id, n in db.session.execute(
-            sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count())
-            .where(Mark.competition_id == competition.id).group_by(Mark.entrant_id, Mark.criterion_id)):
+        sa.select(Mark.entrant_id, Mark.criterion_id, sa.func.count())
+        .where(Mark.competition_id == competition.id)
+        .group_by(Mark.entrant_id, Mark.criterion_id)
+    ):
         given[(entrant_id, criterion_id)] = n
     out = {}
     for entrant in _present(competition):

@@ -1,4 +1,5 @@
 """Write audit events inside the caller's transaction."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -7,6 +7,7 @@ them), then every part streams through expat, counting rows, cells and elements,
 limit broken refuses the file; only then does openpyxl read the first sheet, bounded by the
 rows and columns the scan found.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,8 +37,9 @@ MAX_UNPACKED = 32 * 1024 * 1024  # 150,000 cells of 20 Chinese characters unpack
 MAX_RATIO = 100  # spreadsheets pack 5 to 25 times; deflate bombs 1,000 times
 RATIO_FLOOR = 1024 * 1024  # below this a part may pack as well as it likes: the element count bounds it
 CHUNK = 64 * 1024
-MAIN_NAMESPACES = frozenset({"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                             "http://purl.oclc.org/ooxml/spreadsheetml/main"})
+MAIN_NAMESPACES = frozenset(
+    {"http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main"}
+)
 CELL_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 
 
@@ -132,8 +134,11 @@ class _Scan:
         self.elements = self.cells = self.strings = self.widest = 0
         self.row = self.column = self.rows_in_part = 0
         self.parser, self.visitors = None, {}
-        self.sheet_visitors = {**dict.fromkeys(_names("dimension"), self.dimension),
-                               **dict.fromkeys(_names("row"), self.row_start), **dict.fromkeys(_names("c"), self.cell)}
+        self.sheet_visitors = {
+            **dict.fromkeys(_names("dimension"), self.dimension),
+            **dict.fromkeys(_names("row"), self.row_start),
+            **dict.fromkeys(_names("c"), self.cell),
+        }
         self.string_visitors = dict.fromkeys(_names("si"), self.string)
 
     def part(self, stream) -> None:
@@ -155,8 +160,9 @@ class _Scan:
     def root(self, name: str, _attributes: dict) -> None:
         """Count the root element, and choose by it what the part's other elements are looked at for."""
         self.count()
-        self.visitors = (self.sheet_visitors if name in SHEET_ROOTS else self.string_visitors if name in STRINGS_ROOTS
-                         else {})
+        self.visitors = (
+            self.sheet_visitors if name in SHEET_ROOTS else self.string_visitors if name in STRINGS_ROOTS else {}
+        )
         self.parser.StartElementHandler = self.visit if self.visitors else self.count
 
     def visit(self, name: str, attributes: dict) -> None:
@@ -168,8 +174,9 @@ class _Scan:
     def count(self, *_element) -> None:
         self.elements += 1
         if self.elements > self.max_elements:
-            raise SheetTooLarge(_("its contents are too intricate: more than %(limit)s XML elements",
-                                  limit=_number(self.max_elements)))
+            raise SheetTooLarge(
+                _("its contents are too intricate: more than %(limit)s XML elements", limit=_number(self.max_elements))
+            )
 
     def dimension(self, attributes: dict) -> None:
         reference = attributes.get("ref", "")
@@ -178,11 +185,23 @@ class _Scan:
             return  # openpyxl refuses it when it loads the sheet
         column, row = position
         if row > self.limits.rows:
-            raise SheetTooLarge(_("the sheet declares %(rows)s rows (%(reference)s); at most %(limit)s are read",
-                                  rows=_number(row), reference=reference[:30], limit=_number(self.limits.rows)))
+            raise SheetTooLarge(
+                _(
+                    "the sheet declares %(rows)s rows (%(reference)s); at most %(limit)s are read",
+                    rows=_number(row),
+                    reference=reference[:30],
+                    limit=_number(self.limits.rows),
+                )
+            )
         if column > self.limits.cols:
-            raise SheetTooLarge(_("the sheet declares %(columns)s columns (%(reference)s); at most %(limit)s are read",
-                                  columns=_number(column), reference=reference[:30], limit=self.limits.cols))
+            raise SheetTooLarge(
+                _(
+                    "the sheet declares %(columns)s columns (%(reference)s); at most %(limit)s are read",
+                    columns=_number(column),
+                    reference=reference[:30],
+                    limit=self.limits.cols,
+                )
+            )
 
     def row_start(self, attributes: dict) -> None:
         number = attributes.get("r")
@@ -194,8 +213,13 @@ class _Scan:
 
     def check_row(self, number: int) -> None:
         if number > self.limits.rows:
-            raise SheetTooLarge(_("the sheet uses row %(row)s; at most %(limit)s rows are read",
-                                  row=_number(number), limit=_number(self.limits.rows)))
+            raise SheetTooLarge(
+                _(
+                    "the sheet uses row %(row)s; at most %(limit)s rows are read",
+                    row=_number(number),
+                    limit=_number(self.limits.rows),
+                )
+            )
 
     def cell(self, attributes: dict) -> None:
         reference = attributes.get("r")
@@ -204,14 +228,20 @@ class _Scan:
         else:
             position = _position(reference)
             if position is None:
-                raise SheetError(_("a cell has the address “%(reference)s”, which is not a cell address",
-                                   reference=reference[:20]))
+                raise SheetError(
+                    _("a cell has the address “%(reference)s”, which is not a cell address", reference=reference[:20])
+                )
             self.column = position[0]
             self.check_row(position[1])
         if self.column > self.limits.cols:
-            raise SheetTooLarge(_("the sheet uses column %(column)s (row %(row)s); at most %(limit)s columns are read",
-                                  column=get_column_letter(self.column), row=_number(self.row),
-                                  limit=self.limits.cols))
+            raise SheetTooLarge(
+                _(
+                    "the sheet uses column %(column)s (row %(row)s); at most %(limit)s columns are read",
+                    column=get_column_letter(self.column),
+                    row=_number(self.row),
+                    limit=self.limits.cols,
+                )
+            )
         self.cells += 1
         if self.cells > self.limits.cells:
             raise SheetTooLarge(_("the workbook has more than %(limit)s cells", limit=_number(self.limits.cells)))
@@ -232,16 +262,31 @@ def _open(data: bytes) -> zipfile.ZipFile:
         raise SheetError(_("it is not a zip archive, as every .xlsx file is")) from None
     parts = archive.infolist()
     if len(parts) > MAX_PARTS:
-        raise SheetTooLarge(_("it holds %(count)s files; at most %(limit)s are read",
-                              count=_number(len(parts)), limit=_number(MAX_PARTS)))
+        raise SheetTooLarge(
+            _(
+                "it holds %(count)s files; at most %(limit)s are read",
+                count=_number(len(parts)),
+                limit=_number(MAX_PARTS),
+            )
+        )
     for part in parts:
         if part.file_size > RATIO_FLOOR and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            raise SheetTooLarge(_("a part unpacks to %(ratio)s times its packed size; at most %(limit)s times is read",
-                                  ratio=_number(part.file_size // max(part.compress_size, 1)), limit=MAX_RATIO))
+            raise SheetTooLarge(
+                _(
+                    "a part unpacks to %(ratio)s times its packed size; at most %(limit)s times is read",
+                    ratio=_number(part.file_size // max(part.compress_size, 1)),
+                    limit=MAX_RATIO,
+                )
+            )
     unpacked = sum(part.file_size for part in parts)
     if unpacked > MAX_UNPACKED:
-        raise SheetTooLarge(_("it unpacks to %(size)s MB; at most %(limit)s MB are read",
-                              size=_number(-(-unpacked // 2**20)), limit=_number(MAX_UNPACKED // 2**20)))
+        raise SheetTooLarge(
+            _(
+                "it unpacks to %(size)s MB; at most %(limit)s MB are read",
+                size=_number(-(-unpacked // 2**20)),
+                limit=_number(MAX_UNPACKED // 2**20),
+            )
+        )
     return archive
 
 
@@ -272,28 +317,43 @@ def _rows(data: bytes, limits: Limits, widest: int) -> list[list]:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the declared dimension may be larger, or smaller, than the cells
         try:
-            return [list(row) for row in sheet.iter_rows(max_row=limits.rows, max_col=widest or None,
-                                                         values_only=True)]
+            return [list(row) for row in sheet.iter_rows(max_row=limits.rows, max_col=widest or None, values_only=True)]
         except Exception:  # a cell naming a shared text that is not there, a date out of range, …
             raise SheetError(_("the first sheet is damaged: some of its cells cannot be read")) from None
     finally:
         workbook.close()
 
 
-def read_xlsx(data: bytes, max_rows: int = MAX_ROWS, *, max_cols: int = MAX_COLS,
-              max_cells: int | None = None) -> list[list]:
+def read_xlsx(
+    data: bytes, max_rows: int = MAX_ROWS, *, max_cols: int = MAX_COLS, max_cells: int | None = None
+) -> list[list]:
     """Return the first sheet's rows as lists of cell values; refuse a file that is not .xlsx or is too large."""
-    limits = Limits(rows=max_rows + 1, cols=max_cols,  # + 1: the header row
-                    cells=min((max_rows + 1) * max_cols, MAX_CELLS) if max_cells is None else max_cells)
+    limits = Limits(
+        rows=max_rows + 1,
+        cols=max_cols,  # + 1: the header row
+        cells=min((max_rows + 1) * max_cols, MAX_CELLS) if max_cells is None else max_cells,
+    )
     return _rows(data, limits, _scan(data, limits))
 
 
-def read_upload(data: bytes, filename: str, max_bytes: int, max_rows: int = MAX_ROWS, *,
-                max_cols: int = MAX_COLS, max_cells: int | None = None) -> list[list]:
+def read_upload(
+    data: bytes,
+    filename: str,
+    max_bytes: int,
+    max_rows: int = MAX_ROWS,
+    *,
+    max_cols: int = MAX_COLS,
+    max_cells: int | None = None,
+) -> list[list]:
     """Read an uploaded .xlsx into rows; refuse an oversized, mistyped, unreadable or empty file, saying which."""
     if len(data) > max_bytes:
-        raise ServiceError(_("The file is too large: %(size)s KB, the limit is %(limit)s KB.",
-                             size=len(data) // 1024, limit=max_bytes // 1024))
+        raise ServiceError(
+            _(
+                "The file is too large: %(size)s KB, the limit is %(limit)s KB.",
+                size=len(data) // 1024,
+                limit=max_bytes // 1024,
+            )
+        )
     if not filename.lower().endswith(".xlsx"):
         raise ServiceError(_("Upload an .xlsx workbook (Excel 2007 or later); “%(name)s” is not one.", name=filename))
     try:

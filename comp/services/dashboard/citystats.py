@@ -11,6 +11,7 @@ cheap fingerprint (two small queries) moves: a competition changes state, or a
 registration, standing, certificate, unit or union is added. Changes of an entrant's or a certificate's status
 alone show within CACHE_SECONDS.
 """
+
 from __future__ import annotations
 
 import threading
@@ -102,9 +103,16 @@ def stats(year: int | None = None) -> Stats:
 
 def _contests() -> dict[int, _Contest]:
     """Return every competition's year, kind, status, trade and organizing union by id."""
-    rows = db.session.execute(sa.select(
-        Competition.id, Competition.year, Competition.kind, Competition.status, Competition.trade,
-        Competition.organizer_unit_id))
+    rows = db.session.execute(
+        sa.select(
+            Competition.id,
+            Competition.year,
+            Competition.kind,
+            Competition.status,
+            Competition.trade,
+            Competition.organizer_unit_id,
+        )
+    )
     return {r.id: _Contest(r.year, r.kind, r.status, r.trade, r.organizer_unit_id) for r in rows}
 
 
@@ -121,20 +129,41 @@ def _counted_entrants(query: sa.Select) -> sa.Select:
 
 def _per_competition() -> tuple[Counter, Counter, Counter]:
     """Return entrants, awards and valid certificates counted per competition id (three queries)."""
-    entrants = Counter(dict(db.session.execute(_held_competitions(_counted_entrants(
-        sa.select(Entrant.competition_id, sa.func.count()).join(Competition)), None)
-        .group_by(Entrant.competition_id)).all()))
-    awards = Counter(dict(db.session.execute(
-        sa.select(Standing.competition_id, sa.func.count()).where(Standing.award.is_not(None))
-        .group_by(Standing.competition_id)).all()))
-    certificates = Counter(dict(db.session.execute(
-        sa.select(Entrant.competition_id, sa.func.count()).select_from(Certificate).join(Entrant)
-        .where(Certificate.status == "valid").group_by(Entrant.competition_id)).all()))
+    entrants = Counter(
+        dict(
+            db.session.execute(
+                _held_competitions(
+                    _counted_entrants(sa.select(Entrant.competition_id, sa.func.count()).join(Competition)), None
+                ).group_by(Entrant.competition_id)
+            ).all()
+        )
+    )
+    awards = Counter(
+        dict(
+            db.session.execute(
+                sa.select(Standing.competition_id, sa.func.count())
+                .where(Standing.award.is_not(None))
+                .group_by(Standing.competition_id)
+            ).all()
+        )
+    )
+    certificates = Counter(
+        dict(
+            db.session.execute(
+                sa.select(Entrant.competition_id, sa.func.count())
+                .select_from(Certificate)
+                .join(Entrant)
+                .where(Certificate.status == "valid")
+                .group_by(Entrant.competition_id)
+            ).all()
+        )
+    )
     return entrants, awards, certificates
 
 
-def _headline(result: Stats, chosen: dict[int, _Contest], entrants: Counter, awards: Counter,
-              certificates: Counter) -> None:
+def _headline(
+    result: Stats, chosen: dict[int, _Contest], entrants: Counter, awards: Counter, certificates: Counter
+) -> None:
     """Fill the headline figures from the chosen year's competitions."""
     for cid, c in chosen.items():
         if c.kind == "rating":
@@ -148,8 +177,7 @@ def _headline(result: Stats, chosen: dict[int, _Contest], entrants: Counter, awa
         result.certificates += certificates[cid]
 
 
-def _by_year(contests: dict[int, _Contest], entrants: Counter, awards: Counter,
-             certificates: Counter) -> list[Line]:
+def _by_year(contests: dict[int, _Contest], entrants: Counter, awards: Counter, certificates: Counter) -> list[Line]:
     """Return one line per year with data, oldest first."""
     lines: dict[int, Line] = {}
     for cid, c in contests.items():
@@ -197,7 +225,8 @@ def _by_county(tree: Tree, chosen: dict[int, _Contest], year: int | None) -> lis
     for employer_id, n in _awards_per_employer(year):
         line_of(employer_id).awards += n
     for kind, enterprise_id, n in db.session.execute(
-            sa.select(Unit.kind, Unit.enterprise_id, sa.func.count()).group_by(Unit.kind, Unit.enterprise_id)):
+        sa.select(Unit.kind, Unit.enterprise_id, sa.func.count()).group_by(Unit.kind, Unit.enterprise_id)
+    ):
         line = line_of(enterprise_id)
         if kind == "studio":
             line.studios += n
@@ -211,17 +240,22 @@ def _by_county(tree: Tree, chosen: dict[int, _Contest], year: int | None) -> lis
 
 def _per_employer(year: int | None) -> list[tuple[int | None, int]]:
     """Return the counted entrants of held competitions per employer id."""
-    return db.session.execute(_held_competitions(_counted_entrants(
-        sa.select(Entrant.employer_id, sa.func.count()).join(Competition)), year)
-        .group_by(Entrant.employer_id)).all()
+    return db.session.execute(
+        _held_competitions(
+            _counted_entrants(sa.select(Entrant.employer_id, sa.func.count()).join(Competition)), year
+        ).group_by(Entrant.employer_id)
+    ).all()
 
 
 def _awards_per_employer(year: int | None) -> list[tuple[int | None, int]]:
     """Return the awards of competitions (kind competition) per employer of the awarded entrant."""
-    query = (sa.select(Entrant.employer_id, sa.func.count()).select_from(Standing)
-             .join(Entrant, Entrant.id == Standing.entrant_id)
-             .join(Competition, Competition.id == Standing.competition_id)
-             .where(Standing.award.is_not(None), Competition.kind == "competition"))
+    query = (
+        sa.select(Entrant.employer_id, sa.func.count())
+        .select_from(Standing)
+        .join(Entrant, Entrant.id == Standing.entrant_id)
+        .join(Competition, Competition.id == Standing.competition_id)
+        .where(Standing.award.is_not(None), Competition.kind == "competition")
+    )
     if year is not None:
         query = query.where(Standing.year == year)
     return db.session.execute(query.group_by(Entrant.employer_id)).all()
@@ -229,9 +263,11 @@ def _awards_per_employer(year: int | None) -> list[tuple[int | None, int]]:
 
 def _rated_units(year: int | None) -> int:
     """Return how many distinct units hold a standing in a rating (of the year)."""
-    query = (sa.select(sa.func.count(sa.distinct(Standing.unit_id)))
-             .join(Competition, Competition.id == Standing.competition_id)
-             .where(Competition.kind == "rating", Standing.unit_id.is_not(None)))
+    query = (
+        sa.select(sa.func.count(sa.distinct(Standing.unit_id)))
+        .join(Competition, Competition.id == Standing.competition_id)
+        .where(Competition.kind == "rating", Standing.unit_id.is_not(None))
+    )
     if year is not None:
         query = query.where(Standing.year == year)
     return db.session.scalar(query) or 0
@@ -259,12 +295,28 @@ def forget() -> None:
 
 def _fingerprint() -> tuple:
     """Return what moves when a competition changes or rows are added (two cheap queries)."""
+
     def newest(column) -> sa.ScalarSelect:
         return sa.select(sa.func.max(column)).scalar_subquery()
-    added = db.session.execute(sa.select(
-        newest(Entrant.id), newest(Standing.id), newest(Certificate.id), newest(Unit.id), newest(OrgUnit.id),
-        sa.select(sa.func.count()).select_from(Unit).scalar_subquery())).one()
-    states = db.session.execute(sa.select(
-        Competition.id, Competition.status, Competition.year, Competition.kind, Competition.trade,
-        Competition.organizer_unit_id).order_by(Competition.id)).all()
+
+    added = db.session.execute(
+        sa.select(
+            newest(Entrant.id),
+            newest(Standing.id),
+            newest(Certificate.id),
+            newest(Unit.id),
+            newest(OrgUnit.id),
+            sa.select(sa.func.count()).select_from(Unit).scalar_subquery(),
+        )
+    ).one()
+    states = db.session.execute(
+        sa.select(
+            Competition.id,
+            Competition.status,
+            Competition.year,
+            Competition.kind,
+            Competition.trade,
+            Competition.organizer_unit_id,
+        ).order_by(Competition.id)
+    ).all()
     return tuple(added), tuple(tuple(r) for r in states)

@@ -1,4 +1,5 @@
 """The exchange format (jiangxin.competition/1): import a whole file or nothing, and export."""
+
 from __future__ import annotations
 
 import json
@@ -123,8 +124,9 @@ def judge_username(code: str, ref: str) -> str:
 def _check_judge_accounts(code: str, data: dict, judges: dict, problems: Problems) -> None:
     """Refuse judges whose account name would be too long or is already taken."""
     names = [judge_username(code, ref) for ref in judges]
-    taken = dict.fromkeys(db.session.scalars(sa.select(User.username).where(User.username.in_(names))),
-                          "an existing account")
+    taken = dict.fromkeys(
+        db.session.scalars(sa.select(User.username).where(User.username.in_(names))), "an existing account"
+    )
     for i, j in enumerate(data.get("judges") or []):
         ref = j.get("ref") if isinstance(j, dict) else None
         if ref not in judges or judges[ref] is not j:
@@ -146,8 +148,15 @@ def import_competition(data, actor=None) -> Competition:
         db.session.flush()
         _, outcome = results.compute(competition)
         competition.status = "locked" if outcome.complete and checked.marks else "running"
-        audit.record("competition.imported", actor, competition, competition,
-                     entrants=len(checked.entrants), marks=len(checked.marks), status=competition.status)
+        audit.record(
+            "competition.imported",
+            actor,
+            competition,
+            competition,
+            entrants=len(checked.entrants),
+            marks=len(checked.marks),
+            status=competition.status,
+        )
     return competition
 
 
@@ -170,19 +179,36 @@ def _write(checked: Checked, actor) -> Competition:
     comp = checked.data["competition"]
     orgs: dict[str, int | None] = {}
     competition = Competition(
-        code=comp["code"], name=comp["name"], kind=comp.get("kind", "competition"), trade=comp.get("trade"),
-        level=comp.get("level", "city"), year=comp["year"], organizer=comp.get("organizer") or "",
+        code=comp["code"],
+        name=comp["name"],
+        kind=comp.get("kind", "competition"),
+        trade=comp.get("trade"),
+        level=comp.get("level", "city"),
+        year=comp["year"],
+        organizer=comp.get("organizer") or "",
         organizer_unit_id=db.session.scalar(
-            sa.select(OrgUnit.id).where(OrgUnit.name == comp.get("organizer"), OrgUnit.kind.in_(("city", "county")))),
-        rules=_jsonable(comp.get("rules") or {}), created_by_id=getattr(actor, "id", None))
+            sa.select(OrgUnit.id).where(OrgUnit.name == comp.get("organizer"), OrgUnit.kind.in_(("city", "county")))
+        ),
+        rules=_jsonable(comp.get("rules") or {}),
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(competition)
     criterion_ids = _write_scheme(competition, checked.data["stages"])
     entrant_ids = _write_entrants(competition, checked, orgs)
     judge_ids = _write_judges(competition, checked, orgs, criterion_ids)
     now = utcnow()
-    rows = [{"competition_id": competition.id, "entrant_id": entrant_ids[e], "judge_id": judge_ids[j],
-             "criterion_id": criterion_ids[k], "value_cents": int(v * 100), "version": 1, "updated_at": now}
-            for e, j, k, v in checked.marks]
+    rows = [
+        {
+            "competition_id": competition.id,
+            "entrant_id": entrant_ids[e],
+            "judge_id": judge_ids[j],
+            "criterion_id": criterion_ids[k],
+            "value_cents": int(v * 100),
+            "version": 1,
+            "updated_at": now,
+        }
+        for e, j, k, v in checked.marks
+    ]
     if rows:  # the Core table insert: one executemany, no ORM bookkeeping per mark
         db.session.execute(Mark.__table__.insert(), rows)
     return competition
@@ -201,10 +227,17 @@ def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int
     for position, s in enumerate(stages):
         stage = Stage(key=s["key"], name=s["name"], weight=Decimal(str(s["weight"])), position=position)
         stage.criteria = [
-            Criterion(key=c["key"], name=c["name"], max_value=Decimal(str(c["max"])), kind=c.get("kind", "score"),
-                      aggregation=c.get("aggregation", "mean"),
-                      step=Decimal(str(c["step"])) if c.get("step") is not None else None, position=p)
-            for p, c in enumerate(s["criteria"])]
+            Criterion(
+                key=c["key"],
+                name=c["name"],
+                max_value=Decimal(str(c["max"])),
+                kind=c.get("kind", "score"),
+                aggregation=c.get("aggregation", "mean"),
+                step=Decimal(str(c["step"])) if c.get("step") is not None else None,
+                position=p,
+            )
+            for p, c in enumerate(s["criteria"])
+        ]
         competition.stages.append(stage)
     db.session.flush()
     return {f"{s.key}.{c.key}": c.id for s in competition.stages for c in s.criteria}
@@ -216,10 +249,19 @@ def _write_entrants(competition: Competition, checked: Checked, orgs: dict) -> d
     secret = iter(codes.secret_codes(len(checked.entrants)))
     for ref, e in checked.entrants.items():
         employer_id = _org(e.get("employer") or "", orgs)
-        row = {"competition_id": competition.id, "ref": ref, "name": e["name"].strip(),
-               "employer_id": employer_id, "team": e.get("team") or "", "status": e.get("status", "ok"),
-               "time_seconds": e.get("time_seconds"), "type": e.get("type", "person"),
-               "secret_code": next(secret), "worker_id": None, "unit_id": None}
+        row = {
+            "competition_id": competition.id,
+            "ref": ref,
+            "name": e["name"].strip(),
+            "employer_id": employer_id,
+            "team": e.get("team") or "",
+            "status": e.get("status", "ok"),
+            "time_seconds": e.get("time_seconds"),
+            "type": e.get("type", "person"),
+            "secret_code": next(secret),
+            "worker_id": None,
+            "unit_id": None,
+        }
         if kind == "rating":
             row["unit_id"] = _unit(row["type"], row["name"], employer_id)
         rows.append(row)
@@ -238,19 +280,29 @@ def _workers(entrants: list[dict], rows: list[dict]) -> list[int]:
     hashes = [p["id_hash"] for p in protected if p["id_hash"]]
     known = {}
     for start in range(0, len(hashes), 500):  # bounded IN lists for every database
-        known.update(db.session.execute(
-            sa.select(Worker.id_hash, Worker.id).where(Worker.id_hash.in_(hashes[start:start + 500]))).all())
-    new = [{"name": row["name"], "employer_id": row["employer_id"], "created_at": utcnow(), **fields}
-           for row, fields in zip(rows, protected) if fields["id_hash"] not in known]
-    created = iter(db.session.scalars(
-        sa.insert(Worker).returning(Worker.id, sort_by_parameter_order=True), new).all() if new else ())
+        known.update(
+            db.session.execute(
+                sa.select(Worker.id_hash, Worker.id).where(Worker.id_hash.in_(hashes[start : start + 500]))
+            ).all()
+        )
+    new = [
+        {"name": row["name"], "employer_id": row["employer_id"], "created_at": utcnow(), **fields}
+        for row, fields in zip(rows, protected)
+        if fields["id_hash"] not in known
+    ]
+    created = iter(
+        db.session.scalars(sa.insert(Worker).returning(Worker.id, sort_by_parameter_order=True), new).all()
+        if new
+        else ()
+    )
     return [known[fields["id_hash"]] if fields["id_hash"] in known else next(created) for fields in protected]
 
 
 def _unit(kind: str, name: str, enterprise_id: int | None) -> int:
     """Find the studio or team by name and enterprise, or create it."""
-    unit = db.session.scalar(sa.select(Unit).where(
-        Unit.kind == kind, Unit.name == name, Unit.enterprise_id == enterprise_id))
+    unit = db.session.scalar(
+        sa.select(Unit).where(Unit.kind == kind, Unit.name == name, Unit.enterprise_id == enterprise_id)
+    )
     if unit is None:
         unit = Unit(kind=kind, name=name, enterprise_id=enterprise_id)
         db.session.add(unit)
@@ -264,8 +316,12 @@ def _write_judges(competition, checked: Checked, orgs: dict, criterion_ids: dict
         marked.setdefault(judge, set()).add(key)
     ids = {}
     for ref, j in checked.judges.items():
-        user = accounts.new_user(judge_username(competition.code, ref), "judge", display_name=j["name"],
-                                 org_unit_id=_org(j.get("employer") or "", orgs))
+        user = accounts.new_user(
+            judge_username(competition.code, ref),
+            "judge",
+            display_name=j["name"],
+            org_unit_id=_org(j.get("employer") or "", orgs),
+        )
         db.session.flush()
         assignment = JudgeAssignment(competition=competition, user_id=user.id, ref=ref, is_chief=bool(j.get("chief")))
         assignment.criteria = [JudgeCriterion(criterion_id=criterion_ids[k]) for k in sorted(marked.get(ref, ()))]
@@ -278,4 +334,5 @@ def _write_judges(competition, checked: Checked, orgs: dict, criterion_ids: dict
 def export_competition(competition: Competition) -> dict:
     """Return the competition in the exchange format; importing it gives the same data."""
     from comp.services.exchange.out import export
+
     return export(competition)

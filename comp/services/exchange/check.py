@@ -1,4 +1,5 @@
 """Validate a whole exchange-format document, collecting every problem with its JSON path."""
+
 from __future__ import annotations
 
 import re
@@ -219,7 +220,9 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         if not (ok and criterion and value is not None):
             continue
         if (entrant, judge, key) in seen:
-            problems.add(path, f"duplicate mark: {judge} already marked {entrant} on {key} in {seen[(entrant, judge, key)]}")
+            problems.add(
+                path, f"duplicate mark: {judge} already marked {entrant} on {key} in {seen[(entrant, judge, key)]}"
+            )
             continue
         seen[(entrant, judge, key)] = path
         if criterion.aggregation == "single" and (entrant, key) in singles:
@@ -233,9 +236,13 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
 def _declared_criteria(data: dict) -> set[str]:
     """Return every "stage.criterion" key the stages declare, valid or not."""
     stages = data.get("stages")
-    return {f"{s.get('key')}.{c.get('key')}"
-            for s in (stages if isinstance(stages, list) else []) if isinstance(s, dict)
-            for c in (s.get("criteria") if isinstance(s.get("criteria"), list) else []) if isinstance(c, dict)}
+    return {
+        f"{s.get('key')}.{c.get('key')}"
+        for s in (stages if isinstance(stages, list) else [])
+        if isinstance(s, dict)
+        for c in (s.get("criteria") if isinstance(s.get("criteria"), list) else [])
+        if isinstance(c, dict)
+    }
 
 
 def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:

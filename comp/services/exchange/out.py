@@ -1,4 +1,5 @@
 """Write a competition back out in the exchange format."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -15,9 +16,15 @@ def export(competition: Competition) -> dict:
     return {
         "format": FORMAT,
         "competition": {
-            "code": competition.code, "name": competition.name, "kind": competition.kind,
-            "trade": competition.trade, "level": competition.level, "year": competition.year,
-            "organizer": competition.organizer, "rules": competition.rules or {}},
+            "code": competition.code,
+            "name": competition.name,
+            "kind": competition.kind,
+            "trade": competition.trade,
+            "level": competition.level,
+            "year": competition.year,
+            "organizer": competition.organizer,
+            "rules": competition.rules or {},
+        },
         "stages": [_stage(s) for s in competition.stages],
         "entrants": _entrants(competition),
         "judges": _judges(competition),
@@ -26,8 +33,12 @@ def export(competition: Competition) -> dict:
 
 
 def _stage(stage) -> dict:
-    return {"key": stage.key, "name": stage.name, "weight": plain(stage.weight),
-            "criteria": [_criterion(c) for c in stage.criteria]}
+    return {
+        "key": stage.key,
+        "name": stage.name,
+        "weight": plain(stage.weight),
+        "criteria": [_criterion(c) for c in stage.criteria],
+    }
 
 
 def _criterion(c) -> dict:
@@ -46,8 +57,12 @@ def _org_names() -> dict[int, str]:
 
 def _entrants(competition: Competition) -> list[dict]:
     orgs = _org_names()
-    rows = db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
-                              .options(sa.orm.selectinload(Entrant.worker)).order_by(Entrant.id)).all()
+    rows = db.session.scalars(
+        sa.select(Entrant)
+        .where(Entrant.competition_id == competition.id)
+        .options(sa.orm.selectinload(Entrant.worker))
+        .order_by(Entrant.id)
+    ).all()
     out = []
     for e in rows:
         item = {"ref": e.ref, "name": e.name}
@@ -67,25 +82,35 @@ def _judges(competition: Competition) -> list[dict]:
     rows = db.session.execute(
         sa.select(JudgeAssignment.ref, User.display_name, User.org_unit_id, JudgeAssignment.is_chief)
         .join(User, User.id == JudgeAssignment.user_id)
-        .where(JudgeAssignment.competition_id == competition.id).order_by(JudgeAssignment.id)).all()
-    return [{"ref": ref, "name": name, "employer": orgs.get(org, ""), "chief": chief}
-            for ref, name, org, chief in rows]
+        .where(JudgeAssignment.competition_id == competition.id)
+        .order_by(JudgeAssignment.id)
+    ).all()
+    return [{"ref": ref, "name": name, "employer": orgs.get(org, ""), "chief": chief} for ref, name, org, chief in rows]
 
 
 def _marks(competition: Competition) -> list[dict]:
     keys = {c.id: f"{s.key}.{c.key}" for s in competition.stages for c in s.criteria}
-    refs = dict(db.session.execute(
-        sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)).all())
-    judges = dict(db.session.execute(
-        sa.select(JudgeAssignment.user_id, JudgeAssignment.ref)
-        .where(JudgeAssignment.competition_id == competition.id)).all())
+    refs = dict(
+        db.session.execute(sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)).all()
+    )
+    judges = dict(
+        db.session.execute(
+            sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+                JudgeAssignment.competition_id == competition.id
+            )
+        ).all()
+    )
     rows = db.session.execute(
         sa.select(Mark.entrant_id, Mark.judge_id, Mark.criterion_id, Mark.value_cents)
-        .where(Mark.competition_id == competition.id).order_by(Mark.id)).all()
-    return [{"entrant": refs[e], "judge": judges[j], "criterion": keys[c], "value": plain(_cents(v))}
-            for e, j, c, v in rows]
+        .where(Mark.competition_id == competition.id)
+        .order_by(Mark.id)
+    ).all()
+    return [
+        {"entrant": refs[e], "judge": judges[j], "criterion": keys[c], "value": plain(_cents(v))} for e, j, c, v in rows
+    ]
 
 
 def _cents(value: int):
     from decimal import Decimal
+
     return Decimal(value).scaleb(-2)

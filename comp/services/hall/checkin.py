@@ -1,4 +1,5 @@
 """Check-in (检录): find an entrant by number or name and mark them present or absent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,16 +49,18 @@ def search(competition: Competition, query: str = "", limit: int = LIMIT) -> lis
         select = select.where(Entrant.number == number)
     elif query:
         select = select.where(sa.or_(Entrant.name.contains(query, autoescape=True), Entrant.ref == query))
-    return db.session.scalars(select.order_by(Entrant.number.is_(None), Entrant.number, Entrant.id)
-                              .limit(limit)).all()
+    return db.session.scalars(select.order_by(Entrant.number.is_(None), Entrant.number, Entrant.id).limit(limit)).all()
 
 
 def counts(competition: Competition) -> Counts:
     """Count the entrants checked in, absent and still waiting."""
-    rows = dict(db.session.execute(
-        sa.select(Entrant.status, sa.func.count()).where(
-            Entrant.competition_id == competition.id, Entrant.status.in_(LISTED))
-        .group_by(Entrant.status)).all())
+    rows = dict(
+        db.session.execute(
+            sa.select(Entrant.status, sa.func.count())
+            .where(Entrant.competition_id == competition.id, Entrant.status.in_(LISTED))
+            .group_by(Entrant.status)
+        ).all()
+    )
     return Counts(rows.get("ok", 0), rows.get("absent", 0), rows.get("approved", 0))
 
 
@@ -72,11 +75,21 @@ def mark(competition: Competition, entrant: Entrant, status: str, actor=None) ->
     if status not in MARKS:
         raise ServiceError(_("An entrant is marked present or absent."))
     if competition.status not in OPEN_STATES:
-        raise ServiceError(_("Check-in is possible only while registration is closed or the competition "
-                             "is running; it is now “%(state)s”.", state=competition.status))
+        raise ServiceError(
+            _(
+                "Check-in is possible only while registration is closed or the competition "
+                "is running; it is now “%(state)s”.",
+                state=competition.status,
+            )
+        )
     if entrant.status not in LISTED:
-        raise ServiceError(_("%(name)s is “%(status)s” and cannot be checked in.",
-                             name=entrant.name, status=entrant_status_label(entrant.status)))
+        raise ServiceError(
+            _(
+                "%(name)s is “%(status)s” and cannot be checked in.",
+                name=entrant.name,
+                status=entrant_status_label(entrant.status),
+            )
+        )
     if entrant.status == status:
         return entrant  # a second tap on the same button changes nothing
     with transaction():

@@ -1,4 +1,5 @@
 """Contestant numbers, secret codes (加密号) and the lot draw (抽签), reproducible from its seed."""
+
 from __future__ import annotations
 
 import random
@@ -58,29 +59,38 @@ def assign_numbers(competition: Competition, actor=None) -> int:
             return _number(competition, actor)
     except IntegrityError:
         raise ServiceError(
-            _("Numbers were being assigned by someone else at the same time. Reload and try again.")) from None
+            _("Numbers were being assigned by someone else at the same time. Reload and try again.")
+        ) from None
 
 
 def _number(competition: Competition, actor) -> int:
     entrants = db.session.scalars(
-        sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.status.in_(NUMBERED),
-                                 Entrant.number.is_(None))
-        .order_by(Entrant.registered_at, Entrant.id)).all()
+        sa.select(Entrant)
+        .where(Entrant.competition_id == competition.id, Entrant.status.in_(NUMBERED), Entrant.number.is_(None))
+        .order_by(Entrant.registered_at, Entrant.id)
+    ).all()
     if not entrants:
         return 0
-    last = db.session.scalar(sa.select(sa.func.max(Entrant.number))
-                             .where(Entrant.competition_id == competition.id)) or 0
+    last = (
+        db.session.scalar(sa.select(sa.func.max(Entrant.number)).where(Entrant.competition_id == competition.id)) or 0
+    )
     # Every code in use counts as taken, also the imported ones about to be replaced:
     # rows are updated one by one and must never collide on the way.
-    taken = set(db.session.scalars(sa.select(Entrant.secret_code).where(
-        Entrant.competition_id == competition.id, Entrant.secret_code.is_not(None))))
+    taken = set(
+        db.session.scalars(
+            sa.select(Entrant.secret_code).where(
+                Entrant.competition_id == competition.id, Entrant.secret_code.is_not(None)
+            )
+        )
+    )
     fresh = codes.secret_codes(len(entrants), taken)
     for offset, (entrant, code) in enumerate(zip(entrants, fresh), start=1):
         entrant.number = last + offset
         entrant.secret_code = code
     lifecycle.touch(competition)
-    audit.record("draw.numbers", actor, competition, competition,
-                 count=len(entrants), first=last + 1, last=last + len(entrants))
+    audit.record(
+        "draw.numbers", actor, competition, competition, count=len(entrants), first=last + 1, last=last + len(entrants)
+    )
     return len(entrants)
 
 
@@ -113,25 +123,46 @@ def check_draw(competition: Competition, sessions: int, stations: int, reason: s
     if competition.status != "closed":
         raise ServiceError(_("The lot draw takes place after registration closes and before the competition starts."))
     if not 1 <= sessions <= MAX_SESSIONS or not 1 <= stations <= MAX_STATIONS:
-        raise ServiceError(_("Choose 1 to %(sessions)d sessions and 1 to %(stations)d workstations per session.",
-                             sessions=MAX_SESSIONS, stations=MAX_STATIONS))
-    entrants = db.session.scalars(sa.select(Entrant).where(
-        Entrant.competition_id == competition.id, Entrant.status.in_(DRAWN)).order_by(Entrant.number)).all()
+        raise ServiceError(
+            _(
+                "Choose 1 to %(sessions)d sessions and 1 to %(stations)d workstations per session.",
+                sessions=MAX_SESSIONS,
+                stations=MAX_STATIONS,
+            )
+        )
+    entrants = db.session.scalars(
+        sa.select(Entrant)
+        .where(Entrant.competition_id == competition.id, Entrant.status.in_(DRAWN))
+        .order_by(Entrant.number)
+    ).all()
     if not entrants or any(e.number is None for e in entrants):
         raise ServiceError(_("Assign contestant numbers before the lot draw."))
     missing = len(entrants) - sessions * stations
     if missing > 0:
-        raise ServiceError(_("%(sessions)d sessions × %(stations)d workstations seat %(capacity)d, but "
-                             "%(entrants)d entrants are to be drawn: %(missing)d places are missing.",
-                             sessions=sessions, stations=stations, capacity=sessions * stations,
-                             entrants=len(entrants), missing=missing))
+        raise ServiceError(
+            _(
+                "%(sessions)d sessions × %(stations)d workstations seat %(capacity)d, but "
+                "%(entrants)d entrants are to be drawn: %(missing)d places are missing.",
+                sessions=sessions,
+                stations=stations,
+                capacity=sessions * stations,
+                entrants=len(entrants),
+                missing=missing,
+            )
+        )
     if competition.drawn_at is not None and not (reason or "").strip():
         raise ServiceError(_("Lots were already drawn: give a reason for drawing again."))
     return entrants
 
 
-def draw_lots(competition: Competition, sessions: int, stations_per_session: int, seed: str | None = None,
-              actor=None, reason: str | None = None) -> str:
+def draw_lots(
+    competition: Competition,
+    sessions: int,
+    stations_per_session: int,
+    seed: str | None = None,
+    actor=None,
+    reason: str | None = None,
+) -> str:
     """Draw every approved entrant's session and workstation from a recorded seed; return the seed."""
     entrants = check_draw(competition, sessions, stations_per_session, reason)
     seed = (seed or "").strip() or secrets.token_hex(8)
@@ -140,23 +171,37 @@ def draw_lots(competition: Competition, sessions: int, stations_per_session: int
     places = allocate([e.number for e in entrants], sessions, stations_per_session, seed)
     with transaction():
         redraw = competition.drawn_at is not None
-        db.session.execute(sa.update(Entrant).where(Entrant.competition_id == competition.id)
-                           .values(session=None, workstation=None), execution_options={"synchronize_session": "fetch"})
+        db.session.execute(
+            sa.update(Entrant).where(Entrant.competition_id == competition.id).values(session=None, workstation=None),
+            execution_options={"synchronize_session": "fetch"},
+        )
         for entrant in entrants:
             entrant.session, entrant.workstation = places[entrant.number]
         competition.draw_seed = seed
         competition.drawn_at = utcnow()
-        audit.record("draw.lots", actor, competition, competition, seed=seed, sessions=sessions,
-                     stations=stations_per_session, numbers=[e.number for e in entrants],
-                     redraw=redraw, reason=(reason or "").strip() or None)
+        audit.record(
+            "draw.lots",
+            actor,
+            competition,
+            competition,
+            seed=seed,
+            sessions=sessions,
+            stations=stations_per_session,
+            numbers=[e.number for e in entrants],
+            redraw=redraw,
+            reason=(reason or "").strip() or None,
+        )
     return seed
 
 
 def last_draw(competition: Competition) -> AuditEvent | None:
     """Return the audit record of the competition's latest lot draw."""
-    return db.session.scalar(sa.select(AuditEvent).where(
-        AuditEvent.competition_id == competition.id, AuditEvent.action == "draw.lots")
-        .order_by(AuditEvent.id.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(AuditEvent)
+        .where(AuditEvent.competition_id == competition.id, AuditEvent.action == "draw.lots")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
 
 
 def replay_draw(competition: Competition) -> Replay | None:
@@ -166,10 +211,16 @@ def replay_draw(competition: Competition) -> Replay | None:
         return None
     detail = event.detail
     expected = allocate(detail["numbers"], detail["sessions"], detail["stations"], competition.draw_seed)
-    stored = {number: (session, workstation) for number, session, workstation in db.session.execute(
-        sa.select(Entrant.number, Entrant.session, Entrant.workstation).where(
-            Entrant.competition_id == competition.id, Entrant.number.is_not(None),
-            sa.or_(Entrant.session.is_not(None), Entrant.workstation.is_not(None))))}
+    stored = {
+        number: (session, workstation)
+        for number, session, workstation in db.session.execute(
+            sa.select(Entrant.number, Entrant.session, Entrant.workstation).where(
+                Entrant.competition_id == competition.id,
+                Entrant.number.is_not(None),
+                sa.or_(Entrant.session.is_not(None), Entrant.workstation.is_not(None)),
+            )
+        )
+    }
     differing = sorted(n for n in expected.keys() | stored.keys() if expected.get(n) != stored.get(n))
     if detail["seed"] != competition.draw_seed:
         differing = sorted(expected)  # the recorded seed was changed: nothing can be trusted
@@ -178,18 +229,38 @@ def replay_draw(competition: Competition) -> Replay | None:
 
 def session_sizes(competition: Competition) -> list[tuple[str, int]]:
     """Return how many entrants each drawn session seats."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(Entrant.session, sa.func.count()).where(
-            Entrant.competition_id == competition.id, Entrant.session.is_not(None))
-        .group_by(Entrant.session).order_by(Entrant.session)).all()]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(Entrant.session, sa.func.count())
+            .where(Entrant.competition_id == competition.id, Entrant.session.is_not(None))
+            .group_by(Entrant.session)
+            .order_by(Entrant.session)
+        ).all()
+    ]
 
 
 def status_counts(competition: Competition) -> dict[str, int]:
     """Count the competition's entrants by status, and those with a number."""
-    counts = dict(db.session.execute(sa.select(Entrant.status, sa.func.count()).where(
-        Entrant.competition_id == competition.id).group_by(Entrant.status)).all())
-    counts["numbered"] = db.session.scalar(sa.select(sa.func.count()).where(
-        Entrant.competition_id == competition.id, Entrant.number.is_not(None))) or 0
-    counts["unnumbered"] = db.session.scalar(sa.select(sa.func.count()).where(
-        Entrant.competition_id == competition.id, Entrant.status.in_(NUMBERED), Entrant.number.is_(None))) or 0
+    counts = dict(
+        db.session.execute(
+            sa.select(Entrant.status, sa.func.count())
+            .where(Entrant.competition_id == competition.id)
+            .group_by(Entrant.status)
+        ).all()
+    )
+    counts["numbered"] = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(Entrant.competition_id == competition.id, Entrant.number.is_not(None))
+        )
+        or 0
+    )
+    counts["unnumbered"] = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Entrant.competition_id == competition.id, Entrant.status.in_(NUMBERED), Entrant.number.is_(None)
+            )
+        )
+        or 0
+    )
     return counts

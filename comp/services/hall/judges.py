@@ -1,4 +1,5 @@
 """The judging panel: judge accounts, their criteria, the one chief judge, and recusal (回避)."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,11 @@ def _ref_number(ref: str) -> int:
 
 def panel(competition: Competition) -> list[JudgeAssignment]:
     """Return the competition's judges in the order of their refs (J1, J2 … J10)."""
-    rows = db.session.scalars(sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id)
-                              .options(sa.orm.selectinload(JudgeAssignment.user))).all()
+    rows = db.session.scalars(
+        sa.select(JudgeAssignment)
+        .where(JudgeAssignment.competition_id == competition.id)
+        .options(sa.orm.selectinload(JudgeAssignment.user))
+    ).all()
     return sorted(rows, key=lambda a: (_ref_number(a.ref), a.ref))
 
 
@@ -61,21 +65,26 @@ class PanelRow:
 
 def overview(competition: Competition) -> list[PanelRow]:
     """Return every judge on the panel with their criteria and the entrants they must not mark."""
-    return [PanelRow(a, frozenset(jc.criterion_id for jc in a.criteria), conflicts_for(a))
-            for a in panel(competition)]
+    return [PanelRow(a, frozenset(jc.criterion_id for jc in a.criteria), conflicts_for(a)) for a in panel(competition)]
 
 
 def employers() -> list[OrgUnit]:
     """Return the unions and enterprises a judge can work for."""
-    return db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind.in_(("city", "county", "enterprise")))
-                              .order_by(OrgUnit.kind, OrgUnit.name)).all()
+    return db.session.scalars(
+        sa.select(OrgUnit)
+        .where(OrgUnit.kind.in_(("city", "county", "enterprise")))
+        .order_by(OrgUnit.kind, OrgUnit.name)
+    ).all()
 
 
 def candidates(competition: Competition) -> list[User]:
     """Return the active judge accounts not yet on the competition's panel."""
     on_panel = sa.select(JudgeAssignment.user_id).where(JudgeAssignment.competition_id == competition.id)
-    return db.session.scalars(sa.select(User).where(
-        User.role == "judge", User.active, User.id.not_in(on_panel)).order_by(User.display_name, User.id)).all()
+    return db.session.scalars(
+        sa.select(User)
+        .where(User.role == "judge", User.active, User.id.not_in(on_panel))
+        .order_by(User.display_name, User.id)
+    ).all()
 
 
 def _join(competition: Competition, user: User, actor) -> JudgeAssignment:
@@ -88,16 +97,23 @@ def _join(competition: Competition, user: User, actor) -> JudgeAssignment:
     return assignment
 
 
-def add_judge(competition: Competition, username: str, display_name: str, org_unit_id: int | None,
-              actor=None) -> tuple[JudgeAssignment, AccountLink]:
+def add_judge(
+    competition: Competition, username: str, display_name: str, org_unit_id: int | None, actor=None
+) -> tuple[JudgeAssignment, AccountLink]:
     """Create a judge account and put it on the panel; return the assignment and the account's activation link.
 
     No password is made up: the judge sets their own through the one-time link (72 hours).
     """
     _check_editable(competition)
     with transaction():
-        user = accounts.new_user(username, "judge", None, display_name=(display_name or "").strip() or None,
-                                 org_unit_id=org_unit_id, created_by_id=actor.id if actor else None)
+        user = accounts.new_user(
+            username,
+            "judge",
+            None,
+            display_name=(display_name or "").strip() or None,
+            org_unit_id=org_unit_id,
+            created_by_id=actor.id if actor else None,
+        )
         db.session.flush()
         audit.record("judge.account_created", actor, competition, user, username=user.username)
         link = links.issue(user, "activate", actor)
@@ -122,27 +138,44 @@ def set_chief(assignment: JudgeAssignment, actor=None) -> None:
     competition = assignment.competition
     _check_editable(competition)
     with transaction():
-        previous = db.session.scalars(sa.select(JudgeAssignment).where(
-            JudgeAssignment.competition_id == competition.id, JudgeAssignment.is_chief,
-            JudgeAssignment.id != assignment.id)).all()
+        previous = db.session.scalars(
+            sa.select(JudgeAssignment).where(
+                JudgeAssignment.competition_id == competition.id,
+                JudgeAssignment.is_chief,
+                JudgeAssignment.id != assignment.id,
+            )
+        ).all()
         for other in previous:
             other.is_chief = False
         db.session.flush()  # the one-chief index must see the old chief go before the new one comes
         assignment.is_chief = True
-        audit.record("judge.chief", actor, competition, assignment, ref=assignment.ref,
-                     previous=[p.ref for p in previous])
+        audit.record(
+            "judge.chief", actor, competition, assignment, ref=assignment.ref, previous=[p.ref for p in previous]
+        )
 
 
 def conflicts_for(assignment: JudgeAssignment) -> list[tuple[Entrant, str]]:
     """Return the entrants this judge must not mark, each with why: same employer or a declared conflict."""
     employer = assignment.user.org_unit_id
-    declared = dict(db.session.execute(sa.select(JudgeConflict.entrant_id, JudgeConflict.reason).where(
-        JudgeConflict.judge_id == assignment.user_id)).all())
-    entrants = db.session.scalars(sa.select(Entrant).where(
-        Entrant.competition_id == assignment.competition_id, Entrant.status.in_(MARKED),
-        sa.or_(Entrant.id.in_(list(declared)), sa.and_(Entrant.employer_id.is_not(None),
-                                                 Entrant.employer_id == employer)))
-        .order_by(Entrant.number.is_(None), Entrant.number, Entrant.ref)).all()
+    declared = dict(
+        db.session.execute(
+            sa.select(JudgeConflict.entrant_id, JudgeConflict.reason).where(
+                JudgeConflict.judge_id == assignment.user_id
+            )
+        ).all()
+    )
+    entrants = db.session.scalars(
+        sa.select(Entrant)
+        .where(
+            Entrant.competition_id == assignment.competition_id,
+            Entrant.status.in_(MARKED),
+            sa.or_(
+                Entrant.id.in_(list(declared)),
+                sa.and_(Entrant.employer_id.is_not(None), Entrant.employer_id == employer),
+            ),
+        )
+        .order_by(Entrant.number.is_(None), Entrant.number, Entrant.ref)
+    ).all()
     return [(e, declared.get(e.id) or SAME_EMPLOYER) for e in entrants]
 
 
@@ -161,9 +194,14 @@ def assign_criteria(assignment: JudgeAssignment, criterion_ids: list[int], actor
         raise ServiceError(_("Choose criteria of this competition."))
     conflicts = conflicts_for(assignment) if wanted else []
     if conflicts and not recuse:
-        raise ServiceError(_("%(ref)s would mark entrants they must not mark: %(entrants)s. Recuse the judge "
-                             "from them to assign these criteria.", ref=assignment.ref,
-                             entrants="; ".join(f"{entrant_label(e)} ({r})" for e, r in conflicts)))
+        raise ServiceError(
+            _(
+                "%(ref)s would mark entrants they must not mark: %(entrants)s. Recuse the judge "
+                "from them to assign these criteria.",
+                ref=assignment.ref,
+                entrants="; ".join(f"{entrant_label(e)} ({r})" for e, r in conflicts),
+            )
+        )
     with transaction():
         current = {jc.criterion_id: jc for jc in assignment.criteria}
         for cid in current.keys() - wanted:
@@ -171,14 +209,22 @@ def assign_criteria(assignment: JudgeAssignment, criterion_ids: list[int], actor
         assignment.criteria.extend(JudgeCriterion(criterion_id=cid) for cid in sorted(wanted - current.keys()))
         recorded = _record_recusals(assignment, conflicts, actor) if conflicts else []
         lifecycle.touch(competition)
-        audit.record("judge.criteria", actor, competition, assignment, ref=assignment.ref,
-                     criteria=sorted(wanted), recused=recorded)
+        audit.record(
+            "judge.criteria",
+            actor,
+            competition,
+            assignment,
+            ref=assignment.ref,
+            criteria=sorted(wanted),
+            recused=recorded,
+        )
 
 
 def _record_recusals(assignment: JudgeAssignment, conflicts: list[tuple[Entrant, str]], actor) -> list[str]:
     """Store a conflict for each same-employer entrant, so every judging sheet can leave them out."""
-    have = set(db.session.scalars(sa.select(JudgeConflict.entrant_id).where(
-        JudgeConflict.judge_id == assignment.user_id)))
+    have = set(
+        db.session.scalars(sa.select(JudgeConflict.entrant_id).where(JudgeConflict.judge_id == assignment.user_id))
+    )
     refs = []
     for entrant, reason in conflicts:
         if entrant.id not in have:
@@ -205,16 +251,26 @@ def declare_conflict(assignment: JudgeAssignment, entrant_key: str, reason: str,
         raise ServiceError(_("No entrant has the number or ref “%(key)s”.", key=entrant_key))
     if not (reason or "").strip():
         raise ServiceError(_("Say why the judge must not mark this entrant."))
-    if db.session.scalar(sa.select(JudgeConflict.id).where(
-            JudgeConflict.judge_id == assignment.user_id, JudgeConflict.entrant_id == entrant.id)):
+    if db.session.scalar(
+        sa.select(JudgeConflict.id).where(
+            JudgeConflict.judge_id == assignment.user_id, JudgeConflict.entrant_id == entrant.id
+        )
+    ):
         raise ServiceError(_("This conflict is already recorded."))
     with transaction():
         conflict = JudgeConflict(judge_id=assignment.user_id, entrant_id=entrant.id, reason=reason.strip()[:200])
         db.session.add(conflict)
         db.session.flush()
         lifecycle.touch(competition)
-        audit.record("judge.conflict", actor, competition, conflict, ref=assignment.ref, entrant=entrant.ref,
-                     reason=conflict.reason)
+        audit.record(
+            "judge.conflict",
+            actor,
+            competition,
+            conflict,
+            ref=assignment.ref,
+            entrant=entrant.ref,
+            reason=conflict.reason,
+        )
     return conflict
 
 
@@ -222,12 +278,12 @@ def remove_judge(assignment: JudgeAssignment, actor=None) -> None:
     """Take a judge off the panel, unless they have already given marks."""
     competition = assignment.competition
     _check_editable(competition)
-    if db.session.scalar(sa.select(Mark.id).where(Mark.competition_id == competition.id,
-                                                  Mark.judge_id == assignment.user_id).limit(1)):
+    if db.session.scalar(
+        sa.select(Mark.id).where(Mark.competition_id == competition.id, Mark.judge_id == assignment.user_id).limit(1)
+    ):
         raise ServiceError(_("%(ref)s has given marks and stays on the panel.", ref=assignment.ref))
     with transaction():
-        audit.record("judge.removed", actor, competition, assignment, ref=assignment.ref,
-                     user=assignment.user.username)
+        audit.record("judge.removed", actor, competition, assignment, ref=assignment.ref, user=assignment.user.username)
         db.session.delete(assignment)
         lifecycle.touch(competition)
 

@@ -4,6 +4,7 @@ Every write that can move a result bumps `competition.version` (lifecycle.touch)
 computation cached under (competition, version) is valid until the next write, in every
 app process; the cache itself is only this process's memory.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,9 @@ _guard = threading.Lock()
 
 def poll(code: str):
     """Return the competition's (id, status, version) in one small query, or None."""
-    return db.session.execute(sa.select(Competition.id, Competition.status, Competition.version)
-                              .where(Competition.code == code)).first()
+    return db.session.execute(
+        sa.select(Competition.id, Competition.status, Competition.version).where(Competition.code == code)
+    ).first()
 
 
 def _cached(kind: str, competition: Competition, build: Callable[[], object]):
@@ -108,9 +110,14 @@ def board(competition: Competition) -> Board:
 def _board(competition: Competition, version: int, status: str) -> Board:
     loaded, outcome = results.compute(competition)
     progress = chief_progress.counts(competition)
-    entrants = {e.ref: e for e in db.session.execute(
-        sa.select(Entrant.id, Entrant.ref, Entrant.secret_code, Entrant.name)
-        .where(Entrant.competition_id == competition.id, Entrant.status == "ok"))}
+    entrants = {
+        e.ref: e
+        for e in db.session.execute(
+            sa.select(Entrant.id, Entrant.ref, Entrant.secret_code, Entrant.name).where(
+                Entrant.competition_id == competition.id, Entrant.status == "ok"
+            )
+        )
+    }
     named = status in PUBLIC_STATES
     stages = tuple((s.key, s.name) for s in loaded.scheme.stages)
     rows = []
@@ -119,13 +126,30 @@ def _board(competition: Competition, version: int, status: str) -> Board:
         if entrant is None:
             continue  # absent, withdrawn and disqualified entrants are not on the hall screen
         entered, due = progress.get(entrant.id, (0, 0))
-        rows.append(BoardRow(result.rank, entrant.name if named else (entrant.secret_code or "—"),
-                             _fixed(result.total), tuple(_fixed(result.stages.get(k)) for k, _ in stages),
-                             entered, due, result.award if named else None))
+        rows.append(
+            BoardRow(
+                result.rank,
+                entrant.name if named else (entrant.secret_code or "—"),
+                _fixed(result.total),
+                tuple(_fixed(result.stages.get(k)) for k, _ in stages),
+                entered,
+                due,
+                result.award if named else None,
+            )
+        )
     # Unranked entrants by label, not by ref: the registration order could hint at who is who.
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.label if r.rank is None else ""))
-    return Board(version, status, stages, tuple(rows[:BOARD_ROWS]), max(0, len(rows) - BOARD_ROWS),
-                 sum(r.entered for r in rows), sum(r.due for r in rows), named, utcnow())
+    return Board(
+        version,
+        status,
+        stages,
+        tuple(rows[:BOARD_ROWS]),
+        max(0, len(rows) - BOARD_ROWS),
+        sum(r.entered for r in rows),
+        sum(r.due for r in rows),
+        named,
+        utcnow(),
+    )
 
 
 @dataclass(frozen=True)
@@ -158,8 +182,15 @@ def official(competition: Competition) -> dict:
 
 def _official(competition: Competition) -> dict:
     loaded, outcome = results.compute(competition)
-    employers = dict(db.session.execute(
-        sa.select(Entrant.ref, OrgUnit.name).join(OrgUnit, OrgUnit.id == Entrant.employer_id)
-        .where(Entrant.competition_id == competition.id)).all())
-    return {"doc": results.document_from(competition, loaded, outcome), "employers": employers,
-            "stages": tuple((s.key, s.name) for s in loaded.scheme.stages)}
+    employers = dict(
+        db.session.execute(
+            sa.select(Entrant.ref, OrgUnit.name)
+            .join(OrgUnit, OrgUnit.id == Entrant.employer_id)
+            .where(Entrant.competition_id == competition.id)
+        ).all()
+    )
+    return {
+        "doc": results.document_from(competition, loaded, outcome),
+        "employers": employers,
+        "stages": tuple((s.key, s.name) for s in loaded.scheme.stages),
+    }

@@ -4,6 +4,7 @@ A mark is saved with the version the tablet last saw; a save based on an older v
 refused with the newer value, so two tablets (or a reopened sheet) never overwrite each
 other silently. Every change appends a MarkChange and bumps the competition's version.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,48 +48,66 @@ class StaleMark(ServiceError):
     """A save based on an old version: a newer value was saved first."""
 
     def __init__(self, value: Decimal | None, version: int):
-        super().__init__(_("A newer value was saved meanwhile: %(value)s (version %(version)s).",
-                           value=plain(value) if value is not None else "—", version=version))
+        super().__init__(
+            _(
+                "A newer value was saved meanwhile: %(value)s (version %(version)s).",
+                value=plain(value) if value is not None else "—",
+                version=version,
+            )
+        )
         self.value = value
         self.version = version
 
 
 def assignment_of(judge: User, competition: Competition) -> JudgeAssignment | None:
     """Return the judge's seat on the competition's panel, if any."""
-    return db.session.scalar(sa.select(JudgeAssignment).where(
-        JudgeAssignment.competition_id == competition.id, JudgeAssignment.user_id == judge.id))
+    return db.session.scalar(
+        sa.select(JudgeAssignment).where(
+            JudgeAssignment.competition_id == competition.id, JudgeAssignment.user_id == judge.id
+        )
+    )
 
 
 def judge_criteria(assignment: JudgeAssignment) -> list[Criterion]:
     """Return the criteria the judge marks, in the order of the scheme."""
-    return list(db.session.scalars(
-        sa.select(Criterion).join(JudgeCriterion, JudgeCriterion.criterion_id == Criterion.id)
-        .join(Stage).where(JudgeCriterion.assignment_id == assignment.id)
-        .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Criterion)
+            .join(JudgeCriterion, JudgeCriterion.criterion_id == Criterion.id)
+            .join(Stage)
+            .where(JudgeCriterion.assignment_id == assignment.id)
+            .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
+        )
+    )
 
 
 def check_can_mark(judge: User, entrant: Entrant, criterion: Criterion | None = None) -> None:
     """Raise PermissionError unless the judge sits on the panel, marks the criterion, is not recused."""
     query = sa.select(JudgeAssignment.id).where(
-        JudgeAssignment.competition_id == entrant.competition_id, JudgeAssignment.user_id == judge.id)
+        JudgeAssignment.competition_id == entrant.competition_id, JudgeAssignment.user_id == judge.id
+    )
     if criterion is not None:
         query = query.join(JudgeCriterion, JudgeCriterion.assignment_id == JudgeAssignment.id).where(
-            JudgeCriterion.criterion_id == criterion.id)
+            JudgeCriterion.criterion_id == criterion.id
+        )
     if db.session.scalar(query) is None:
         raise PermissionError("the judge is not on the panel or does not mark this criterion")
     if is_recused(judge, entrant):
         raise PermissionError("the judge is recused from this entrant")
 
 
-def closed_reason(competition: Competition, entrant: Entrant | None = None,
-                  signoff: SheetSignoff | None = None) -> str | None:
+def closed_reason(
+    competition: Competition, entrant: Entrant | None = None, signoff: SheetSignoff | None = None
+) -> str | None:
     """Say why marks cannot be entered now, or None when they can."""
     if competition.status in OPEN_STATES:
-        return _("Marking starts when the competition is running (now: %(state)s).",
-                 state=status_label(competition.status))
+        return _(
+            "Marking starts when the competition is running (now: %(state)s).", state=status_label(competition.status)
+        )
     if competition.status != "running":
-        return _("The scores are locked (%(state)s): marks can no longer change.",
-                 state=status_label(competition.status))
+        return _(
+            "The scores are locked (%(state)s): marks can no longer change.", state=status_label(competition.status)
+        )
     if entrant is not None and entrant.status != "ok":
         return _("This entrant is not checked in: there is nothing to mark.")
     if signoff is not None:
@@ -98,14 +117,18 @@ def closed_reason(competition: Competition, entrant: Entrant | None = None,
 
 def signoff_of(judge: User, entrant: Entrant) -> SheetSignoff | None:
     """Return the judge's signature on the entrant's sheet, if signed."""
-    return db.session.scalar(sa.select(SheetSignoff).where(
-        SheetSignoff.entrant_id == entrant.id, SheetSignoff.judge_id == judge.id))
+    return db.session.scalar(
+        sa.select(SheetSignoff).where(SheetSignoff.entrant_id == entrant.id, SheetSignoff.judge_id == judge.id)
+    )
 
 
 def current_mark(judge: User, entrant: Entrant, criterion: Criterion) -> Mark | None:
     """Return the judge's mark for the entrant on the criterion, if any."""
-    return db.session.scalar(sa.select(Mark).where(
-        Mark.entrant_id == entrant.id, Mark.judge_id == judge.id, Mark.criterion_id == criterion.id))
+    return db.session.scalar(
+        sa.select(Mark).where(
+            Mark.entrant_id == entrant.id, Mark.judge_id == judge.id, Mark.criterion_id == criterion.id
+        )
+    )
 
 
 def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
@@ -116,10 +139,12 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
     if text.startswith("-") and PLAIN_NUMBER.fullmatch(text[1:]):
         raise MarkRefused(_("%(value)s is below the minimum 0.", value=text))
     if not PLAIN_NUMBER.fullmatch(text):
-        raise MarkRefused(_("“%(value)s” is not a number: type digits and at most one decimal point, "
-                            "e.g. 35.5.", value=text))
-    rule = scoring.Criterion(criterion.key, criterion.name, criterion.max_value, criterion.kind,
-                             criterion.aggregation, criterion.step)
+        raise MarkRefused(
+            _("“%(value)s” is not a number: type digits and at most one decimal point, e.g. 35.5.", value=text)
+        )
+    rule = scoring.Criterion(
+        criterion.key, criterion.name, criterion.max_value, criterion.kind, criterion.aggregation, criterion.step
+    )
     try:
         return scoring.parse_mark(rule, text)
     except scoring.MarkError as error:
@@ -129,18 +154,23 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
 def _explain(criterion: Criterion, value: Decimal) -> str | None:
     """Say in the judge's language why the scoring rules refused the value."""
     if value > criterion.max_value:
-        return _("%(value)s is above the maximum %(max)s.",
-                 value=plain(value), max=plain(criterion.max_value))
+        return _("%(value)s is above the maximum %(max)s.", value=plain(value), max=plain(criterion.max_value))
     if (value * MARK_SCALE) % 1:
         return _("%(value)s has more than 2 decimal places.", value=value)
     if criterion.step and value % criterion.step:
-        return _("%(value)s is not a multiple of the step %(step)s.",
-                 value=value, step=plain(criterion.step))
+        return _("%(value)s is not a multiple of the step %(step)s.", value=value, step=plain(criterion.step))
     return None
 
 
-def record_mark(judge: User, entrant: Entrant, criterion: Criterion, raw_value: str | None,
-                seen_version: int, tablet_session: str | None, reason: str | None = None) -> Mark:
+def record_mark(
+    judge: User,
+    entrant: Entrant,
+    criterion: Criterion,
+    raw_value: str | None,
+    seen_version: int,
+    tablet_session: str | None,
+    reason: str | None = None,
+) -> Mark:
     """Save the judge's mark unless a newer one was saved since `seen_version`; return the mark."""
     check_can_mark(judge, entrant, criterion)
     closed = closed_reason(entrant.competition, entrant, signoff_of(judge, entrant))
@@ -158,8 +188,9 @@ def record_mark(judge: User, entrant: Entrant, criterion: Criterion, raw_value: 
         raise _stale(judge, entrant, criterion) from None
 
 
-def _upsert(judge: User, entrant: Entrant, criterion: Criterion, cents: int, seen: int,
-            source: str | None, reason: str | None) -> Mark:
+def _upsert(
+    judge: User, entrant: Entrant, criterion: Criterion, cents: int, seen: int, source: str | None, reason: str | None
+) -> Mark:
     """Insert the first mark or update the one at version `seen`, with its MarkChange."""
     mark = current_mark(judge, entrant, criterion)
     if mark is not None and mark.value_cents == cents:
@@ -168,32 +199,52 @@ def _upsert(judge: User, entrant: Entrant, criterion: Criterion, cents: int, see
         raise StaleMark(mark.value if mark else None, mark.version if mark else 0)
     old = mark.value_cents if mark else None
     if mark is None:
-        mark = Mark(competition_id=entrant.competition_id, entrant_id=entrant.id, judge_id=judge.id,
-                    criterion_id=criterion.id, value_cents=cents, version=1)
+        mark = Mark(
+            competition_id=entrant.competition_id,
+            entrant_id=entrant.id,
+            judge_id=judge.id,
+            criterion_id=criterion.id,
+            value_cents=cents,
+            version=1,
+        )
         db.session.add(mark)
         db.session.flush()
     else:
         # The version in the WHERE clause makes the check and the write one step: of two
         # app processes saving over the same version, exactly one updates a row.
         updated = db.session.execute(
-            sa.update(Mark).where(Mark.id == mark.id, Mark.version == seen)
+            sa.update(Mark)
+            .where(Mark.id == mark.id, Mark.version == seen)
             .values(value_cents=cents, version=seen + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         if updated.rowcount != 1:
             raise _stale(judge, entrant, criterion)
         db.session.expire(mark)
-    db.session.add(MarkChange(
-        competition_id=entrant.competition_id, entrant_id=entrant.id, judge_id=judge.id,
-        criterion_id=criterion.id, old_cents=old, new_cents=cents, actor_id=judge.id,
-        source=(source or None), reason=reason))
+    db.session.add(
+        MarkChange(
+            competition_id=entrant.competition_id,
+            entrant_id=entrant.id,
+            judge_id=judge.id,
+            criterion_id=criterion.id,
+            old_cents=old,
+            new_cents=cents,
+            actor_id=judge.id,
+            source=(source or None),
+            reason=reason,
+        )
+    )
     lifecycle.touch(entrant.competition)
     return mark
 
 
 def _stale(judge: User, entrant: Entrant, criterion: Criterion) -> StaleMark:
     """Build the refusal of a stale save from the mark as the database holds it now."""
-    row = db.session.execute(sa.select(Mark.value_cents, Mark.version).where(
-        Mark.entrant_id == entrant.id, Mark.judge_id == judge.id, Mark.criterion_id == criterion.id)).first()
+    row = db.session.execute(
+        sa.select(Mark.value_cents, Mark.version).where(
+            Mark.entrant_id == entrant.id, Mark.judge_id == judge.id, Mark.criterion_id == criterion.id
+        )
+    ).first()
     if row is None:
         return StaleMark(None, 0)
     return StaleMark(Decimal(row.value_cents).scaleb(-2), row.version)
@@ -206,19 +257,29 @@ def sign_sheet(judge: User, entrant: Entrant) -> SheetSignoff:
     if closed:
         raise ServiceError(closed)
     criteria = judge_criteria(assignment_of(judge, entrant.competition))
-    cents = dict(db.session.execute(sa.select(Mark.criterion_id, Mark.value_cents).where(
-        Mark.entrant_id == entrant.id, Mark.judge_id == judge.id)).all())
+    cents = dict(
+        db.session.execute(
+            sa.select(Mark.criterion_id, Mark.value_cents).where(
+                Mark.entrant_id == entrant.id, Mark.judge_id == judge.id
+            )
+        ).all()
+    )
     missing = [c.name for c in criteria if c.id not in cents]
     if missing:
-        raise ServiceError(_("The sheet cannot be signed yet: no mark for %(criteria)s.",
-                             criteria=", ".join(missing)))
+        raise ServiceError(_("The sheet cannot be signed yet: no mark for %(criteria)s.", criteria=", ".join(missing)))
     try:
         with transaction():
             signoff = SheetSignoff(entrant_id=entrant.id, judge_id=judge.id)
             db.session.add(signoff)
             db.session.flush()
-            audit.record("sheet.signed", judge, entrant.competition, entrant, judge_id=judge.id,
-                         marks={c.path: plain(Decimal(cents[c.id]).scaleb(-2)) for c in criteria})
+            audit.record(
+                "sheet.signed",
+                judge,
+                entrant.competition,
+                entrant,
+                judge_id=judge.id,
+                marks={c.path: plain(Decimal(cents[c.id]).scaleb(-2)) for c in criteria},
+            )
     except sa.exc.IntegrityError:
         raise ServiceError(_("This sheet is already signed.")) from None
     return signoff

@@ -5,6 +5,7 @@ The rule is written here once, in the three shapes its callers need: for one pai
 as a condition on entrants for one judge (the judge's list), and as every pair of a competition
 (results, the chief's progress grid, the judges panel).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -18,8 +19,14 @@ def is_recused(judge: User, entrant: Entrant) -> bool:
     """Tell whether the judge must not mark the entrant."""
     if judge.org_unit_id is not None and judge.org_unit_id == entrant.employer_id:
         return True
-    return db.session.scalar(sa.select(JudgeConflict.id).where(
-        JudgeConflict.judge_id == judge.id, JudgeConflict.entrant_id == entrant.id)) is not None
+    return (
+        db.session.scalar(
+            sa.select(JudgeConflict.id).where(
+                JudgeConflict.judge_id == judge.id, JudgeConflict.entrant_id == entrant.id
+            )
+        )
+        is not None
+    )
 
 
 def markable_by(judge: User) -> sa.ColumnElement[bool]:
@@ -27,20 +34,24 @@ def markable_by(judge: User) -> sa.ColumnElement[bool]:
     declared = sa.select(JudgeConflict.entrant_id).where(JudgeConflict.judge_id == judge.id)
     condition = Entrant.id.not_in(declared)
     if judge.org_unit_id is not None:
-        condition = sa.and_(condition, sa.or_(Entrant.employer_id.is_(None),
-                                              Entrant.employer_id != judge.org_unit_id))
+        condition = sa.and_(condition, sa.or_(Entrant.employer_id.is_(None), Entrant.employer_id != judge.org_unit_id))
     return condition
 
 
 def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
     """Return the (judge user id, entrant id) pairs of the competition where the judge must not mark."""
     declared = db.session.execute(
-        sa.select(JudgeConflict.judge_id, JudgeConflict.entrant_id).join(Entrant)
-        .where(Entrant.competition_id == competition.id)).all()
+        sa.select(JudgeConflict.judge_id, JudgeConflict.entrant_id)
+        .join(Entrant)
+        .where(Entrant.competition_id == competition.id)
+    ).all()
     same_employer = db.session.execute(
         sa.select(JudgeAssignment.user_id, Entrant.id)
         .join(User, User.id == JudgeAssignment.user_id)
-        .join(Entrant, sa.and_(Entrant.competition_id == JudgeAssignment.competition_id,
-                               Entrant.employer_id == User.org_unit_id))
-        .where(JudgeAssignment.competition_id == competition.id)).all()
+        .join(
+            Entrant,
+            sa.and_(Entrant.competition_id == JudgeAssignment.competition_id, Entrant.employer_id == User.org_unit_id),
+        )
+        .where(JudgeAssignment.competition_id == competition.id)
+    ).all()
     return {(judge, entrant) for judge, entrant in declared} | {(judge, entrant) for judge, entrant in same_employer}

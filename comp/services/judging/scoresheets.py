@@ -2,6 +2,7 @@
 
 Reading only; saving marks and signing sheets is comp.services.marks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,9 +85,15 @@ class Sheet:
         out: dict[int, tuple[Stage, list[SheetRow]]] = {}
         for row in self.rows:
             out.setdefault(row.criterion.stage_id, (row.criterion.stage, []))[1].append(row)
-        return [(stage, rows, _points(rows), sum((r.criterion.max_value for r in rows
-                                                  if r.criterion.kind == "score"), Decimal(0)))
-                for stage, rows in out.values()]
+        return [
+            (
+                stage,
+                rows,
+                _points(rows),
+                sum((r.criterion.max_value for r in rows if r.criterion.kind == "score"), Decimal(0)),
+            )
+            for stage, rows in out.values()
+        ]
 
     @property
     def total(self) -> tuple[Decimal, Decimal]:
@@ -113,33 +120,51 @@ class Progress:
 
 def find_entrant(competition: Competition, secret_code: str) -> Entrant | None:
     """Return the competition's entrant with this secret code."""
-    return db.session.scalar(sa.select(Entrant).where(
-        Entrant.competition_id == competition.id, Entrant.secret_code == secret_code))
+    return db.session.scalar(
+        sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.secret_code == secret_code)
+    )
 
 
 def find_criterion(competition: Competition, criterion_id: int) -> Criterion | None:
     """Return the competition's criterion with this id."""
-    return db.session.scalar(sa.select(Criterion).join(Stage).where(
-        Criterion.id == criterion_id, Stage.competition_id == competition.id))
+    return db.session.scalar(
+        sa.select(Criterion).join(Stage).where(Criterion.id == criterion_id, Stage.competition_id == competition.id)
+    )
 
 
-def progress(judge: User, competition: Competition, criteria: list[Criterion],
-             prefix: str = "") -> list[Progress]:
+def progress(judge: User, competition: Competition, criteria: list[Criterion], prefix: str = "") -> list[Progress]:
     """List the checked-in entrants the judge marks (not recused), by secret code, with progress."""
-    query = (sa.select(Entrant.id, Entrant.secret_code)
-             .where(Entrant.competition_id == competition.id, Entrant.status == "ok",
-                    Entrant.secret_code.is_not(None), recusal.markable_by(judge))
-             .order_by(Entrant.secret_code))
+    query = (
+        sa.select(Entrant.id, Entrant.secret_code)
+        .where(
+            Entrant.competition_id == competition.id,
+            Entrant.status == "ok",
+            Entrant.secret_code.is_not(None),
+            recusal.markable_by(judge),
+        )
+        .order_by(Entrant.secret_code)
+    )
     if prefix:
         query = query.where(Entrant.secret_code.startswith(prefix.upper(), autoescape=True))
-    counts = dict(db.session.execute(
-        sa.select(Mark.entrant_id, sa.func.count()).where(
-            Mark.competition_id == competition.id, Mark.judge_id == judge.id,
-            Mark.criterion_id.in_([c.id for c in criteria])).group_by(Mark.entrant_id)).all())
-    signed = set(db.session.scalars(sa.select(SheetSignoff.entrant_id).join(Entrant).where(
-        Entrant.competition_id == competition.id, SheetSignoff.judge_id == judge.id)))
-    return [Progress(i, code, counts.get(i, 0), len(criteria), i in signed)
-            for i, code in db.session.execute(query)]
+    counts = dict(
+        db.session.execute(
+            sa.select(Mark.entrant_id, sa.func.count())
+            .where(
+                Mark.competition_id == competition.id,
+                Mark.judge_id == judge.id,
+                Mark.criterion_id.in_([c.id for c in criteria]),
+            )
+            .group_by(Mark.entrant_id)
+        ).all()
+    )
+    signed = set(
+        db.session.scalars(
+            sa.select(SheetSignoff.entrant_id)
+            .join(Entrant)
+            .where(Entrant.competition_id == competition.id, SheetSignoff.judge_id == judge.id)
+        )
+    )
+    return [Progress(i, code, counts.get(i, 0), len(criteria), i in signed) for i, code in db.session.execute(query)]
 
 
 def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
@@ -148,9 +173,13 @@ def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
     if assignment is None:
         raise PermissionError("the user is not on this competition's panel")
     criteria = judge_criteria(assignment)
-    return {"competition": competition, "assignment": assignment, "criteria": criteria,
-            "entrants": progress(judge, competition, criteria, prefix),
-            "closed": closed_reason(competition)}
+    return {
+        "competition": competition,
+        "assignment": assignment,
+        "criteria": criteria,
+        "entrants": progress(judge, competition, criteria, prefix),
+        "closed": closed_reason(competition),
+    }
 
 
 def load_sheet(judge: User, entrant: Entrant) -> Sheet:
@@ -158,9 +187,16 @@ def load_sheet(judge: User, entrant: Entrant) -> Sheet:
     check_can_mark(judge, entrant)
     assignment = assignment_of(judge, entrant.competition)
     criteria = judge_criteria(assignment)
-    marks = {m.criterion_id: m for m in db.session.scalars(sa.select(Mark).where(
-        Mark.entrant_id == entrant.id, Mark.judge_id == judge.id,
-        Mark.criterion_id.in_([c.id for c in criteria])))}
+    marks = {
+        m.criterion_id: m
+        for m in db.session.scalars(
+            sa.select(Mark).where(
+                Mark.entrant_id == entrant.id,
+                Mark.judge_id == judge.id,
+                Mark.criterion_id.in_([c.id for c in criteria]),
+            )
+        )
+    }
     signoff = signoff_of(judge, entrant)
     closed = closed_reason(entrant.competition, entrant, signoff)
     rows = [SheetRow(c, marks.get(c.id), closed) for c in criteria]
@@ -172,9 +208,11 @@ def reopen_reason(entrant: Entrant, judge_ref: str) -> str | None:
     """Return why the chief judge last reopened this judge's sheet of the entrant, if they did."""
     # The chief's service audits "sheet.reopened" with the entrant's and the judge's refs;
     # the judge's changes afterwards carry this reason into their MarkChange rows.
-    for detail in db.session.scalars(sa.select(AuditEvent.detail).where(
-            AuditEvent.competition_id == entrant.competition_id, AuditEvent.action == "sheet.reopened")
-            .order_by(AuditEvent.id.desc())):
+    for detail in db.session.scalars(
+        sa.select(AuditEvent.detail)
+        .where(AuditEvent.competition_id == entrant.competition_id, AuditEvent.action == "sheet.reopened")
+        .order_by(AuditEvent.id.desc())
+    ):
         if detail.get("entrant") == entrant.ref and detail.get("judge") == judge_ref:
             return detail.get("reason") or None
     return None
@@ -183,5 +221,8 @@ def reopen_reason(entrant: Entrant, judge_ref: str) -> str | None:
 def load_row(judge: User, entrant: Entrant, criterion: Criterion) -> SheetRow:
     """Return one row of the judge's sheet; PermissionError when they may not mark it."""
     check_can_mark(judge, entrant, criterion)
-    return SheetRow(criterion, current_mark(judge, entrant, criterion),
-                    closed_reason(entrant.competition, entrant, signoff_of(judge, entrant)))
+    return SheetRow(
+        criterion,
+        current_mark(judge, entrant, criterion),
+        closed_reason(entrant.competition, entrant, signoff_of(judge, entrant)),
+    )

@@ -1,4 +1,5 @@
 """Workers: set their protected ID numbers and find them by number."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,9 +21,13 @@ def protected_fields(number: str | None) -> dict:
         return {"id_cipher": None, "id_hash": None, "id_masked": None, "birth_year": None, "gender": None}
     value = idcard.normalize(number)
     protector = idcard.protector()
-    return {"id_cipher": protector.encrypt(value), "id_hash": protector.lookup_hash(value),
-            "id_masked": idcard.mask(value), "birth_year": idcard.birth_date(value).year,
-            "gender": idcard.gender(value)}
+    return {
+        "id_cipher": protector.encrypt(value),
+        "id_hash": protector.lookup_hash(value),
+        "id_masked": idcard.mask(value),
+        "birth_year": idcard.birth_date(value).year,
+        "gender": idcard.gender(value),
+    }
 
 
 def set_id_number(worker: Worker, number: str | None) -> None:

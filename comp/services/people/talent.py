@@ -5,6 +5,7 @@ a count, the page's workers, then the honours and the standings of those workers
 SQL over indexed columns (subqueries on standings and honours); published results are read from
 Standing, never recomputed.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,17 @@ YEARS = (1949, 2100)
 SORTS = ("name", "grade", "employer", "awards", "honours")
 # Best first: the default tiers; an award named otherwise ranks after them.
 AWARD_ORDER = {tier.name: i for i, tier in enumerate(COMPETITION_TIERS + RATING_TIERS)}
-HEADERS = ("姓名 Name", "身份证号(脱敏) ID number (masked)", "单位 Employer", "县(市、区) County", "工种 Trade",
-           "技能等级 Skill grade", "荣誉 Honours", "获奖次数 Awards", "最好奖项 Best award")
+HEADERS = (
+    "姓名 Name",
+    "身份证号(脱敏) ID number (masked)",
+    "单位 Employer",
+    "县(市、区) County",
+    "工种 Trade",
+    "技能等级 Skill grade",
+    "荣誉 Honours",
+    "获奖次数 Awards",
+    "最好奖项 Best award",
+)
 
 
 def _text(args: Mapping, name: str, problems: list[str]) -> str:
@@ -82,16 +92,34 @@ class Filters:
         if direction not in ("asc", "desc"):
             problems.append(_("The sort direction is “asc” or “desc”; ascending was used."))
         return cls(
-            q=_text(args, "q", problems), trade=_text(args, "trade", problems),
+            q=_text(args, "q", problems),
+            trade=_text(args, "trade", problems),
             county=_number(args, "county", 1, 2**31 - 1, problems, unit),
             enterprise=_number(args, "enterprise", 1, 2**31 - 1, problems, unit),
-            grade=_number(args, "grade", 1, 5, problems,
-                          _("The skill grade is a number from 1 to 5; the grade filter was ignored.")),
-            honour=_text(args, "honour", problems), award=_text(args, "award", problems),
-            year=_number(args, "year", *YEARS, problems, _(
-                "The year must be between %(low)s and %(high)s; the year filter was ignored.",
-                low=YEARS[0], high=YEARS[1])),
-            sort=sort, desc=direction == "desc"), problems
+            grade=_number(
+                args,
+                "grade",
+                1,
+                5,
+                problems,
+                _("The skill grade is a number from 1 to 5; the grade filter was ignored."),
+            ),
+            honour=_text(args, "honour", problems),
+            award=_text(args, "award", problems),
+            year=_number(
+                args,
+                "year",
+                *YEARS,
+                problems,
+                _(
+                    "The year must be between %(low)s and %(high)s; the year filter was ignored.",
+                    low=YEARS[0],
+                    high=YEARS[1],
+                ),
+            ),
+            sort=sort,
+            desc=direction == "desc",
+        ), problems
 
     def args(self, **changes) -> dict:
         """Return the query string of these filters (with changes), leaving out what is unset."""
@@ -161,9 +189,14 @@ def options(user: User, county: int | None = None, tree: Tree | None = None) -> 
     """Return the select boxes' choices; places are those in the user's scope, enterprises those of the county."""
     counties, enterprises = places(user, county, tree or Tree())
     years = set(_distinct(Competition.year, Competition.status.in_(PUBLIC_STATES))) | set(_distinct(Honour.year))
-    return Options(trades=_skip_distinct(Worker.trade), honours=_skip_distinct(Honour.title),
-                   awards=_skip_distinct(Standing.award), years=sorted(years, reverse=True),
-                   counties=counties, enterprises=enterprises)
+    return Options(
+        trades=_skip_distinct(Worker.trade),
+        honours=_skip_distinct(Honour.title),
+        awards=_skip_distinct(Standing.award),
+        years=sorted(years, reverse=True),
+        counties=counties,
+        enterprises=enterprises,
+    )
 
 
 def prepare(args: Mapping, user: User, choices: bool = True) -> Prepared:
@@ -177,8 +210,12 @@ def prepare(args: Mapping, user: User, choices: bool = True) -> Prepared:
         problems.append(_("That county is not one you can search; the county filter was ignored."))
     if filters.enterprise is not None and filters.enterprise not in {e.id for e in enterprises}:
         filters = replace(filters, enterprise=None)
-        problems.append(_("That enterprise is not among the choices (is it in the chosen county?); "
-                          "the enterprise filter was ignored."))
+        problems.append(
+            _(
+                "That enterprise is not among the choices (is it in the chosen county?); "
+                "the enterprise filter was ignored."
+            )
+        )
     return Prepared(filters, page, problems, tree, options(user, filters.county, tree) if choices else None)
 
 
@@ -204,8 +241,9 @@ class Row:
 
     def honour_titles(self) -> str:
         """Return the honours as one line of text: title and year, recommendations marked."""
-        return "、".join(f"{h.title} {h.year}" + (" (推荐 recommended)" if h.status == "recommended" else "")
-                        for h in self.honours)
+        return "、".join(
+            f"{h.title} {h.year}" + (" (推荐 recommended)" if h.status == "recommended" else "") for h in self.honours
+        )
 
 
 @dataclass(frozen=True)
@@ -250,11 +288,19 @@ def _conditions(filters: Filters, user: User, tree: Tree) -> list:
     # An award or honour is selective and indexed by (award|title, year): IN reads those few rows once,
     # where SQLite would run an EXISTS probe for every worker (PostgreSQL makes both a semi-join).
     if filters.honour:
-        where.append(Worker.id.in_(sa.select(Honour.worker_id).where(
-            Honour.title == filters.honour, *_in_year(Honour.year, filters.year))))
+        where.append(
+            Worker.id.in_(
+                sa.select(Honour.worker_id).where(Honour.title == filters.honour, *_in_year(Honour.year, filters.year))
+            )
+        )
     if filters.award:
-        where.append(Worker.id.in_(sa.select(Standing.worker_id).where(
-            Standing.award == filters.award, *_in_year(Standing.year, filters.year))))
+        where.append(
+            Worker.id.in_(
+                sa.select(Standing.worker_id).where(
+                    Standing.award == filters.award, *_in_year(Standing.year, filters.year)
+                )
+            )
+        )
     if filters.year is not None and not (filters.honour or filters.award):
         # A year alone matches most workers: a probe of the covering (worker_id, year) index is cheaper.
         where.append(sa.exists().where(Standing.worker_id == Worker.id, Standing.year == filters.year))
@@ -276,14 +322,18 @@ def _count_key(worker_id, counted, total: int | None):
 
 def _listing(filters: Filters, where: list, total: int | None = None) -> sa.Select:
     """Return the ordered SELECT of the matching workers' own columns (total: how many match, if known)."""
-    query = sa.select(Worker.id, Worker.name, Worker.id_masked, Worker.employer_id, Worker.trade,
-                      Worker.skill_grade).where(*where)
+    query = sa.select(
+        Worker.id, Worker.name, Worker.id_masked, Worker.employer_id, Worker.trade, Worker.skill_grade
+    ).where(*where)
     if filters.sort == "employer":
         query = query.outerjoin(OrgUnit, OrgUnit.id == Worker.employer_id)
         key = OrgUnit.name
     elif filters.sort in ("awards", "honours"):
-        key, counts = (_count_key(Standing.worker_id, Standing.award.is_not(None), total) if filters.sort == "awards"
-                       else _count_key(Honour.worker_id, sa.true(), total))
+        key, counts = (
+            _count_key(Standing.worker_id, Standing.award.is_not(None), total)
+            if filters.sort == "awards"
+            else _count_key(Honour.worker_id, sa.true(), total)
+        )
         if counts is not None:
             query = query.outerjoin(counts, counts.c.worker_id == Worker.id)
     else:
@@ -296,23 +346,40 @@ def _rows(workers: list, tree: Tree) -> list[Row]:
     """Return the listed workers with their honours and awards, in two queries."""
     ids = [w.id for w in workers]
     honours: dict[int, list] = {}
-    for honour in db.session.execute(sa.select(Honour.worker_id, Honour.title, Honour.year, Honour.status)
-                                     .where(Honour.worker_id.in_(ids))
-                                     .order_by(Honour.year.desc(), Honour.title, Honour.id)):
+    for honour in db.session.execute(
+        sa.select(Honour.worker_id, Honour.title, Honour.year, Honour.status)
+        .where(Honour.worker_id.in_(ids))
+        .order_by(Honour.year.desc(), Honour.title, Honour.id)
+    ):
         honours.setdefault(honour.worker_id, []).append(honour)
     awards: dict[int, list] = {}
-    for won in db.session.execute(sa.select(Standing.worker_id, Standing.award, Standing.rank, Standing.year)
-                                  .where(Standing.worker_id.in_(ids), Standing.award.is_not(None))):
+    for won in db.session.execute(
+        sa.select(Standing.worker_id, Standing.award, Standing.rank, Standing.year).where(
+            Standing.worker_id.in_(ids), Standing.award.is_not(None)
+        )
+    ):
         awards.setdefault(won.worker_id, []).append(won)
     rows = []
     for w in workers:
         won = awards.get(w.id, [])
-        best = min(won, key=lambda s: (AWARD_ORDER.get(s.award, len(AWARD_ORDER)), s.rank or 10**9, -s.year),
-                   default=None)
+        best = min(
+            won, key=lambda s: (AWARD_ORDER.get(s.award, len(AWARD_ORDER)), s.rank or 10**9, -s.year), default=None
+        )
         employer, county = tree.nodes.get(w.employer_id), tree.county_of(w.employer_id)
-        rows.append(Row(id=w.id, name=w.name, id_masked=w.id_masked, employer=employer.name if employer else None,
-                        county=county.name if county else None, trade=w.trade, grade=w.skill_grade,
-                        honours=tuple(honours.get(w.id, ())), awards=len(won), best_award=best and best.award))
+        rows.append(
+            Row(
+                id=w.id,
+                name=w.name,
+                id_masked=w.id_masked,
+                employer=employer.name if employer else None,
+                county=county.name if county else None,
+                trade=w.trade,
+                grade=w.skill_grade,
+                honours=tuple(honours.get(w.id, ())),
+                awards=len(won),
+                best_award=best and best.award,
+            )
+        )
     return rows
 
 
@@ -340,8 +407,17 @@ def export(filters: Filters, user: User, tree: Tree | None = None) -> tuple[int,
 
     def rows() -> Iterator[list]:
         for start in range(0, len(workers), EXPORT_CHUNK):
-            for row in _rows(workers[start:start + EXPORT_CHUNK], tree):
-                yield (row.name, row.id_masked or "", row.employer or "", row.county or "", row.trade or "",
-                       row.grade_label if row.grade else "", row.honour_titles(), row.awards, row.best_award or "")
+            for row in _rows(workers[start : start + EXPORT_CHUNK], tree):
+                yield (
+                    row.name,
+                    row.id_masked or "",
+                    row.employer or "",
+                    row.county or "",
+                    row.trade or "",
+                    row.grade_label if row.grade else "",
+                    row.honour_titles(),
+                    row.awards,
+                    row.best_award or "",
+                )
 
     return len(workers), xlsx_stream.stream([str(h) for h in HEADERS], rows(), "人才库 Talent pool")

@@ -3,6 +3,7 @@
 The checks here are shared by self-registration and the spreadsheet upload
 (`registration_bulk`), so a refusal reads the same whichever way a person is entered.
 """
+
 from __future__ import annotations
 
 import re
@@ -78,8 +79,9 @@ def conditions(competition: Competition) -> list[str]:
         rules.append(_("Trade: %(trades)s", trades="、".join(trades_of(competition))))
     low, high = _limit(competition, "age_min"), _limit(competition, "age_max")
     if low is not None or high is not None:
-        rules.append(_("Age: %(low)s to %(high)s", low=low if low is not None else "—",
-                       high=high if high is not None else "—"))
+        rules.append(
+            _("Age: %(low)s to %(high)s", low=low if low is not None else "—", high=high if high is not None else "—")
+        )
     if elig.get("min_grade") not in (None, ""):
         rules.append(_("Skill grade %(grade)s or higher", grade=grade_label(_limit(competition, "min_grade"))))
     if counties_of(competition):
@@ -93,8 +95,16 @@ def ineligible(competition: Competition, who: Candidate, today: date | None = No
     found: list[tuple[str, str]] = []
     trades = trades_of(competition)
     if trades and (who.trade or "").strip() not in trades:
-        found.append(("trade", _("trade “%(trade)s” is not one of this competition's trades (%(trades)s)",
-                                 trade=who.trade or "—", trades="、".join(trades))))
+        found.append(
+            (
+                "trade",
+                _(
+                    "trade “%(trade)s” is not one of this competition's trades (%(trades)s)",
+                    trade=who.trade or "—",
+                    trades="、".join(trades),
+                ),
+            )
+        )
     low, high = _limit(competition, "age_min"), _limit(competition, "age_max")
     if (low is not None or high is not None) and who.birth_date is None:
         found.append(("id_number", _("the birth date is unknown, and the competition has an age limit")))
@@ -106,15 +116,30 @@ def ineligible(competition: Competition, who: Candidate, today: date | None = No
             found.append(("id_number", _("age %(age)s is above the maximum age of %(limit)s", age=age, limit=high)))
     required = _limit(competition, "min_grade")
     if required is not None and (who.grade is None or who.grade > required):
-        found.append(("grade", _("skill grade %(grade)s is below the required %(required)s",
-                                 grade=grade_label(who.grade), required=grade_label(required))))
+        found.append(
+            (
+                "grade",
+                _(
+                    "skill grade %(grade)s is below the required %(required)s",
+                    grade=grade_label(who.grade),
+                    required=grade_label(required),
+                ),
+            )
+        )
     counties = counties_of(competition)
     if counties:
         lineage = {u.id for u in who.employer.lineage()} if who.employer else set()
         if not lineage & {c.id for c in counties}:
-            found.append(("employer", _("employer %(employer)s is not in an eligible county (%(counties)s)",
-                                        employer=who.employer.name if who.employer else "—",
-                                        counties="、".join(c.name for c in counties))))
+            found.append(
+                (
+                    "employer",
+                    _(
+                        "employer %(employer)s is not in an eligible county (%(counties)s)",
+                        employer=who.employer.name if who.employer else "—",
+                        counties="、".join(c.name for c in counties),
+                    ),
+                )
+            )
     return found
 
 
@@ -140,8 +165,14 @@ def window_problem(competition: Competition, now: datetime | None = None) -> str
 
 def active_count(competition: Competition) -> int:
     """Count the entrants holding a place (not rejected, not withdrawn)."""
-    return db.session.scalar(sa.select(sa.func.count(Entrant.id)).where(
-        Entrant.competition_id == competition.id, Entrant.status.not_in(INACTIVE))) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Entrant.id)).where(
+                Entrant.competition_id == competition.id, Entrant.status.not_in(INACTIVE)
+            )
+        )
+        or 0
+    )
 
 
 def places_left(competition: Competition) -> int | None:
@@ -158,8 +189,9 @@ def full_message(competition: Competition) -> str:
 
 def entry_of(competition: Competition, worker: Worker) -> Entrant | None:
     """Return the person's entry in the competition, found by ID number when there is one."""
-    query = sa.select(Entrant).join(Worker, Entrant.worker_id == Worker.id).where(
-        Entrant.competition_id == competition.id)
+    query = (
+        sa.select(Entrant).join(Worker, Entrant.worker_id == Worker.id).where(Entrant.competition_id == competition.id)
+    )
     if worker.id_hash:
         return db.session.scalar(query.where(Worker.id_hash == worker.id_hash))
     return db.session.scalar(query.where(Worker.id == worker.id))
@@ -167,8 +199,11 @@ def entry_of(competition: Competition, worker: Worker) -> Entrant | None:
 
 def already_message(entry: Entrant) -> str:
     """Say that the person is registered already, and how the registration stands."""
-    return _("This person is already registered for the competition (%(ref)s, %(status)s).",
-             ref=entry.ref, status=entrant_status_label(entry.status))
+    return _(
+        "This person is already registered for the competition (%(ref)s, %(status)s).",
+        ref=entry.ref,
+        status=entrant_status_label(entry.status),
+    )
 
 
 def refusals(competition: Competition, worker: Worker | None, now: datetime | None = None) -> list[str]:
@@ -189,8 +224,9 @@ def refusals(competition: Competition, worker: Worker | None, now: datetime | No
 
 def next_refs(competition: Competition, count: int) -> list[str]:
     """Return the next `count` registration refs, R0001, R0002 …"""
-    taken = db.session.scalars(sa.select(Entrant.ref).where(
-        Entrant.competition_id == competition.id, Entrant.ref.like("R%"))).all()
+    taken = db.session.scalars(
+        sa.select(Entrant.ref).where(Entrant.competition_id == competition.id, Entrant.ref.like("R%"))
+    ).all()
     last = max((int(r[1:]) for r in taken if re.fullmatch(r"R\d+", r)), default=0)
     return [f"R{n:04d}" for n in range(last + 1, last + 1 + count)]
 
@@ -200,8 +236,15 @@ def lock(competition: Competition) -> None:
     db.session.execute(sa.select(Competition.id).where(Competition.id == competition.id).with_for_update())
 
 
-def enter(competition: Competition, worker: Worker, actor: User, status: str, team: str = "",
-          employer: OrgUnit | None = None, ref: str | None = None) -> Entrant:
+def enter(
+    competition: Competition,
+    worker: Worker,
+    actor: User,
+    status: str,
+    team: str = "",
+    employer: OrgUnit | None = None,
+    ref: str | None = None,
+) -> Entrant:
     """Add the worker's entrant (or revive their withdrawn one); the caller holds the transaction."""
     entrant = entry_of(competition, worker)
     if entrant is None:
@@ -234,8 +277,9 @@ def register_self(competition: Competition, user: User) -> Entrant:
 def withdraw(entrant: Entrant, user: User) -> None:
     """Withdraw a pending or approved registration at the worker's request."""
     if entrant.status not in WITHDRAWABLE:
-        raise ServiceError(_("A registration that is “%(status)s” cannot be withdrawn.",
-                             status=entrant_status_label(entrant.status)))
+        raise ServiceError(
+            _("A registration that is “%(status)s” cannot be withdrawn.", status=entrant_status_label(entrant.status))
+        )
     if entrant.competition.status not in ("open", "closed"):
         raise ServiceError(_("The competition has started: ask the organizer to withdraw you."))
     with transaction():
@@ -244,10 +288,10 @@ def withdraw(entrant: Entrant, user: User) -> None:
         audit.record("registration.withdrawn", user, entrant.competition, entrant, ref=entrant.ref, previous=previous)
 
 
-def create_profile(user: User, name: str, id_number: str, phone: str, employer_id: int,
-                   trade: str, grade: int):
+def create_profile(user: User, name: str, id_number: str, phone: str, employer_id: int, trade: str, grade: int):
     """Give a worker account its record: a new one, or a claim of the one on file (returned) for an organizer."""
     from comp.services.accounts import claims
+
     return claims.complete_profile(user, claims.Person(name, id_number, phone, employer_id or None, trade, grade))
 
 
@@ -259,10 +303,15 @@ def enterprises() -> list[OrgUnit]:
 def open_for(user: User, now: datetime | None = None) -> list[tuple[Competition, Entrant | None]]:
     """Return the competitions taking registrations now, each with the worker's entry if any."""
     now = now or utcnow()
-    found = db.session.scalars(sa.select(Competition).where(
-        Competition.status == "open", Competition.kind == "competition",
-        sa.or_(Competition.registration_opens.is_(None), Competition.registration_opens <= now),
-        sa.or_(Competition.registration_closes.is_(None), Competition.registration_closes >= now))
-        .order_by(Competition.registration_closes, Competition.code)).all()
+    found = db.session.scalars(
+        sa.select(Competition)
+        .where(
+            Competition.status == "open",
+            Competition.kind == "competition",
+            sa.or_(Competition.registration_opens.is_(None), Competition.registration_opens <= now),
+            sa.or_(Competition.registration_closes.is_(None), Competition.registration_closes >= now),
+        )
+        .order_by(Competition.registration_closes, Competition.code)
+    ).all()
     worker = user.worker
     return [(c, entry_of(c, worker) if worker else None) for c in found]

@@ -3,6 +3,7 @@
 An upload is kept (ID numbers encrypted) between its preview and its confirmation; the
 confirmation checks every row again and writes all of it, or nothing, in one transaction.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -54,8 +55,9 @@ def _columns(header_row: list) -> dict[str, int]:
     if repeated:
         problems.append(_("repeated columns: %(names)s", names=", ".join(repeated)))
     if problems:
-        raise ServiceError(_("The first row must be the template's header row — %(problems)s.",
-                             problems="; ".join(problems)))
+        raise ServiceError(
+            _("The first row must be the template's header row — %(problems)s.", problems="; ".join(problems))
+        )
     return found
 
 
@@ -81,8 +83,14 @@ def parse(data: bytes, filename: str) -> list[dict]:
         if not any(values.values()):
             continue
         raw = values.pop("id_number", "")
-        rows.append({"row": number, **{c.key: values.get(c.key, "") for c in COLUMNS if c.key != "id_number"},
-                     "id": protector.encrypt(raw).decode() if raw else "", "id_shown": _loose_mask(raw)})
+        rows.append(
+            {
+                "row": number,
+                **{c.key: values.get(c.key, "") for c in COLUMNS if c.key != "id_number"},
+                "id": protector.encrypt(raw).decode() if raw else "",
+                "id_shown": _loose_mask(raw),
+            }
+        )
     if not rows:
         raise ServiceError(_("The file has no registrations below its header row."))
     return rows
@@ -107,11 +115,18 @@ def start(competition: Competition, user: User, filename: str, data: bytes) -> U
     check_open(competition, user)
     rows = parse(data, filename)
     with transaction():
-        db.session.execute(sa.delete(Upload).where(Upload.kind == KIND,
-                                                   Upload.created_at < utcnow() - timedelta(days=1)))
-        upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, competition_id=competition.id,
-                        user_id=user.id, filename=filename[:200], rows=rows,
-                        problems=check_rows(competition, user, rows))
+        db.session.execute(
+            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
+        )
+        upload = Upload(
+            token=secrets.token_urlsafe(24),
+            kind=KIND,
+            competition_id=competition.id,
+            user_id=user.id,
+            filename=filename[:200],
+            rows=rows,
+            problems=check_rows(competition, user, rows),
+        )
         db.session.add(upload)
     return upload
 
@@ -122,16 +137,28 @@ def preview(competition: Competition, user: User, upload: Upload) -> dict:
     for problem in upload.problems:
         by_row.setdefault(problem["row"], []).append(problem)
     rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
-    return {"competition": competition, "upload": upload, "rows": rows, "bad": len(by_row),
-            "valid": len(rows) - len(by_row), "status_after": status_for(competition, user),
-            "liaison": liaison_unit(competition, user), "columns": COLUMNS}
+    return {
+        "competition": competition,
+        "upload": upload,
+        "rows": rows,
+        "bad": len(by_row),
+        "valid": len(rows) - len(by_row),
+        "status_after": status_for(competition, user),
+        "liaison": liaison_unit(competition, user),
+        "columns": COLUMNS,
+    }
 
 
 def get_upload(competition: Competition, user: User, token: str) -> Upload | None:
     """Return the user's own pending upload for the competition, if any."""
-    return db.session.scalar(sa.select(Upload).where(
-        Upload.token == token, Upload.kind == KIND, Upload.competition_id == competition.id,
-        Upload.user_id == user.id))
+    return db.session.scalar(
+        sa.select(Upload).where(
+            Upload.token == token,
+            Upload.kind == KIND,
+            Upload.competition_id == competition.id,
+            Upload.user_id == user.id,
+        )
+    )
 
 
 def discard(upload: Upload) -> None:
@@ -162,20 +189,34 @@ def confirm(upload: Upload, user: User, only_valid: bool, approve: bool = True) 
                 raise _Changed(problems)
             bad = {p["row"] for p in problems}
             if bad and not only_valid:
-                raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
-                                     "upload it again, or import only the valid rows.", count=len(bad)))
+                raise ServiceError(
+                    _(
+                        "%(count)s rows have problems: nothing was imported. Fix the file and "
+                        "upload it again, or import only the valid rows.",
+                        count=len(bad),
+                    )
+                )
             valid = [r for r in upload.rows if r["row"] not in bad]
             if not valid:
                 raise ServiceError(_("No row is valid: nothing to import."))
             status = status_for(competition, user) if approve else "pending"
             write_rows(competition, user, valid, status)
             lifecycle.touch(competition)
-            audit.record("registration.imported", user, competition, competition, filename=upload.filename,
-                         imported=len(valid), skipped=len(bad), status=status)
+            audit.record(
+                "registration.imported",
+                user,
+                competition,
+                competition,
+                filename=upload.filename,
+                imported=len(valid),
+                skipped=len(bad),
+                status=status,
+            )
             db.session.delete(upload)
     except _Changed as changed:
         with transaction():
             upload.problems = changed.problems
-        raise ServiceError(_("The registrations changed since this report was made; it has been updated. "
-                             "Review it and confirm again.")) from None
+        raise ServiceError(
+            _("The registrations changed since this report was made; it has been updated. Review it and confirm again.")
+        ) from None
     return len(valid)

@@ -1,4 +1,5 @@
 """The organizer's side of registration: the approval queue, decisions, and .xlsx exports."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,15 +37,22 @@ class Page:
 
 
 def _listing(competition: Competition):
-    return (sa.select(Entrant).where(Entrant.competition_id == competition.id)
-            .options(so.selectinload(Entrant.worker), so.selectinload(Entrant.employer)))
+    return (
+        sa.select(Entrant)
+        .where(Entrant.competition_id == competition.id)
+        .options(so.selectinload(Entrant.worker), so.selectinload(Entrant.employer))
+    )
 
 
 def queue(competition: Competition, status: str | None = None, page: int = 1) -> Page:
     """Return one page of the competition's registrations, optionally of one status."""
-    counts = dict(db.session.execute(
-        sa.select(Entrant.status, sa.func.count(Entrant.id)).where(Entrant.competition_id == competition.id)
-        .group_by(Entrant.status)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(Entrant.status, sa.func.count(Entrant.id))
+            .where(Entrant.competition_id == competition.id)
+            .group_by(Entrant.status)
+        ).all()
+    )
     query = _listing(competition)
     if status in ENTRANT_STATUSES:
         query = query.where(Entrant.status == status)
@@ -71,16 +79,21 @@ def _check_decision(competition: Competition, entrants: list[Entrant], verdict: 
     target, sources = VERDICTS[verdict]
     stuck = [e for e in entrants if e.status != target and e.status not in sources]
     if stuck:
-        raise ServiceError(_("These registrations cannot be changed: %(items)s.", items=", ".join(
-            f"{e.ref} ({entrant_status_label(e.status)})" for e in stuck[:20])))
+        raise ServiceError(
+            _(
+                "These registrations cannot be changed: %(items)s.",
+                items=", ".join(f"{e.ref} ({entrant_status_label(e.status)})" for e in stuck[:20]),
+            )
+        )
     returning = sum(1 for e in entrants if e.status == "rejected" and target == "approved")
     left = places_left(competition)
     if returning and left is not None and returning > left:
         raise ServiceError(full_message(competition))
 
 
-def decide(competition: Competition, entrant_ids: list[int], verdict: str, actor: User,
-           reason: str = "") -> list[Entrant]:
+def decide(
+    competition: Competition, entrant_ids: list[int], verdict: str, actor: User, reason: str = ""
+) -> list[Entrant]:
     """Approve or reject registrations, one or many, all or none; return those that changed."""
     if verdict not in VERDICTS:
         raise ServiceError(_("Unknown decision."))
@@ -98,16 +111,39 @@ def decide(competition: Competition, entrant_ids: list[int], verdict: str, actor
         for entrant in changed:
             previous, entrant.status = entrant.status, target
             entrant.status_reason = reason if target == "rejected" else None
-            audit.record(f"registration.{target}", actor, competition, entrant, ref=entrant.ref,
-                         previous=previous, reason=reason or None, bulk=len(ids) > 1)
+            audit.record(
+                f"registration.{target}",
+                actor,
+                competition,
+                entrant,
+                ref=entrant.ref,
+                previous=previous,
+                reason=reason or None,
+                bulk=len(ids) > 1,
+            )
         if changed:
             lifecycle.touch(competition)
     return changed
 
 
-HEADERS = (_l("Ref"), _l("Number"), _l("Name"), _l("ID number"), _l("Gender"), _l("Phone"), _l("Employer"),
-           _l("County"), _l("Trade"), _l("Skill grade"), _l("Team"), _l("Status"), _l("Reason"),
-           _l("Registered"), _l("Workstation"), _l("Session"))
+HEADERS = (
+    _l("Ref"),
+    _l("Number"),
+    _l("Name"),
+    _l("ID number"),
+    _l("Gender"),
+    _l("Phone"),
+    _l("Employer"),
+    _l("County"),
+    _l("Trade"),
+    _l("Skill grade"),
+    _l("Team"),
+    _l("Status"),
+    _l("Reason"),
+    _l("Registered"),
+    _l("Workstation"),
+    _l("Session"),
+)
 
 
 GENDERS = {"M": _l("Male"), "F": _l("Female")}
@@ -120,11 +156,24 @@ def _row(entrant: Entrant, full: bool) -> list:
     number = (people.id_number(worker) if full else worker.id_masked) if worker else None
     phone = worker.phone if worker and full else people.masked_phone(worker.phone if worker else None)
     gender = str(GENDERS.get(worker.gender, "")) if worker else ""
-    return [entrant.ref, entrant.number, entrant.name, number or "", gender, phone,
-            employer.name if employer else "", county.name if county else "", worker.trade if worker else "",
-            worker.skill_grade if worker else None, entrant.team, entrant_status_label(entrant.status),
-            entrant.status_reason or "", when(entrant.registered_at), entrant.workstation or "",
-            entrant.session or ""]
+    return [
+        entrant.ref,
+        entrant.number,
+        entrant.name,
+        number or "",
+        gender,
+        phone,
+        employer.name if employer else "",
+        county.name if county else "",
+        worker.trade if worker else "",
+        worker.skill_grade if worker else None,
+        entrant.team,
+        entrant_status_label(entrant.status),
+        entrant.status_reason or "",
+        when(entrant.registered_at),
+        entrant.workstation or "",
+        entrant.session or "",
+    ]
 
 
 def export(competition: Competition, actor: User, which: str = "registrations", full: bool = False) -> bytes:
@@ -136,6 +185,7 @@ def export(competition: Competition, actor: User, which: str = "registrations", 
     data = sheets.write_xlsx([str(h) for h in HEADERS], (_row(e, full) for e in entrants), title=competition.code)
     if full:
         with transaction():
-            audit.record("registrations.exported_full", actor, competition, competition,
-                         count=len(entrants), which=which)
+            audit.record(
+                "registrations.exported_full", actor, competition, competition, count=len(entrants), which=which
+            )
     return data

@@ -1,4 +1,5 @@
 """The rows of a registration sheet: its columns, the per-row report, and writing the valid rows."""
+
 from __future__ import annotations
 
 import re
@@ -80,8 +81,11 @@ class Checker:
 
     def check(self, row: dict) -> list[tuple[str, str]]:
         """Return (field, problem) for everything wrong with one row."""
-        found = [(key, _("missing")) for key in ("name", "id_number", "phone", "employer", "trade", "grade")
-                 if not (row["id"] if key == "id_number" else row.get(key))]
+        found = [
+            (key, _("missing"))
+            for key in ("name", "id_number", "phone", "employer", "trade", "grade")
+            if not (row["id"] if key == "id_number" else row.get(key))
+        ]
         for key in ("name", "employer", "trade", "team"):
             value = row.get(key) or ""
             if value.startswith(FORMULA_PREFIXES):
@@ -105,8 +109,9 @@ class Checker:
         text = row.get("grade") or ""
         grade = whole_number(text, 1, 5)
         if text and grade is None:
-            found.append(("grade", _("must be a whole number from 1 (highest) to 5 (lowest), not “%(value)s”",
-                                     value=text)))
+            found.append(
+                ("grade", _("must be a whole number from 1 (highest) to 5 (lowest), not “%(value)s”", value=text))
+            )
         return grade
 
     def _employer(self, row: dict, found: list) -> OrgUnit | None:
@@ -118,8 +123,9 @@ class Checker:
             found.append(("employer", _("unknown employer “%(name)s”: no enterprise has this name", name=name)))
             return None
         if len(units) > 1:
-            found.append(("employer", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name,
-                                        n=len(units))))
+            found.append(
+                ("employer", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name, n=len(units)))
+            )
             return None
         if self.liaison is not None and units[0].id != self.liaison.id:
             found.append(("employer", _("you may register only employees of %(unit)s", unit=self.liaison.name)))
@@ -157,8 +163,10 @@ def check_rows(competition: Competition, user: User, rows: list[dict]) -> list[d
             valid += 1
             if left is not None and valid > left:
                 problems = [("row", _("over capacity: only %(left)s places are left", left=left))]
-        report += [{"row": row["row"], "field": field, "column": HEADER[field], "message": message}
-                   for field, message in problems]
+        report += [
+            {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+            for field, message in problems
+        ]
     return report
 
 

@@ -1,4 +1,5 @@
 """Load a competition's marks in a fixed number of queries and compute its results."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,15 +41,34 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
     """Build the scoring scheme from the competition's stages and criteria."""
     expected = expected or {}
     stages = db.session.scalars(
-        sa.select(Stage).where(Stage.competition_id == competition.id).order_by(Stage.position, Stage.id)
-        .options(sa.orm.selectinload(Stage.criteria))).all()
-    return scoring.Scheme(tuple(
-        scoring.Stage(s.key, s.name, s.weight, tuple(
-            scoring.Criterion(f"{s.key}.{c.key}", c.name, c.max_value, c.kind, c.aggregation, c.step,
-                              # Several judges may share a single criterion, one mark per entrant.
-                              None if c.aggregation == "single" else expected.get(c.id))
-            for c in s.criteria))
-        for s in stages))
+        sa.select(Stage)
+        .where(Stage.competition_id == competition.id)
+        .order_by(Stage.position, Stage.id)
+        .options(sa.orm.selectinload(Stage.criteria))
+    ).all()
+    return scoring.Scheme(
+        tuple(
+            scoring.Stage(
+                s.key,
+                s.name,
+                s.weight,
+                tuple(
+                    scoring.Criterion(
+                        f"{s.key}.{c.key}",
+                        c.name,
+                        c.max_value,
+                        c.kind,
+                        c.aggregation,
+                        c.step,
+                        # Several judges may share a single criterion, one mark per entrant.
+                        None if c.aggregation == "single" else expected.get(c.id),
+                    )
+                    for c in s.criteria
+                ),
+            )
+            for s in stages
+        )
+    )
 
 
 def rules_of(competition: Competition, scheme: scoring.Scheme) -> scoring.Rules:
@@ -62,7 +82,8 @@ def _expected_marks(competition: Competition) -> dict[int, int]:
         sa.select(JudgeCriterion.criterion_id, sa.func.count())
         .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
         .where(JudgeAssignment.competition_id == competition.id)
-        .group_by(JudgeCriterion.criterion_id)).all()
+        .group_by(JudgeCriterion.criterion_id)
+    ).all()
     return dict(rows)
 
 
@@ -70,11 +91,13 @@ def _group_keys(competition: Competition) -> dict[int, str]:
     """Map org-unit ids to the team label used when teams are formed by employer or county."""
     units = {u.id: u for u in db.session.scalars(sa.select(OrgUnit))}
     if competition.team_by == "county":
+
         def county(uid):
             node = units.get(uid)
             while node is not None and node.kind != "county":
                 node = units.get(node.parent_id)
             return node.name if node else ""
+
         return {uid: county(uid) for uid in units}
     return {uid: u.name for uid, u in units.items()}
 
@@ -82,24 +105,48 @@ def _group_keys(competition: Competition) -> dict[int, str]:
 def load(competition: Competition) -> Loaded:
     """Convert the competition's scheme, rules and entrants to scoring types."""
     scheme = scheme_of(competition, _expected_marks(competition))
-    criterion_keys = dict(db.session.execute(
-        sa.select(Criterion.id, Stage.key + "." + Criterion.key)
-        .join(Stage).where(Stage.competition_id == competition.id)).all())
+    criterion_keys = dict(
+        db.session.execute(
+            sa.select(Criterion.id, Stage.key + "." + Criterion.key)
+            .join(Stage)
+            .where(Stage.competition_id == competition.id)
+        ).all()
+    )
     groups = _group_keys(competition)
     rows = db.session.execute(
-        sa.select(Entrant.id, Entrant.ref, Entrant.name, Entrant.status, Entrant.time_seconds,
-                  Entrant.team, Entrant.employer_id)
-        .where(Entrant.competition_id == competition.id)).all()
+        sa.select(
+            Entrant.id,
+            Entrant.ref,
+            Entrant.name,
+            Entrant.status,
+            Entrant.time_seconds,
+            Entrant.team,
+            Entrant.employer_id,
+        ).where(Entrant.competition_id == competition.id)
+    ).all()
     by_team = competition.team_by == "team"
     entrants = tuple(
-        scoring.Entrant(r.ref, r.status, r.time_seconds,
-                        (r.team if by_team and r.team else groups.get(r.employer_id, "")))
-        for r in rows)
-    judge_refs = dict(db.session.execute(
-        sa.select(JudgeAssignment.user_id, JudgeAssignment.ref)
-        .where(JudgeAssignment.competition_id == competition.id)).all())
-    return Loaded(scheme, rules_of(competition, scheme), entrants, {r.ref: r.name for r in rows},
-                  criterion_keys, {r.id: r.ref for r in rows}, judge_refs)
+        scoring.Entrant(
+            r.ref, r.status, r.time_seconds, (r.team if by_team and r.team else groups.get(r.employer_id, ""))
+        )
+        for r in rows
+    )
+    judge_refs = dict(
+        db.session.execute(
+            sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+                JudgeAssignment.competition_id == competition.id
+            )
+        ).all()
+    )
+    return Loaded(
+        scheme,
+        rules_of(competition, scheme),
+        entrants,
+        {r.ref: r.name for r in rows},
+        criterion_keys,
+        {r.id: r.ref for r in rows},
+        judge_refs,
+    )
 
 
 def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
@@ -109,16 +156,20 @@ def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
         return {}
     panel: dict[int, set[int]] = {}
     for criterion_id, judge_id in db.session.execute(
-            sa.select(JudgeCriterion.criterion_id, JudgeAssignment.user_id)
-            .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
-            .where(JudgeAssignment.competition_id == competition.id)).all():
+        sa.select(JudgeCriterion.criterion_id, JudgeAssignment.user_id)
+        .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
+        .where(JudgeAssignment.competition_id == competition.id)
+    ).all():
         panel.setdefault(criterion_id, set()).add(judge_id)
     by_entrant: dict[int, set[int]] = {}
     for judge_id, entrant_id in recused:
         by_entrant.setdefault(entrant_id, set()).add(judge_id)
-    return {(entrant_id, criterion_id): len(judges - away)
-            for entrant_id, away in by_entrant.items()
-            for criterion_id, judges in panel.items() if judges & away}
+    return {
+        (entrant_id, criterion_id): len(judges - away)
+        for entrant_id, away in by_entrant.items()
+        for criterion_id, judges in panel.items()
+        if judges & away
+    }
 
 
 def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[scoring.BiasPart]]:
@@ -130,7 +181,8 @@ def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[sco
     rows = db.session.execute(
         sa.select(Mark.criterion_id, Mark.entrant_id, Mark.judge_id, Mark.value_cents)
         .where(Mark.competition_id == competition.id)
-        .order_by(Mark.criterion_id, Mark.entrant_id)).all()
+        .order_by(Mark.criterion_id, Mark.entrant_id)
+    ).all()
     expected = _recused_expected(competition)
     criteria = {cid: loaded.scheme.criterion(key) for cid, key in loaded.criterion_keys.items()}
     refs, keys, judges = loaded.entrant_refs, loaded.criterion_keys, loaded.judge_refs
@@ -141,9 +193,13 @@ def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[sco
         cents = [value for _judge, value in marks]
         criterion = criteria[criterion_id]
         summaries[(refs[entrant_id], keys[criterion_id])] = scoring.MarkSummary(
-            len(cents), sum(cents), min(cents), max(cents),
+            len(cents),
+            sum(cents),
+            min(cents),
+            max(cents),
             tuple(sorted(cents)) if criterion.aggregation == "median" else None,
-            expected.get((entrant_id, criterion_id)))
+            expected.get((entrant_id, criterion_id)),
+        )
         bias.add(criterion.max, marks)
     return summaries, bias.parts()
 
@@ -169,17 +225,33 @@ def open_discrepancies(competition: Competition, outcome: scoring.Results) -> li
     """Return the flagged discrepancies the chief judge has not confirmed for the marks as they are."""
     if not outcome.discrepancies:
         return []
-    entrant_ids = {ref: id_ for id_, ref in db.session.execute(
-        sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)).all()}
-    keys = dict(db.session.execute(
-        sa.select(Stage.key + "." + Criterion.key, Criterion.id).join(Stage)
-        .where(Stage.competition_id == competition.id)).all())
-    confirmed = {(e, c): spread for e, c, spread in db.session.execute(
-        sa.select(DiscrepancyReview.entrant_id, DiscrepancyReview.criterion_id, DiscrepancyReview.spread_cents)
-        .where(DiscrepancyReview.competition_id == competition.id, DiscrepancyReview.state == "confirmed")).all()}
+    entrant_ids = {
+        ref: id_
+        for id_, ref in db.session.execute(
+            sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)
+        ).all()
+    }
+    keys = dict(
+        db.session.execute(
+            sa.select(Stage.key + "." + Criterion.key, Criterion.id)
+            .join(Stage)
+            .where(Stage.competition_id == competition.id)
+        ).all()
+    )
+    confirmed = {
+        (e, c): spread
+        for e, c, spread in db.session.execute(
+            sa.select(
+                DiscrepancyReview.entrant_id, DiscrepancyReview.criterion_id, DiscrepancyReview.spread_cents
+            ).where(DiscrepancyReview.competition_id == competition.id, DiscrepancyReview.state == "confirmed")
+        ).all()
+    }
     # A confirmation holds only for the spread it saw: a changed mark reopens the flag.
-    return [d for d in outcome.discrepancies
-            if confirmed.get((entrant_ids[d.ref], keys[d.criterion])) != int(d.spread * 100)]
+    return [
+        d
+        for d in outcome.discrepancies
+        if confirmed.get((entrant_ids[d.ref], keys[d.criterion])) != int(d.spread * 100)
+    ]
 
 
 def get_competition(code: str) -> Competition | None:

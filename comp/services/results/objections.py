@@ -1,4 +1,5 @@
 """Objections lodged by the public during the notice period (公示), and the chief judge's rulings."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -25,9 +26,11 @@ def lodge(competition: Competition, name: str, contact: str, text: str) -> Objec
     if not accepting(competition):
         raise ServiceError(_("Objections are accepted only during the notice period."))
     name, contact, text = (name or "").strip(), (contact or "").strip(), (text or "").strip()
-    checks = ((name, NAME_MAX, _("Give your name.")),
-              (contact, CONTACT_MAX, _("Give a phone number or e-mail address.")),
-              (text, TEXT_MAX, _("Write what you object to.")))
+    checks = (
+        (name, NAME_MAX, _("Give your name.")),
+        (contact, CONTACT_MAX, _("Give a phone number or e-mail address.")),
+        (text, TEXT_MAX, _("Write what you object to.")),
+    )
     for value, limit, message in checks:
         if not value:
             raise ServiceError(message)
@@ -44,9 +47,13 @@ def lodge(competition: Competition, name: str, contact: str, text: str) -> Objec
 
 def for_competition(competition: Competition) -> list[Objection]:
     """Return the competition's objections, open ones first, oldest first."""
-    return list(db.session.scalars(
-        sa.select(Objection).where(Objection.competition_id == competition.id)
-        .order_by(Objection.status != "open", Objection.created_at, Objection.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Objection)
+            .where(Objection.competition_id == competition.id)
+            .order_by(Objection.status != "open", Objection.created_at, Objection.id)
+        )
+    )
 
 
 def rule(competition: Competition, actor, objection_id: int, status: str, ruling: str) -> Objection:

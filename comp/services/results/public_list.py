@@ -3,6 +3,7 @@
 A fixed number of queries whatever the page holds: the page with its count, the filter
 choices, and one GROUP BY over the page's standings. Unpublished competitions never appear.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,14 +34,18 @@ class Filters:
     level: str = ""
 
     @classmethod
-    def parse(cls, q: str | None = "", year: str | None = "", trade: str | None = "",
-              level: str | None = "") -> Filters:
+    def parse(
+        cls, q: str | None = "", year: str | None = "", trade: str | None = "", level: str | None = ""
+    ) -> Filters:
         """Return the filters from query-string values, dropping what cannot be a filter."""
         year = (year or "").strip()
         number = int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None
-        return cls(q=_text(q, SEARCH_LENGTH), trade=_text(trade, TRADE_LENGTH),
-                   year=number if number and YEARS[0] <= number <= YEARS[1] else None,
-                   level=level if level in LEVELS else "")
+        return cls(
+            q=_text(q, SEARCH_LENGTH),
+            trade=_text(trade, TRADE_LENGTH),
+            year=number if number and YEARS[0] <= number <= YEARS[1] else None,
+            level=level if level in LEVELS else "",
+        )
 
     def args(self, **extra) -> dict:
         """Return the filters as query-string arguments, leaving out the empty ones."""
@@ -83,8 +88,7 @@ def _query(filters: Filters) -> sa.Select:
         query = query.where(Competition.trade == filters.trade)
     if filters.level:
         query = query.where(Competition.level == filters.level)
-    return query.order_by(Competition.year.desc(), Competition.published_at.desc().nulls_last(),
-                          Competition.id.desc())
+    return query.order_by(Competition.year.desc(), Competition.published_at.desc().nulls_last(), Competition.id.desc())
 
 
 def counts(competition_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -93,28 +97,43 @@ def counts(competition_ids: list[int]) -> dict[int, tuple[int, int]]:
         return {}
     rows = db.session.execute(
         sa.select(Standing.competition_id, sa.func.count(Standing.rank), sa.func.count(Standing.award))
-        .where(Standing.competition_id.in_(competition_ids)).group_by(Standing.competition_id))
+        .where(Standing.competition_id.in_(competition_ids))
+        .group_by(Standing.competition_id)
+    )
     return {competition_id: (ranked, awards) for competition_id, ranked, awards in rows}
 
 
 def in_notice(competition: Competition, now: datetime | None = None) -> bool:
     """Tell whether published results are in their notice period (no publication date: no notice period)."""
-    return (competition.status == "published" and competition.published_at is not None
-            and not lifecycle.notice_over(competition, now))
+    return (
+        competition.status == "published"
+        and competition.published_at is not None
+        and not lifecycle.notice_over(competition, now)
+    )
 
 
 def years() -> list[int]:
     """Return the years that have published competitions, newest first."""
-    return list(db.session.scalars(sa.select(Competition.year).where(Competition.status.in_(PUBLIC_STATES))
-                                   .distinct().order_by(Competition.year.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Competition.year)
+            .where(Competition.status.in_(PUBLIC_STATES))
+            .distinct()
+            .order_by(Competition.year.desc())
+        )
+    )
 
 
 def trades() -> list[str]:
     """Return the trades that have published competitions, by name."""
-    return list(db.session.scalars(
-        sa.select(Competition.trade).where(Competition.status.in_(PUBLIC_STATES), Competition.trade.is_not(None),
-                                           Competition.trade != "")
-        .distinct().order_by(Competition.trade)))
+    return list(
+        db.session.scalars(
+            sa.select(Competition.trade)
+            .where(Competition.status.in_(PUBLIC_STATES), Competition.trade.is_not(None), Competition.trade != "")
+            .distinct()
+            .order_by(Competition.trade)
+        )
+    )
 
 
 def search(filters: Filters, page: int = 1, now: datetime | None = None) -> Listing:

@@ -5,6 +5,7 @@ city with hundreds of published competitions never recomputes them on a page vie
 are written in the same transaction that publishes the results, and removed when an upheld
 objection sends the results back to locked.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -19,21 +20,32 @@ def snapshot(competition: Competition) -> int:
     The caller owns the transaction (publication writes these with the state change).
     """
     from comp.services.results import compute
+
     clear(competition)
     loaded, results = compute(competition)
     ids = {ref: entrant_id for entrant_id, ref in loaded.entrant_refs.items()}
-    people = {r.id: r for r in db.session.execute(
-        sa.select(Entrant.id, Entrant.worker_id, Entrant.unit_id)
-        .where(Entrant.competition_id == competition.id))}
+    people = {
+        r.id: r
+        for r in db.session.execute(
+            sa.select(Entrant.id, Entrant.worker_id, Entrant.unit_id).where(Entrant.competition_id == competition.id)
+        )
+    }
     rows = []
     for result in results.entrants:
         entrant = people[ids[result.ref]]
-        rows.append({
-            "competition_id": competition.id, "entrant_id": entrant.id, "worker_id": entrant.worker_id,
-            "unit_id": entrant.unit_id, "year": competition.year, "rank": result.rank, "award": result.award,
-            "total": result.total,
-            "stages": {key: format(value, "f") for key, value in result.stages.items() if value is not None},
-        })
+        rows.append(
+            {
+                "competition_id": competition.id,
+                "entrant_id": entrant.id,
+                "worker_id": entrant.worker_id,
+                "unit_id": entrant.unit_id,
+                "year": competition.year,
+                "rank": result.rank,
+                "award": result.award,
+                "total": result.total,
+                "stages": {key: format(value, "f") for key, value in result.stages.items() if value is not None},
+            }
+        )
     if rows:
         db.session.execute(sa.insert(Standing), rows)
     return len(rows)

@@ -4,6 +4,7 @@ Every verb validates its input, owns its transaction, audits, and bumps the comp
 version; rules changes first ask the lifecycle whether they are still allowed. The verbs of
 the scheme editor (stages, criteria, the preview) live in `setup_scheme`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -52,8 +53,9 @@ def _add(problems: dict[str, str], field: str, message: str) -> None:
 
 def organizer_units(user: User) -> list[OrgUnit]:
     """Return the unions the user may organize for: their own and those below it."""
-    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind.in_(UNION_KINDS))
-                               .order_by(OrgUnit.kind, OrgUnit.name)).all()
+    units = db.session.scalars(
+        sa.select(OrgUnit).where(OrgUnit.kind.in_(UNION_KINDS)).order_by(OrgUnit.kind, OrgUnit.name)
+    ).all()
     if user.role == "admin" or user.org_unit_id is None:
         return list(units)
     return [u for u in units if any(a.id == user.org_unit_id for a in u.lineage())]
@@ -66,9 +68,13 @@ def county_unions() -> list[OrgUnit]:
 
 def entrant_counts(competition: Competition) -> dict[str, int]:
     """Count the competition's entrants by status."""
-    return dict(db.session.execute(
-        sa.select(Entrant.status, sa.func.count()).where(Entrant.competition_id == competition.id)
-        .group_by(Entrant.status)).all())
+    return dict(
+        db.session.execute(
+            sa.select(Entrant.status, sa.func.count())
+            .where(Entrant.competition_id == competition.id)
+            .group_by(Entrant.status)
+        ).all()
+    )
 
 
 # ---------------------------------------------------------------- details
@@ -117,8 +123,13 @@ def _check_eligibility(e: dict, problems: dict[str, str]) -> dict:
     if set(counties) - known:
         _add(problems, "counties", _("Choose counties from the list of county unions."))
     trades = [t.strip() for t in e.get("trades") or [] if t and t.strip()]
-    clean = {"trades": list(dict.fromkeys(trades)), "age_min": low, "age_max": high,
-             "min_grade": e.get("min_grade"), "counties": counties}
+    clean = {
+        "trades": list(dict.fromkeys(trades)),
+        "age_min": low,
+        "age_max": high,
+        "min_grade": e.get("min_grade"),
+        "counties": counties,
+    }
     return {k: v for k, v in clean.items() if v not in (None, [])}
 
 
@@ -128,7 +139,8 @@ def _apply_details(competition: Competition, d: dict, actor: User, problems: dic
     eligibility = _check_eligibility(d.get("eligibility") or {}, problems)
     unit = db.session.get(OrgUnit, d["organizer_unit_id"]) if d.get("organizer_unit_id") else None
     if (d.get("organizer_unit_id") and (unit is None or unit.kind not in UNION_KINDS)) or (
-            unit is None and actor.role != "admin" and actor.org_unit_id is not None):
+        unit is None and actor.role != "admin" and actor.org_unit_id is not None
+    ):
         _add(problems, "organizer_unit_id", _("Choose the organizing union from the list."))
     _refuse(problems)
     for field in ("kind", "level", "year", "capacity", "registration_opens", "registration_closes"):
@@ -145,8 +157,7 @@ def create_competition(details: dict, actor: User) -> Competition:
     """Create a draft competition from its details; the actor must manage it."""
     problems: dict[str, str] = {}
     _check_code(details.get("code"), problems)
-    competition = Competition(code=details.get("code"), status="draft", rules={}, version=1,
-                              created_by_id=actor.id)
+    competition = Competition(code=details.get("code"), status="draft", rules={}, version=1, created_by_id=actor.id)
     _apply_details(competition, details, actor, problems)
     with transaction():
         db.session.add(competition)
@@ -180,6 +191,7 @@ def move_competition(competition: Competition, target: str, actor: User, reason:
     """Move the competition to `target` through the verb that owns that move; closing returns how many got numbers."""
     from comp.services import chief
     from comp.services.hall import draw
+
     move = (competition.status, target)
     if move == ("open", "closed"):
         return draw.close_registration(competition, actor)  # closing numbers the approved entrants
@@ -200,6 +212,7 @@ def move_competition(competition: Competition, target: str, actor: User, reason:
 def update_rules(competition: Competition, rules: dict, actor: User) -> None:
     """Save the rules once the scoring engine accepts them against the scheme."""
     from comp.services.results import scheme_of
+
     lifecycle.check_scheme_editable(competition)
     try:
         parsed = scoring.parse_rules(rules, scheme_of(competition), competition.kind)
@@ -224,10 +237,28 @@ def _shifted(moment: datetime | None, years: int) -> datetime | None:
 
 
 def _copy_scheme(source: Competition) -> list[Stage]:
-    return [Stage(key=s.key, name=s.name, weight=s.weight, position=s.position, criteria=[
-        Criterion(key=c.key, name=c.name, max_value=c.max_value, kind=c.kind, aggregation=c.aggregation,
-                  step=c.step, fixed_scale=c.fixed_scale, position=c.position) for c in s.criteria])
-        for s in source.stages]
+    return [
+        Stage(
+            key=s.key,
+            name=s.name,
+            weight=s.weight,
+            position=s.position,
+            criteria=[
+                Criterion(
+                    key=c.key,
+                    name=c.name,
+                    max_value=c.max_value,
+                    kind=c.kind,
+                    aggregation=c.aggregation,
+                    step=c.step,
+                    fixed_scale=c.fixed_scale,
+                    position=c.position,
+                )
+                for c in s.criteria
+            ],
+        )
+        for s in source.stages
+    ]
 
 
 def clone_competition(source: Competition, code: str, year, actor: User) -> Competition:
@@ -239,12 +270,18 @@ def clone_competition(source: Competition, code: str, year, actor: User) -> Comp
     _refuse(problems)
     shift = year - source.year
     fields = ("kind", "trade", "level", "organizer", "organizer_unit_id", "capacity", "team_by", "unit_kind")
-    clone = Competition(code=code, year=year, status="draft", version=1, created_by_id=actor.id,
-                        name=source.name.replace(str(source.year), str(year)),
-                        registration_opens=_shifted(source.registration_opens, shift),
-                        registration_closes=_shifted(source.registration_closes, shift),
-                        **{f: getattr(source, f) for f in fields},
-                        **{f: copy.deepcopy(getattr(source, f) or {}) for f in ("rules", "eligibility", "certificate")})
+    clone = Competition(
+        code=code,
+        year=year,
+        status="draft",
+        version=1,
+        created_by_id=actor.id,
+        name=source.name.replace(str(source.year), str(year)),
+        registration_opens=_shifted(source.registration_opens, shift),
+        registration_closes=_shifted(source.registration_closes, shift),
+        **{f: getattr(source, f) for f in fields},
+        **{f: copy.deepcopy(getattr(source, f) or {}) for f in ("rules", "eligibility", "certificate")},
+    )
     clone.stages = _copy_scheme(source)
     with transaction():
         db.session.add(clone)
@@ -260,4 +297,3 @@ def parse_decimal(value) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return number if number.is_finite() else None
-

@@ -7,6 +7,7 @@ new grades into the workers' records, audited, and remembers each grant so confi
 again adds nothing; `export` gives the confirmed list to the human-resources bureau with
 full ID numbers, audited.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -87,8 +88,9 @@ def add_rule(competition: Competition, rule: dict, actor: User | None = None) ->
         set_rules(competition, {"rules": current + [rule]}, actor)
     except OutcomeProblems as error:
         prefix = f"outcomes.rules[{len(current)}]"
-        raise OutcomeProblems({path.replace(prefix, "rule", 1): message
-                               for path, message in error.problems.items()}) from None
+        raise OutcomeProblems(
+            {path.replace(prefix, "rule", 1): message for path, message in error.problems.items()}
+        ) from None
 
 
 def remove_rule(competition: Competition, index: int, actor: User | None = None) -> None:
@@ -150,8 +152,9 @@ class Candidate:
 
 def _require_published(competition: Competition) -> None:
     if competition.status not in PUBLIC_STATES:
-        raise ServiceError(_("The honours list is drawn from published results; %(code)s is not published yet.",
-                             code=competition.code))
+        raise ServiceError(
+            _("The honours list is drawn from published results; %(code)s is not published yet.", code=competition.code)
+        )
 
 
 def candidates(competition: Competition) -> list[Candidate]:
@@ -159,24 +162,38 @@ def candidates(competition: Competition) -> list[Candidate]:
     _require_published(competition)
     outcome_rules = rules(competition)
     rows = db.session.execute(
-        sa.select(Standing, Entrant, Worker).join(Entrant, Entrant.id == Standing.entrant_id)
+        sa.select(Standing, Entrant, Worker)
+        .join(Entrant, Entrant.id == Standing.entrant_id)
         .join(Worker, Worker.id == Standing.worker_id)
         .where(Standing.competition_id == competition.id, Standing.rank.is_not(None))
         .options(joinedload(Worker.employer))  # the list and the export name each employer
-        .order_by(Standing.rank, Entrant.ref)).all()
+        .order_by(Standing.rank, Entrant.ref)
+    ).all()
     grants: dict[int, dict] = {}
     for grant in db.session.scalars(sa.select(OutcomeGrant).where(OutcomeGrant.competition_id == competition.id)):
         grants.setdefault(grant.worker_id, {})[(grant.kind, grant.title)] = grant
     by_entrant = {standing.entrant_id: (standing, entrant, worker) for standing, entrant, worker in rows}
-    placed = [pipeline.Placed(standing.entrant_id, standing.rank, standing.award, _grade_before(worker, grants))
-              for standing, entrant, worker in rows]
+    placed = [
+        pipeline.Placed(standing.entrant_id, standing.rank, standing.award, _grade_before(worker, grants))
+        for standing, entrant, worker in rows
+    ]
     tree = Tree()
     result = []
     for earned in pipeline.earned(outcome_rules, placed):
         standing, entrant, worker = by_entrant[earned.key]
         county = tree.county_of(worker.employer_id)
-        result.append(Candidate(standing, entrant, worker, county.name if county else "", earned.honours,
-                                earned.grade_to, earned.grade_unknown, grants.get(worker.id, {})))
+        result.append(
+            Candidate(
+                standing,
+                entrant,
+                worker,
+                county.name if county else "",
+                earned.honours,
+                earned.grade_to,
+                earned.grade_unknown,
+                grants.get(worker.id, {}),
+            )
+        )
     return result
 
 
@@ -207,9 +224,16 @@ def _grant(competition: Competition, candidate: Candidate, actor: User | None) -
     """Grant one candidate's pending honours and promotion, audited."""
     worker, now, added = candidate.worker, utcnow(), 0
     for kind, title in candidate.pending:
-        grant = OutcomeGrant(competition_id=competition.id, entrant_id=candidate.entrant.id, worker_id=worker.id,
-                             kind=kind, title=title, rank=candidate.standing.rank, confirmed_at=now,
-                             confirmed_by_id=getattr(actor, "id", None))
+        grant = OutcomeGrant(
+            competition_id=competition.id,
+            entrant_id=candidate.entrant.id,
+            worker_id=worker.id,
+            kind=kind,
+            title=title,
+            rank=candidate.standing.rank,
+            confirmed_at=now,
+            confirmed_by_id=getattr(actor, "id", None),
+        )
         if kind == "honour":
             _recommend(competition, worker, title)
         else:
@@ -218,24 +242,56 @@ def _grant(competition: Competition, candidate: Candidate, actor: User | None) -
                 worker.skill_grade = candidate.grade_to
         db.session.add(grant)
         db.session.flush()
-        audit.record(f"outcome.{kind}_granted", actor, competition, worker, title=title,
-                     rank=candidate.standing.rank, grade_from=grant.grade_from, grade_to=grant.grade_to)
+        audit.record(
+            f"outcome.{kind}_granted",
+            actor,
+            competition,
+            worker,
+            title=title,
+            rank=candidate.standing.rank,
+            grade_from=grant.grade_from,
+            grade_to=grant.grade_to,
+        )
         added += 1
     return added
 
 
 def _recommend(competition: Competition, worker: Worker, title: str) -> None:
     """Put the worker forward for an honour, unless they already hold it for that year."""
-    exists = db.session.scalar(sa.select(Honour.id).where(
-        Honour.worker_id == worker.id, Honour.title == title, Honour.year == competition.year))
+    exists = db.session.scalar(
+        sa.select(Honour.id).where(
+            Honour.worker_id == worker.id, Honour.title == title, Honour.year == competition.year
+        )
+    )
     if exists is None:
-        db.session.add(Honour(worker_id=worker.id, title=title, year=competition.year,
-                              issuer=competition.organizer, status="recommended", competition_id=competition.id))
+        db.session.add(
+            Honour(
+                worker_id=worker.id,
+                title=title,
+                year=competition.year,
+                issuer=competition.organizer,
+                status="recommended",
+                competition_id=competition.id,
+            )
+        )
 
 
-EXPORT_HEADERS = (_l("No."), _l("Name"), _l("ID number"), _l("Gender"), _l("Employer"), _l("County"),
-                  _l("Trade"), _l("Rank"), _l("Award"), _l("Total"), _l("Honours recommended"),
-                  _l("Skill grade before"), _l("Skill grade now"), _l("Confirmed"))
+EXPORT_HEADERS = (
+    _l("No."),
+    _l("Name"),
+    _l("ID number"),
+    _l("Gender"),
+    _l("Employer"),
+    _l("County"),
+    _l("Trade"),
+    _l("Rank"),
+    _l("Award"),
+    _l("Total"),
+    _l("Honours recommended"),
+    _l("Skill grade before"),
+    _l("Skill grade now"),
+    _l("Confirmed"),
+)
 
 
 def export(competition: Competition, actor: User | None = None) -> bytes:
@@ -249,13 +305,24 @@ def export(competition: Competition, actor: User | None = None) -> bytes:
         worker, grade = candidate.worker, granted.get(("grade", "grade"))
         honours = "、".join(title for kind, title in granted if kind == "honour")
         moment = max(g.confirmed_at for g in granted.values())
-        rows.append([len(rows) + 1, worker.name, people.id_number(worker) or "", worker.gender or "",
-                     worker.employer.name if worker.employer else "", candidate.county, worker.trade or "",
-                     candidate.standing.rank, candidate.standing.award or "",
-                     format(candidate.standing.total, "f") if candidate.standing.total is not None else "",
-                     honours, SKILL_GRADES.get(grade.grade_from, "") if grade else "",
-                     SKILL_GRADES.get(grade.grade_to, "") if grade else "",
-                     format_datetime(moment, "yyyy-MM-dd HH:mm")])
+        rows.append(
+            [
+                len(rows) + 1,
+                worker.name,
+                people.id_number(worker) or "",
+                worker.gender or "",
+                worker.employer.name if worker.employer else "",
+                candidate.county,
+                worker.trade or "",
+                candidate.standing.rank,
+                candidate.standing.award or "",
+                format(candidate.standing.total, "f") if candidate.standing.total is not None else "",
+                honours,
+                SKILL_GRADES.get(grade.grade_from, "") if grade else "",
+                SKILL_GRADES.get(grade.grade_to, "") if grade else "",
+                format_datetime(moment, "yyyy-MM-dd HH:mm"),
+            ]
+        )
     data = sheets.write_xlsx([str(h) for h in EXPORT_HEADERS], rows, title=competition.code)
     with transaction():
         audit.record("outcome.exported_full", actor, competition, competition, count=len(rows))

@@ -2,6 +2,7 @@
 
 Every move is checked by its guard and audited; a refused move says why.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,8 +42,13 @@ def touch(competition: Competition) -> None:
 def check_transition(competition: Competition, target: str) -> None:
     """Refuse a move the lifecycle does not allow, or whose guard fails, saying why."""
     if target not in NEXT.get(competition.status, ()):
-        raise ServiceError(_("A competition in state “%(state)s” cannot move to “%(target)s”.",
-                             state=competition.status, target=target))
+        raise ServiceError(
+            _(
+                "A competition in state “%(state)s” cannot move to “%(target)s”.",
+                state=competition.status,
+                target=target,
+            )
+        )
     guard = GUARDS.get(target)
     if guard is not None:
         guard(competition)
@@ -73,6 +79,7 @@ def publish(competition: Competition, actor=None) -> None:
 def scheme_problems(competition: Competition) -> list[str]:
     """Return what keeps the competition's stages, criteria and rules from being valid."""
     from comp.services.results import scheme_of
+
     scheme = scheme_of(competition)
     problems = [f"{path}: {message}" for path, message in scoring.check_scheme(scheme)]
     if not scheme.stages:
@@ -93,6 +100,7 @@ def _guard_open(competition: Competition) -> None:
 def lock_problems(competition: Competition) -> list[str]:
     """Return why the scores cannot be locked yet: missing marks, open discrepancies (the chief console's list)."""
     from comp.services import chief
+
     return list(chief.lock_blockers(competition))
 
 
@@ -135,5 +143,9 @@ def notice_over(competition: Competition, now: datetime | None = None) -> bool:
 
 def criteria_count(competition: Competition) -> int:
     """Count the competition's criteria."""
-    return db.session.scalar(sa.select(sa.func.count(Criterion.id)).join(Stage)
-                             .where(Stage.competition_id == competition.id)) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Criterion.id)).join(Stage).where(Stage.competition_id == competition.id)
+        )
+        or 0
+    )

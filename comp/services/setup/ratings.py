@@ -5,6 +5,7 @@ the set-up services it is edited, judged, locked and published like any competit
 entrants are the nominated units, each snapshotting the unit's name and enterprise so the
 panel's recusal by employer applies to them.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,19 +23,27 @@ from comp.services.setup import scheme as setup_scheme
 
 # The default schemes: one review stage, each criterion a share of 100, trimmed (a panel of 3 or more).
 SCHEMES = {
-    "team": {"stage": {"key": "review", "name": "综合评审", "weight": "1"}, "criteria": [
-        {"key": "learning", "name": "学习型", "max_value": "20"},
-        {"key": "safety", "name": "安全型", "max_value": "20"},
-        {"key": "clean", "name": "清洁型", "max_value": "15"},
-        {"key": "saving", "name": "节约型", "max_value": "15"},
-        {"key": "innovation", "name": "创新型", "max_value": "15"},
-        {"key": "harmony", "name": "和谐型", "max_value": "15"}]},
-    "studio": {"stage": {"key": "review", "name": "综合评审", "weight": "1"}, "criteria": [
-        {"key": "leadership", "name": "带头人作用", "max_value": "20"},
-        {"key": "results", "name": "创新成果", "max_value": "30"},
-        {"key": "training", "name": "人才培养", "max_value": "20"},
-        {"key": "application", "name": "推广应用价值", "max_value": "20"},
-        {"key": "organisation", "name": "组织管理", "max_value": "10"}]},
+    "team": {
+        "stage": {"key": "review", "name": "综合评审", "weight": "1"},
+        "criteria": [
+            {"key": "learning", "name": "学习型", "max_value": "20"},
+            {"key": "safety", "name": "安全型", "max_value": "20"},
+            {"key": "clean", "name": "清洁型", "max_value": "15"},
+            {"key": "saving", "name": "节约型", "max_value": "15"},
+            {"key": "innovation", "name": "创新型", "max_value": "15"},
+            {"key": "harmony", "name": "和谐型", "max_value": "15"},
+        ],
+    },
+    "studio": {
+        "stage": {"key": "review", "name": "综合评审", "weight": "1"},
+        "criteria": [
+            {"key": "leadership", "name": "带头人作用", "max_value": "20"},
+            {"key": "results", "name": "创新成果", "max_value": "30"},
+            {"key": "training", "name": "人才培养", "max_value": "20"},
+            {"key": "application", "name": "推广应用价值", "max_value": "20"},
+            {"key": "organisation", "name": "组织管理", "max_value": "10"},
+        ],
+    },
 }
 DEFAULT_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"}, {"name": "三星", "min": "70"}]
 TITLES = {"team": "“六型”工匠班组评定", "studio": "劳模工匠创新工作室评定"}
@@ -56,11 +65,13 @@ def create_campaign(details: dict, actor: User) -> Competition:
         raise setup.SetupError({"unit_kind": _("A rating rates either studios or teams: choose one.")})
     organizer = db.session.get(OrgUnit, details["organizer_unit_id"]) if details.get("organizer_unit_id") else None
     year = details.get("year")
-    name = (details.get("name") or "").strip() or (default_name(unit_kind, year, organizer)
-                                                   if isinstance(year, int) else "")
+    name = (details.get("name") or "").strip() or (
+        default_name(unit_kind, year, organizer) if isinstance(year, int) else ""
+    )
     level = "county" if organizer is not None and organizer.kind == "county" else "city"
-    campaign = setup.create_competition({**details, "name": name, "kind": "rating", "level": level,
-                                         "team_by": "team"}, actor)
+    campaign = setup.create_competition(
+        {**details, "name": name, "kind": "rating", "level": level, "team_by": "team"}, actor
+    )
     scheme = SCHEMES[unit_kind]
     stage = setup_scheme.add_stage(campaign, scheme["stage"], actor)
     for criterion in scheme["criteria"]:
@@ -80,8 +91,11 @@ def check_rating(competition: Competition) -> None:
 
 def nominations(competition: Competition) -> list[Entrant]:
     """Return the campaign's nominated units, by ref."""
-    rows = db.session.scalars(sa.select(Entrant).where(Entrant.competition_id == competition.id)
-                              .options(sa.orm.selectinload(Entrant.employer))).all()
+    rows = db.session.scalars(
+        sa.select(Entrant)
+        .where(Entrant.competition_id == competition.id)
+        .options(sa.orm.selectinload(Entrant.employer))
+    ).all()
     return sorted(rows, key=lambda e: (_ref_number(e.ref), e.ref))
 
 
@@ -102,15 +116,19 @@ def candidates(competition: Competition, query: str = "") -> tuple[list[Unit], i
 
     Also return how many match in all, since only the first LIMIT are listed.
     """
-    nominated = sa.select(Entrant.unit_id).where(Entrant.competition_id == competition.id,
-                                                Entrant.unit_id.is_not(None))
-    select = (sa.select(Unit).outerjoin(OrgUnit, OrgUnit.id == Unit.enterprise_id)
-              .where(Unit.kind == competition.unit_kind, Unit.id.not_in(nominated))
-              .options(sa.orm.selectinload(Unit.enterprise)).order_by(OrgUnit.name, Unit.name, Unit.id))
+    nominated = sa.select(Entrant.unit_id).where(Entrant.competition_id == competition.id, Entrant.unit_id.is_not(None))
+    select = (
+        sa.select(Unit)
+        .outerjoin(OrgUnit, OrgUnit.id == Unit.enterprise_id)
+        .where(Unit.kind == competition.unit_kind, Unit.id.not_in(nominated))
+        .options(sa.orm.selectinload(Unit.enterprise))
+        .order_by(OrgUnit.name, Unit.name, Unit.id)
+    )
     query = (query or "").strip()
     if query:
-        select = select.where(sa.or_(Unit.name.contains(query, autoescape=True),
-                                     OrgUnit.name.contains(query, autoescape=True)))
+        select = select.where(
+            sa.or_(Unit.name.contains(query, autoescape=True), OrgUnit.name.contains(query, autoescape=True))
+        )
     units = [u for u in db.session.scalars(select) if _within(u, competition.organizer_unit)]
     return units[:LIMIT], len(units)
 
@@ -133,10 +151,16 @@ def nominate(competition: Competition, unit_ids: list[int], actor: User) -> list
         made = [_entrant(competition, unit, f"U{last + n:04d}", actor) for n, unit in enumerate(units, start=1)]
         db.session.flush()
         lifecycle.touch(competition)
-        audit.record("rating.nominated", actor, competition, competition,
-                     units=[{"ref": e.ref, "unit": e.unit_id, "name": e.name} for e in made])
+        audit.record(
+            "rating.nominated",
+            actor,
+            competition,
+            competition,
+            units=[{"ref": e.ref, "unit": e.unit_id, "name": e.name} for e in made],
+        )
         if competition.status == "closed":  # registration already numbered the others
             from comp.services.hall import draw
+
             draw.assign_numbers(competition, actor)
     return made
 
@@ -146,15 +170,28 @@ def _candidate(competition: Competition, unit_id: int) -> Unit:
     unit = db.session.get(Unit, unit_id)
     if unit is None or unit.kind != competition.unit_kind or not _within(unit, competition.organizer_unit):
         raise ServiceError(_("Choose units from the list."))
-    if db.session.scalar(sa.select(Entrant.id).where(Entrant.competition_id == competition.id,
-                                                     Entrant.unit_id == unit.id)) is not None:
+    if (
+        db.session.scalar(
+            sa.select(Entrant.id).where(Entrant.competition_id == competition.id, Entrant.unit_id == unit.id)
+        )
+        is not None
+    ):
         raise ServiceError(_("%(name)s is already nominated.", name=unit.name))
     return unit
 
 
 def _entrant(competition: Competition, unit: Unit, ref: str, actor: User) -> Entrant:
-    entrant = Entrant(competition_id=competition.id, ref=ref, type=unit.kind, unit_id=unit.id, name=unit.name,
-                      employer_id=unit.enterprise_id, team="", status="approved", registered_by_id=actor.id)
+    entrant = Entrant(
+        competition_id=competition.id,
+        ref=ref,
+        type=unit.kind,
+        unit_id=unit.id,
+        name=unit.name,
+        employer_id=unit.enterprise_id,
+        team="",
+        status="approved",
+        registered_by_id=actor.id,
+    )
     db.session.add(entrant)
     return entrant
 
@@ -166,8 +203,15 @@ def remove_nomination(competition: Competition, entrant_id: int, actor: User) ->
     if entrant is None or entrant.competition_id != competition.id:
         raise ServiceError(_("This unit is not nominated to the rating."))
     with transaction():
-        audit.record("rating.nomination_removed", actor, competition, entrant, ref=entrant.ref,
-                     unit=entrant.unit_id, name=entrant.name)
+        audit.record(
+            "rating.nomination_removed",
+            actor,
+            competition,
+            entrant,
+            ref=entrant.ref,
+            unit=entrant.unit_id,
+            name=entrant.name,
+        )
         # Recusals recorded against the unit go with it; marks cannot exist before the rating runs.
         db.session.execute(sa.delete(JudgeConflict).where(JudgeConflict.entrant_id == entrant.id))
         db.session.delete(entrant)

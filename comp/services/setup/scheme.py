@@ -3,6 +3,7 @@
 Each verb first asks the lifecycle whether the scheme may still change, then validates,
 writes in its own transaction, bumps the competition's version and audits.
 """
+
 from __future__ import annotations
 
 import re
@@ -70,8 +71,11 @@ def _named_in_tiebreak(competition: Competition, stage: str, criterion: str | No
 def _still_named(competition: Competition, problems: dict[str, str], stage: str, criterion: str | None = None):
     entry = _named_in_tiebreak(competition, stage, criterion)
     if entry:
-        _add(problems, "key", _("The tie-break chain names “%(entry)s”: change the rules before renaming or "
-                                "removing it.", entry=entry))
+        _add(
+            problems,
+            "key",
+            _("The tie-break chain names “%(entry)s”: change the rules before renaming or removing it.", entry=entry),
+        )
 
 
 def _stage_values(competition: Competition, data: dict, stage: Stage | None = None) -> dict:
@@ -89,13 +93,19 @@ def _stage_values(competition: Competition, data: dict, stage: Stage | None = No
 def _scale_problems(values: dict, problems: dict[str, str]) -> None:
     maximum, step = values["max_value"], values["step"]
     if maximum is not None and step is not None and (maximum / step) != (maximum / step).to_integral_value():
-        _add(problems, "step", _("The maximum %(max)s is not a whole number of steps of %(step)s.",
-                                 max=maximum, step=step))
+        _add(
+            problems,
+            "step",
+            _("The maximum %(max)s is not a whole number of steps of %(step)s.", max=maximum, step=step),
+        )
     if values["fixed_scale"] and step is None and "step" not in problems:
         _add(problems, "step", _("A fixed scale needs a step, e.g. 1 for 0–3 in steps of 1."))
     elif values["fixed_scale"] and maximum and step and maximum / step > MAX_SCALE_STEPS:
-        _add(problems, "fixed_scale", _("A fixed scale has at most %(n)s steps; use a larger step or plain marks.",
-                                        n=MAX_SCALE_STEPS))
+        _add(
+            problems,
+            "fixed_scale",
+            _("A fixed scale has at most %(n)s steps; use a larger step or plain marks.", n=MAX_SCALE_STEPS),
+        )
 
 
 def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = None) -> dict:
@@ -107,10 +117,15 @@ def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = No
         _add(problems, "kind", _("Choose score or deduction."))
     if data.get("aggregation") not in AGGREGATIONS:
         _add(problems, "aggregation", _("Choose mean, trimmed mean, median or single mark."))
-    values = {"key": key, "name": name, "kind": data.get("kind"), "aggregation": data.get("aggregation"),
-              "max_value": _amount(data.get("max_value"), "max_value", problems, positive=True),
-              "step": _amount(data.get("step"), "step", problems, positive=True, required=False),
-              "fixed_scale": bool(data.get("fixed_scale"))}
+    values = {
+        "key": key,
+        "name": name,
+        "kind": data.get("kind"),
+        "aggregation": data.get("aggregation"),
+        "max_value": _amount(data.get("max_value"), "max_value", problems, positive=True),
+        "step": _amount(data.get("step"), "step", problems, positive=True, required=False),
+        "fixed_scale": bool(data.get("fixed_scale")),
+    }
     _scale_problems(values, problems)
     if criterion is not None and key != criterion.key:
         _still_named(stage.competition, problems, stage.key, criterion.key)
@@ -121,8 +136,9 @@ def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = No
 def _changed(competition: Competition, actor: User | None, action: str, obj, **detail) -> None:
     """Bump the version and audit a scheme change, inside the caller's transaction."""
     lifecycle.touch(competition)
-    audit.record(action, actor, competition, obj,
-                 **{k: str(v) if isinstance(v, Decimal) else v for k, v in detail.items()})
+    audit.record(
+        action, actor, competition, obj, **{k: str(v) if isinstance(v, Decimal) else v for k, v in detail.items()}
+    )
 
 
 def _renumber(items: list) -> None:
@@ -162,8 +178,15 @@ def update_stage(stage: Stage, data: dict, actor: User | None) -> None:
         before = {k: getattr(stage, k) for k in values}
         for field, value in values.items():
             setattr(stage, field, value)
-        _changed(competition, actor, "stage.changed", stage, **values, previous_key=before["key"],
-                 previous_weight=str(before["weight"]))
+        _changed(
+            competition,
+            actor,
+            "stage.changed",
+            stage,
+            **values,
+            previous_key=before["key"],
+            previous_weight=str(before["weight"]),
+        )
 
 
 def remove_stage(stage: Stage, actor: User | None) -> None:
@@ -235,8 +258,9 @@ def move_criterion(criterion: Criterion, offset: int, actor: User | None) -> Non
     lifecycle.check_scheme_editable(stage.competition)
     with transaction():
         _renumber(_moved(stage.criteria, criterion, offset))
-        _changed(stage.competition, actor, "criterion.moved", criterion, key=criterion.path,
-                 position=criterion.position)
+        _changed(
+            stage.competition, actor, "criterion.moved", criterion, key=criterion.path, position=criterion.position
+        )
 
 
 # ---------------------------------------------------------------- preview
@@ -281,26 +305,47 @@ def _tiers(rules: scoring.Rules, entrants: int) -> tuple[TierPreview, ...]:
     if any(t.share is None for t in rules.award_tiers):
         return tuple(TierPreview(t.name, None, t.min, None, None) for t in rules.award_tiers)
     cutoffs = scoring.share_cutoffs(entrants, rules.award_tiers)
-    return tuple(TierPreview(t.name, t.share, None, cut, cut - before)
-                 for t, cut, before in zip(rules.award_tiers, cutoffs, (0,) + cutoffs))
+    return tuple(
+        TierPreview(t.name, t.share, None, cut, cut - before)
+        for t, cut, before in zip(rules.award_tiers, cutoffs, (0,) + cutoffs)
+    )
 
 
 def preview(competition: Competition, entrants: int) -> Preview:
     """Return the weight shares of the stages and the awards N entrants would get."""
     from comp.services.results import scheme_of
+
     scheme = scheme_of(competition)
     total = sum((s.weight for s in scheme.stages), Decimal(0))
-    stages = tuple(StageShare(s.key, s.name, s.weight, scoring.round_half_up(
-        Fraction(s.weight) * 100 / Fraction(total), 2) if total else None, s.maximum) for s in scheme.stages)
+    stages = tuple(
+        StageShare(
+            s.key,
+            s.name,
+            s.weight,
+            scoring.round_half_up(Fraction(s.weight) * 100 / Fraction(total), 2) if total else None,
+            s.maximum,
+        )
+        for s in scheme.stages
+    )
     try:
         rules, valid = scoring.parse_rules(competition.rules or {}, scheme, competition.kind), True
     except scoring.RuleError:
         rules, valid = scoring.Rules.default(competition.kind), False
-    return Preview(stages, total, entrants, _tiers(rules, entrants), rules, valid,
-                   tuple(_named(p, scheme) for p in lifecycle.scheme_problems(competition)))
+    return Preview(
+        stages,
+        total,
+        entrants,
+        _tiers(rules, entrants),
+        rules,
+        valid,
+        tuple(_named(p, scheme) for p in lifecycle.scheme_problems(competition)),
+    )
 
 
 def _named(problem: str, scheme: scoring.Scheme) -> str:
     """Say “stage 理论知识” where the scheme check says “stages[0]”."""
-    return re.sub(r"stages\[(\d+)\]", lambda m: _("stage “%(name)s”", name=scheme.stages[int(m[1])].name)
-                  if int(m[1]) < len(scheme.stages) else m[0], problem)
+    return re.sub(
+        r"stages\[(\d+)\]",
+        lambda m: _("stage “%(name)s”", name=scheme.stages[int(m[1])].name) if int(m[1]) < len(scheme.stages) else m[0],
+        problem,
+    )

@@ -4,6 +4,7 @@ An organizer below the city union sees and chooses only what lies under its unio
 its enterprises, those enterprises, their workers. A worker outside is answered like no worker, so
 the registry never tells which ID numbers exist elsewhere.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,13 @@ from comp.services.common import audit
 PER_PAGE = 50
 KIND_LABELS = {"studio": _l("Innovation studio"), "team": _l("Craftsman team")}
 LEVEL_LABELS = {"city": _l("City"), "province": _l("Province"), "national": _l("National")}
-ACHIEVEMENT_LABELS = {"project": _l("Project"), "patent": _l("Patent"), "method": _l("Named method"),
-                      "training": _l("Trainees"), "other": _l("Other")}
+ACHIEVEMENT_LABELS = {
+    "project": _l("Project"),
+    "patent": _l("Patent"),
+    "method": _l("Named method"),
+    "training": _l("Trainees"),
+    "other": _l("Other"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,11 @@ def counties(user: User, tree: Tree | None = None) -> list[Node]:
 def registry(filters: Filters, user: User, page: int = 1) -> dict:
     """Return one page of the user's units narrowed by the filters, and the places the filters offer."""
     tree = Tree()
-    return {"page": search(filters, user, page, tree), "counties": counties(user, tree),
-            "enterprises": enterprises(user, tree)}
+    return {
+        "page": search(filters, user, page, tree),
+        "counties": counties(user, tree),
+        "enterprises": enterprises(user, tree),
+    }
 
 
 def search(filters: Filters, user: User, page: int = 1, tree: Tree | None = None):
@@ -68,8 +77,9 @@ def search(filters: Filters, user: User, page: int = 1, tree: Tree | None = None
         if place:  # a place outside the user's unions narrows to nothing
             below = tree.subtree(place)
             allowed = below if allowed is None else allowed & below
-    query = sa.select(Unit).options(so.selectinload(Unit.enterprise).selectinload(OrgUnit.parent),
-                                    so.selectinload(Unit.leader))
+    query = sa.select(Unit).options(
+        so.selectinload(Unit.enterprise).selectinload(OrgUnit.parent), so.selectinload(Unit.leader)
+    )
     if filters.q:
         query = query.where(Unit.name.contains(filters.q.strip(), autoescape=True))
     if filters.kind:
@@ -96,8 +106,11 @@ def enterprise_workers(enterprise_id: int | None, user: User) -> list[Worker]:
     """Return the workers employed by an enterprise of the user's unions, by name; none for another."""
     if not enterprise_id or _outside(scope(user), enterprise_id):
         return []
-    return list(db.session.scalars(sa.select(Worker).where(Worker.employer_id == enterprise_id)
-                                   .order_by(Worker.name, Worker.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Worker).where(Worker.employer_id == enterprise_id).order_by(Worker.name, Worker.id)
+        )
+    )
 
 
 def find_worker(worker_id: int | None, id_number: str | None, user: User) -> Worker | None:
@@ -121,15 +134,19 @@ def _refuse(message: str):
 
 
 def _check_unique(kind: str, enterprise_id: int | None, name: str, unit_id: int | None) -> None:
-    clash = db.session.scalar(sa.select(Unit.id).where(
-        Unit.kind == kind, Unit.enterprise_id == enterprise_id, Unit.name == name, Unit.id != (unit_id or 0)))
+    clash = db.session.scalar(
+        sa.select(Unit.id).where(
+            Unit.kind == kind, Unit.enterprise_id == enterprise_id, Unit.name == name, Unit.id != (unit_id or 0)
+        )
+    )
     if clash is not None:
-        raise ServiceError(_("This enterprise already has a %(kind)s named “%(name)s”.",
-                             kind=KIND_LABELS[kind], name=name))
+        raise ServiceError(
+            _("This enterprise already has a %(kind)s named “%(name)s”.", kind=KIND_LABELS[kind], name=name)
+        )
 
 
 def save(unit: Unit | None, fields: dict, actor: User) -> Unit:
-    """Create a unit, or change one, from checked fields (kind, name, enterprise_id, workshop, leader, level, founded)."""
+    """Create a unit, or change one, from checked fields (kind, name, enterprise, workshop, leader, level, founded)."""
     allowed = scope(actor)
     if _outside(allowed, fields["enterprise_id"]):
         raise ServiceError(_("No such enterprise in your unions."))
@@ -145,8 +162,13 @@ def save(unit: Unit | None, fields: dict, actor: User) -> Unit:
         if created:
             db.session.add(unit)
         db.session.flush()
-        audit.record("unit.created" if created else "unit.changed", actor, None, unit,
-                     **{k: v.isoformat() if isinstance(v, date) else getattr(v, "id", v) for k, v in fields.items()})
+        audit.record(
+            "unit.created" if created else "unit.changed",
+            actor,
+            None,
+            unit,
+            **{k: v.isoformat() if isinstance(v, date) else getattr(v, "id", v) for k, v in fields.items()},
+        )
     return unit
 
 

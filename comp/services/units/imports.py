@@ -3,6 +3,7 @@
 An upload is kept between its preview and its confirmation; nothing is written before the
 confirmation, which checks every row again and writes in one transaction.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -22,13 +23,32 @@ from comp.services.registration.bulk import MAX_BYTES, _text
 
 KIND = "units"
 MAX_ROWS = 5000
-COLUMNS = (("kind", "类型 Kind"), ("name", "名称 Name"), ("enterprise", "单位 Enterprise"),
-           ("workshop", "车间 Workshop"), ("level", "级别 Level"), ("founded", "成立日期 Founded"))
+COLUMNS = (
+    ("kind", "类型 Kind"),
+    ("name", "名称 Name"),
+    ("enterprise", "单位 Enterprise"),
+    ("workshop", "车间 Workshop"),
+    ("level", "级别 Level"),
+    ("founded", "成立日期 Founded"),
+)
 HEADER = dict(COLUMNS)
-KINDS = {"studio": "studio", "工作室": "studio", "创新工作室": "studio", "team": "team", "班组": "team",
-         "工匠班组": "team"}
-LEVELS = {"city": "city", "市级": "city", "province": "province", "省级": "province", "national": "national",
-          "国家级": "national", "全国": "national"}
+KINDS = {
+    "studio": "studio",
+    "工作室": "studio",
+    "创新工作室": "studio",
+    "team": "team",
+    "班组": "team",
+    "工匠班组": "team",
+}
+LEVELS = {
+    "city": "city",
+    "市级": "city",
+    "province": "province",
+    "省级": "province",
+    "national": "national",
+    "国家级": "national",
+    "全国": "national",
+}
 SHOWN_KIND = {"studio": "工作室 studio", "team": "班组 team"}
 SHOWN_LEVEL = {"city": "市级 city", "province": "省级 province", "national": "国家级 national"}
 
@@ -51,8 +71,17 @@ def export(user: User) -> bytes:
     if allowed is not None:
         query = query.where(Unit.enterprise_id.in_(sorted(allowed)))
     units = db.session.scalars(query)
-    rows = ([SHOWN_KIND[u.kind], u.name, u.enterprise.name if u.enterprise else "", u.workshop or "",
-             SHOWN_LEVEL.get(u.level, ""), u.founded.isoformat() if u.founded else ""] for u in units)
+    rows = (
+        [
+            SHOWN_KIND[u.kind],
+            u.name,
+            u.enterprise.name if u.enterprise else "",
+            u.workshop or "",
+            SHOWN_LEVEL.get(u.level, ""),
+            u.founded.isoformat() if u.founded else "",
+        ]
+        for u in units
+    )
     return sheets.write_xlsx([h for _k, h in COLUMNS], rows, title="工作室与班组 Units")
 
 
@@ -73,8 +102,9 @@ def parse(data: bytes, filename: str) -> list[dict]:
     positions = {_key_of(cell): i for i, cell in enumerate(table[0]) if _key_of(cell)}
     missing = [h for k, h in COLUMNS if k not in positions]
     if missing:
-        raise ServiceError(_("The first row must be the template's header row — missing columns: %(names)s.",
-                             names=", ".join(missing)))
+        raise ServiceError(
+            _("The first row must be the template's header row — missing columns: %(names)s.", names=", ".join(missing))
+        )
     rows = []
     for number, cells in enumerate(table[1:], start=2):
         values = {k: _cell(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
@@ -113,8 +143,9 @@ class Checker:
             found.append(("name", _("too long (at most %(n)s characters)", n=120)))
         kind = lookup(KINDS, row.get("kind", ""))
         if kind is None:
-            found.append(("kind", _("unknown kind “%(value)s”: write 工作室/studio or 班组/team",
-                                    value=row.get("kind", ""))))
+            found.append(
+                ("kind", _("unknown kind “%(value)s”: write 工作室/studio or 班组/team", value=row.get("kind", "")))
+            )
         enterprise = self._enterprise(row.get("enterprise", ""), found)
         if row.get("level") and lookup(LEVELS, row["level"]) is None:
             found.append(("level", _("unknown level “%(value)s”: write 市级, 省级 or 国家级", value=row["level"])))
@@ -131,11 +162,16 @@ class Checker:
         if not name:
             found.append(("enterprise", _("missing")))
         elif not ids:
-            found.append(("enterprise", _("unknown enterprise “%(name)s”: no enterprise in your unions has this name",
-                                          name=name)))
+            found.append(
+                (
+                    "enterprise",
+                    _("unknown enterprise “%(name)s”: no enterprise in your unions has this name", name=name),
+                )
+            )
         elif len(ids) > 1:
-            found.append(("enterprise", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name,
-                                          n=len(ids))))
+            found.append(
+                ("enterprise", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name, n=len(ids)))
+            )
         return ids[0] if len(ids) == 1 else None
 
     def _duplicate(self, key: tuple, row: int, found: list) -> None:
@@ -159,26 +195,37 @@ def check_rows(user: User, rows: list[dict]) -> list[dict]:
 
 
 def _report(rows: list[dict], checker: Checker) -> list[dict]:
-    return [{"row": row["row"], "field": field, "column": HEADER[field], "message": message}
-            for row in rows for field, message in checker.check(row)]
+    return [
+        {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+        for row in rows
+        for field, message in checker.check(row)
+    ]
 
 
 def start(user: User, filename: str, data: bytes) -> Upload:
     """Parse an uploaded sheet, check every row, and keep it for the preview; nothing else is written."""
     rows = parse(data, filename)
     with transaction():
-        db.session.execute(sa.delete(Upload).where(Upload.kind == KIND,
-                                                   Upload.created_at < utcnow() - timedelta(days=1)))
-        upload = Upload(token=secrets.token_urlsafe(24), kind=KIND, user_id=user.id, filename=filename[:200],
-                        rows=rows, problems=check_rows(user, rows))
+        db.session.execute(
+            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
+        )
+        upload = Upload(
+            token=secrets.token_urlsafe(24),
+            kind=KIND,
+            user_id=user.id,
+            filename=filename[:200],
+            rows=rows,
+            problems=check_rows(user, rows),
+        )
         db.session.add(upload)
     return upload
 
 
 def get_upload(user: User, token: str) -> Upload | None:
     """Return the user's own pending units upload, if any."""
-    return db.session.scalar(sa.select(Upload).where(Upload.token == token, Upload.kind == KIND,
-                                                     Upload.user_id == user.id))
+    return db.session.scalar(
+        sa.select(Upload).where(Upload.token == token, Upload.kind == KIND, Upload.user_id == user.id)
+    )
 
 
 def preview(upload: Upload) -> dict:
@@ -197,18 +244,28 @@ def confirm(upload: Upload, user: User, only_valid: bool) -> int:
         problems = _report(upload.rows, checker)
         bad = {p["row"] for p in problems}
         if bad and not only_valid:
-            raise ServiceError(_("%(count)s rows have problems: nothing was imported. Fix the file and "
-                                 "upload it again, or import only the valid rows.", count=len(bad)))
+            raise ServiceError(
+                _(
+                    "%(count)s rows have problems: nothing was imported. Fix the file and "
+                    "upload it again, or import only the valid rows.",
+                    count=len(bad),
+                )
+            )
         valid = [r for r in upload.rows if r["row"] not in bad]
         if not valid:
             raise ServiceError(_("No row is valid: nothing to import."))
         for row in valid:
-            db.session.add(Unit(kind=lookup(KINDS, row["kind"]), name=row["name"],
-                                enterprise_id=checker.enterprises[row["enterprise"]][0],
-                                workshop=row.get("workshop") or None, level=lookup(LEVELS, row.get("level", "")),
-                                founded=_date(row["founded"]) if row.get("founded") else None))
-        audit.record("unit.imported", user, None, None, filename=upload.filename, imported=len(valid),
-                     skipped=len(bad))
+            db.session.add(
+                Unit(
+                    kind=lookup(KINDS, row["kind"]),
+                    name=row["name"],
+                    enterprise_id=checker.enterprises[row["enterprise"]][0],
+                    workshop=row.get("workshop") or None,
+                    level=lookup(LEVELS, row.get("level", "")),
+                    founded=_date(row["founded"]) if row.get("founded") else None,
+                )
+            )
+        audit.record("unit.imported", user, None, None, filename=upload.filename, imported=len(valid), skipped=len(bad))
         db.session.delete(upload)
     return len(valid)
 

@@ -1,4 +1,5 @@
 """What a unit's profile and an enterprise's page show: members, rating history, results, a trend chart."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,9 +42,11 @@ def _standings(entries: list[tuple[Entrant, Competition]]) -> list[Standing]:
 def rating_history(unit: Unit) -> list[Standing]:
     """Return the unit's outcome in every locked or published rating, by year."""
     entries = db.session.execute(
-        sa.select(Entrant, Competition).join(Competition, Entrant.competition_id == Competition.id)
+        sa.select(Entrant, Competition)
+        .join(Competition, Entrant.competition_id == Competition.id)
         .where(Entrant.unit_id == unit.id, Competition.kind == "rating", Competition.status.in_(FINAL_STATES))
-        .order_by(Competition.year, Competition.code)).all()
+        .order_by(Competition.year, Competition.code)
+    ).all()
     return _standings(list(entries))
 
 
@@ -65,17 +68,28 @@ def trend(history: list[Standing]) -> dict | None:
     for index, (year, total) in enumerate(points):
         x = left + (step * index if len(points) > 1 else width / 2)
         y = PAD + height * (100 - min(max(total, Decimal(floor)), Decimal(100))) / (100 - floor)
-        marks.append({"x": f"{x:.1f}", "y": f"{y:.1f}", "label_y": f"{y - 9:.1f}", "year": year,
-                      "total": f"{total:.2f}"})
-    return {"width": CHART_W, "height": CHART_H, "left": LEFT, "top": PAD, "bottom": CHART_H - PAD,
-            "right": CHART_W - PAD, "floor": floor, "line": " ".join(f"{m['x']},{m['y']}" for m in marks),
-            "points": marks}
+        marks.append(
+            {"x": f"{x:.1f}", "y": f"{y:.1f}", "label_y": f"{y - 9:.1f}", "year": year, "total": f"{total:.2f}"}
+        )
+    return {
+        "width": CHART_W,
+        "height": CHART_H,
+        "left": LEFT,
+        "top": PAD,
+        "bottom": CHART_H - PAD,
+        "right": CHART_W - PAD,
+        "floor": floor,
+        "line": " ".join(f"{m['x']},{m['y']}" for m in marks),
+        "points": marks,
+    }
 
 
 def members(unit: Unit) -> list[dict]:
     """Return the members to show: name, trade and role — never ID numbers or phones."""
-    return sorted(({"id": m.id, "name": m.worker.name, "trade": m.worker.trade, "role": m.role}
-                   for m in unit.members), key=lambda m: m["name"])
+    return sorted(
+        ({"id": m.id, "name": m.worker.name, "trade": m.worker.trade, "role": m.role} for m in unit.members),
+        key=lambda m: m["name"],
+    )
 
 
 def achievements_by_year(unit: Unit) -> list[tuple[int, list]]:
@@ -97,17 +111,21 @@ def enterprise(org_id: int, user: User) -> OrgUnit | None:
 
 def enterprise_units(org: OrgUnit) -> list[Unit]:
     """Return the enterprise's studios and teams."""
-    return list(db.session.scalars(sa.select(Unit).where(Unit.enterprise_id == org.id)
-                                   .order_by(Unit.kind, Unit.name)))
+    return list(db.session.scalars(sa.select(Unit).where(Unit.enterprise_id == org.id).order_by(Unit.kind, Unit.name)))
 
 
 def worker_results(org: OrgUnit) -> list[Standing]:
     """Return the results of the enterprise's workers in published competitions, newest first."""
     entries = db.session.execute(
-        sa.select(Entrant, Competition).join(Competition, Entrant.competition_id == Competition.id)
-        .where(Entrant.employer_id == org.id, Entrant.worker_id.is_not(None), Competition.kind == "competition",
-               Competition.status.in_(PUBLIC_STATES))
-        .order_by(Competition.year.desc(), Competition.code, Entrant.ref)).all()
+        sa.select(Entrant, Competition)
+        .join(Competition, Entrant.competition_id == Competition.id)
+        .where(
+            Entrant.employer_id == org.id,
+            Entrant.worker_id.is_not(None),
+            Competition.kind == "competition",
+            Competition.status.in_(PUBLIC_STATES),
+        )
+        .order_by(Competition.year.desc(), Competition.code, Entrant.ref)
+    ).all()
     order = {c.id: n for n, (_e, c) in enumerate(entries)}  # newest competition first, then by rank
-    return sorted(_standings(list(entries)),
-                  key=lambda s: (order[s.competition.id], s.rank is None, s.rank or 0))
+    return sorted(_standings(list(entries)), key=lambda s: (order[s.competition.id], s.rank is None, s.rank or 0))
