@@ -295,7 +295,7 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (G, "/competitions/ratings/new"): ORGANIZER,
     (P, "/competitions/ratings/new"): ORGANIZER(422),
     (G, CODE): {"running": MANAGERS, "draft": hidden(MANAGERS)},
-    (P, CODE + "/transition"): MANAGERS(409),
+    (P, CODE + "/transition"): MANAGERS(422),
     (G, CODE + "/details"): MANAGERS,
     (P, CODE + "/details"): MANAGERS(422),
     (G, CODE + "/clone"): MANAGERS,
@@ -316,9 +316,9 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, CODE + "/honours/rules"): {"published": MANAGERS(422)},
     (P, CODE + "/honours/rules/<int:index>/delete"): {"published": MANAGERS(302)},
     (P, CODE + "/honours/confirm"): {"published": MANAGERS(302)},
-    (G, CODE + "/nominations"): MANAGERS(409),  # not a rating campaign
-    (P, CODE + "/nominations"): MANAGERS(409),
-    (P, CODE + "/nominations/<int:entrant_id>/remove"): MANAGERS(409),
+    (G, CODE + "/nominations"): MANAGERS(422),  # not a rating campaign
+    (P, CODE + "/nominations"): MANAGERS(422),
+    (P, CODE + "/nominations/<int:entrant_id>/remove"): MANAGERS(422),
     # registration: workers themselves, liaisons and organizers by sheet, organizers decide
     (G, CODE + "/register"): {"running": WORKER_HOME, "draft": hidden(WORKER_HOME, LOGIN)},
     (P, CODE + "/register"): {"running": WORKER_HOME(422), "draft": hidden(WORKER_HOME(422), LOGIN)},

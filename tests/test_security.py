@@ -337,3 +337,17 @@ def test_real_forbidden_page(client, auth, make_user, make_competition):
     page = response.get_data(as_text=True)
     assert "<h1>403</h1>" in page and 'lang="zh-CN"' in page
     assert "<table" not in page  # no results leak onto the error page
+
+
+def test_htmx_swaps_a_refusal_and_nothing_else_that_failed(client):
+    """A 422 carries the fragment that says why; other errors are not swapped into the page."""
+    import json
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']*)\'>', page).group(1))
+    handling = config["responseHandling"]
+    assert {"code": "422", "swap": True, "error": False} in handling
+    assert handling.index({"code": "422", "swap": True, "error": False}) < handling.index(
+        {"code": "[45]..", "swap": False, "error": True})
+    assert config["allowEval"] is False

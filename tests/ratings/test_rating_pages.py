@@ -57,7 +57,7 @@ def test_nominations_list_filter_nominate_and_remove(browser, campaign, units):
 def test_an_empty_nomination_comes_back_with_its_message(browser, campaign, units):
     rating = campaign()
     answer = browser.post(f"/competitions/{rating.code}/nominations", {}, htmx=True)
-    assert answer.status_code == 200 and "Choose at least one unit" in answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Choose at least one unit" in answer.get_data(as_text=True)
 
 
 def test_a_running_campaign_lists_its_nominations_read_only(browser, campaign, units, organizer):
@@ -68,7 +68,7 @@ def test_a_running_campaign_lists_its_nominations_read_only(browser, campaign, u
     page = browser.get(f"/competitions/{rating.code}/nominations").get_data(as_text=True)
     assert "制帮班组" in page and "Nominations are closed" in page and "/remove" not in page
     entrant = db.session.scalar(sa.select(Entrant))
-    assert browser.post(f"/competitions/{rating.code}/nominations/{entrant.id}/remove").status_code == 409
+    assert browser.post(f"/competitions/{rating.code}/nominations/{entrant.id}/remove").status_code == 422
 
 
 @pytest.mark.parametrize(
@@ -101,4 +101,4 @@ def test_another_county_organizer_cannot_manage_the_citys_campaign(client, auth,
 
 def test_a_competition_has_no_nominations_page(browser, make_competition):
     competition = make_competition(status="draft")
-    assert browser.get(f"/competitions/{competition.code}/nominations").status_code == 409
+    assert browser.get(f"/competitions/{competition.code}/nominations").status_code == 422

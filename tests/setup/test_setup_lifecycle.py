@@ -129,7 +129,7 @@ def test_overview_offers_the_next_moves(browser, make_competition):
 
 def test_a_refused_move_flashes_why_and_changes_nothing(browser, empty_draft):
     response = browser.post(f"/competitions/{empty_draft.code}/transition", {"target": "open"})
-    assert response.status_code == 409
+    assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert 'class="flash flash-error"' in page and "no stages" in page
     assert empty_draft.status == "draft" and transition_events(empty_draft) == []
@@ -141,7 +141,7 @@ def test_lock_refused_in_the_browser_names_the_missing_marks(browser, make_compe
     db.session.commit()
     response = browser.post(f"/competitions/{competition.code}/transition", {"target": "locked"})
     first = competition.entrants[0]
-    assert response.status_code == 409
+    assert response.status_code == 422
     assert f"Marks are missing for {first.secret_code or first.ref}." in response.get_data(as_text=True)
 
 
@@ -165,7 +165,7 @@ def test_unlocking_in_the_browser_asks_for_a_reason(browser, make_competition):
     page = browser.get(f"/competitions/{competition.code}").get_data(as_text=True)
     assert 'name="reason"' in page
     refused = browser.post(f"/competitions/{competition.code}/transition", {"target": "running", "reason": ""})
-    assert refused.status_code == 409 and "reason" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "reason" in refused.get_data(as_text=True)
     done = browser.post(f"/competitions/{competition.code}/transition", {"target": "running", "reason": "复核"})
     assert done.status_code == 302
     db.session.refresh(competition)

@@ -9,6 +9,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.judging import bp
 from comp.blueprints.judging.forms import MarkForm
 from comp.extensions import htmx
@@ -53,8 +54,7 @@ def home(code: str):
     competition = competition_for(code, "competition.judge")
     prefix = request.args.get("q", "").strip()[:16]
     data = _permitted(scoresheets.overview, current_user, competition, prefix)
-    template = "judging/_entrants.html" if htmx else "judging/home.html"
-    return render_template(template, q=prefix, **data)
+    return fragment_or_page("judging/_entrants.html", "judging/home.html", q=prefix, **data)
 
 
 @bp.get("/<code>/sheet/<secret>")
@@ -63,8 +63,7 @@ def sheet(code: str, secret: str):
     """Show the judge's score sheet for one entrant."""
     entrant = _entrant(code, secret)
     sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
-    template = "judging/_sheet.html" if htmx else "judging/sheet.html"
-    return render_template(template, sheet=sheet)
+    return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet)
 
 
 @bp.get("/<code>/sheet/<secret>/tally")

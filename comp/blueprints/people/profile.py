@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.people import bp
 from comp.blueprints.people.forms_profile import ActionForm, GradeForm, HonourForm, MentorForm
 from comp.extensions import htmx
@@ -169,8 +170,8 @@ def set_mentor(worker_id: int):
 def _choose(worker: Worker, form: MentorForm, found: list[Worker]):
     """Show the workers the typed name matches, each with a button choosing it by profile number."""
     form.mentor.errors = [*form.mentor.errors, _("Several workers match: choose one.")]
-    template = "people/_profile_mentor.html" if htmx else "people/profile.html"
-    return render_template(template, **_context(worker, section="mentor", mentor_form=form, candidates=found))
+    context = _context(worker, section="mentor", mentor_form=form, candidates=found)
+    return fragment_or_page("people/_profile_mentor.html", "people/profile.html", **context)
 
 
 @bp.post("/<int:worker_id>/mentor/clear")

@@ -17,6 +17,7 @@ from wtforms.validators import (
     Optional,
 )
 
+from comp.blueprints.answers import REFUSED, fragment_or_page
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import CODE_RULE, choices
 from comp.blueprints.setup.views import attach, managed
@@ -98,8 +99,7 @@ def _nominations(competition, error: str | None = None, status: int = 200, notic
         "notice": notice,
         "editable": competition.status in ratings.NOMINATING,
     }
-    template = "ratings/_nominations.html" if htmx else "ratings/nominations.html"
-    return render_template(template, **context), status
+    return fragment_or_page("ratings/_nominations.html", "ratings/nominations.html", status, **context)
 
 
 @bp.route("/<code>/nominations", methods=["GET", "POST"])
@@ -113,7 +113,7 @@ def nominations(code: str):
         ids = whole_numbers(request.form.getlist("unit"))
         made = ratings.nominate(competition, ids, current_user)
     except ServiceError as error:
-        return _nominations(competition, str(error), 200 if htmx else 409)
+        return _nominations(competition, str(error), REFUSED)
     return _done(competition, _("%(count)d units were nominated.", count=len(made)))
 
 
@@ -132,5 +132,5 @@ def remove_nomination(code: str, entrant_id: int):
     try:
         ratings.remove_nomination(competition, entrant_id, current_user)
     except ServiceError as error:
-        return _nominations(competition, str(error), 200 if htmx else 409)
+        return _nominations(competition, str(error), REFUSED)
     return _done(competition, _("The nomination was removed."))

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from comp.blueprints.answers import REFUSED
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import CloneForm, DetailsForm
 from comp.labels import LEVELS, status_label
@@ -134,7 +135,7 @@ def transition(code: str):
         numbered = setup_service.move_competition(competition, target, current_user, request.form.get("reason", ""))
     except ServiceError as error:
         flash(str(error), "error")
-        return _overview(competition, 409)
+        return _overview(competition, REFUSED)
     flash(_("%(code)s is now: %(state)s.", code=competition.code, state=status_label(target)), "success")
     if numbered is not None:
         flash(_("%(count)d entrants received a number and a secret code.", count=numbered), "success")
