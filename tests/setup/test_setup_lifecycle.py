@@ -50,6 +50,13 @@ def test_open_without_stages_is_refused(empty_draft):
     assert empty_draft.status == "draft"
 
 
+def test_without_stages_the_refusal_is_in_chinese_only(empty_draft):
+    with force_locale("zh"), pytest.raises(ServiceError) as refused:
+        lifecycle.transition(empty_draft, "open", None)
+    message = str(refused.value)
+    assert "stages" not in message and "at least one stage" not in message
+
+
 def test_open_with_zero_total_weight_is_refused(make_competition):
     competition = make_competition(status="draft")
     for stage in competition.stages:

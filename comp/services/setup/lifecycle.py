@@ -81,9 +81,10 @@ def scheme_problems(competition: Competition) -> list[str]:
     from comp.services.results import scheme_of
 
     scheme = scheme_of(competition)
-    problems = [f"{path}: {message}" for path, message in scoring.check_scheme(scheme)]
-    if not scheme.stages:
-        problems.append(_("The competition has no stages yet."))
+    if not scheme.stages:  # said in the user's language, not the engine's "stages: …"
+        problems = [_("The competition has no stages yet.")]
+    else:
+        problems = [f"{path}: {message}" for path, message in scoring.check_scheme(scheme)]
     try:
         scoring.parse_rules(competition.rules or {}, scheme, competition.kind)
     except scoring.RuleError as error:
