@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from comp.blueprints import uploads
 from comp.blueprints.accounts import bp
 from comp.blueprints.accounts.forms import ActionForm, ConfirmForm, UploadForm
 from comp.permissions import authorize
-from comp.services import ServiceError
 from comp.services.accounts import bulk
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,14 +41,13 @@ def upload():
     form = UploadForm()
     if not form.is_submitted():
         return _upload_page(form)
-    if not form.validate_on_submit():
-        return _upload_page(form, status=422)
-    sheet = form.sheet.data
-    try:
-        kept = bulk.start(current_user, form.role.data, sheet.filename or "", sheet.read(bulk.MAX_BYTES + 1))
-    except ServiceError as error:
-        return _upload_page(form, error=str(error), status=422)
-    return redirect(url_for("accounts.preview", token=kept.token))
+    return uploads.start(
+        form,
+        bulk.MAX_BYTES,
+        lambda name, data: bulk.start(current_user, form.role.data, name, data),
+        _upload_page,
+        lambda token: url_for("accounts.preview", token=token),
+    )
 
 
 @bp.get("/accounts/import/<token>")
@@ -66,23 +65,24 @@ def confirm(token: str):
     """Create the accounts, all or only the valid rows'; then print their activation sheet."""
     authorize("accounts.admin")
     kept = bulk.get_upload(current_user, token) or abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        created = bulk.confirm(kept, current_user, only_valid=form.mode.data == "valid")
-    except ServiceError as error:
-        flash(str(error), "error")
-        return redirect(url_for("accounts.preview", token=token))
-    flash(
-        ngettext(
-            "%(num)d account created. Print the activation sheet and hand each person their card.",
-            "%(num)d accounts created. Print the activation sheet and hand each person their card.",
-            len(created),
-        ),
-        "success",
+
+    def done(created: list) -> Response:
+        flash(
+            ngettext(
+                "%(num)d account created. Print the activation sheet and hand each person their card.",
+                "%(num)d accounts created. Print the activation sheet and hand each person their card.",
+                len(created),
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.sheet", id=[u.id for u in created]))
+
+    return uploads.confirm(
+        ConfirmForm(),
+        lambda form: bulk.confirm(kept, current_user, only_valid=form.mode.data == "valid"),
+        url_for("accounts.preview", token=token),
+        done,
     )
-    return redirect(url_for("accounts.sheet", id=[u.id for u in created]))
 
 
 @bp.post("/accounts/import/<token>/discard")
@@ -91,7 +91,4 @@ def discard(token: str):
     """Forget an upload without creating anything."""
     authorize("accounts.admin")
     kept = bulk.get_upload(current_user, token) or abort(404)
-    if ActionForm().validate_on_submit():
-        bulk.discard(kept)
-        flash(_("The upload was discarded; nothing was imported."), "success")
-    return redirect(url_for("accounts.upload"))
+    return uploads.discard(ActionForm(), lambda: bulk.discard(kept), url_for("accounts.upload"))

@@ -8,7 +8,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from comp.blueprints import uploads
 from comp.blueprints.registration import bp
 from comp.blueprints.registration.forms import ActionForm, ConfirmForm, DecisionForm, ProfileForm, UploadForm
 from comp.converters import page_number, whole_numbers
@@ -231,14 +233,13 @@ def upload(code: str):
     form = UploadForm()
     if request.method == "GET":
         return _upload_page(competition, form)
-    if not form.validate_on_submit():
-        return _upload_page(competition, form, status=422)
-    sheet = form.sheet.data
-    try:
-        kept = bulk.start(competition, current_user, sheet.filename or "", sheet.read(bulk.MAX_BYTES + 1))
-    except ServiceError as error:
-        return _upload_page(competition, form, error=str(error), status=422)
-    return redirect(url_for("registration.preview", code=code, token=kept.token))
+    return uploads.start(
+        form,
+        bulk.MAX_BYTES,
+        lambda name, data: bulk.start(competition, current_user, name, data),
+        lambda form, **context: _upload_page(competition, form, **context),
+        lambda token: url_for("registration.preview", code=code, token=token),
+    )
 
 
 @bp.get("/competitions/<code>/registrations/upload/<token>")
@@ -261,18 +262,19 @@ def confirm(code: str, token: str):
     """Import the checked rows, all or only the valid ones; nothing is written on a refusal."""
     competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        count = bulk.confirm(kept, current_user, only_valid=form.mode.data == "valid", approve=form.approve.data)
-    except ServiceError as error:
-        flash(str(error), "error")
-        return redirect(url_for("registration.preview", code=code, token=token))
-    flash(ngettext("%(num)d registration imported.", "%(num)d registrations imported.", count), "success")
-    if can("competition.manage", competition):
-        return redirect(url_for("registration.queue", code=code))
-    return redirect(url_for("main.home"))  # a liaison's home lists the people entered and their status
+
+    def done(count: int) -> Response:
+        flash(ngettext("%(num)d registration imported.", "%(num)d registrations imported.", count), "success")
+        if can("competition.manage", competition):
+            return redirect(url_for("registration.queue", code=code))
+        return redirect(url_for("main.home"))  # a liaison's home lists the people entered and their status
+
+    return uploads.confirm(
+        ConfirmForm(),
+        lambda form: bulk.confirm(kept, current_user, only_valid=form.mode.data == "valid", approve=form.approve.data),
+        url_for("registration.preview", code=code, token=token),
+        done,
+    )
 
 
 @bp.post("/competitions/<code>/registrations/upload/<token>/discard")
@@ -281,7 +283,4 @@ def discard(code: str, token: str):
     """Forget an upload without importing anything."""
     competition = competition_for(code, "competition.register_bulk")
     kept = bulk.get_upload(competition, current_user, token) or abort(404)
-    if ActionForm().validate_on_submit():
-        bulk.discard(kept)
-        flash(_("The upload was discarded; nothing was imported."), "success")
-    return redirect(url_for("registration.upload", code=code))
+    return uploads.discard(ActionForm(), lambda: bulk.discard(kept), url_for("registration.upload", code=code))

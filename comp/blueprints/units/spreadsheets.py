@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from comp.blueprints import uploads
 from comp.blueprints.units import bp
 from comp.blueprints.units.forms import ActionForm, ConfirmForm, UploadForm
 from comp.permissions import authorize
-from comp.services import ServiceError
 from comp.services.units import imports as units_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,14 +50,13 @@ def upload():
     form = UploadForm()
     if not form.is_submitted():
         return _upload_page(form)
-    if not form.validate_on_submit():
-        return _upload_page(form, status=422)
-    sheet = form.sheet.data
-    try:
-        kept = units_import.start(current_user, sheet.filename or "", sheet.read(units_import.MAX_BYTES + 1))
-    except ServiceError as error:
-        return _upload_page(form, error=str(error), status=422)
-    return redirect(url_for("units.preview", token=kept.token))
+    return uploads.start(
+        form,
+        units_import.MAX_BYTES,
+        lambda name, data: units_import.start(current_user, name, data),
+        _upload_page,
+        lambda token: url_for("units.preview", token=token),
+    )
 
 
 @bp.get("/units/import/<token>")
@@ -75,16 +74,17 @@ def confirm(token: str):
     """Import the checked rows, all or only the valid ones; nothing is written on a refusal."""
     authorize("organizer.home")
     kept = units_import.get_upload(current_user, token) or abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        count = units_import.confirm(kept, current_user, only_valid=form.mode.data == "valid")
-    except ServiceError as error:
-        flash(str(error), "error")
-        return redirect(url_for("units.preview", token=token))
-    flash(ngettext("%(num)d unit imported.", "%(num)d units imported.", count), "success")
-    return redirect(url_for("units.index"))
+
+    def done(count: int) -> Response:
+        flash(ngettext("%(num)d unit imported.", "%(num)d units imported.", count), "success")
+        return redirect(url_for("units.index"))
+
+    return uploads.confirm(
+        ConfirmForm(),
+        lambda form: units_import.confirm(kept, current_user, only_valid=form.mode.data == "valid"),
+        url_for("units.preview", token=token),
+        done,
+    )
 
 
 @bp.post("/units/import/<token>/discard")
@@ -93,7 +93,4 @@ def discard(token: str):
     """Forget an upload without importing anything."""
     authorize("organizer.home")
     kept = units_import.get_upload(current_user, token) or abort(404)
-    if ActionForm().validate_on_submit():
-        units_import.discard(kept)
-        flash(_("The upload was discarded; nothing was imported."), "success")
-    return redirect(url_for("units.upload"))
+    return uploads.discard(ActionForm(), lambda: units_import.discard(kept), url_for("units.upload"))
