@@ -7,22 +7,19 @@ again and creates all the accounts (each with its activation link), or none, in 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from comp.extensions import db
 from comp.models import Upload, User
-from comp.models.types import utcnow
 from comp.orgtree import Tree
 from comp.permissions import city_wide, scope
 from comp.services import ServiceError, transaction
 from comp.services.accounts import USERNAME_MAX, find_user, links, new_user
 from comp.services.accounts.admin import ROLE_LABELS, check_grant
-from comp.services.common import audit, sheets
+from comp.services.common import audit, sheets, uploads
 
 KIND = "accounts"
 ROLES = ("judge", "liaison")
@@ -188,27 +185,12 @@ def start(actor: User, role: str, filename: str, data: bytes) -> Upload:
     if role not in ROLES:
         raise ServiceError(_("Choose judges or liaisons."))
     rows = parse(data, filename)
-    with transaction():
-        db.session.execute(
-            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
-        )
-        upload = Upload(
-            token=secrets.token_urlsafe(24),
-            kind=KIND,
-            user_id=actor.id,
-            filename=filename[:200],
-            rows=[{**r, "role": role} for r in rows],
-            problems=check_rows(actor, role, rows),
-        )
-        db.session.add(upload)
-    return upload
+    return uploads.keep(KIND, actor, filename, [{**r, "role": role} for r in rows], check_rows(actor, role, rows))
 
 
 def get_upload(actor: User, token: str) -> Upload | None:
     """Return the actor's own kept upload."""
-    return db.session.scalar(
-        sa.select(Upload).where(Upload.token == token, Upload.kind == KIND, Upload.user_id == actor.id)
-    )
+    return uploads.find(KIND, actor, token)
 
 
 def role_of(upload: Upload) -> str:
@@ -218,24 +200,12 @@ def role_of(upload: Upload) -> str:
 
 def preview(upload: Upload) -> dict:
     """Return what the preview page shows: every row with its problems, and the counts."""
-    by_row: dict[int, list[dict]] = {}
-    for problem in upload.problems:
-        by_row.setdefault(problem["row"], []).append(problem)
-    rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
-    return {
-        "upload": upload,
-        "rows": rows,
-        "bad": len(by_row),
-        "valid": len(rows) - len(by_row),
-        "role": role_of(upload),
-        "role_label": ROLE_LABELS[role_of(upload)],
-    }
+    return {**uploads.report(upload), "role": role_of(upload), "role_label": ROLE_LABELS[role_of(upload)]}
 
 
 def discard(upload: Upload) -> None:
     """Forget an upload without creating anything."""
-    with transaction():
-        db.session.delete(upload)
+    uploads.forget(upload)
 
 
 def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
@@ -248,18 +218,7 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
         raise ServiceError(
             _("The accounts changed since this report was made; it has been updated. Review it and confirm again.")
         )
-    bad = {p["row"] for p in problems}
-    if bad and not only_valid:
-        raise ServiceError(
-            _(
-                "%(count)s rows have problems: nothing was imported. Fix the file and "
-                "upload it again, or import only the valid rows.",
-                count=len(bad),
-            )
-        )
-    valid = [r for r in upload.rows if r["row"] not in bad]
-    if not valid:
-        raise ServiceError(_("No row is valid: nothing to import."))
+    valid = uploads.rows_to_import(upload.rows, problems, only_valid)
     checker = Checker(actor, role)
     created = []
     with transaction():
@@ -290,7 +249,7 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
             filename=upload.filename,
             role=role,
             created=len(created),
-            skipped=len(bad),
+            skipped=len(upload.rows) - len(valid),
         )
         db.session.delete(upload)
     return created

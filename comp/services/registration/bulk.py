@@ -6,18 +6,13 @@ confirmation checks every row again and writes all of it, or nothing, in one tra
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
-
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from comp import idcard
 from comp.extensions import db
 from comp.models import Competition, Upload, User
-from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
-from comp.services.common import audit, sheets
+from comp.services.common import audit, sheets, uploads
 from comp.services.registration import lock, window_problem
 from comp.services.registration.rows import COLUMNS, check_rows, column_of, liaison_unit, write_rows
 from comp.services.setup import lifecycle
@@ -114,35 +109,14 @@ def start(competition: Competition, user: User, filename: str, data: bytes) -> U
     """Parse an uploaded sheet, check every row, and keep it for the preview."""
     check_open(competition, user)
     rows = parse(data, filename)
-    with transaction():
-        db.session.execute(
-            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
-        )
-        upload = Upload(
-            token=secrets.token_urlsafe(24),
-            kind=KIND,
-            competition_id=competition.id,
-            user_id=user.id,
-            filename=filename[:200],
-            rows=rows,
-            problems=check_rows(competition, user, rows),
-        )
-        db.session.add(upload)
-    return upload
+    return uploads.keep(KIND, user, filename, rows, check_rows(competition, user, rows), competition_id=competition.id)
 
 
 def preview(competition: Competition, user: User, upload: Upload) -> dict:
     """Return what the preview page shows: every row with its problems, and the counts."""
-    by_row: dict[int, list[dict]] = {}
-    for problem in upload.problems:
-        by_row.setdefault(problem["row"], []).append(problem)
-    rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
     return {
+        **uploads.report(upload),
         "competition": competition,
-        "upload": upload,
-        "rows": rows,
-        "bad": len(by_row),
-        "valid": len(rows) - len(by_row),
         "status_after": status_for(competition, user),
         "liaison": liaison_unit(competition, user),
         "columns": COLUMNS,
@@ -151,20 +125,12 @@ def preview(competition: Competition, user: User, upload: Upload) -> dict:
 
 def get_upload(competition: Competition, user: User, token: str) -> Upload | None:
     """Return the user's own pending upload for the competition, if any."""
-    return db.session.scalar(
-        sa.select(Upload).where(
-            Upload.token == token,
-            Upload.kind == KIND,
-            Upload.competition_id == competition.id,
-            Upload.user_id == user.id,
-        )
-    )
+    return uploads.find(KIND, user, token, competition_id=competition.id)
 
 
 def discard(upload: Upload) -> None:
     """Forget an upload without importing it."""
-    with transaction():
-        db.session.delete(upload)
+    uploads.forget(upload)
 
 
 class _Changed(Exception):
@@ -187,18 +153,7 @@ def confirm(upload: Upload, user: User, only_valid: bool, approve: bool = True) 
             problems = check_rows(competition, user, upload.rows)
             if _keys(problems) != _keys(upload.problems):
                 raise _Changed(problems)
-            bad = {p["row"] for p in problems}
-            if bad and not only_valid:
-                raise ServiceError(
-                    _(
-                        "%(count)s rows have problems: nothing was imported. Fix the file and "
-                        "upload it again, or import only the valid rows.",
-                        count=len(bad),
-                    )
-                )
-            valid = [r for r in upload.rows if r["row"] not in bad]
-            if not valid:
-                raise ServiceError(_("No row is valid: nothing to import."))
+            valid = uploads.rows_to_import(upload.rows, problems, only_valid)
             status = status_for(competition, user) if approve else "pending"
             write_rows(competition, user, valid, status)
             lifecycle.touch(competition)
@@ -209,7 +164,7 @@ def confirm(upload: Upload, user: User, only_valid: bool, approve: bool = True) 
                 competition,
                 filename=upload.filename,
                 imported=len(valid),
-                skipped=len(bad),
+                skipped=len(upload.rows) - len(valid),
                 status=status,
             )
             db.session.delete(upload)

@@ -6,8 +6,7 @@ confirmation, which checks every row again and writes in one transaction.
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -15,10 +14,9 @@ from flask_babel import gettext as _
 
 from comp.extensions import db
 from comp.models import OrgUnit, Unit, Upload, User
-from comp.models.types import utcnow
 from comp.permissions import scope
 from comp.services import ServiceError, transaction
-from comp.services.common import audit, sheets
+from comp.services.common import audit, sheets, uploads
 from comp.services.registration.bulk import MAX_BYTES, _text
 
 KIND = "units"
@@ -205,36 +203,17 @@ def _report(rows: list[dict], checker: Checker) -> list[dict]:
 def start(user: User, filename: str, data: bytes) -> Upload:
     """Parse an uploaded sheet, check every row, and keep it for the preview; nothing else is written."""
     rows = parse(data, filename)
-    with transaction():
-        db.session.execute(
-            sa.delete(Upload).where(Upload.kind == KIND, Upload.created_at < utcnow() - timedelta(days=1))
-        )
-        upload = Upload(
-            token=secrets.token_urlsafe(24),
-            kind=KIND,
-            user_id=user.id,
-            filename=filename[:200],
-            rows=rows,
-            problems=check_rows(user, rows),
-        )
-        db.session.add(upload)
-    return upload
+    return uploads.keep(KIND, user, filename, rows, check_rows(user, rows))
 
 
 def get_upload(user: User, token: str) -> Upload | None:
     """Return the user's own pending units upload, if any."""
-    return db.session.scalar(
-        sa.select(Upload).where(Upload.token == token, Upload.kind == KIND, Upload.user_id == user.id)
-    )
+    return uploads.find(KIND, user, token)
 
 
 def preview(upload: Upload) -> dict:
     """Return every row with its problems, and the counts."""
-    by_row: dict[int, list[dict]] = {}
-    for problem in upload.problems:
-        by_row.setdefault(problem["row"], []).append(problem)
-    rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
-    return {"upload": upload, "rows": rows, "bad": len(by_row), "valid": len(rows) - len(by_row)}
+    return uploads.report(upload)
 
 
 def confirm(upload: Upload, user: User, only_valid: bool) -> int:
@@ -242,18 +221,7 @@ def confirm(upload: Upload, user: User, only_valid: bool) -> int:
     with transaction():
         checker = Checker(user)
         problems = _report(upload.rows, checker)
-        bad = {p["row"] for p in problems}
-        if bad and not only_valid:
-            raise ServiceError(
-                _(
-                    "%(count)s rows have problems: nothing was imported. Fix the file and "
-                    "upload it again, or import only the valid rows.",
-                    count=len(bad),
-                )
-            )
-        valid = [r for r in upload.rows if r["row"] not in bad]
-        if not valid:
-            raise ServiceError(_("No row is valid: nothing to import."))
+        valid = uploads.rows_to_import(upload.rows, problems, only_valid)
         for row in valid:
             db.session.add(
                 Unit(
@@ -265,12 +233,19 @@ def confirm(upload: Upload, user: User, only_valid: bool) -> int:
                     founded=_date(row["founded"]) if row.get("founded") else None,
                 )
             )
-        audit.record("unit.imported", user, None, None, filename=upload.filename, imported=len(valid), skipped=len(bad))
+        audit.record(
+            "unit.imported",
+            user,
+            None,
+            None,
+            filename=upload.filename,
+            imported=len(valid),
+            skipped=len(upload.rows) - len(valid),
+        )
         db.session.delete(upload)
     return len(valid)
 
 
 def discard(upload: Upload) -> None:
-    """Forget an upload without importing it."""
-    with transaction():
-        db.session.delete(upload)
+    """Forget an upload without importing anything."""
+    uploads.forget(upload)
