@@ -349,5 +349,6 @@ def test_htmx_swaps_a_refusal_and_nothing_else_that_failed(client):
     handling = config["responseHandling"]
     assert {"code": "422", "swap": True, "error": False} in handling
     assert handling.index({"code": "422", "swap": True, "error": False}) < handling.index(
-        {"code": "[45]..", "swap": False, "error": True})
+        {"code": "[45]..", "swap": False, "error": True}
+    )
     assert config["allowEval"] is False
