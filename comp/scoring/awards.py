@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
+from comp.scoring.ranking import ranked_total
 from comp.scoring.totals import round_half_up
 from comp.scoring.types import AwardTier, EntrantResult, Rules
 
@@ -26,8 +27,8 @@ def share_cutoffs(ranked: int, tiers: Iterable[AwardTier]) -> tuple[int, ...]:
     """Return each tier's cumulative cut-off C_k = round_half_up(N × (share_1 + … + share_k))."""
     cutoffs, cumulative = [], Fraction(0)
     for tier in tiers:
-        if tier.share is None:
-            raise ValueError(f"the tier {tier.name} has no share")
+        if tier.share is None:  # Fraction(None) would raise the same TypeError
+            raise TypeError(f"the tier {tier.name} has no share")
         cumulative += Fraction(tier.share)
         cutoffs.append(int(round_half_up(ranked * cumulative, 0)))
     return tuple(cutoffs)
@@ -54,13 +55,13 @@ def award_by_threshold(total: Decimal, tiers: tuple[AwardTier, ...]) -> str | No
 
 def awards(results: Iterable[EntrantResult], rules: Rules) -> dict[str, str | None]:
     """Return the award of every ranked entrant by ref (None for no award)."""
-    # Ranked entrants have a rank and a total (ranking.is_rankable).
-    ranked = [(r.ref, r.rank, r.total) for r in results if r.rank is not None and r.total is not None]
+    ranked = [(r, r.rank) for r in results if r.rank is not None]
     tiers = rules.award_tiers
     mode = award_mode(tiers)
     if mode is None:
-        return {ref: None for ref, _rank, _total in ranked}
+        return {r.ref: None for r, _ in ranked}
     if mode == "min":
-        return {ref: award_by_threshold(total, tiers) for ref, _rank, total in ranked}
+        return {r.ref: award_by_threshold(ranked_total(r), tiers) for r, _ in ranked}
     cutoffs = share_cutoffs(len(ranked), tiers)
-    return {ref: award_by_share(rank, total, tiers, cutoffs, rules.award_min_total) for ref, rank, total in ranked}
+    minimum = rules.award_min_total
+    return {r.ref: award_by_share(rank, ranked_total(r), tiers, cutoffs, minimum) for r, rank in ranked}

@@ -113,10 +113,10 @@ class LockBlocker:
     """Why the scores cannot be locked yet: a code and the items it concerns, for the caller to word."""
 
     code: str  # "marks-missing": items are entrant refs; "discrepancies-open": the caller's open flags
-    items: tuple
+    items: tuple[str, ...]
 
 
-def lock_blockers(results: Results, open_discrepancies: Iterable[object] = ()) -> tuple[LockBlocker, ...]:
+def lock_blockers(results: Results, open_discrepancies: Iterable[str] = ()) -> tuple[LockBlocker, ...]:
     """Return what keeps the scores from being locked: entrants still due marks, unconfirmed discrepancies."""
     # Which discrepancies the chief judge has confirmed is the caller's record: every one passed blocks.
     blockers = []

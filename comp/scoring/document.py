@@ -17,7 +17,7 @@ def _fixed(value: Decimal | Fraction | None, places: int = 2) -> str | None:
     return str(round_half_up(Fraction(value), places))
 
 
-def _entrant(result: EntrantResult, names: Mapping[str, str]) -> dict:
+def _entrant(result: EntrantResult, names: Mapping[str, str]) -> dict[str, object]:
     return {
         "ref": result.ref,
         "name": names.get(result.ref),
@@ -31,7 +31,7 @@ def _entrant(result: EntrantResult, names: Mapping[str, str]) -> dict:
     }
 
 
-def results_document(code: str, name: str, results: Results, names: Mapping[str, str]) -> dict:
+def results_document(code: str, name: str, results: Results, names: Mapping[str, str]) -> dict[str, object]:
     """Return the results document, ready for json.dumps; `names` maps entrant refs to names."""
     return {
         "competition": {"code": code, "name": name},

@@ -9,9 +9,10 @@ from comp.scoring.awards import awards
 from comp.scoring.consistency import discrepancies, judge_bias
 from comp.scoring.ranking import rank
 from comp.scoring.teams import team_standings
-from comp.scoring.totals import criterion_ratios, plan, publish_ratio, stage_ratio, total_ratio
+from comp.scoring.totals import Ratio, StagePlan, criterion_ratios, plan, publish_ratio, stage_ratio, total_ratio
 from comp.scoring.types import (
     BiasPart,
+    Criterion,
     Entrant,
     EntrantResult,
     FrozenMap,
@@ -27,8 +28,8 @@ def entrant_result(
     entrant: Entrant,
     scheme: Scheme,
     summaries: Mapping[tuple[str, str], MarkSummary],
-    prepared: tuple | None = None,
-    criteria: tuple | None = None,
+    prepared: tuple[tuple[StagePlan, ...], Ratio] | None = None,
+    criteria: tuple[Criterion, ...] | None = None,
 ) -> EntrantResult:
     """Work out one entrant's published figures, before ranking and awards."""
     # Absent, disqualified, withdrawn or not yet checked-in entrants have no result.
@@ -71,7 +72,7 @@ def _placed(result: EntrantResult, rank: int | None, award: str | None) -> Entra
     )
 
 
-def _listing_order(result: EntrantResult) -> tuple:
+def _listing_order(result: EntrantResult) -> tuple[int, int, str]:
     # Ranked first by rank (ties by ref), then the unranked by ref.
     if result.rank is None:
         return (1, 0, result.ref)

@@ -40,7 +40,9 @@ class OutcomeRule:
             return False
         if self.award is not None:
             return award == self.award
-        return self.first is not None and self.last is not None and self.first <= rank <= self.last
+        if self.first is None or self.last is None:  # parse_outcomes gives every rule places or an award
+            raise TypeError("an outcome rule needs places or an award")
+        return self.first <= rank <= self.last
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,19 @@ class Earned:
     grade_unknown: bool = False
 
 
+# (path, code, params): the application words the code in the user's language.
+Problem = tuple[str, str, dict[str, object]]
+
+
 class OutcomeError(ValueError):
     """The outcomes are not valid; `problems` lists (path, code, params) for each fault."""
 
-    def __init__(self, problems: list[tuple[str, str, dict]]):
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(f"{path}: {code}" for path, code, _ in problems))
         self.problems = problems
 
 
-def _int(value: object, path: str, problems: list, low: int, high: int | None = None) -> int | None:
+def _int(value: object, path: str, problems: list[Problem], low: int, high: int | None = None) -> int | None:
     """Return value as an int within [low, high], or record why it is not."""
     if isinstance(value, bool) or not isinstance(value, int):
         problems.append((path, "not_integer", {}))
@@ -83,7 +89,9 @@ def _int(value: object, path: str, problems: list, low: int, high: int | None = 
     return value
 
 
-def _places(item: Mapping, path: str, problems: list) -> tuple[int | None, int | None, str | None]:
+def _places(
+    item: Mapping[str, object], path: str, problems: list[Problem]
+) -> tuple[int | None, int | None, str | None]:
     """Read who a rule applies to: `places` [first, last] or an `award` name."""
     if "award" in item and "places" not in item:
         award = item["award"]
@@ -102,7 +110,7 @@ def _places(item: Mapping, path: str, problems: list) -> tuple[int | None, int |
     return first, last, None
 
 
-def _honours(value: object, path: str, problems: list) -> tuple[str, ...]:
+def _honours(value: object, path: str, problems: list[Problem]) -> tuple[str, ...]:
     """Read the honour titles a rule recommends, refusing empty or over-long ones."""
     if value is None:
         return ()
@@ -118,7 +126,7 @@ def _honours(value: object, path: str, problems: list) -> tuple[str, ...]:
     return tuple(titles)
 
 
-def _rule(item: object, path: str, problems: list) -> OutcomeRule | None:
+def _rule(item: object, path: str, problems: list[Problem]) -> OutcomeRule | None:
     """Read one rule, recording every problem under its path."""
     if not isinstance(item, Mapping):
         problems.append((path, "rule_object", {}))
@@ -136,23 +144,23 @@ def _rule(item: object, path: str, problems: list) -> OutcomeRule | None:
     return OutcomeRule(first, last, award, honours, promote, grade)
 
 
-def parse_outcomes(data: Mapping | None) -> tuple[OutcomeRule, ...]:
+def parse_outcomes(data: Mapping[str, object] | None) -> tuple[OutcomeRule, ...]:
     """Validate a competition's outcomes and return its rules (OutcomeError lists every fault)."""
     if not data:
         return ()
     items = data.get("rules", []) if isinstance(data, Mapping) else None
     if not isinstance(items, (list, tuple)):
         raise OutcomeError([("outcomes.rules", "rules_list", {})])
-    problems: list = []
+    problems: list[Problem] = []
     rules = [_rule(item, f"outcomes.rules[{i}]", problems) for i, item in enumerate(items)]
     if problems:
         raise OutcomeError(problems)
     return tuple(rule for rule in rules if rule is not None)  # without problems, every rule was read
 
 
-def rule_to_dict(rule: OutcomeRule) -> dict:
+def rule_to_dict(rule: OutcomeRule) -> dict[str, object]:
     """Return the rule as stored in the competition's outcomes."""
-    data: dict = {"award": rule.award} if rule.award is not None else {"places": [rule.first, rule.last]}
+    data: dict[str, object] = {"award": rule.award} if rule.award is not None else {"places": [rule.first, rule.last]}
     if rule.honours:
         data["honours"] = list(rule.honours)
     if rule.promote:

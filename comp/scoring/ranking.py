@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 
@@ -68,7 +69,11 @@ def applicable_tiebreak(tiebreak: Iterable[str], scheme: Scheme) -> tuple[str, .
     return tuple(kept)
 
 
-def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozenset()) -> tuple:
+# One tie-break entry's part of the sort key: (missing?, seconds) for time, a signed figure otherwise.
+Part = tuple[int, int] | tuple[Decimal]
+
+
+def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozenset()) -> Part:
     parsed = _parse(entry)
     if parsed is None:
         raise ValueError(f"not a tie-break entry: {entry!r}")
@@ -82,11 +87,18 @@ def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozen
     return (figures[parsed.name],) if parsed.name in deductions else (-figures[parsed.name],)
 
 
-def ranking_key(result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()) -> tuple:
-    """Return the sort key of a ranked entrant: published total, then the chain."""
+def ranked_total(result: EntrantResult) -> Decimal:
+    """Return the published total a ranked entrant is ranked by (TypeError if it has none)."""
     if result.total is None:
-        raise ValueError(f"{result.ref} has no total to rank by")
-    return (-result.total,) + tuple(_part(result, entry, deductions) for entry in chain)
+        raise TypeError(f"{result.ref} has no published total to rank by")
+    return result.total
+
+
+def ranking_key(
+    result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()
+) -> tuple[Decimal | Part, ...]:
+    """Return the sort key of a ranked entrant: published total, then the chain."""
+    return (-ranked_total(result),) + tuple(_part(result, entry, deductions) for entry in chain)
 
 
 def is_rankable(result: EntrantResult) -> bool:

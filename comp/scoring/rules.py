@@ -93,7 +93,7 @@ def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
     return AwardTier(name, min=low) if low is not None else None
 
 
-def _check_tier_set(items: list, tiers: list[AwardTier | None], problems: Problems) -> None:
+def _check_tier_set(items: list[object], tiers: list[AwardTier | None], problems: Problems) -> None:
     path = "rules.award_tiers"
     names = [t.get("name") for t in items if isinstance(t, Mapping)]
     for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
@@ -145,6 +145,7 @@ def _tiebreak(value: object, scheme: Scheme | None, problems: Problems) -> tuple
 
 
 def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Problems) -> Any:
+    # Any: the type depends on `key` (tiers, tie-break, Decimal or int), and Rules(**values) takes each by name.
     path, one, hundred = f"rules.{key}", Decimal(1), Decimal(100)
     if key == "award_tiers":
         return _tiers(value, problems)
@@ -157,7 +158,7 @@ def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Probl
     return _integer(value, path, 1 if key == "team_counted" else 0, problems)
 
 
-def parse_rules(data: Mapping | None, scheme: Scheme | None = None, kind: str = "competition") -> Rules:
+def parse_rules(data: Mapping[str, object] | None, scheme: Scheme | None = None, kind: str = "competition") -> Rules:
     """Build Rules from an exchange-format `rules` object; RuleError lists every problem."""
     data = {} if data is None else data
     if not isinstance(data, Mapping):
@@ -174,13 +175,13 @@ def parse_rules(data: Mapping | None, scheme: Scheme | None = None, kind: str = 
     return Rules(kind=kind, **values)
 
 
-def _tier_dict(tier: AwardTier) -> dict:
+def _tier_dict(tier: AwardTier) -> dict[str, str]:
     if tier.share is not None:
         return {"name": tier.name, "share": str(tier.share)}
     return {"name": tier.name, "min": str(tier.min)}
 
 
-def rules_to_dict(rules: Rules, full: bool = True) -> dict:
+def rules_to_dict(rules: Rules, full: bool = True) -> dict[str, object]:
     """Write the rules as an exchange-format object; `full=False` leaves out defaults."""
     data = {
         "award_tiers": [_tier_dict(t) for t in rules.award_tiers],

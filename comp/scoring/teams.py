@@ -7,13 +7,17 @@ from collections.abc import Iterable
 from decimal import Decimal
 from itertools import groupby
 
+from comp.scoring.ranking import ranked_total
 from comp.scoring.types import EntrantResult, TeamResult
 
+# The sort key (best first), the team, its total and the refs of the members counted.
+TeamRow = tuple[tuple[Decimal, Decimal], str, Decimal, tuple[str, ...]]
 
-def _team_row(team: str, members: list[EntrantResult], counted: int) -> tuple:
+
+def _team_row(team: str, members: list[EntrantResult], counted: int) -> TeamRow:
     # Best first means by rank, which already orders by published total then tie-breaks.
     best = sorted(members, key=lambda r: (r.rank, r.ref))[:counted]
-    totals = [r.total if r.total is not None else Decimal(0) for r in best]  # ranked members have totals
+    totals = [ranked_total(r) for r in best]
     total = sum(totals, Decimal(0))
     return (-total, -totals[0]), team, total, tuple(r.ref for r in best)
 

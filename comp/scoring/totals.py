@@ -14,7 +14,7 @@ from fractions import Fraction
 from math import lcm
 
 from comp.scoring.marks import aggregate, score_ratio
-from comp.scoring.types import MarkSummary, Scheme, Stage
+from comp.scoring.types import Criterion, MarkSummary, Scheme, Stage
 
 Ratio = tuple[int, int]  # the exact value numerator / denominator, denominator > 0
 
@@ -105,7 +105,10 @@ def total_ratio(stages: tuple[StagePlan, ...], weights: Ratio, scores: Mapping[s
 
 
 def criterion_ratios(
-    scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary], criteria: tuple | None = None
+    scheme: Scheme,
+    ref: str,
+    summaries: Mapping[tuple[str, str], MarkSummary],
+    criteria: tuple[Criterion, ...] | None = None,
 ) -> dict[str, Ratio]:
     """Return the exact scores, as ratios, of the criteria that have acceptable marks for `ref`."""
     scores = {}

@@ -7,31 +7,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import TypeVar
 
 KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
 STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
 RULE_KINDS = ("competition", "rating")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-class FrozenMap(Mapping):
+class FrozenMap(Mapping[K, V]):
     """An immutable, hashable mapping that keeps insertion order (scheme order)."""
 
     __slots__ = ("_data",)
-    _data: dict[Any, Any]
+    _data: dict[K, V]
 
-    def __init__(self, pairs: Mapping[Any, Any] | Iterable[tuple[Any, Any]] = ()) -> None:
+    def __init__(self, pairs: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
         items = pairs.items() if isinstance(pairs, Mapping) else pairs
         object.__setattr__(self, "_data", dict(items))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("FrozenMap is immutable")
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: K) -> V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -43,7 +45,7 @@ class FrozenMap(Mapping):
     def __repr__(self) -> str:
         return f"FrozenMap({self._data!r})"
 
-    def __reduce__(self) -> tuple[type[FrozenMap], tuple[tuple[tuple[Any, Any], ...]]]:
+    def __reduce__(self) -> tuple[type[FrozenMap[K, V]], tuple[tuple[tuple[K, V], ...]]]:
         # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__
         # (results are cached, e.g. for the live standings screen).
         return (FrozenMap, (tuple(self._data.items()),))
@@ -151,7 +153,7 @@ class Rules:
 
     kind: str = "competition"
     # None picks the defaults for `kind` (shares for competitions, minima for ratings).
-    award_tiers: tuple[AwardTier, ...] = None  # type: ignore[assignment]
+    award_tiers: tuple[AwardTier, ...] = None  # type: ignore[assignment]  # __post_init__ puts a tuple in its place
     award_min_total: Decimal = Decimal("60")
     tiebreak: tuple[str, ...] = DEFAULT_TIEBREAK
     team_counted: int = 3
@@ -239,12 +241,12 @@ class EntrantResult:
     rank: int | None
     total: Decimal | None
     exact_total: Fraction | None
-    stages: FrozenMap = field(default_factory=FrozenMap)
+    stages: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
     award: str | None = None
     complete: bool = False
     time_seconds: int | None = None
     # Published criterion scores, for score sheets and `criterion:` tie-breaks.
-    criteria: FrozenMap = field(default_factory=FrozenMap)
+    criteria: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
     team: str = ""
 
 
