@@ -147,6 +147,11 @@ class Checker:
         if worker is not None:
             if worker.name != row.get("name"):
                 found.append(("name", _("does not match the name on record for this ID number")))
+            # A liaison's sheet cannot enter another enterprise's employee by naming its own enterprise.
+            if self.liaison is not None and worker.employer_id not in (None, self.liaison.id):
+                outside = ("employer", _("you may register only employees of %(unit)s", unit=self.liaison.name))
+                if outside not in found:
+                    found.append(outside)
             entry = entry_of(self.competition, worker)
             if entry is not None and entry.status != "withdrawn":
                 found.append(("id_number", already_message(entry)))
