@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import AccountLink, AuditEvent, User
+from comp.models import AccountLink, AuditEvent, User, UserSession
 from comp.services import ServiceError
 from comp.services.accounts import admin, links
 from tests.conftest import PASSWORD, csrf_token
@@ -126,6 +126,33 @@ def test_a_city_organizer_lists_all_but_admins_and_an_admin_lists_all(app, peopl
     assert _usernames(page) == everyone | {"boss"}
 
 
+def test_an_admin_searches_by_name_role_unit_and_state(app, tree, people, make_user):
+    make_user("lihua", "judge", display_name="李华", org_unit_id=tree.aviation.id)
+    admin.set_active(people.boss, people.liaison_garment, False)
+    admin.create(people.boss, "invitee", "新来的", "judge", tree.shishi.id)
+    client = _login(app, "boss")
+
+    def found(query: str) -> set[str]:
+        response = client.get(f"/accounts?{query}")
+        assert response.status_code == 200
+        return _usernames(response.get_data(as_text=True))
+
+    assert found("q=李华") == {"lihua"}  # by name
+    assert found("q=LIAISON") == {"liaisonair", "liaisongarment"}  # by username, case aside
+    assert found("q=nobody-is-called-this") == set()
+    assert found("role=judge") == {"judgejj", "judgess", "lihua", "invitee"}
+    assert found("role=liaison") == {"liaisonair", "liaisongarment"}
+    # A union covers its subtree; a worker counts where their employer is.
+    assert found(f"unit={tree.jinjiang.id}") == {"jjorg", "judgejj", "liaisonair", "workerair", "lihua"}
+    assert found(f"unit={tree.aviation.id}") == {"liaisonair", "workerair", "lihua"}
+    assert found("state=disabled") == {"liaisongarment"}
+    assert found("state=invited") == {"invitee"}
+    assert "liaisongarment" not in found("state=active") and "invitee" not in found("state=active")
+    assert "boss" in found("state=active")
+    assert found(f"role=judge&unit={tree.shishi.id}") == {"judgess", "invitee"}
+    assert found(f"role=judge&unit={tree.shishi.id}&state=active") == {"judgess"}
+
+
 # Another county's account ------------------------------------------------------------------------------------
 
 
@@ -183,6 +210,29 @@ def test_an_organizer_cannot_create_outside_their_grant(app, tree, people, field
     assert _user_count() == count
     assert db.session.scalar(sa.select(User).where(User.username == "newjudge")) is None
     assert not db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.created"))
+
+
+def test_the_new_account_form_offers_only_what_the_organizer_may_grant(app, tree, people):
+    page = _login(app, "jjorg").get("/accounts/new").get_data(as_text=True)
+    roles = re.search(r'<select[^>]*name="role"[^>]*>(.*?)</select>', page, re.S).group(1)
+    units = re.search(r'<select[^>]*name="unit"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert set(re.findall(r'value="([^"]*)"', roles)) == {"organizer", "liaison", "judge", "worker"}
+    assert set(re.findall(r'value="([^"]*)"', units)) == {"0", str(tree.jinjiang.id), str(tree.aviation.id)}
+
+
+@pytest.mark.parametrize(
+    "role, unit",
+    [("judge", "SS"), ("organizer", "CITY"), ("liaison", "JJ"), ("organizer", "AIR"), ("admin", "JJ")],
+)
+def test_a_refused_grant_is_shown_on_the_form(app, tree, people, role, unit):
+    units = {"JJ": tree.jinjiang.id, "SS": tree.shishi.id, "CITY": tree.city.id, "AIR": tree.aviation.id}
+    client = _login(app, "jjorg")
+    response = _post(client, "/accounts/new", "/accounts/new", **_new_form(role=role, unit=units[unit]))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'role="alert"' in page or 'class="field-error"' in page
+    assert 'name="username"' in page  # the form again, to correct
+    assert db.session.scalar(sa.select(User).where(User.username == "newjudge")) is None
 
 
 def test_the_service_refuses_the_same_grants(tree, people):
@@ -278,17 +328,61 @@ def test_disable_and_enable_write_audit_rows(app, people):
     assert event.actor_id == people.jj.id
 
 
+def _sessions(user_id: int) -> list[UserSession]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user_id)))
+
+
+def test_disabling_ends_the_accounts_sessions(app, people):
+    target = people.judge_jj
+    phone, laptop = _login(app, "judgejj"), _login(app, "judgejj")
+    assert phone.get("/account").status_code == 200 and laptop.get("/account").status_code == 200
+    assert [s.revoked_at for s in _sessions(target.id)] == [None, None]
+
+    client = _login(app, "jjorg")
+    page = f"/accounts/{target.id}"
+    assert _post(client, page, f"{page}/disable").status_code == 302
+    sessions = _sessions(target.id)
+    assert len(sessions) == 2
+    assert all(s.revoked_at is not None and s.revoked_reason == "disabled" for s in sessions)
+    for browser in (phone, laptop):
+        response = browser.get("/account")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+    # Enabling the account again does not bring the ended sessions back: the person logs in anew.
+    assert _post(client, page, f"{page}/enable").status_code == 302
+    assert phone.get("/account").status_code == 302
+    assert _login(app, "judgejj").get("/account").status_code == 200
+
+
+def test_log_out_everywhere_ends_sessions_and_writes_an_audit_row(app, people):
+    target = people.liaison_air
+    browser = _login(app, "liaisonair")
+    client = _login(app, "jjorg")
+    page = f"/accounts/{target.id}"
+    assert _post(client, page, f"{page}/logout-all").status_code == 302
+    assert browser.get("/account").status_code == 302
+    assert all(s.revoked_reason == "logout_all" for s in _sessions(target.id))
+    (event,) = _events("account.sessions_ended", target.id)
+    assert event.actor_id == people.jj.id and event.detail["count"] == 1
+    assert _snapshot(target.id)[3] is True  # still enabled
+
+
 def test_reset_writes_an_audit_row_and_shows_the_new_link(app, people):
     target = people.worker_air
+    browser = _login(app, "workerair")
     client = _login(app, "jjorg")
     page = f"/accounts/{target.id}"
     response = _post(client, page, f"{page}/reset")
     assert response.status_code == 302
+    assert browser.get("/account").status_code == 302  # the reset ended the person's session
+    assert [s.revoked_reason for s in _sessions(target.id)] == ["reset"]
     db.session.expire_all()
     user = db.session.get(User, target.id)
     assert not user.has_password
     (event,) = _events("account.reset", target.id)
     assert event.actor_id == people.jj.id and event.detail["had_password"] is True
+    assert event.detail["sessions_ended"] == 1
     (link_event,) = _events("account.link_reset", target.id)
     assert link_event.actor_id == people.jj.id
     shown = client.get(page).get_data(as_text=True)

@@ -220,6 +220,8 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
         )
     valid = uploads.rows_to_import(upload.rows, problems, only_valid)
     checker = Checker(actor, role)
+    # The usernames rows ask for are theirs: a name generated for an earlier row never takes one.
+    checker.taken.update({row["username"].lower(): row["row"] for row in valid if row["username"]})
     created = []
     with transaction():
         for row in valid:
