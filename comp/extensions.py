@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in the factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -27,6 +29,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds db.Model at run time from Base's body, which a type checker cannot follow
+    # (an attribute is no base class to it); to the checker the models are what that class is: a Base.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login = LoginManager()

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 def select_locale() -> str:
     """Return the locale for this request; outside a request (CLI, services) the default."""
-    languages = current_app.config["LANGUAGES"]
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages: dict[str, str] = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
     if current_user and current_user.is_authenticated and current_user.locale in languages:

@@ -30,7 +30,7 @@ class Node:
 class Tree:
     """The org tree read in one query."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         rows = db.session.execute(sa.select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.kind, OrgUnit.name))
         self.nodes = {r.id: Node(r.id, r.parent_id, r.kind, r.name) for r in rows}
         self.children: dict[int | None, list[int]] = {}

@@ -132,9 +132,10 @@ def scope(user: User, tree: orgtree.Tree | None = None) -> set[int] | None:
     """Return the unit ids whose workers the organizer oversees, or None for the whole city."""
     if city_wide(user):
         return None
-    if _home(user) is None:
+    home = _home(user)
+    if home is None:
         return set()
-    return (tree or orgtree.current()).subtree(_home(user))
+    return (tree or orgtree.current()).subtree(home)
 
 
 def account_unit(target: User):

@@ -92,7 +92,8 @@ def csrf_refused(error: CSRFError):
 def init_app(app: Flask) -> None:
     """Install headers, error handlers, the login view and template globals."""
     if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's documented way to wrap the app in middleware, which replaces the method on the instance.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.after_request(security_headers)
     login.login_view = "auth.login"
     login.login_message = _l("Please log in to see this page.")

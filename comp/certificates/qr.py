@@ -42,6 +42,7 @@ def matrix(text: str, level: str = "M") -> list[list[bool]]:
         score = penalty(modules)
         if best_score is None or score < best_score:
             best, best_score = modules, score
+    assert best is not None  # the first of the eight masks is always taken
     return best
 
 

@@ -48,8 +48,8 @@ def normalize(data: bytes) -> tuple[bytes, int, int]:
     Re-encoding drops any extra chunks, and a smaller image keeps every certificate PDF small.
     """
     inspect(data)
-    with Image.open(io.BytesIO(data)) as image:
-        image = image.convert("RGBA")
+    with Image.open(io.BytesIO(data)) as opened:
+        image = opened.convert("RGBA")
         image.thumbnail((STORED_SIDE, STORED_SIDE))
         out = io.BytesIO()
         image.save(out, "PNG", optimize=True)

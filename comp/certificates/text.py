@@ -62,7 +62,7 @@ def paragraphs(template: str, values: dict) -> list[list[tuple[str, str | None]]
     """Fill the template: one list of (text, emphasis) pieces per paragraph."""
     result = []
     for paragraph in _parsed(template):
-        pieces = []
+        pieces: list[tuple[str, str | None]] = []
         for literal, name in paragraph:
             if literal:
                 pieces.append((literal, None))
@@ -110,7 +110,7 @@ def wrap(pieces: list[tuple[str, str | None]], font: str, size: float, width: fl
 
 def _opening_tail(line: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """Take opening punctuation off the end of a full line: it belongs with what follows."""
-    tail = []
+    tail: list[tuple[str, str | None]] = []
     while len(line) > 1 and line[-1][0] in NO_LINE_END:
         tail.insert(0, line.pop())
     return tail

@@ -98,6 +98,7 @@ def _seat_demo_judges(competition: Competition) -> None:
         if key not in data.ACCOUNTS:
             continue
         old, new = assignment.user_id, accounts.find_user(key)
+        assert new is not None  # load() has created every account of data.ACCOUNTS (seed.users) before this
         db.session.execute(
             sa.update(Mark).values(judge_id=new.id).where(Mark.competition_id == competition.id, Mark.judge_id == old)
         )

@@ -106,7 +106,7 @@ def _judges(code: str) -> list[dict]:
 
 
 def _entrant(ref: str, w: WorkerSpec, status: str, team: str = "", seconds: int | None = None) -> dict:
-    entrant = {
+    entrant: dict[str, str | int] = {
         "ref": ref,
         "name": w.name,
         "id_number": w.id_number,

@@ -66,7 +66,7 @@ def workers(specs: list[WorkerSpec], units: dict[str, OrgUnit], tally: Tally) ->
                 employer=units[spec.enterprise],
                 trade=spec.trade,
                 skill_grade=spec.grade,
-                mentor=found.get(spec.mentor),
+                mentor=found.get(spec.mentor) if spec.mentor is not None else None,
             )
             people.set_id_number(worker, spec.id_number)
             worker.honours = [Honour(title=t, year=y, issuer=i) for t, y, i in spec.honours]

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.people import User, Worker, _in
 from comp.models.types import utcnow
 
@@ -16,7 +16,7 @@ REQUEST_KINDS = ("claim", "change")
 REQUEST_STATES = ("pending", "accepted", "rejected", "withdrawn")
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login: the cookie carries its random token, the database only the token's hash.
 
     Every request looks the session up, so logging out, disabling the account, changing or
@@ -41,7 +41,7 @@ class UserSession(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
-class AccountLink(db.Model):
+class AccountLink(Model):
     """A one-time link to set a password: activation of a new account, or a reset.
 
     The link is a signed (row id, nonce) pair; the row makes it single-use and lets a newer
@@ -69,7 +69,7 @@ class AccountLink(db.Model):
         return self.used_at is None and self.revoked_at is None and self.expires_at > utcnow()
 
 
-class WorkerRequest(db.Model):
+class WorkerRequest(Model):
     """A worker account's request about a worker record, decided by an organizer of its union.
 
     `claim`: the account says a record already on file is theirs (matched by ID number), and

@@ -7,12 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.judging import MarkChange
 from comp.models.types import utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One audited action: who did what to which object, when, with what details."""
 
     __tablename__ = "audit_event"
@@ -29,7 +29,7 @@ class AuditEvent(db.Model):
     detail: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
 
 
-class Upload(db.Model):
+class Upload(Model):
     """An uploaded spreadsheet held between its preview and its confirmation."""
 
     __tablename__ = "upload"

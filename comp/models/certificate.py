@@ -7,12 +7,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.competition import Entrant
 from comp.models.types import utcnow
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """A certificate for an awarded entrant, verifiable by its number and code."""
 
     __tablename__ = "certificate"
@@ -34,7 +34,7 @@ class Certificate(db.Model):
     replaced_by: so.Mapped[Certificate | None] = so.relationship(remote_side=[id])
 
 
-class Verification(db.Model):
+class Verification(Model):
     """One look-up of a certificate on the public verification page or API."""
 
     __tablename__ = "verification"
@@ -46,7 +46,7 @@ class Verification(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
-class CertificateSeal(db.Model):
+class CertificateSeal(Model):
     """The organizer's seal (公章) printed over the issuer's name, one per competition."""
 
     __tablename__ = "certificate_seal"
@@ -65,7 +65,7 @@ BATCH_KINDS = ("pdf", "zip")
 BATCH_STATES = ("running", "done", "failed")
 
 
-class CertificateBatch(db.Model):
+class CertificateBatch(Model):
     """A batch file of a competition's certificates, built in the background with its progress."""
 
     __tablename__ = "certificate_batch"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.people import OrgUnit, User, Worker, _in
 from comp.models.types import Scaled, utcnow
+
+if TYPE_CHECKING:
+    from comp.models.rating import Unit  # for the annotation only: the mapper finds Unit by its name
 
 KINDS = ("competition", "rating")
 LEVELS = ("city", "county", "enterprise")
@@ -24,7 +28,7 @@ ENTRANT_TYPES = ("person", "studio", "team")
 TEAM_BY = ("team", "employer", "county")
 
 
-class Competition(db.Model):
+class Competition(Model):
     """A skills competition (竞赛) or a rating (评定) of studios and teams."""
 
     __tablename__ = "competition"
@@ -78,7 +82,7 @@ class Competition(db.Model):
         return f"<Competition {self.code} {self.status}>"
 
 
-class Stage(db.Model):
+class Stage(Model):
     """A stage (理论知识, 实际操作 …) with its weight in the total."""
 
     __tablename__ = "stage"
@@ -100,7 +104,7 @@ class Stage(db.Model):
     )
 
 
-class Criterion(db.Model):
+class Criterion(Model):
     """A scored item (评分项) of a stage: its maximum, kind and aggregation of judges' marks."""
 
     __tablename__ = "criterion"
@@ -132,7 +136,7 @@ class Criterion(db.Model):
         return f"{self.stage.key}.{self.key}"
 
 
-class Entrant(db.Model):
+class Entrant(Model):
     """A registration of a worker, or in a rating of a studio or team, in a competition."""
 
     __tablename__ = "entrant"
@@ -173,6 +177,6 @@ class Entrant(db.Model):
 
     competition: so.Mapped[Competition] = so.relationship(back_populates="entrants")
     worker: so.Mapped[Worker | None] = so.relationship()
-    unit: so.Mapped[Unit | None] = so.relationship()  # noqa: F821
+    unit: so.Mapped[Unit | None] = so.relationship()
     employer: so.Mapped[OrgUnit | None] = so.relationship()
     registered_by: so.Mapped[User | None] = so.relationship()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.competition import Competition, Criterion, Entrant
 from comp.models.people import User
 from comp.models.types import utcnow
@@ -16,7 +16,7 @@ from comp.models.types import utcnow
 MARK_SCALE = 100  # marks are kept as integer hundredths so the database sums them exactly
 
 
-class JudgeAssignment(db.Model):
+class JudgeAssignment(Model):
     """A judge (裁判) on a competition's panel; at most one chief judge (裁判长) per competition."""
 
     __tablename__ = "judge_assignment"
@@ -45,7 +45,7 @@ class JudgeAssignment(db.Model):
     )
 
 
-class JudgeCriterion(db.Model):
+class JudgeCriterion(Model):
     """A criterion a judge marks in a competition."""
 
     __tablename__ = "judge_criterion"
@@ -61,7 +61,7 @@ class JudgeCriterion(db.Model):
     criterion: so.Mapped[Criterion] = so.relationship()
 
 
-class JudgeConflict(db.Model):
+class JudgeConflict(Model):
     """A conflict of interest a judge declared with an entrant (回避)."""
 
     __tablename__ = "judge_conflict"
@@ -74,7 +74,7 @@ class JudgeConflict(db.Model):
     declared_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
-class Mark(db.Model):
+class Mark(Model):
     """One judge's value for one entrant on one criterion, as integer hundredths."""
 
     __tablename__ = "mark"
@@ -104,7 +104,7 @@ class Mark(db.Model):
         return Decimal(self.value_cents).scaleb(-2)
 
 
-class MarkChange(db.Model):
+class MarkChange(Model):
     """An append-only record of one change of a mark: who, when, old → new, why."""
 
     __tablename__ = "mark_change"
@@ -122,7 +122,7 @@ class MarkChange(db.Model):
     source: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
 
-class SheetSignoff(db.Model):
+class SheetSignoff(Model):
     """A judge's signature on a finished score sheet (one entrant), reopened only by the chief."""
 
     __tablename__ = "sheet_signoff"
@@ -134,7 +134,7 @@ class SheetSignoff(db.Model):
     signed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
-class DiscrepancyReview(db.Model):
+class DiscrepancyReview(Model):
     """The chief judge's decision on a flagged spread: marks confirmed, or a re-mark requested.
 
     A confirmation holds for the marks as they were (`spread_cents`); if a mark changes
@@ -158,7 +158,7 @@ class DiscrepancyReview(db.Model):
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
-class Objection(db.Model):
+class Objection(Model):
     """An objection lodged during the public notice period (公示), and the chief judge's ruling."""
 
     __tablename__ = "objection"

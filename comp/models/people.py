@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.types import utcnow
 
 ORG_KINDS = ("city", "county", "enterprise", "workshop", "team")
@@ -23,7 +24,7 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     """A node of the union tree: city union → county unions → enterprises → workshops/teams."""
 
     __tablename__ = "org_unit"
@@ -43,7 +44,8 @@ class OrgUnit(db.Model):
 
     def lineage(self) -> list[OrgUnit]:
         """Return this unit and its ancestors, nearest first."""
-        chain, node = [], self
+        chain: list[OrgUnit] = []
+        node: OrgUnit | None = self
         while node is not None:
             chain.append(node)
             node = node.parent
@@ -57,7 +59,7 @@ class OrgUnit(db.Model):
         return f"<OrgUnit {self.kind} {self.name}>"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A login account with one role; judges and workers are tied to their records."""
 
     __tablename__ = "user"
@@ -83,6 +85,8 @@ class User(UserMixin, db.Model):
     # The token of the session this object was loaded for (set at login and by the user loader):
     # Flask-Login keeps it in the cookie instead of the user's id, so ending the server-side
     # session ends the cookie too.
+    if TYPE_CHECKING:  # for the type checker only: the ORM refuses an annotation other than Mapped[]
+        session_token: str | None
     session_token = None  # not a column: unannotated, so the ORM leaves it alone
 
     def get_id(self) -> str:
@@ -116,7 +120,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class Worker(db.Model):
+class Worker(Model):
     """A worker or craftsman; the ID-card number is stored encrypted with a keyed hash."""
 
     __tablename__ = "worker"
@@ -151,7 +155,7 @@ class Worker(db.Model):
         return f"<Worker {self.name} {self.id_masked}>"
 
 
-class Honour(db.Model):
+class Honour(Model):
     """An honour a worker holds (劳动模范, 泉州工匠, 技术能手 …), with year and issuer."""
 
     __tablename__ = "honour"

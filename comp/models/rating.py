@@ -7,14 +7,14 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.people import OrgUnit, Worker, _in
 
 UNIT_KINDS = ("studio", "team")
 UNIT_LEVELS = ("city", "province", "national")
 
 
-class Unit(db.Model):
+class Unit(Model):
     """A studio or craftsman team attached to an enterprise."""
 
     __tablename__ = "unit"
@@ -39,7 +39,7 @@ class Unit(db.Model):
     achievements: so.Mapped[list[Achievement]] = so.relationship(back_populates="unit", cascade="all, delete-orphan")
 
 
-class UnitMember(db.Model):
+class UnitMember(Model):
     """A worker's membership of a studio or team."""
 
     __tablename__ = "unit_member"
@@ -54,7 +54,7 @@ class UnitMember(db.Model):
     worker: so.Mapped[Worker] = so.relationship()
 
 
-class Achievement(db.Model):
+class Achievement(Model):
     """A studio's yearly achievement: a project, patent, named method (操作法) or trainees."""
 
     __tablename__ = "achievement"

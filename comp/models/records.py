@@ -8,13 +8,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from comp.extensions import db
+from comp.extensions import Model
 from comp.models.competition import Competition, Entrant
 from comp.models.people import User, Worker
 from comp.models.types import Scaled, utcnow
 
 
-class Standing(db.Model):
+class Standing(Model):
     """One entrant's published result, written when the results are published (以赛促升's input).
 
     Profiles, the talent pool and the dashboard read these rows instead of recomputing
@@ -44,7 +44,7 @@ class Standing(db.Model):
     worker: so.Mapped[Worker | None] = so.relationship()
 
 
-class OutcomeGrant(db.Model):
+class OutcomeGrant(Model):
     """An honour recommendation or a skill-grade promotion a competition earned, once confirmed."""
 
     __tablename__ = "outcome_grant"

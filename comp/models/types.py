@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import overload
 
 import sqlalchemy as sa
 
@@ -44,6 +45,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+@overload
+def plain(value: Decimal) -> str: ...
+@overload
+def plain(value: None) -> None: ...
+@overload
+def plain(value: Decimal | None) -> str | None: ...
 def plain(value: Decimal | None) -> str | None:
     """Format a Decimal without exponent or trailing zeros ("30", "35.5")."""
     if value is None:

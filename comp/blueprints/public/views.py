@@ -41,6 +41,7 @@ def live_board(code: str):
     if request.args.get("v") == str(state.version):
         return _no_store(current_app.response_class(status=204))
     competition = db.session.get(Competition, state.id)
+    assert competition is not None  # poll() has just read its row
     board = live.board(competition)
     if htmx:
         template = "public/_board.html"

@@ -162,6 +162,7 @@ def add_member(unit_id: int):
         return _section(unit, "members", member_form=form)
     try:
         worker = service.find_worker(form.worker.data, form.id_number.data, current_user)
+        assert worker is not None  # the form requires a worker or an ID number, and either finds one or refuses
         service.add_member(unit, worker, (form.role.data or "").strip(), current_user)
     except ServiceError as error:
         return _section(unit, "members", member_form=form, error=str(error))

@@ -183,7 +183,7 @@ def _kinds_text(kinds: tuple[str, ...]) -> str:
 
 def _record_for(actor: User, id_number: str | None) -> Worker | None:
     """Return the worker record an account is created for, found by ID number within the actor's scope."""
-    if not (id_number or "").strip():
+    if id_number is None or not id_number.strip():
         return None
     try:
         worker = people.find_by_id_number(id_number)
@@ -258,11 +258,12 @@ def update(actor: User, target: User, display_name: str, role: str, unit_id: int
     else:
         unit = target.org_unit
     before = {"display_name": target.display_name, "role": target.role, "unit": target.org_unit_id}
-    after = {"display_name": display_name, "role": role, "unit": unit.id if unit else None}
+    unit_id = unit.id if unit else None
+    after = {"display_name": display_name, "role": role, "unit": unit_id}
     if before == after:
         return target
     with transaction():
-        target.display_name, target.role, target.org_unit_id = display_name, role, after["unit"]
+        target.display_name, target.role, target.org_unit_id = display_name, role, unit_id
         if before["role"] != role or before["unit"] != after["unit"]:
             sessions.end_all(target, "role")
         audit.record(

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.engine import CursorResult
 
 from comp.extensions import db
 from comp.models import AccountLink, User
@@ -146,10 +148,13 @@ def use(value: str, password: str, ip: str | None = None, user_agent: str | None
     passwords.check(password, user.username, passwords.personal_of(user))
     with transaction():
         # Claim the link in the UPDATE itself, so two tabs submitting at once cannot both use it.
-        claimed = db.session.execute(
-            sa.update(AccountLink)
-            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
-            .values(used_at=utcnow())
+        claimed = cast(  # an UPDATE's result is a CursorResult, which counts the rows
+            "CursorResult[Any]",
+            db.session.execute(
+                sa.update(AccountLink)
+                .where(AccountLink.id == link.id, AccountLink.used_at.is_(None), AccountLink.revoked_at.is_(None))
+                .values(used_at=utcnow())
+            ),
         ).rowcount
         if not claimed:
             raise ServiceError(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from comp.extensions import db
 from comp.models import User, UserSession
@@ -92,7 +94,9 @@ def end_all(user: User, reason: str, keep: str | None = None) -> int:
     query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep:
         query = query.where(UserSession.token_hash != _digest(keep))
-    return db.session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason)).rowcount or 0
+    # An UPDATE's result is a CursorResult, which counts the rows.
+    result = cast("CursorResult[Any]", db.session.execute(query.values(revoked_at=utcnow(), revoked_reason=reason)))
+    return result.rowcount or 0
 
 
 def live(user: User) -> list[UserSession]:
@@ -115,9 +119,13 @@ def purge(user: User, before: datetime | None = None) -> int:
     """Delete the user's sessions that ended or expired more than a week ago (kept that long for the
     account page and audits); return how many went. Run at each login, so the table stays small."""
     cutoff = before or utcnow() - timedelta(days=7)
-    result = db.session.execute(
-        sa.delete(UserSession).where(
-            UserSession.user_id == user.id, sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)
-        )
+    result = cast(  # a DELETE's result is a CursorResult, which counts the rows
+        "CursorResult[Any]",
+        db.session.execute(
+            sa.delete(UserSession).where(
+                UserSession.user_id == user.id,
+                sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff),
+            )
+        ),
     )
     return result.rowcount or 0

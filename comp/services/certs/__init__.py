@@ -121,7 +121,9 @@ def _issue_date(competition: Competition) -> date:
     return date.fromisoformat(chosen) if chosen else local_date()
 
 
-def _issue_missing(competition: Competition, awarded: dict, only: set[int] | None = None) -> list[Certificate]:
+def _issue_missing(
+    competition: Competition, awarded: dict[str, tuple[str, int | None]], only: set[int] | None = None
+) -> list[Certificate]:
     """Add a certificate for every awarded entrant (of `only`) without a valid one, numbered in rank order."""
     held = set(
         db.session.scalars(
@@ -158,6 +160,8 @@ def issue(competition: Competition, actor: User | None = None, now: bool = False
     with transaction():
         new = _issue_missing(competition, awarded)
         if new:
+            notice_ends = lifecycle.notice_ends(competition)
+            assert notice_ends is not None  # refusal() let only published results through, which have their time
             audit.record(
                 "certificates.issue",
                 actor,
@@ -167,7 +171,7 @@ def issue(competition: Competition, actor: User | None = None, now: bool = False
                 first=new[0].number,
                 last=new[-1].number,
                 early=not lifecycle.notice_over(competition),
-                notice_ends=lifecycle.notice_ends(competition).isoformat(timespec="minutes"),
+                notice_ends=notice_ends.isoformat(timespec="minutes"),
             )
     return new
 
@@ -246,7 +250,10 @@ def verify(number: str, code: str | None) -> Verdict:
     """Check a number and code against the certified facts, and log the check."""
     certificate = get(number)
     ok = certificate is not None and codes.matches(_key(), facts(certificate), code)
-    verdict = Verdict(number, certificate.status, certificate) if ok else Verdict(number, "invalid")
+    if ok and certificate is not None:  # ok already says it is there
+        verdict = Verdict(number, certificate.status, certificate)
+    else:
+        verdict = Verdict(number, "invalid")
     with transaction():
         db.session.add(
             Verification(
@@ -268,7 +275,7 @@ def public_record(verdict: Verdict) -> dict:
     if verdict.certificate is None:
         return {"number": verdict.number, "status": "invalid"}
     c = verdict.certificate
-    record = {
+    record: dict[str, str | None] = {
         "number": c.number,
         "status": c.status,
         "name": mask_name(c.entrant),
@@ -292,6 +299,7 @@ def verification_counts(competition: Competition) -> dict[int, tuple[int, int]]:
     ).all()
     counts: dict[int, list[int]] = {}
     for certificate_id, result, n in rows:
+        assert certificate_id is not None  # the join to its certificate
         counts.setdefault(certificate_id, [0, 0])[1 if result == "invalid" else 0] += n
     return {k: (v[0], v[1]) for k, v in counts.items()}
 

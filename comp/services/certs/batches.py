@@ -12,11 +12,13 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from werkzeug.local import LocalProxy
 
 from comp.certificates import Sheets, layout
 from comp.certificates import seal as seal_image
@@ -179,7 +181,7 @@ def start_batch(competition: Competition, kind: str, actor: User | None = None) 
         audit.record("certificates.batch", actor, competition, batch, kind=kind, count=count)
     thread = threading.Thread(
         target=_run,
-        args=(current_app._get_current_object(), batch.id),
+        args=(cast("LocalProxy[Flask]", current_app)._get_current_object(), batch.id),
         name=f"certificate-batch-{batch.id}",
         daemon=True,
     )
@@ -199,7 +201,9 @@ def _run(app: Flask, batch_id: int) -> None:
     """Build the batch in its own app context; a failure is recorded on the batch, not lost."""
     with app.app_context():
         try:
-            _build(db.session.get(CertificateBatch, batch_id))
+            batch = db.session.get(CertificateBatch, batch_id)
+            assert batch is not None  # start_batch() wrote it before starting this thread
+            _build(batch)
         except Exception as error:  # the thread has no caller to raise to: record and log
             db.session.rollback()
             current_app.logger.exception("certificate batch %s failed", batch_id)
@@ -215,6 +219,7 @@ def _run(app: Flask, batch_id: int) -> None:
 def _build(batch: CertificateBatch) -> None:
     """Draw the batch's certificates into a partial file, counting progress, then put it in place."""
     competition = db.session.get(Competition, batch.competition_id)
+    assert competition is not None  # the batch's foreign key
     ids = list(
         db.session.scalars(
             sa.select(Certificate.id)
@@ -266,6 +271,7 @@ def _remove_older(batch: CertificateBatch) -> None:
             CertificateBatch.filename.is_not(None),
         )
     ):
+        assert old.filename is not None  # as the query asks
         (folder() / old.filename).unlink(missing_ok=True)
         old.filename = None
     db.session.commit()

@@ -203,13 +203,13 @@ def grid(competition: Competition, reveal: bool, panel: Panel | None = None) -> 
         sum(r.entered for r in rows),
         sum(r.due for r in rows),
         max(0, len(rows) - ROW_LIMIT),
-        tuple((j, *per_judge[j.id]) for j in panel.judges),
+        tuple((j, per_judge[j.id][0], per_judge[j.id][1]) for j in panel.judges),
     )
 
 
 def _row(panel: Panel, columns, marks: dict, signed: dict, entrant, reveal: bool) -> Row:
     """Build one entrant's cells and counts."""
-    cells = []
+    cells: list[tuple[str, Decimal | None]] = []
     for column in columns:
         cents = marks.get((entrant.id, column.judge.id, column.criterion_id))
         if cents is not None:

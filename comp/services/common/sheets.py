@@ -15,10 +15,10 @@ import math
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from xml.parsers.expat import ExpatError, ParserCreate
+from xml.parsers.expat import ExpatError, ParserCreate, XMLParserType
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -133,24 +133,25 @@ class _Scan:
         self.limits, self.max_elements = limits, limits.elements
         self.elements = self.cells = self.strings = self.widest = 0
         self.row = self.column = self.rows_in_part = 0
-        self.parser, self.visitors = None, {}
-        self.sheet_visitors = {
+        self.parser: XMLParserType | None = None
+        self.visitors: dict[str, Callable[[dict], None]] = {}
+        self.sheet_visitors: dict[str, Callable[[dict], None]] = {
             **dict.fromkeys(_names("dimension"), self.dimension),
             **dict.fromkeys(_names("row"), self.row_start),
             **dict.fromkeys(_names("c"), self.cell),
         }
-        self.string_visitors = dict.fromkeys(_names("si"), self.string)
+        self.string_visitors: dict[str, Callable[[dict], None]] = dict.fromkeys(_names("si"), self.string)
 
     def part(self, stream) -> None:
         """Stream one part through expat; a part that is not XML ends where expat stops, as it does for openpyxl."""
-        self.parser = ParserCreate(namespace_separator="}")
-        self.parser.StartElementHandler = self.root
-        self.parser.StartDoctypeDeclHandler = self.doctype
+        self.parser = parser = ParserCreate(namespace_separator="}")
+        parser.StartElementHandler = self.root
+        parser.StartDoctypeDeclHandler = self.doctype
         self.row, self.column, self.rows_in_part = 0, 0, 0
         try:
             while chunk := stream.read(CHUNK):
-                self.parser.Parse(chunk, False)
-            self.parser.Parse(b"", True)
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
         except ExpatError:
             pass  # openpyxl parses with the same expat and fails at the same byte; an image fails at once
 
@@ -163,6 +164,7 @@ class _Scan:
         self.visitors = (
             self.sheet_visitors if name in SHEET_ROOTS else self.string_visitors if name in STRINGS_ROOTS else {}
         )
+        assert self.parser is not None  # expat calls this handler while part() parses
         self.parser.StartElementHandler = self.visit if self.visitors else self.count
 
     def visit(self, name: str, attributes: dict) -> None:

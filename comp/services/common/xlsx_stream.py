@@ -60,7 +60,7 @@ SHEET_TAIL = "</sheetData></worksheet>"
 class _Chunks:
     """A write-only stream the zip writes into; `take` empties what it holds."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.parts: list[bytes] = []
         self.written = 0
 
@@ -74,6 +74,9 @@ class _Chunks:
 
     def flush(self) -> None:
         pass
+
+    def close(self) -> None:
+        """Never called: a zip leaves open the stream it was given. A writable stream has it all the same."""
 
     def take(self) -> bytes:
         data, self.parts = b"".join(self.parts), []

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -92,7 +93,7 @@ def stats(year: int | None = None) -> Stats:
     chosen = {cid: c for cid, c in contests.items() if year is None or c.year == year}
     _headline(result, chosen, entrants, awards, certificates)
     result.by_year = _by_year(contests, entrants, awards, certificates)
-    result.years = [line.key for line in reversed(result.by_year)]
+    result.years = [line.key for line in reversed(result.by_year) if isinstance(line.key, int)]  # keyed by year
     result.by_trade = _by_trade(chosen, entrants, awards)
     result.by_county = _by_county(tree, chosen, year)
     result.studios = sum(line.studios for line in result.by_county)
@@ -238,7 +239,7 @@ def _by_county(tree: Tree, chosen: dict[int, _Contest], year: int | None) -> lis
     return shown
 
 
-def _per_employer(year: int | None) -> list[tuple[int | None, int]]:
+def _per_employer(year: int | None) -> Sequence[tuple[int | None, int]]:
     """Return the counted entrants of held competitions per employer id."""
     return db.session.execute(
         _held_competitions(
@@ -247,7 +248,7 @@ def _per_employer(year: int | None) -> list[tuple[int | None, int]]:
     ).all()
 
 
-def _awards_per_employer(year: int | None) -> list[tuple[int | None, int]]:
+def _awards_per_employer(year: int | None) -> Sequence[tuple[int | None, int]]:
     """Return the awards of competitions (kind competition) per employer of the awarded entrant."""
     query = (
         sa.select(Entrant.employer_id, sa.func.count())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -121,7 +122,7 @@ def judge_username(code: str, ref: str) -> str:
     return f"judge.{code}.{ref}".lower()
 
 
-def _check_judge_accounts(code: str, data: dict, judges: dict, problems: Problems) -> None:
+def _check_judge_accounts(code: str, data: dict, judges: dict[str, dict], problems: Problems) -> None:
     """Refuse judges whose account name would be too long or is already taken."""
     names = [judge_username(code, ref) for ref in judges]
     taken = dict.fromkeys(
@@ -210,7 +211,7 @@ def _write(checked: Checked, actor) -> Competition:
         for e, j, k, v in checked.marks
     ]
     if rows:  # the Core table insert: one executemany, no ORM bookkeeping per mark
-        db.session.execute(Mark.__table__.insert(), rows)
+        db.session.execute(cast(sa.Table, Mark.__table__).insert(), rows)  # a mapped class's table is a Table
     return competition
 
 
@@ -278,7 +279,7 @@ def _workers(entrants: list[dict], rows: list[dict]) -> list[int]:
     """Find each entrant's worker by ID number, creating the missing ones in one insert."""
     protected = [people.protected_fields(e.get("id_number")) for e in entrants]
     hashes = [p["id_hash"] for p in protected if p["id_hash"]]
-    known = {}
+    known: dict[str | None, int] = {}
     for start in range(0, len(hashes), 500):  # bounded IN lists for every database
         known.update(
             db.session.execute(

@@ -34,6 +34,13 @@ def decimal_of(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _exponent(number: Decimal) -> int:
+    """Return the exponent of a finite decimal, as decimal_of gives them."""
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a letter ('n', 'N', 'F') only for NaN and infinity
+    return exponent
+
+
 def _text(obj: dict, key: str, path: str, problems: Problems, required=True, limit=200) -> str:
     value = obj.get(key)
     if value is None and not required:
@@ -88,7 +95,7 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     key = _text(c, "key", path, problems, limit=32)
     name = _text(c, "name", path, problems, limit=64)
     maximum = decimal_of(c.get("max"))
-    if maximum is None or maximum <= 0 or maximum.as_tuple().exponent < -2:
+    if maximum is None or maximum <= 0 or _exponent(maximum) < -2:
         problems.add(f"{path}.max", f"must be a positive number with at most 2 decimals, not {c.get('max')!r}")
     kind, aggregation = c.get("kind", "score"), c.get("aggregation", "mean")
     if kind not in CRITERION_KINDS:
@@ -96,7 +103,7 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     if aggregation not in AGGREGATIONS:
         problems.add(f"{path}.aggregation", f"must be one of {', '.join(AGGREGATIONS)}, not {aggregation!r}")
     step = decimal_of(c.get("step")) if c.get("step") is not None else None
-    if c.get("step") is not None and (step is None or step <= 0 or step.as_tuple().exponent < -2):
+    if c.get("step") is not None and (step is None or step <= 0 or _exponent(step) < -2):
         problems.add(f"{path}.step", f"must be a positive number with at most 2 decimals, not {c.get('step')!r}")
     if not key or maximum is None or maximum <= 0:
         return None
@@ -118,7 +125,7 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
         seen.add(key)
         name = _text(s, "name", path, problems, limit=64)
         weight = decimal_of(s.get("weight"))
-        if weight is None or weight < 0 or weight.as_tuple().exponent < -4:
+        if weight is None or weight < 0 or _exponent(weight) < -4:
             problems.add(f"{path}.weight", f"must be a number ≥ 0, not {s.get('weight')!r}")
         criteria, keys = [], set()
         for j, c in enumerate(_list(s.get("criteria"), f"{path}.criteria", problems)):
@@ -140,7 +147,8 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
 
 def check_entrants(data: dict, kind: str, problems: Problems) -> dict[str, dict]:
     """Check the entrants; return them by ref."""
-    entrants, ids = {}, {}
+    entrants: dict[str, dict] = {}
+    ids: dict[str, str] = {}
     for i, e in enumerate(_list(data.get("entrants"), "entrants", problems)):
         path = f"entrants[{i}]"
         e = _object(e, path, problems)
@@ -182,7 +190,8 @@ def _check_entrant_fields(e: dict, path: str, kind: str, ids: dict, problems: Pr
 
 def check_judges(data: dict, problems: Problems) -> dict[str, dict]:
     """Check the judges; return them by ref."""
-    judges, chiefs = {}, []
+    judges: dict[str, dict] = {}
+    chiefs: list[str] = []
     for i, j in enumerate(_list(data.get("judges"), "judges", problems)):
         path = f"judges[{i}]"
         j = _object(j, path, problems)
@@ -204,7 +213,9 @@ def check_judges(data: dict, problems: Problems) -> dict[str, dict]:
 
 def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tuple[str, str, str, Decimal]]:
     """Check every mark against its entrant, judge and criterion; return the valid ones."""
-    marks, seen, singles = [], {}, {}
+    marks: list[tuple[str, str, str, Decimal]] = []
+    seen: dict[tuple[str, str, str], str] = {}
+    singles: dict[tuple[str, str], str] = {}
     declared = _declared_criteria(data)
     for i, m in enumerate(_list(data.get("marks", []), "marks", problems)):
         path = f"marks[{i}]"
@@ -219,6 +230,8 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         value = _mark_value(m.get("value"), criterion, f"{path}.value", problems)
         if not (ok and criterion and value is not None):
             continue
+        # _known takes only a text ref, and a criterion is found only by a text key.
+        assert isinstance(entrant, str) and isinstance(judge, str) and isinstance(key, str)
         if (entrant, judge, key) in seen:
             problems.add(
                 path, f"duplicate mark: {judge} already marked {entrant} on {key} in {seen[(entrant, judge, key)]}"
@@ -235,14 +248,18 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
 
 def _declared_criteria(data: dict) -> set[str]:
     """Return every "stage.criterion" key the stages declare, valid or not."""
-    stages = data.get("stages")
     return {
         f"{s.get('key')}.{c.get('key')}"
-        for s in (stages if isinstance(stages, list) else [])
+        for s in _list_or_empty(data.get("stages"))
         if isinstance(s, dict)
-        for c in (s.get("criteria") if isinstance(s.get("criteria"), list) else [])
+        for c in _list_or_empty(s.get("criteria"))
         if isinstance(c, dict)
     }
+
+
+def _list_or_empty(value: Any) -> list:
+    """Return the value if it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
 
 
 def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:

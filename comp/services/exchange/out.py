@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from comp.extensions import db
@@ -65,12 +67,13 @@ def _entrants(competition: Competition) -> list[dict]:
     ).all()
     out = []
     for e in rows:
-        item = {"ref": e.ref, "name": e.name}
+        item: dict[str, Any] = {"ref": e.ref, "name": e.name}
         if competition.kind == "rating":
             item["type"] = e.type
         elif e.worker is not None and e.worker.id_cipher:
             item["id_number"] = people.id_number(e.worker)
-        item.update({"employer": orgs.get(e.employer_id, ""), "team": e.team, "status": e.status})
+        employer = orgs.get(e.employer_id, "") if e.employer_id is not None else ""
+        item.update({"employer": employer, "team": e.team, "status": e.status})
         if e.time_seconds is not None:
             item["time_seconds"] = e.time_seconds
         out.append(item)
@@ -85,7 +88,10 @@ def _judges(competition: Competition) -> list[dict]:
         .where(JudgeAssignment.competition_id == competition.id)
         .order_by(JudgeAssignment.id)
     ).all()
-    return [{"ref": ref, "name": name, "employer": orgs.get(org, ""), "chief": chief} for ref, name, org, chief in rows]
+    return [
+        {"ref": ref, "name": name, "employer": orgs.get(org, "") if org is not None else "", "chief": chief}
+        for ref, name, org, chief in rows
+    ]
 
 
 def _marks(competition: Competition) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ def _listed(competition: Competition) -> sa.Select:
     return sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.status.in_(LISTED))
 
 
-def search(competition: Competition, query: str = "", limit: int = LIMIT) -> list[Entrant]:
+def search(competition: Competition, query: str = "", limit: int = LIMIT) -> Sequence[Entrant]:
     """Return the entrants matching a contestant number (exactly) or a part of a name."""
     query = (query or "").strip()
     select = _listed(competition)

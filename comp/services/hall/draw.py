@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -76,13 +77,15 @@ def _number(competition: Competition, actor) -> int:
     )
     # Every code in use counts as taken, also the imported ones about to be replaced:
     # rows are updated one by one and must never collide on the way.
-    taken = set(
-        db.session.scalars(
+    taken = {
+        code
+        for code in db.session.scalars(
             sa.select(Entrant.secret_code).where(
                 Entrant.competition_id == competition.id, Entrant.secret_code.is_not(None)
             )
         )
-    )
+        if code is not None  # as the query asks: this tells the type
+    }
     fresh = codes.secret_codes(len(entrants), taken)
     for offset, (entrant, code) in enumerate(zip(entrants, fresh), start=1):
         entrant.number = last + offset
@@ -118,7 +121,7 @@ def allocate(numbers: list[int], sessions: int, stations: int, seed: str) -> dic
     return places
 
 
-def check_draw(competition: Competition, sessions: int, stations: int, reason: str | None) -> list[Entrant]:
+def check_draw(competition: Competition, sessions: int, stations: int, reason: str | None) -> Sequence[Entrant]:
     """Refuse a draw that cannot take place, saying why; return the entrants to draw, by number."""
     if competition.status != "closed":
         raise ServiceError(_("The lot draw takes place after registration closes and before the competition starts."))
@@ -168,7 +171,8 @@ def draw_lots(
     seed = (seed or "").strip() or secrets.token_hex(8)
     if len(seed) > 64:
         raise ServiceError(_("The seed can have at most 64 characters."))
-    places = allocate([e.number for e in entrants], sessions, stations_per_session, seed)
+    # check_draw refuses entrants without a number: the filter only tells the type.
+    places = allocate([e.number for e in entrants if e.number is not None], sessions, stations_per_session, seed)
     with transaction():
         redraw = competition.drawn_at is not None
         db.session.execute(
@@ -176,6 +180,7 @@ def draw_lots(
             execution_options={"synchronize_session": "fetch"},
         )
         for entrant in entrants:
+            assert entrant.number is not None  # check_draw refuses entrants without a number
             entrant.session, entrant.workstation = places[entrant.number]
         competition.draw_seed = seed
         competition.drawn_at = utcnow()
@@ -220,6 +225,7 @@ def replay_draw(competition: Competition) -> Replay | None:
                 sa.or_(Entrant.session.is_not(None), Entrant.workstation.is_not(None)),
             )
         )
+        if number is not None  # as the query asks: this tells the type
     }
     differing = sorted(n for n in expected.keys() | stored.keys() if expected.get(n) != stored.get(n))
     if detail["seed"] != competition.draw_seed:
@@ -230,13 +236,14 @@ def replay_draw(competition: Competition) -> Replay | None:
 def session_sizes(competition: Competition) -> list[tuple[str, int]]:
     """Return how many entrants each drawn session seats."""
     return [
-        tuple(row)
-        for row in db.session.execute(
+        (session, count)
+        for session, count in db.session.execute(
             sa.select(Entrant.session, sa.func.count())
             .where(Entrant.competition_id == competition.id, Entrant.session.is_not(None))
             .group_by(Entrant.session)
             .order_by(Entrant.session)
         ).all()
+        if session is not None  # as the query asks: this tells the type
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -68,7 +69,7 @@ def overview(competition: Competition) -> list[PanelRow]:
     return [PanelRow(a, frozenset(jc.criterion_id for jc in a.criteria), conflicts_for(a)) for a in panel(competition)]
 
 
-def employers() -> list[OrgUnit]:
+def employers() -> Sequence[OrgUnit]:
     """Return the unions and enterprises a judge can work for."""
     return db.session.scalars(
         sa.select(OrgUnit)
@@ -77,7 +78,7 @@ def employers() -> list[OrgUnit]:
     ).all()
 
 
-def candidates(competition: Competition) -> list[User]:
+def candidates(competition: Competition) -> Sequence[User]:
     """Return the active judge accounts not yet on the competition's panel."""
     on_panel = sa.select(JudgeAssignment.user_id).where(JudgeAssignment.competition_id == competition.id)
     return db.session.scalars(

@@ -6,6 +6,8 @@ with the competition's name at the top of every page, the table header repeated 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
@@ -21,7 +23,7 @@ from comp.services.common.sheets import write_xlsx
 LISTED = ("approved", "ok", "absent")
 
 
-def _entrants(competition: Competition, *order) -> list[tuple]:
+def _entrants(competition: Competition, *order) -> Sequence[tuple]:
     return db.session.execute(
         sa.select(Entrant.number, Entrant.name, OrgUnit.name, Entrant.session, Entrant.workstation, Entrant.secret_code)
         .outerjoin(OrgUnit, OrgUnit.id == Entrant.employer_id)

@@ -172,6 +172,7 @@ def notice(competition: Competition, now: datetime | None = None) -> Notice | No
     if ends is None:
         return None
     left = (ends - (now or utcnow())).total_seconds()
+    assert competition.published_at is not None  # notice_ends() has a time only for a publication time
     return Notice(competition.published_at, ends, max(0, math.ceil(left / 86400)))
 
 

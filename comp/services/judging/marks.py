@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.engine import CursorResult
 
 from comp import scoring
 from comp.extensions import db
@@ -212,11 +214,14 @@ def _upsert(
     else:
         # The version in the WHERE clause makes the check and the write one step: of two
         # app processes saving over the same version, exactly one updates a row.
-        updated = db.session.execute(
-            sa.update(Mark)
-            .where(Mark.id == mark.id, Mark.version == seen)
-            .values(value_cents=cents, version=seen + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+        updated = cast(  # an UPDATE's result is a CursorResult, which counts the rows
+            "CursorResult[Any]",
+            db.session.execute(
+                sa.update(Mark)
+                .where(Mark.id == mark.id, Mark.version == seen)
+                .values(value_cents=cents, version=seen + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ),
         )
         if updated.rowcount != 1:
             raise _stale(judge, entrant, criterion)
@@ -256,7 +261,9 @@ def sign_sheet(judge: User, entrant: Entrant) -> SheetSignoff:
     closed = closed_reason(entrant.competition, entrant, signoff_of(judge, entrant))
     if closed:
         raise ServiceError(closed)
-    criteria = judge_criteria(assignment_of(judge, entrant.competition))
+    assignment = assignment_of(judge, entrant.competition)
+    assert assignment is not None  # check_can_mark() found the judge on the panel
+    criteria = judge_criteria(assignment)
     cents = dict(
         db.session.execute(
             sa.select(Mark.criterion_id, Mark.value_cents).where(

@@ -32,7 +32,7 @@ def is_recused(judge: User, entrant: Entrant) -> bool:
 def markable_by(judge: User) -> sa.ColumnElement[bool]:
     """Return the condition on `Entrant` rows that the judge may mark (is not recused from)."""
     declared = sa.select(JudgeConflict.entrant_id).where(JudgeConflict.judge_id == judge.id)
-    condition = Entrant.id.not_in(declared)
+    condition: sa.ColumnElement[bool] = Entrant.id.not_in(declared)
     if judge.org_unit_id is not None:
         condition = sa.and_(condition, sa.or_(Entrant.employer_id.is_(None), Entrant.employer_id != judge.org_unit_id))
     return condition

@@ -49,7 +49,7 @@ class SheetRow:
     @property
     def text(self) -> str:
         """Return the saved value as the judge would type it ("35.5"), or ""."""
-        return plain(self.value) if self.mark else ""
+        return plain(self.mark.value) if self.mark else ""
 
     @property
     def version(self) -> int:
@@ -164,7 +164,11 @@ def progress(judge: User, competition: Competition, criteria: list[Criterion], p
             .where(Entrant.competition_id == competition.id, SheetSignoff.judge_id == judge.id)
         )
     )
-    return [Progress(i, code, counts.get(i, 0), len(criteria), i in signed) for i, code in db.session.execute(query)]
+    return [
+        Progress(i, code, counts.get(i, 0), len(criteria), i in signed)
+        for i, code in db.session.execute(query)
+        if code is not None  # as the query asks: this tells the type
+    ]
 
 
 def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
@@ -186,6 +190,7 @@ def load_sheet(judge: User, entrant: Entrant) -> Sheet:
     """Return the judge's sheet for the entrant; PermissionError when they may not mark it."""
     check_can_mark(judge, entrant)
     assignment = assignment_of(judge, entrant.competition)
+    assert assignment is not None  # check_can_mark() found the judge on the panel
     criteria = judge_criteria(assignment)
     marks = {
         m.criterion_id: m

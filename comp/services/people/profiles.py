@@ -308,11 +308,11 @@ def find_mentors(text: str, viewer: User) -> list[Worker]:
     units = scope(viewer)
     if text.isdigit():
         number = whole_number(text)
-        found = db.session.get(Worker, number) if number is not None else None
+        numbered = db.session.get(Worker, number) if number is not None else None
         # Outside the organizer's unions a number answers as unknown: names are not looked up by guessing.
-        if found is None or (units is not None and found.employer_id not in units):
+        if numbered is None or (units is not None and numbered.employer_id not in units):
             raise FieldError("mentor", _("No worker has the profile number %(number)s.", number=text))
-        return [found]
+        return [numbered]
     query = sa.select(Worker).options(so.joinedload(Worker.employer)).order_by(Worker.name, Worker.id)
     if units is not None:
         query = query.where(Worker.employer_id.in_(units))
@@ -327,7 +327,8 @@ def find_mentors(text: str, viewer: User) -> list[Worker]:
 
 def _mentors_of(worker_id: int) -> set[int]:
     """Return the ids of the worker's mentor, the mentor's mentor, and so on up the chain."""
-    chain, current = set(), db.session.scalar(sa.select(Worker.mentor_id).where(Worker.id == worker_id))
+    chain: set[int] = set()
+    current = db.session.scalar(sa.select(Worker.mentor_id).where(Worker.id == worker_id))
     while current is not None and current not in chain and len(chain) < MAX_MENTOR_CHAIN:
         chain.add(current)
         current = db.session.scalar(sa.select(Worker.mentor_id).where(Worker.id == current))

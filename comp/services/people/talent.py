@@ -9,11 +9,13 @@ Standing, never recomputed.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from comp.converters import whole_number
 from comp.extensions import db
@@ -278,7 +280,7 @@ def _conditions(filters: Filters, user: User, tree: Tree) -> list:
         if unit is not None:
             below = tree.subtree(unit)
             allowed = below if allowed is None else allowed & below
-    where = [] if allowed is None else [Worker.employer_id.in_(sorted(allowed))]
+    where: list[sa.ColumnElement[bool]] = [] if allowed is None else [Worker.employer_id.in_(sorted(allowed))]
     if filters.q:
         where.append(Worker.name.contains(filters.q, autoescape=True))
     if filters.trade:
@@ -325,6 +327,7 @@ def _listing(filters: Filters, where: list, total: int | None = None) -> sa.Sele
     query = sa.select(
         Worker.id, Worker.name, Worker.id_masked, Worker.employer_id, Worker.trade, Worker.skill_grade
     ).where(*where)
+    key: SQLCoreOperations[Any]
     if filters.sort == "employer":
         query = query.outerjoin(OrgUnit, OrgUnit.id == Worker.employer_id)
         key = OrgUnit.name
@@ -342,7 +345,7 @@ def _listing(filters: Filters, where: list, total: int | None = None) -> sa.Sele
     return query.order_by(ordered.nulls_last(), Worker.name, Worker.id)
 
 
-def _rows(workers: list, tree: Tree) -> list[Row]:
+def _rows(workers: Sequence[Any], tree: Tree) -> list[Row]:
     """Return the listed workers with their honours and awards, in two queries."""
     ids = [w.id for w in workers]
     honours: dict[int, list] = {}
@@ -353,12 +356,12 @@ def _rows(workers: list, tree: Tree) -> list[Row]:
     ):
         honours.setdefault(honour.worker_id, []).append(honour)
     awards: dict[int, list] = {}
-    for won in db.session.execute(
+    for standing in db.session.execute(
         sa.select(Standing.worker_id, Standing.award, Standing.rank, Standing.year).where(
             Standing.worker_id.in_(ids), Standing.award.is_not(None)
         )
     ):
-        awards.setdefault(won.worker_id, []).append(won)
+        awards.setdefault(standing.worker_id, []).append(standing)
     rows = []
     for w in workers:
         won = awards.get(w.id, [])
@@ -388,6 +391,7 @@ def search(filters: Filters, user: User, page: int = 1, per_page: int = PER_PAGE
     tree, per_page = tree or Tree(), max(per_page, 1)
     where = _conditions(filters, user, tree)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Worker).where(*where))
+    assert total is not None  # COUNT without GROUP BY always gives one row
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     workers = db.session.execute(_listing(filters, where, total).limit(per_page).offset((page - 1) * per_page)).all()
@@ -405,7 +409,7 @@ def export(filters: Filters, user: User, tree: Tree | None = None) -> tuple[int,
     with transaction():
         audit.record("talent.export", user, None, None, filters=filters.args(), rows=len(workers))
 
-    def rows() -> Iterator[list]:
+    def rows() -> Iterator[tuple]:
         for start in range(0, len(workers), EXPORT_CHUNK):
             for row in _rows(workers[start : start + EXPORT_CHUNK], tree):
                 yield (

@@ -263,10 +263,12 @@ def register_self(competition: Competition, user: User) -> Entrant:
     try:
         with transaction():
             lock(competition)
-            problems = refusals(competition, user.worker)
+            worker = user.worker
+            problems = refusals(competition, worker)
             if problems:
                 raise ServiceError(" ".join(problems))
-            entrant = enter(competition, user.worker, user, "pending")
+            assert worker is not None  # refusals() refuses a user without a worker
+            entrant = enter(competition, worker, user, "pending")
             lifecycle.touch(competition)
             audit.record("registration.created", user, competition, entrant, ref=entrant.ref, by="self")
     except IntegrityError:

@@ -146,6 +146,7 @@ def _keys(problems: list[dict]) -> set[tuple]:
 def confirm(upload: Upload, user: User, only_valid: bool, approve: bool = True) -> int:
     """Import the upload's rows — all, or only the valid ones — in one transaction; organizers may approve them."""
     competition = db.session.get(Competition, upload.competition_id)
+    assert competition is not None  # a registration upload is kept for its competition
     check_open(competition, user)
     try:
         with transaction():

@@ -155,7 +155,7 @@ def _row(entrant: Entrant, full: bool) -> list:
     county = employer.county() if employer else None
     number = (people.id_number(worker) if full else worker.id_masked) if worker else None
     phone = worker.phone if worker and full else people.masked_phone(worker.phone if worker else None)
-    gender = str(GENDERS.get(worker.gender, "")) if worker else ""
+    gender = str(GENDERS.get(worker.gender or "", "")) if worker else ""
     return [
         entrant.ref,
         entrant.number,

@@ -172,7 +172,10 @@ def candidates(competition: Competition) -> list[Candidate]:
     grants: dict[int, dict] = {}
     for grant in db.session.scalars(sa.select(OutcomeGrant).where(OutcomeGrant.competition_id == competition.id)):
         grants.setdefault(grant.worker_id, {})[(grant.kind, grant.title)] = grant
-    by_entrant = {standing.entrant_id: (standing, entrant, worker) for standing, entrant, worker in rows}
+    # Keyed by what pipeline.earned gives back: the Placed key, here the entrant id.
+    by_entrant: dict[object, tuple[Standing, Entrant, Worker]] = {
+        standing.entrant_id: (standing, entrant, worker) for standing, entrant, worker in rows
+    }
     placed = [
         pipeline.Placed(standing.entrant_id, standing.rank, standing.award, _grade_before(worker, grants))
         for standing, entrant, worker in rows
@@ -237,6 +240,7 @@ def _grant(competition: Competition, candidate: Candidate, actor: User | None) -
         if kind == "honour":
             _recommend(competition, worker, title)
         else:
+            assert candidate.grade_to is not None  # a promotion is pending only with the grade it moves to
             grant.grade_from, grant.grade_to = worker.skill_grade, candidate.grade_to
             if worker.skill_grade is None or candidate.grade_to < worker.skill_grade:
                 worker.skill_grade = candidate.grade_to
@@ -294,10 +298,14 @@ EXPORT_HEADERS = (
 )
 
 
+def _grade_name(grade: int | None) -> str:
+    return SKILL_GRADES.get(grade, "") if grade is not None else ""
+
+
 def export(competition: Competition, actor: User | None = None) -> bytes:
     """Return the confirmed list as .xlsx with full ID numbers, for the HR bureau; audited."""
     _require_published(competition)
-    rows = []
+    rows: list[list] = []
     for candidate in candidates(competition):
         granted = candidate.granted
         if not granted:
@@ -318,8 +326,8 @@ def export(competition: Competition, actor: User | None = None) -> bytes:
                 candidate.standing.award or "",
                 format(candidate.standing.total, "f") if candidate.standing.total is not None else "",
                 honours,
-                SKILL_GRADES.get(grade.grade_from, "") if grade else "",
-                SKILL_GRADES.get(grade.grade_to, "") if grade else "",
+                _grade_name(grade.grade_from) if grade else "",
+                _grade_name(grade.grade_to) if grade else "",
                 format_datetime(moment, "yyyy-MM-dd HH:mm"),
             ]
         )

@@ -9,6 +9,7 @@ panel's recusal by employer applies to them.
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -21,8 +22,16 @@ from comp.services.common import audit
 from comp.services.setup import lifecycle
 from comp.services.setup import scheme as setup_scheme
 
+
+class _DefaultScheme(TypedDict):
+    """A rating's default scheme: its one stage and the criteria under it."""
+
+    stage: dict[str, str]
+    criteria: list[dict[str, str]]
+
+
 # The default schemes: one review stage, each criterion a share of 100, trimmed (a panel of 3 or more).
-SCHEMES = {
+SCHEMES: dict[str, _DefaultScheme] = {
     "team": {
         "stage": {"key": "review", "name": "综合评审", "weight": "1"},
         "criteria": [

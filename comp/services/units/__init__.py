@@ -153,7 +153,7 @@ def save(unit: Unit | None, fields: dict, actor: User) -> Unit:
     leader, kept = fields.get("leader"), unit.leader_id if unit else None
     if leader is not None and leader.id != kept and _outside(allowed, leader.employer_id):
         raise ServiceError(_("No such worker."))  # a leader the city union chose may stay
-    _check_unique(fields["kind"], fields["enterprise_id"], fields["name"], unit and unit.id)
+    _check_unique(fields["kind"], fields["enterprise_id"], fields["name"], unit.id if unit is not None else None)
     with transaction():
         created = unit is None
         unit = unit or Unit()

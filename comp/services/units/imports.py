@@ -75,7 +75,7 @@ def export(user: User) -> bytes:
             u.name,
             u.enterprise.name if u.enterprise else "",
             u.workshop or "",
-            SHOWN_LEVEL.get(u.level, ""),
+            SHOWN_LEVEL.get(u.level or "", ""),
             u.founded.isoformat() if u.founded else "",
         ]
         for u in units
