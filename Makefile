@@ -32,7 +32,7 @@ test: install
 test-pg: install
 	TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest
 
-# ruff (lint, import order, format) and mypy (strict on comp/scoring; `mypy -p comp` shows the rest).
+# ruff (lint, import order, format) and mypy (all of comp/, strict on comp/scoring).
 lint: install
 	$(VENV)/bin/ruff check comp tests bench wsgi.py
 	$(VENV)/bin/ruff format --check comp tests bench wsgi.py
