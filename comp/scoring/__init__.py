@@ -26,6 +26,7 @@ from comp.scoring.consistency import (
 from comp.scoring.document import results_document
 from comp.scoring.engine import compute, entrant_result
 from comp.scoring.marks import MarkError, aggregate, check_mark, parse_mark
+from comp.scoring.problems import Problem, ProblemsError
 from comp.scoring.ranking import TieBreak, applicable_tiebreak, rank, ranking_key
 from comp.scoring.rules import RuleError, check_scheme, parse_rules, rules_to_dict
 from comp.scoring.teams import team_standings
@@ -66,6 +67,8 @@ __all__ = [
     "FrozenMap",
     "JudgeBias",
     "MarkError",
+    "Problem",
+    "ProblemsError",
     "MarkSummary",
     "Results",
     "RuleError",

@@ -10,32 +10,33 @@ from comp.scoring.types import Criterion, MarkSummary
 
 
 class MarkError(ValueError):
-    """A mark the rules refuse; `message` is fit to show the judge."""
+    """A mark the rules refuse: `code` says why and `params` holds the figures (see comp.scoring.problems)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(f"{code} {params}")
+        self.code = code
+        self.params = params
 
 
 def check_mark(criterion: Criterion, value: Decimal) -> None:
     """Refuse a mark outside [0, max], finer than 2 places or off the criterion's step."""
     # bool is an int; a judge's "True" is never a mark.
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise MarkError(f"{value!r} is not a decimal number")
+        raise MarkError("not_decimal", value=value)
     value = Decimal(value)
     if not value.is_finite():
-        raise MarkError(f"{value} is not a finite number")
+        raise MarkError("not_decimal", value=value)
     if value < 0:
-        raise MarkError(f"{value} is below the minimum 0")
+        raise MarkError("below_minimum", value=value, min=Decimal(0))
     if value > criterion.max:
-        raise MarkError(f"{value} is above the maximum {criterion.max}")
+        raise MarkError("above_maximum", value=value, max=criterion.max)
     # Integer hundredths: exact, and cheaper than a Fraction for the 200,000 marks of an import.
     scaled = value.scaleb(2)
     if scaled != scaled.to_integral_value():
-        raise MarkError(f"{value} has more than 2 decimal places")
+        raise MarkError("too_many_places", value=value)
     # A step has at most two places too (check_scheme), so both sides are whole hundredths.
     if criterion.step is not None and int(scaled) % int(Decimal(criterion.step).scaleb(2)) != 0:
-        raise MarkError(f"{value} is not a multiple of the step {criterion.step}")
+        raise MarkError("off_step", value=value, step=criterion.step)
 
 
 def parse_mark(criterion: Criterion, text: str) -> Decimal:
@@ -43,7 +44,7 @@ def parse_mark(criterion: Criterion, text: str) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise MarkError(f"{text!r} is not a number") from None
+        raise MarkError("not_number", value=text) from None
     check_mark(criterion, value)
     return value
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from comp.scoring.problems import Problem, ProblemsError
+
 GRADES = (1, 2, 3, 4, 5)
 LOWEST_GRADE = 5
 MAX_TITLE = 64
@@ -66,16 +68,8 @@ class Earned:
     grade_unknown: bool = False
 
 
-# (path, code, params): the application words the code in the user's language.
-Problem = tuple[str, str, dict[str, object]]
-
-
-class OutcomeError(ValueError):
+class OutcomeError(ProblemsError):
     """The outcomes are not valid; `problems` lists (path, code, params) for each fault."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{path}: {code}" for path, code, _ in problems))
-        self.problems = problems
 
 
 def _int(value: object, path: str, problems: list[Problem], low: int, high: int | None = None) -> int | None:

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from comp.scoring.problems import Problems, ProblemsError
 from comp.scoring.ranking import TieBreak
 from comp.scoring.schemecheck import check_scheme
 from comp.scoring.types import RULE_KINDS, AwardTier, Rules, Scheme
 
-__all__ = ["RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
+__all__ = ["Problems", "RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
 
-Problems = list[tuple[str, str]]
 FIELDS = (
     "award_tiers",
     "award_min_total",
@@ -25,25 +25,21 @@ FIELDS = (
 _TIER_FIELDS = ("name", "share", "min")
 
 
-class RuleError(ValueError):
-    """Rules that cannot be used; `problems` lists every (path, message) found."""
-
-    def __init__(self, problems: Problems):
-        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
-        self.problems = list(problems)
+class RuleError(ProblemsError):
+    """Rules that cannot be used; `problems` lists every (path, code, params) found."""
 
 
 def _decimal(value: object, path: str, problems: Problems) -> Decimal | None:
     # A JSON float has already lost the figure the organizer wrote, so it is refused.
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        problems.append((path, f'write the decimal as a string, e.g. "0.10", not {value!r}'))
+        problems.append((path, "decimal_as_text", {"value": value}))
         return None
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        problems.append((path, f"{value!r} is not a decimal number"))
+        problems.append((path, "not_decimal", {"value": value}))
         return None
     return number
 
@@ -56,35 +52,35 @@ def _within(
         return None
     too_low = number <= low if open_low else number < low
     if too_low or number > high:
-        interval = f"({low}, {high}]" if open_low else f"[{low}, {high}]"
-        problems.append((path, f"{number} is outside {interval}"))
+        code = "outside_open_low" if open_low else "outside"
+        problems.append((path, code, {"value": number, "low": low, "high": high}))
         return None
     return number
 
 
 def _integer(value: object, path: str, low: int, problems: Problems) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
-        problems.append((path, f"{value!r} is not a whole number"))
+        problems.append((path, "not_whole", {"value": value}))
         return None
     if value < low:
-        problems.append((path, f"{value} is below the minimum {low}"))
+        problems.append((path, "below_minimum", {"value": value, "min": low}))
         return None
     return value
 
 
 def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
     if not isinstance(item, Mapping):
-        problems.append((path, "a tier must be an object with a name and a share or a min"))
+        problems.append((path, "tier_object", {}))
         return None
     for key in item:
         if key not in _TIER_FIELDS:
-            problems.append((f"{path}.{key}", "is not a tier field (name, share, min)"))
+            problems.append((f"{path}.{key}", "tier_field", {"field": key}))
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        problems.append((f"{path}.name", "a tier needs a name"))
+        problems.append((f"{path}.name", "tier_name", {}))
         name = ""  # the problem refuses the rules; the tier is still read for its other faults
     if ("share" in item) == ("min" in item):
-        problems.append((path, "a tier carries either a share or a min, exactly one"))
+        problems.append((path, "tier_share_or_min", {}))
         return None
     if "share" in item:
         share = _within(item["share"], f"{path}.share", Decimal(0), Decimal(1), True, problems)
@@ -97,26 +93,26 @@ def _check_tier_set(items: list[object], tiers: list[AwardTier | None], problems
     path = "rules.award_tiers"
     names = [t.get("name") for t in items if isinstance(t, Mapping)]
     for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
-        problems.append((path, f"the tier name {name!r} appears more than once"))
+        problems.append((path, "tier_name_twice", {"name": name}))
     # A tier carrying both is reported on its own; here only clean tiers count.
     clean = [t for t in items if isinstance(t, Mapping) and ("share" in t) != ("min" in t)]
     if any("share" in t for t in clean) and any("min" in t for t in clean):
-        problems.append((path, "tiers mix share and min; use one or the other"))
+        problems.append((path, "tiers_mixed", {}))
     cumulative = sum((t.share for t in tiers if t and t.share is not None), Decimal(0))
     if cumulative > 1:
-        problems.append((path, f"the shares add up to {cumulative}, past 1"))
+        problems.append((path, "shares_past_one", {"total": cumulative}))
     previous = None
     for i, tier in enumerate(tiers):
         if tier is not None and tier.min is not None:
             # Tiers are tried in order, so a lower minimum first would hide the higher tiers.
             if previous is not None and tier.min >= previous:
-                problems.append((f"{path}[{i}].min", f"{tier.min} must be below {previous}"))
+                problems.append((f"{path}[{i}].min", "min_order", {"min": tier.min, "above": previous}))
             previous = tier.min
 
 
 def _tiers(value: object, problems: Problems) -> tuple[AwardTier, ...] | None:
     if not isinstance(value, list):
-        problems.append(("rules.award_tiers", "must be a list of tiers"))
+        problems.append(("rules.award_tiers", "tiers_list", {}))
         return None
     tiers = [_tier(item, f"rules.award_tiers[{i}]", problems) for i, item in enumerate(value)]
     _check_tier_set(value, tiers, problems)
@@ -127,19 +123,19 @@ def _tiers(value: object, problems: Problems) -> tuple[AwardTier, ...] | None:
 def _tiebreak_entry(entry: object, path: str, scheme: Scheme | None, problems: Problems) -> None:
     parsed = TieBreak.parse(entry)
     if parsed is None:
-        problems.append((path, f"{entry!r} is not time, stage:KEY or criterion:STAGE.KEY"))
+        problems.append((path, "tiebreak_syntax", {"value": entry}))
     elif scheme is not None and not parsed.exists_in(scheme):
-        problems.append((path, f"there is no {parsed.kind} {parsed.name!r}"))
+        problems.append((path, f"tiebreak_no_{parsed.kind}", {"name": parsed.name}))
 
 
 def _tiebreak(value: object, scheme: Scheme | None, problems: Problems) -> tuple[str, ...] | None:
     if not isinstance(value, list):
-        problems.append(("rules.tiebreak", 'must be a list such as ["stage:practical", "time"]'))
+        problems.append(("rules.tiebreak", "tiebreak_list", {}))
         return None
     before = len(problems)
     for i, entry in enumerate(value):
         if entry in value[:i]:
-            problems.append((f"rules.tiebreak[{i}]", f"{entry!r} appears more than once"))
+            problems.append((f"rules.tiebreak[{i}]", "twice", {"value": entry}))
         _tiebreak_entry(entry, f"rules.tiebreak[{i}]", scheme, problems)
     return tuple(value) if len(problems) == before else None
 
@@ -162,13 +158,13 @@ def parse_rules(data: Mapping[str, object] | None, scheme: Scheme | None = None,
     """Build Rules from an exchange-format `rules` object; RuleError lists every problem."""
     data = {} if data is None else data
     if not isinstance(data, Mapping):
-        raise RuleError([("rules", "must be an object")])
+        raise RuleError([("rules", "rules_object", {})])
     problems: Problems = []
     if kind not in RULE_KINDS:
-        problems.append(("competition.kind", f"{kind!r} is not one of {', '.join(RULE_KINDS)}"))
+        problems.append(("competition.kind", "not_one_of", {"value": kind, "choices": ", ".join(RULE_KINDS)}))
     for key in data:
         if key not in FIELDS:
-            problems.append((f"rules.{key}", "is not a known rule"))
+            problems.append((f"rules.{key}", "unknown_rule", {"name": key}))
     values = {key: _parse_field(key, data[key], scheme, problems) for key in FIELDS if key in data}
     if problems:
         raise RuleError(problems)

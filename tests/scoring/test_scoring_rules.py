@@ -89,81 +89,93 @@ def test_rules_to_dict_round_trips(kind):
 @pytest.mark.parametrize(
     "data, problems",
     [
-        ({"colour": "red"}, [("rules.colour", "is not a known rule")]),
+        ({"colour": "red"}, [("rules.colour", "unknown_rule", {"name": "colour"})]),
         (
             {"award_tiers": [{"name": "一等奖", "share": "0.10"}, {"name": "二等奖", "share": "1.5"}]},
-            [("rules.award_tiers[1].share", "1.5 is outside (0, 1]")],
+            [("rules.award_tiers[1].share", "outside_open_low", {"value": D("1.5"), "low": 0, "high": 1})],
         ),
-        ({"award_tiers": [{"name": "a", "share": "0"}]}, [("rules.award_tiers[0].share", "0 is outside (0, 1]")]),
+        (
+            {"award_tiers": [{"name": "a", "share": "0"}]},
+            [("rules.award_tiers[0].share", "outside_open_low", {"value": 0, "low": 0, "high": 1})],
+        ),
         (
             {"award_tiers": [{"name": "a", "share": 0.1}]},
-            [("rules.award_tiers[0].share", 'write the decimal as a string, e.g. "0.10", not 0.1')],
+            [("rules.award_tiers[0].share", "decimal_as_text", {"value": 0.1})],
         ),
         (
             {"award_tiers": [{"name": "a", "share": "ten"}]},
-            [("rules.award_tiers[0].share", "'ten' is not a decimal number")],
+            [("rules.award_tiers[0].share", "not_decimal", {"value": "ten"})],
         ),
         (
             {"award_tiers": [{"name": "a", "share": "0.6"}, {"name": "b", "share": "0.5"}]},
-            [("rules.award_tiers", "the shares add up to 1.1, past 1")],
+            [("rules.award_tiers", "shares_past_one", {"total": D("1.1")})],
         ),
         (
             {"award_tiers": [{"name": "a", "share": "0.1"}, {"name": "b", "min": "80"}]},
-            [("rules.award_tiers", "tiers mix share and min; use one or the other")],
+            [("rules.award_tiers", "tiers_mixed", {})],
         ),
         (
             {"award_tiers": [{"name": "a", "share": "0.1", "min": "80"}]},
-            [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")],
+            [("rules.award_tiers[0]", "tier_share_or_min", {})],
         ),
         (
             {"award_tiers": [{"name": "a"}]},
-            [("rules.award_tiers[0]", "a tier carries either a share or a min, exactly one")],
+            [("rules.award_tiers[0]", "tier_share_or_min", {})],
         ),
         (
             {"award_tiers": [{"name": "a", "min": "101"}, {"name": "b", "min": "-1"}]},
             [
-                ("rules.award_tiers[0].min", "101 is outside [0, 100]"),
-                ("rules.award_tiers[1].min", "-1 is outside [0, 100]"),
+                ("rules.award_tiers[0].min", "outside", {"value": 101, "low": 0, "high": 100}),
+                ("rules.award_tiers[1].min", "outside", {"value": -1, "low": 0, "high": 100}),
             ],
         ),
         (
             {"award_tiers": [{"name": "a", "min": "70"}, {"name": "b", "min": "80"}]},
-            [("rules.award_tiers[1].min", "80 must be below 70")],
+            [("rules.award_tiers[1].min", "min_order", {"min": 80, "above": 70})],
         ),
         (
             {"award_tiers": [{"name": "a", "min": "90"}, {"name": "a", "min": "80"}]},
-            [("rules.award_tiers", "the tier name 'a' appears more than once")],
+            [("rules.award_tiers", "tier_name_twice", {"name": "a"})],
         ),
         (
             {"award_tiers": [{"name": "", "min": "90", "prize": 1}]},
             [
-                ("rules.award_tiers[0].prize", "is not a tier field (name, share, min)"),
-                ("rules.award_tiers[0].name", "a tier needs a name"),
+                ("rules.award_tiers[0].prize", "tier_field", {"field": "prize"}),
+                ("rules.award_tiers[0].name", "tier_name", {}),
             ],
         ),
-        ({"award_tiers": "一等奖"}, [("rules.award_tiers", "must be a list of tiers")]),
+        ({"award_tiers": "一等奖"}, [("rules.award_tiers", "tiers_list", {})]),
         (
             {"tiebreak": ["stage:practical", "speed", "criterion:practical"]},
             [
-                ("rules.tiebreak[1]", "'speed' is not time, stage:KEY or criterion:STAGE.KEY"),
-                ("rules.tiebreak[2]", "'criterion:practical' is not time, stage:KEY or criterion:STAGE.KEY"),
+                ("rules.tiebreak[1]", "tiebreak_syntax", {"value": "speed"}),
+                ("rules.tiebreak[2]", "tiebreak_syntax", {"value": "criterion:practical"}),
             ],
         ),
         (
             {"tiebreak": ["stage:final", "criterion:practical.speed", "time", "time"]},
             [
-                ("rules.tiebreak[0]", "there is no stage 'final'"),
-                ("rules.tiebreak[1]", "there is no criterion 'practical.speed'"),
-                ("rules.tiebreak[3]", "'time' appears more than once"),
+                ("rules.tiebreak[0]", "tiebreak_no_stage", {"name": "final"}),
+                ("rules.tiebreak[1]", "tiebreak_no_criterion", {"name": "practical.speed"}),
+                ("rules.tiebreak[3]", "twice", {"value": "time"}),
             ],
         ),
-        ({"team_counted": 0}, [("rules.team_counted", "0 is below the minimum 1")]),
-        ({"team_counted": "3"}, [("rules.team_counted", "'3' is not a whole number")]),
-        ({"notice_days": -1}, [("rules.notice_days", "-1 is below the minimum 0")]),
-        ({"discrepancy_share": "0"}, [("rules.discrepancy_share", "0 is outside (0, 1]")]),
-        ({"discrepancy_share": "1.01"}, [("rules.discrepancy_share", "1.01 is outside (0, 1]")]),
-        ({"bias_threshold": "NaN"}, [("rules.bias_threshold", "'NaN' is not a decimal number")]),
-        ({"award_min_total": "100.5"}, [("rules.award_min_total", "100.5 is outside [0, 100]")]),
+        ({"team_counted": 0}, [("rules.team_counted", "below_minimum", {"value": 0, "min": 1})]),
+        ({"team_counted": "3"}, [("rules.team_counted", "not_whole", {"value": "3"})]),
+        ({"notice_days": -1}, [("rules.notice_days", "below_minimum", {"value": -1, "min": 0})]),
+        (
+            {"discrepancy_share": "0"},
+            [("rules.discrepancy_share", "outside_open_low", {"value": 0, "low": 0, "high": 1})],
+        ),
+        (
+            {"discrepancy_share": "1.01"},
+            [("rules.discrepancy_share", "outside_open_low", {"value": D("1.01"), "low": 0, "high": 1})],
+        ),
+        ({"bias_threshold": "NaN"}, [("rules.bias_threshold", "not_decimal", {"value": "NaN"})]),
+        (
+            {"award_min_total": "100.5"},
+            [("rules.award_min_total", "outside", {"value": D("100.5"), "low": 0, "high": 100})],
+        ),
     ],
 )
 def test_every_problem_is_reported(data, problems):
@@ -176,13 +188,13 @@ def test_problems_are_collected_not_stopped_at():
     data = {"colour": 1, "team_counted": 0, "discrepancy_share": "2", "award_tiers": [{"name": "a", "share": "2"}]}
     with pytest.raises(RuleError) as caught:
         parse_rules(data, SCHEME, "competition")
-    assert [path for path, _ in caught.value.problems] == [
+    assert [path for path, _code, _params in caught.value.problems] == [
         "rules.colour",
         "rules.award_tiers[0].share",
         "rules.team_counted",
         "rules.discrepancy_share",
     ]
-    assert "rules.team_counted: 0 is below the minimum 1" in str(caught.value)
+    assert "rules.team_counted: below_minimum" in str(caught.value)
 
 
 def test_an_organizer_chain_is_checked_only_against_a_given_scheme():
@@ -194,7 +206,7 @@ def test_an_organizer_chain_is_checked_only_against_a_given_scheme():
 
 
 def test_not_an_object_or_unknown_kind():
-    with pytest.raises(RuleError, match="rules: must be an object"):
+    with pytest.raises(RuleError, match="rules: rules_object"):
         parse_rules(["a"], None, "competition")
     with pytest.raises(RuleError, match="competition.kind"):
         parse_rules({}, None, "contest")
@@ -209,55 +221,62 @@ def crit(key, max="10", **extra):
     "stages, problems",
     [
         ((Stage("p", "P", D("1"), (crit("p.a"),)),), []),
-        ((), [("stages", "a competition needs at least one stage")]),
+        ((), [("stages", "no_stages", {})]),
         (
             (Stage("p", "P", D("1"), (crit("p.a", "0"), crit("p.b", "-5"))),),
             [
-                ("stages[0].criteria[0].max", "the maximum must be above 0, not 0"),
-                ("stages[0].criteria[1].max", "the maximum must be above 0, not -5"),
+                ("stages[0].criteria[0].max", "not_positive", {"value": 0}),
+                ("stages[0].criteria[1].max", "not_positive", {"value": -5}),
             ],
         ),
         (
             (Stage("p", "P", D("-1"), (crit("p.a"),)), Stage("q", "Q", D("1"), (crit("q.a"),))),
             [
-                ("stages[0].weight", "the weight must not be negative, not -1"),
-                ("stages", "the stage weights add up to zero"),
+                ("stages[0].weight", "negative", {"value": -1}),
+                ("stages", "zero_weights", {}),
             ],
         ),
-        ((Stage("p", "P", D("0"), (crit("p.a"),)),), [("stages", "the stage weights add up to zero")]),
+        ((Stage("p", "P", D("0"), (crit("p.a"),)),), [("stages", "zero_weights", {})]),
         (
             (Stage("p", "P", D("1"), (crit("p.a"),)), Stage("p", "P", D("1"), (crit("p.b"),))),
-            [("stages[1].key", "'p' appears more than once")],
+            [("stages[1].key", "twice", {"value": "p"})],
         ),
         (
             (Stage("p", "P", D("1"), (crit("p.a"), crit("p.a"))),),
-            [("stages[0].criteria[1].key", "'p.a' appears more than once")],
+            [("stages[0].criteria[1].key", "twice", {"value": "p.a"})],
         ),
-        ((Stage("p", "P", D("1"), (crit("q.a"),)),), [("stages[0].criteria[0].key", "'q.a' must read p.<key>")]),
+        (
+            (Stage("p", "P", D("1"), (crit("q.a"),)),),
+            [("stages[0].criteria[0].key", "criterion_key", {"value": "q.a", "stage": "p"})],
+        ),
         (
             (Stage("p", "P", D("1"), (crit("p.a", kind="bonus", aggregation="max"),)),),
             [
-                ("stages[0].criteria[0].kind", "'bonus' is not one of score, deduction"),
-                ("stages[0].criteria[0].aggregation", "'max' is not one of mean, trimmed, median, single"),
-                ("stages[0].criteria", "a stage needs at least one score criterion"),
+                ("stages[0].criteria[0].kind", "not_one_of", {"value": "bonus", "choices": "score, deduction"}),
+                (
+                    "stages[0].criteria[0].aggregation",
+                    "not_one_of",
+                    {"value": "max", "choices": "mean, trimmed, median, single"},
+                ),
+                ("stages[0].criteria", "no_score_criterion", {}),
             ],
         ),
         (
             (Stage("p", "P", D("1"), (crit("p.a", kind="deduction"),)),),
-            [("stages[0].criteria", "a stage needs at least one score criterion")],
+            [("stages[0].criteria", "no_score_criterion", {})],
         ),
         (
             (Stage("p", "P", D("1"), (crit("p.a", step=D("0")), crit("p.b", step=D("0.125")))),),
             [
-                ("stages[0].criteria[0].step", "the step must be above 0, not 0"),
-                ("stages[0].criteria[1].step", "the step 0.125 has more than 2 decimal places"),
+                ("stages[0].criteria[0].step", "not_positive", {"value": 0}),
+                ("stages[0].criteria[1].step", "too_many_places", {"value": D("0.125")}),
             ],
         ),
         (
             (Stage("p", "P", D("1"), (crit("p.a", expected=0), crit("p.b", aggregation="single", expected=3))),),
             [
-                ("stages[0].criteria[0].expected", "0 is not a count of 1 or more"),
-                ("stages[0].criteria[1].expected", "a single criterion takes exactly one mark"),
+                ("stages[0].criteria[0].expected", "not_count", {"value": 0}),
+                ("stages[0].criteria[1].expected", "single_one_mark", {}),
             ],
         ),
     ],

@@ -280,10 +280,10 @@ def test_save_rules(browser, competition):
         ({"tiers-2-share": "80"}, "The shares add up to 110 %, more than 100 %."),
         ({"tiers-1-share": "0"}, "Every share must be greater than 0 %."),
         ({"tiers-1-name": ""}, "Every award tier needs a name and a figure."),
-        ({"tiebreak-0": "stage:nowhere"}, "there is no stage 'nowhere'"),
+        ({"tiebreak-0": "stage:nowhere"}, "there is no stage “nowhere”"),
         ({"tiebreak-1": "stage:practical"}, "appears more than once"),
         ({"tiers-1-name": "一等奖"}, "appears more than once"),
-        ({"discrepancy_share": "0"}, "is outside (0, 1]"),
+        ({"discrepancy_share": "0"}, "The discrepancy flag must be above 0 %."),
         ({"team_counted": "0"}, "Number must be at least 1"),
     ],
 )
@@ -297,7 +297,7 @@ def test_bad_rules_are_refused_next_to_their_field(browser, competition, overrid
 def test_the_tiebreak_error_sits_in_its_row(browser, competition):
     body = fragment(browser.post(url(competition, "/rules"), rules_form(**{"tiebreak-1": "stage:gone"}), htmx=True))
     rows = re.findall(r'<li class="list-row">.*?</li>', body, re.DOTALL)
-    assert "no stage 'gone'" in rows[1] and "no stage" not in rows[0]
+    assert "no stage “gone”" in rows[1] and "no stage" not in rows[0]
 
 
 def test_add_and_remove_tiers_without_saving(browser, competition):
@@ -336,7 +336,7 @@ def test_rating_rules_take_minima(browser, organizer, tree):
         "notice_days": "5",
     }
     body = fragment(browser.post(url(rating, "/rules"), data, htmx=True))
-    assert "90 must be below 85" in body
+    assert "the minimum 90 must be below the tier above it (85)" in body
 
 
 # ---------------------------------------------------------------- preview

@@ -426,8 +426,12 @@ def test_update_rules_stores_them_without_the_defaults(draft, organizer):
 @pytest.mark.parametrize(
     "rules, field, words",
     [
-        ({"award_tiers": [{"name": "一", "share": "0.6"}, {"name": "二", "share": "0.5"}]}, "award_tiers", "past 1"),
-        ({"award_tiers": [{"name": "一", "share": "0"}]}, "award_tiers[0].share", "outside"),
+        (
+            {"award_tiers": [{"name": "一", "share": "0.6"}, {"name": "二", "share": "0.5"}]},
+            "award_tiers",
+            "more than 1",
+        ),
+        ({"award_tiers": [{"name": "一", "share": "0"}]}, "award_tiers[0].share", "must be greater than 0"),
         ({"award_tiers": [{"name": "", "share": "0.1"}]}, "award_tiers[0].name", "needs a name"),
         (
             {"award_tiers": [{"name": "一", "share": "0.1"}, {"name": "一", "share": "0.1"}]},
@@ -435,12 +439,12 @@ def test_update_rules_stores_them_without_the_defaults(draft, organizer):
             "more than once",
         ),
         ({"award_tiers": [{"name": "一", "share": "0.1"}, {"name": "二", "min": "90"}]}, "award_tiers", "mix"),
-        ({"tiebreak": ["stage:nowhere"]}, "tiebreak[0]", "no stage 'nowhere'"),
+        ({"tiebreak": ["stage:nowhere"]}, "tiebreak[0]", "no stage “nowhere”"),
         ({"tiebreak": ["time", "criterion:practical.nowhere"]}, "tiebreak[1]", "no criterion"),
         ({"tiebreak": ["time", "time"]}, "tiebreak[1]", "more than once"),
-        ({"award_min_total": "120"}, "award_min_total", "outside"),
+        ({"award_min_total": "120"}, "award_min_total", "must be between 0 and 100"),
         ({"team_counted": 0}, "team_counted", "minimum 1"),
-        ({"discrepancy_share": "1.5"}, "discrepancy_share", "outside"),
+        ({"discrepancy_share": "1.5"}, "discrepancy_share", "at most 1"),
         ({"notice_days": -1}, "notice_days", "minimum 0"),
     ],
 )

@@ -263,6 +263,11 @@ class RulesForm(Form):
         self.kind = kind
         self.list_errors: dict[str, list] = {}
 
+    def validate_discrepancy_share(self, field) -> None:
+        # The rules take a share in (0, 1]; the form asks for per cent, so it says so in per cent.
+        if field.data is not None and field.data <= 0:
+            raise ValidationError(_l("The discrepancy flag must be above 0 %."))
+
     def validate_tiers(self, field) -> None:
         measure = "min" if self.kind == "rating" else "share"
         missing = [t for t in field if not (t.form.name.data or "").strip() or t.form[measure].data is None]

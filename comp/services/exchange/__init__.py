@@ -27,7 +27,7 @@ from comp.models import (
 from comp.models.competition import KINDS
 from comp.models.types import utcnow
 from comp.services import accounts, people, results, transaction
-from comp.services.common import audit
+from comp.services.common import audit, wording
 from comp.services.exchange.check import (
     FORMAT,
     Problems,
@@ -113,8 +113,9 @@ def _check_rules(comp: dict, scheme: scoring.Scheme | None, kind: str, problems:
     try:
         scoring.parse_rules(comp.get("rules") or {}, scheme, kind)
     except scoring.RuleError as error:
-        for path, message in error.problems:
-            problems.add(path if path.startswith("competition") else f"competition.{path}", message)
+        for path, code, params in error.problems:
+            where = path if path.startswith("competition") else f"competition.{path}"
+            problems.add(where, wording.message(code, params))
 
 
 def judge_username(code: str, ref: str) -> str:

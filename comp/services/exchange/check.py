@@ -8,6 +8,7 @@ from typing import Any
 
 from comp import idcard, scoring
 from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS
+from comp.services.common import wording
 
 FORMAT = "jiangxin.competition/1"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -140,8 +141,8 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
     # The whole-scheme checks (zero weights, a stage without score criteria) only make
     # sense on well-formed stages; problems elsewhere in the file do not stop them.
     if len(problems) == before:
-        for path, message in scoring.check_scheme(scheme):
-            problems.add(path, message)
+        for path, code, params in scoring.check_scheme(scheme):
+            problems.add(path, wording.message(code, params))
     return scheme
 
 
@@ -286,6 +287,6 @@ def _mark_value(raw, criterion, path: str, problems: Problems) -> Decimal | None
     try:
         scoring.check_mark(criterion, value)
     except scoring.MarkError as error:
-        problems.add(path, f"{error} of {criterion.key}" if "maximum" in str(error) else str(error))
+        problems.add(path, f"{wording.message(error.code, error.params)} ({criterion.key})")
         return None
     return value

@@ -33,7 +33,7 @@ from comp.models import (
 from comp.models.judging import MARK_SCALE
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
-from comp.services.common import audit
+from comp.services.common import audit, wording
 from comp.services.judging.recusal import is_recused
 from comp.services.setup import lifecycle
 
@@ -150,18 +150,7 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
     try:
         return scoring.parse_mark(rule, text)
     except scoring.MarkError as error:
-        raise MarkRefused(_explain(criterion, Decimal(text)) or error.message) from None
-
-
-def _explain(criterion: Criterion, value: Decimal) -> str | None:
-    """Say in the judge's language why the scoring rules refused the value."""
-    if value > criterion.max_value:
-        return _("%(value)s is above the maximum %(max)s.", value=plain(value), max=plain(criterion.max_value))
-    if (value * MARK_SCALE) % 1:
-        return _("%(value)s has more than 2 decimal places.", value=value)
-    if criterion.step and value % criterion.step:
-        return _("%(value)s is not a multiple of the step %(step)s.", value=value, step=plain(criterion.step))
-    return None
+        raise MarkRefused(_("%(problem)s.", problem=wording.message(error.code, error.params))) from None
 
 
 def record_mark(

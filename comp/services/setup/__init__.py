@@ -22,7 +22,7 @@ from comp.models.competition import KINDS, LEVELS, TEAM_BY
 from comp.models.people import SKILL_GRADES
 from comp.permissions import can
 from comp.services import ServiceError, transaction
-from comp.services.common import audit
+from comp.services.common import audit, wording
 from comp.services.setup import lifecycle
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -218,8 +218,8 @@ def update_rules(competition: Competition, rules: dict, actor: User) -> None:
         parsed = scoring.parse_rules(rules, scheme_of(competition), competition.kind)
     except scoring.RuleError as error:
         problems: dict[str, str] = {}
-        for path, message in error.problems:
-            _add(problems, path.removeprefix("rules."), message)
+        for path, code, params in error.problems:
+            _add(problems, path.removeprefix("rules."), wording.message(code, params))
         raise SetupError(problems) from None
     with transaction():
         competition.rules = scoring.rules_to_dict(parsed, full=False)

@@ -26,21 +26,9 @@ from comp.models.types import utcnow
 from comp.orgtree import Tree
 from comp.scoring import outcomes as pipeline
 from comp.services import ServiceError, people, transaction
-from comp.services.common import audit, sheets
+from comp.services.common import audit, sheets, wording
 
 STANDARD_HONOURS = ("技术能手", "五一劳动奖章", "泉州工匠", "劳动模范", "工人先锋号", "青年岗位能手")
-MESSAGES = {
-    "not_integer": _l("must be a whole number"),
-    "out_of_range": _l("must be between %(low)s and %(high)s"),
-    "empty_award": _l("name the award"),
-    "places_pair": _l("give the first and the last place"),
-    "places_order": _l("the last place (%(last)s) comes before the first (%(first)s)"),
-    "honours_list": _l("must be a list of honour titles"),
-    "honour_title": _l("each honour needs a title of at most %(max)s characters"),
-    "rule_object": _l("each rule must be an object"),
-    "rules_list": _l("must be a list of rules"),
-    "no_effect": _l("the rule earns nothing: name an honour, a promotion or a grade"),
-}
 
 
 class OutcomeProblems(ServiceError):
@@ -52,12 +40,8 @@ class OutcomeProblems(ServiceError):
 
 
 def _translate(error: pipeline.OutcomeError) -> dict[str, str]:
-    """Word the engine's problem codes in the user's language."""
-    problems = {}
-    for path, code, params in error.problems:
-        params = {k: ("—" if v is None else v) for k, v in params.items()}
-        problems[path] = str(MESSAGES.get(code, code)) % params if params else str(MESSAGES.get(code, code))
-    return problems
+    """Word the engine's problem codes in the user's language, by path."""
+    return {path: wording.message(code, params) for path, code, params in error.problems}
 
 
 def rules(competition: Competition) -> tuple[pipeline.OutcomeRule, ...]:

@@ -16,7 +16,7 @@ from comp.extensions import db
 from comp.models import Competition, Criterion, Stage
 from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
-from comp.services.common import audit
+from comp.services.common import audit, wording
 from comp.services.results import standings
 
 NEXT = {
@@ -84,11 +84,11 @@ def scheme_problems(competition: Competition) -> list[str]:
     if not scheme.stages:  # said in the user's language, not the engine's "stages: …"
         problems = [_("The competition has no stages yet.")]
     else:
-        problems = [f"{path}: {message}" for path, message in scoring.check_scheme(scheme)]
+        problems = wording.sentences(scoring.check_scheme(scheme), scheme)
     try:
         scoring.parse_rules(competition.rules or {}, scheme, competition.kind)
     except scoring.RuleError as error:
-        problems.extend(f"{path}: {message}" for path, message in error.problems)
+        problems.extend(wording.sentences(error.problems, scheme))
     return problems
 
 

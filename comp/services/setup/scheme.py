@@ -6,7 +6,6 @@ writes in its own transaction, bumps the competition's version and audits.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -338,14 +337,5 @@ def preview(competition: Competition, entrants: int) -> Preview:
         _tiers(rules, entrants),
         rules,
         valid,
-        tuple(_named(p, scheme) for p in lifecycle.scheme_problems(competition)),
-    )
-
-
-def _named(problem: str, scheme: scoring.Scheme) -> str:
-    """Say “stage 理论知识” where the scheme check says “stages[0]”."""
-    return re.sub(
-        r"stages\[(\d+)\]",
-        lambda m: _("stage “%(name)s”", name=scheme.stages[int(m[1])].name) if int(m[1]) < len(scheme.stages) else m[0],
-        problem,
+        tuple(lifecycle.scheme_problems(competition)),
     )
