@@ -80,6 +80,7 @@ def from_environment() -> dict:
         "JIANGXIN_ENV": env,
         **required,
         "SQLALCHEMY_DATABASE_URI": url,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,  # shared boards and results; the database when unset
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,

@@ -16,4 +16,4 @@ from comp.models.judging import (  # noqa: F401
 )
 from comp.models.people import ROLES, SKILL_GRADES, Honour, OrgUnit, User, Worker  # noqa: F401
 from comp.models.rating import Achievement, Unit, UnitMember  # noqa: F401
-from comp.models.records import OutcomeGrant, Standing  # noqa: F401
+from comp.models.records import Computed, OutcomeGrant, Standing  # noqa: F401

@@ -108,9 +108,11 @@ class MarkChange(Model):
     """An append-only record of one change of a mark: who, when, old → new, why."""
 
     __tablename__ = "mark_change"
+    # Counting and taking the last change of a competition (its stamp) reads this index alone.
+    __table_args__ = (sa.Index("ix_mark_change_competition_changes", "competition_id", "id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"))
     entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
     judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
     criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))

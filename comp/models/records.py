@@ -70,3 +70,23 @@ class OutcomeGrant(Model):
     entrant: so.Mapped[Entrant] = so.relationship()
     worker: so.Mapped[Worker] = so.relationship()
     confirmed_by: so.Mapped[User | None] = so.relationship()
+
+
+class Computed(Model):
+    """A computation every app process shares: a competition's live board or results as of a stamp.
+
+    The stamp says which marks and which competition version the payload was built from; a
+    process that finds its stamp current uses the payload instead of computing it again, and
+    `claimed_until` lets exactly one process at a time rebuild a stale one (comp.services.common.computed).
+    """
+
+    __tablename__ = "computed"
+
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), primary_key=True
+    )
+    stamp: so.Mapped[str] = so.mapped_column(sa.String(64))
+    built_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    claimed_until: so.Mapped[datetime | None]
+    payload: so.Mapped[str] = so.mapped_column(sa.Text)

@@ -56,8 +56,12 @@ class BiasSums:
 
     def __init__(self, unit: int = 1) -> None:
         self._unit = unit
-        self._numerators: dict[tuple[str, Fraction], Fraction | int] = {}
+        self._numerators: dict[tuple[str, int], Fraction | int] = {}
         self._items: Counter[str] = Counter()
+        # A competition has few (count, maximum) pairs and many groups: each denominator is made once
+        # and numerators are keyed by its index (hashing a Fraction per mark costs more than the sum).
+        self._slots: dict[tuple[int, Decimal | int], int] = {}
+        self._denominators: list[Fraction] = []
 
     def add(self, maximum: Decimal | int, marks: Sequence[tuple[str, int | Fraction]]) -> None:
         """Add one group's (judge, value) marks on a criterion out of `maximum`."""
@@ -65,18 +69,21 @@ class BiasSums:
         if count < 3:  # with fewer, "the other judges" are one judge: no basis for a bias
             return
         everyone = sum(value for _judge, value in marks)
-        denominator = self._unit * (count - 1) * Fraction(maximum)
+        slot = self._slots.get((count, maximum))
+        if slot is None:
+            slot = self._slots[(count, maximum)] = len(self._denominators)
+            self._denominators.append(self._unit * (count - 1) * Fraction(maximum))
         numerators, items = self._numerators, self._items
         for judge, value in marks:
-            key = (judge, denominator)
+            key = (judge, slot)
             numerators[key] = numerators.get(key, 0) + count * value - everyone
             items[judge] += 1
 
     def parts(self) -> list[BiasPart]:
         """Return one part per judge, sorted by judge ref."""
         sums: dict[str, Fraction] = defaultdict(Fraction)
-        for (judge, denominator), numerator in self._numerators.items():
-            sums[judge] += Fraction(numerator) / denominator
+        for (judge, slot), numerator in self._numerators.items():
+            sums[judge] += Fraction(numerator) / self._denominators[slot]
         return [BiasPart(judge, self._items[judge], sums[judge]) for judge in sorted(self._items)]
 
 

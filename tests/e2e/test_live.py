@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Objection, Worker
-from comp.services.judging import live
+from comp.services import results
 from comp.services.results import objections
 from comp.services.setup import lifecycle
 from tests.chief.helpers import entrant, judge, set_mark, sign
@@ -17,11 +17,6 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    live.clear_cache()
 
 
 def _login(page, base: str, username: str) -> None:
@@ -54,7 +49,7 @@ def test_live_board_shows_a_mark_another_judge_enters(page, live_server, make_co
         arg=code,
         timeout=6000,
     )
-    assert page.locator("#live-board").get_attribute("data-version") == str(competition.version)
+    assert page.locator("#live-board").get_attribute("data-version") == results.stamp_of(competition)
     page.goto(f"{live_server}/c/{competition.code}/live?screen=1")
     assert page.locator("header.site").count() == 0
     screenshot(page, "live-screen")

@@ -11,7 +11,6 @@ import pytest
 from comp.extensions import db
 from comp.services import certs as certificates
 from comp.services import people
-from comp.services.judging import live
 from comp.services.results import objections
 from comp.services.setup import lifecycle
 from tests.conftest import SMALL, valid_id
@@ -20,11 +19,6 @@ PHONES = ["13905951234", "15880001111", "18659590000", "17750502222", "136000033
 MASKED = re.compile(r"\d{4}\*+\d{3}[\dX]")
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    live.clear_cache()
 
 
 def competition_doc(code: str, workers) -> dict:

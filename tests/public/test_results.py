@@ -11,15 +11,9 @@ import sqlalchemy as sa
 from comp.extensions import db
 from comp.models import AuditEvent, Objection, Worker
 from comp.services import results
-from comp.services.judging import live
 from comp.services.setup import lifecycle
 from tests.chief.helpers import entrant, htmx_post, login_judge
 from tests.conftest import csrf_token
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    live.clear_cache()
 
 
 @pytest.fixture()

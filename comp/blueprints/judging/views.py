@@ -13,7 +13,7 @@ from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.judging import bp
 from comp.blueprints.judging.forms import MarkForm
 from comp.extensions import htmx
-from comp.models import Criterion, Entrant, Mark
+from comp.models import Entrant
 from comp.models.types import plain
 from comp.permissions import competition_for
 from comp.services import ServiceError
@@ -88,19 +88,40 @@ def row(code: str, secret: str, criterion_id: int):
 @bp.post("/<code>/sheet/<secret>/mark/<int:criterion_id>")
 @login_required
 def save_mark(code: str, secret: str, criterion_id: int):
-    """Save one mark and answer with its re-rendered row: saved, refused, stale or closed."""
-    entrant = _entrant(code, secret)
-    criterion = scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
+    """Save one mark and answer with its re-rendered row: saved, refused, stale or closed.
+
+    The save is the hot path of a judging day: the service reads what it checks in one query and
+    the saved row is rendered from what was written (see marks.save).
+    """
     form = MarkForm()
-    state, message, seen, mark = _record(form, entrant, criterion)
+    seen = form.version.data or 0
+    saved = None
+    try:
+        if not form.validate():
+            raise marks.MarkRefused(form.first_error())
+        saved = marks.save(
+            current_user, code, secret, criterion_id, form.value.data, seen, _tablet_session(), form.reason.data or None
+        )
+        state, message = "saved", None
+    except LookupError:
+        abort(404)
+    except PermissionError:
+        abort(403)
+    except marks.StaleMark as error:
+        state, message, seen = "stale", str(error), error.version
+    except marks.MarkRefused as error:
+        state, message = "refused", str(error)
+    except ServiceError as error:
+        state, message = "closed", str(error)
     if not htmx:
         flash(message or _("The mark is saved."), "error" if message else "success")
         return redirect(url_for(".sheet", code=code, secret=secret))
-    # A saved mark is the row as it is now; a refusal shows the row as saved beside what was typed.
-    if mark is not None:
-        sheet_row = scoresheets.SheetRow(criterion, mark)
-    else:
-        sheet_row = scoresheets.load_row(current_user, entrant, criterion)
+    if saved is not None:
+        sheet_row = scoresheets.SheetRow(*saved)
+    else:  # a refusal shows the row as saved beside what was typed
+        entrant = _entrant(code, secret)
+        criterion = scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
+        sheet_row = _permitted(scoresheets.load_row, current_user, entrant, criterion)
     response = make_response(
         render_template(
             "judging/_row.html",
@@ -117,26 +138,6 @@ def save_mark(code: str, secret: str, criterion_id: int):
         # A stale answer means another tablet saved a newer value: the tallies must show it too.
         response.headers["HX-Trigger"] = "mark-saved"
     return response
-
-
-def _record(form: MarkForm, entrant: Entrant, criterion: Criterion) -> tuple[str, str | None, int, Mark | None]:
-    """Save the form's mark; return the row's state, its message, the version it holds, the mark."""
-    seen = form.version.data or 0
-    try:
-        if not form.validate():
-            raise marks.MarkRefused(form.first_error())
-        mark = marks.record_mark(
-            current_user, entrant, criterion, form.value.data, seen, _tablet_session(), form.reason.data or None
-        )
-        return "saved", None, seen, mark
-    except PermissionError:
-        abort(403)
-    except marks.StaleMark as error:
-        return "stale", str(error), error.version, None
-    except marks.MarkRefused as error:
-        return "refused", str(error), seen, None
-    except ServiceError as error:
-        return "closed", str(error), seen, None
 
 
 @bp.post("/<code>/sheet/<secret>/sign")

@@ -38,11 +38,14 @@ def live_board(code: str):
     state = live.poll(code)
     if state is None or state.status not in live.LIVE_STATES:
         abort(404)
-    if request.args.get("v") == str(state.version):
+    shown = request.args.get("v")
+    if shown == state.stamp:
         return _no_store(current_app.response_class(status=204))
     competition = db.session.get(Competition, state.id)
     assert competition is not None  # poll() has just read its row
-    board = live.board(competition)
+    board = live.board(competition, state.stamp)
+    if htmx and shown == board.version:  # the board is being rebuilt: the screen keeps what it shows
+        return _no_store(current_app.response_class(status=204))
     if htmx:
         template = "public/_board.html"
     else:

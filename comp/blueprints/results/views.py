@@ -30,11 +30,10 @@ def rules():
 def show(code: str):
     """Show a competition's results: always to its organizers, to everyone once published."""
     competition = competition_for(code, "competition.results")
-    loaded, outcome = results_service.compute(competition)
-    doc = results_service.document_from(competition, loaded, outcome)
-    return render_template(
-        "results/results.html", competition=competition, doc=doc, stages=loaded.scheme.stages, rules=loaded.rules
-    )
+    doc = results_service.document(competition)  # shared by every process, once per stamp
+    scheme = results_service.scheme_of(competition)
+    rules = results_service.rules_of(competition, scheme)
+    return render_template("results/results.html", competition=competition, doc=doc, stages=scheme.stages, rules=rules)
 
 
 @bp.get("/<code>/results.xlsx")

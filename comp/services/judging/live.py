@@ -1,19 +1,19 @@
-"""The hall screen's live standings and the public results, computed once per competition version.
+"""The hall screen's live standings and the public results, shared by every app process.
 
-Every write that can move a result bumps `competition.version` (lifecycle.touch), so a
-computation cached under (competition, version) is valid until the next write, in every
-app process; the cache itself is only this process's memory.
+A board is built from a *stamp* (the competition's version and its mark changes, see
+`results.stamp_columns`) and stored for every process and screen (comp.services.common.computed):
+however many screens poll, a competition's board is rebuilt at most once a second, and a
+screen that already shows the current stamp gets 204 No Content.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,50 +23,34 @@ from comp.models.competition import PUBLIC_STATES
 from comp.models.types import utcnow
 from comp.services import results
 from comp.services.chief import progress as chief_progress
+from comp.services.common import computed
 from comp.services.setup import lifecycle
 
 LIVE_STATES = ("running", "locked", "published")
 BOARD_ROWS = 100  # a hall screen shows the top of the table; the rest are counted
-CACHE_SIZE = 64
-
-_cache: OrderedDict[tuple, object] = OrderedDict()
-_building: dict[tuple, threading.Lock] = {}
-_guard = threading.Lock()
+REBUILD_EVERY = 1.0  # seconds: the most often one competition's board is rebuilt
 
 
-def poll(code: str):
-    """Return the competition's (id, status, version) in one small query, or None."""
-    return db.session.execute(
-        sa.select(Competition.id, Competition.status, Competition.version).where(Competition.code == code)
+@dataclass(frozen=True)
+class Polled:
+    """What a screen's poll needs to know, read in one small query."""
+
+    id: int
+    status: str
+    stamp: str
+
+
+def poll(code: str) -> Polled | None:
+    """Return the competition's id, status and stamp in one query, or None."""
+    changes, last = results.stamp_columns()
+    row = db.session.execute(
+        sa.select(Competition.id, Competition.status, Competition.version, changes, last).where(
+            Competition.code == code
+        )
     ).first()
-
-
-def _cached(kind: str, competition: Competition, build: Callable[[], object]):
-    """Return the value built for this competition version, building it once however many ask."""
-    # created_at tells apart a competition that reuses the id of a deleted one.
-    key = (kind, competition.id, competition.created_at, competition.version)
-    with _guard:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-        lock = _building.setdefault(key, threading.Lock())
-    with lock:  # the other screens asking for the same version wait for this one computation
-        with _guard:
-            if key in _cache:
-                return _cache[key]
-        value = build()
-        with _guard:
-            _cache[key] = value
-            _building.pop(key, None)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-    return value
-
-
-def clear_cache() -> None:
-    """Forget every cached computation."""
-    with _guard:
-        _cache.clear()
+    if row is None:
+        return None
+    return Polled(row.id, row.status, results.stamp(row.version, row[3], row[4]))
 
 
 def _fixed(value: Decimal | None) -> str | None:
@@ -88,9 +72,9 @@ class BoardRow:
 
 @dataclass(frozen=True)
 class Board:
-    """The provisional standings of one competition version."""
+    """The provisional standings as of one stamp."""
 
-    version: int
+    version: str
     status: str
     stages: tuple[tuple[str, str], ...]
     rows: tuple[BoardRow, ...]
@@ -101,13 +85,42 @@ class Board:
     at: datetime
 
 
-def board(competition: Competition) -> Board:
-    """Return the live standings of the competition's current version."""
-    version, status = competition.version, competition.status
-    return _cached("board", competition, lambda: _board(competition, version, status))
+def board(competition: Competition, stamp: str) -> Board:
+    """Return the live standings as of `stamp`, or as of an earlier stamp while they are rebuilt."""
+    value, _built = computed.shared(
+        "board",
+        competition.id,
+        stamp,
+        lambda: _board(competition, stamp, competition.status),
+        _encode_board,
+        _decode_board,
+        REBUILD_EVERY,
+    )
+    return value
 
 
-def _board(competition: Competition, version: int, status: str) -> Board:
+def _encode_board(value: Board) -> str:
+    data = asdict(value)
+    data["at"] = value.at.isoformat()
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _decode_board(text: str) -> Board:
+    data: dict[str, Any] = json.loads(text)
+    return Board(
+        data["version"],
+        data["status"],
+        tuple((key, name) for key, name in data["stages"]),
+        tuple(BoardRow(**{**row, "stages": tuple(row["stages"])}) for row in data["rows"]),
+        data["hidden"],
+        data["entered"],
+        data["due"],
+        data["named"],
+        datetime.fromisoformat(data["at"]),
+    )
+
+
+def _board(competition: Competition, version: str, status: str) -> Board:
     loaded, outcome = results.compute(competition)
     progress = chief_progress.counts(competition)
     entrants = {
@@ -178,11 +191,6 @@ def notice(competition: Competition, now: datetime | None = None) -> Notice | No
 
 def official(competition: Competition) -> dict:
     """Return the published results: the results document, employers by ref, and the stages."""
-    return _cached("official", competition, lambda: _official(competition))
-
-
-def _official(competition: Competition) -> dict:
-    loaded, outcome = results.compute(competition)
     employers = dict(
         db.session.execute(
             sa.select(Entrant.ref, OrgUnit.name)
@@ -191,7 +199,7 @@ def _official(competition: Competition) -> dict:
         ).all()
     )
     return {
-        "doc": results.document_from(competition, loaded, outcome),
+        "doc": results.document(competition),
         "employers": employers,
-        "stages": tuple((s.key, s.name) for s in loaded.scheme.stages),
+        "stages": tuple((s.key, s.name) for s in competition.stages),
     }

@@ -2,18 +2,21 @@
 
 A mark is saved with the version the tablet last saw; a save based on an older version is
 refused with the newer value, so two tablets (or a reopened sheet) never overwrite each
-other silently. Every change appends a MarkChange and bumps the competition's version.
+other silently. Every change appends a MarkChange, which is also what tells the live board it moved
+(no save writes the competition row, which every save would otherwise queue on).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm.attributes import set_committed_value
 
 from comp import scoring
 from comp.extensions import db
@@ -34,8 +37,7 @@ from comp.models.judging import MARK_SCALE
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
 from comp.services.common import audit, wording
-from comp.services.judging.recusal import is_recused
-from comp.services.setup import lifecycle
+from comp.services.judging.recusal import is_recused, recused_given
 
 # Digits with an optional decimal part: no sign, exponent ("1e2"), "NaN" or thousands separator.
 PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -102,17 +104,17 @@ def closed_reason(
     competition: Competition, entrant: Entrant | None = None, signoff: SheetSignoff | None = None
 ) -> str | None:
     """Say why marks cannot be entered now, or None when they can."""
-    if competition.status in OPEN_STATES:
-        return _(
-            "Marking starts when the competition is running (now: %(state)s).", state=status_label(competition.status)
-        )
-    if competition.status != "running":
-        return _(
-            "The scores are locked (%(state)s): marks can no longer change.", state=status_label(competition.status)
-        )
-    if entrant is not None and entrant.status != "ok":
+    return _closed(competition.status, entrant.status if entrant else None, signoff is not None)
+
+
+def _closed(status: str, entrant_status: str | None, signed: bool) -> str | None:
+    if status in OPEN_STATES:
+        return _("Marking starts when the competition is running (now: %(state)s).", state=status_label(status))
+    if status != "running":
+        return _("The scores are locked (%(state)s): marks can no longer change.", state=status_label(status))
+    if entrant_status is not None and entrant_status != "ok":
         return _("This entrant is not checked in: there is nothing to mark.")
-    if signoff is not None:
+    if signed:
         return _("You signed this sheet. Only the chief judge can reopen it.")
     return None
 
@@ -153,6 +155,94 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
         raise MarkRefused(_("%(problem)s.", problem=wording.message(error.code, error.params))) from None
 
 
+@dataclass
+class _Context:
+    """Everything one save checks, read in one query: the competition, the panel, the sheet, the mark."""
+
+    competition_id: int
+    competition_status: str
+    on_panel: bool
+    entrant: Entrant | None
+    criterion: Criterion | None
+    marks_it: bool
+    recused: bool
+    signed: bool
+    mark: Mark | None
+
+
+def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnElement[bool]) -> sa.Select:
+    """Build the one query a save reads its context with; the judge and the criterion are bound parameters."""
+    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+    criterion_id: sa.BindParameter[int] = sa.bindparam("criterion_id", type_=sa.Integer)
+    own = sa.and_(JudgeAssignment.competition_id == Competition.id, JudgeAssignment.user_id == judge_id)
+    on_panel = sa.select(JudgeAssignment.id).where(own).exists()
+    marks_it = (
+        sa.select(JudgeCriterion.id)
+        .join(JudgeAssignment, JudgeAssignment.id == JudgeCriterion.assignment_id)
+        .where(own, JudgeCriterion.criterion_id == Criterion.id)
+        .exists()
+    )
+    signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id)
+    stages = sa.select(Stage.id).where(Stage.competition_id == Competition.id)
+    return (
+        sa.select(
+            Competition.id,
+            Competition.status,
+            on_panel,
+            Entrant,
+            Criterion,
+            marks_it,
+            recused_given(judge_id, sa.bindparam("org_unit_id", type_=sa.Integer)),
+            signed.exists(),
+            Mark,
+        )
+        .select_from(Competition)
+        .outerjoin(Entrant, sa.and_(Entrant.competition_id == Competition.id, entrant))
+        .outerjoin(Criterion, sa.and_(Criterion.id == criterion_id, Criterion.stage_id.in_(stages)))
+        .outerjoin(
+            Mark,
+            sa.and_(Mark.entrant_id == Entrant.id, Mark.judge_id == judge_id, Mark.criterion_id == Criterion.id),
+        )
+        .where(competition)
+    )
+
+
+# Built once: a save is the judging day's hot path, and building the expression costs more than running it.
+_BY_SECRET = _context_statement(Competition.code == sa.bindparam("code"), Entrant.secret_code == sa.bindparam("secret"))
+_BY_ID = _context_statement(Competition.id == sa.bindparam("competition"), Entrant.id == sa.bindparam("entrant"))
+
+
+def _context(judge: User, statement: sa.Select, criterion_id: int, **where: object) -> _Context | None:
+    """Read the save's context (one statement)."""
+    params = {"judge_id": judge.id, "org_unit_id": judge.org_unit_id, "criterion_id": criterion_id, **where}
+    row = db.session.execute(statement, params).first()
+    return None if row is None else _Context(*row)
+
+
+def save(
+    judge: User,
+    code: str,
+    secret: str,
+    criterion_id: int,
+    raw_value: str | None,
+    seen_version: int,
+    tablet_session: str | None,
+    reason: str | None = None,
+) -> tuple[Criterion, Mark]:
+    """Save a judge's mark typed on the sheet of the entrant with this secret code (a tablet's save).
+
+    Four statements in all with the login: the context, the versioned write, its MarkChange.
+    LookupError when the competition, entrant or criterion is not there (404); PermissionError
+    when the judge may not mark it (403); MarkRefused, StaleMark or ServiceError otherwise.
+    """
+    context = _context(judge, _BY_SECRET, criterion_id, code=code, secret=secret)
+    if context is None:
+        raise LookupError("no such competition")
+    if judge.role != "judge" or not context.on_panel:
+        raise PermissionError("the judge is not on the panel")
+    return _save(judge, context, raw_value, seen_version, tablet_session, reason, detach=True)
+
+
 def record_mark(
     judge: User,
     entrant: Entrant,
@@ -163,72 +253,106 @@ def record_mark(
     reason: str | None = None,
 ) -> Mark:
     """Save the judge's mark unless a newer one was saved since `seen_version`; return the mark."""
-    check_can_mark(judge, entrant, criterion)
-    closed = closed_reason(entrant.competition, entrant, signoff_of(judge, entrant))
+    context = _context(judge, _BY_ID, criterion.id, competition=entrant.competition_id, entrant=entrant.id)
+    if context is None or not context.on_panel:
+        raise PermissionError("the judge is not on the panel")
+    return _save(judge, context, raw_value, seen_version, tablet_session, reason)[1]
+
+
+def _save(
+    judge: User,
+    context: _Context,
+    raw: str | None,
+    seen: int,
+    source: str | None,
+    reason: str | None,
+    detach: bool = False,
+) -> tuple[Criterion, Mark]:
+    entrant, criterion = context.entrant, context.criterion
+    if entrant is None or criterion is None:
+        raise LookupError("no such entrant or criterion in this competition")
+    if not context.marks_it:
+        raise PermissionError("the judge does not mark this criterion")
+    if context.recused:
+        raise PermissionError("the judge is recused from this entrant")
+    closed = _closed(context.competition_status, entrant.status, context.signed)
     if closed:
         raise ServiceError(closed)
-    cents = int(parse_value(criterion, raw_value) * MARK_SCALE)
+    cents = int(parse_value(criterion, raw) * MARK_SCALE)
+    mark = context.mark
+    if mark is not None and mark.version != seen:
+        # An old version: a retry of this tablet's own save whose answer was lost stands as saved;
+        # anything else is stale, even the same figure, and the judge sees what the server holds.
+        if mark.value_cents == cents and source and _last_source(mark) == source:
+            return criterion, mark
+        raise StaleMark(mark.value, mark.version)
+    if mark is None and seen != 0:
+        raise StaleMark(None, 0)
+    if mark is not None and mark.value_cents == cents:
+        return criterion, mark  # the same value at the same version: nothing changes
+    old = mark.value_cents if mark else None
     try:
         with transaction():
-            return _upsert(judge, entrant, criterion, cents, seen_version, tablet_session, reason)
+            mark = _write(context, judge, mark, cents, seen)
+            db.session.add(
+                MarkChange(
+                    competition_id=context.competition_id,
+                    entrant_id=entrant.id,
+                    judge_id=judge.id,
+                    criterion_id=criterion.id,
+                    old_cents=old,
+                    new_cents=cents,
+                    actor_id=judge.id,
+                    source=(source or None),
+                    reason=reason,
+                )
+            )
+            if detach:  # the answer renders these two as written: detached, the commit does not reload them
+                db.session.flush()
+                db.session.expunge(mark)
+                db.session.expunge(criterion)
     except sa.exc.IntegrityError:
-        # Another process saved the first mark at the same moment: its value stands.
+        # Another tablet saved the first mark at the same moment: its value stands.
         current = current_mark(judge, entrant, criterion)
-        if current is not None and current.value_cents == cents:
-            return current
+        if current is not None and current.value_cents == cents and source and _last_source(current) == source:
+            return criterion, current
         raise _stale(judge, entrant, criterion) from None
+    return criterion, mark
 
 
-def _upsert(
-    judge: User, entrant: Entrant, criterion: Criterion, cents: int, seen: int, source: str | None, reason: str | None
-) -> Mark:
-    """Insert the first mark or update the one at version `seen`, with its MarkChange."""
-    mark = current_mark(judge, entrant, criterion)
-    if mark is not None and mark.value_cents == cents:
-        return mark  # the same value again, e.g. a retry whose answer was lost: nothing changes
-    if (mark.version if mark else 0) != seen:
-        raise StaleMark(mark.value if mark else None, mark.version if mark else 0)
-    old = mark.value_cents if mark else None
+def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: int) -> Mark:
+    """Insert the first mark, or update the one at version `seen` (the check and the write are one step)."""
+    now = utcnow()
     if mark is None:
+        assert context.entrant is not None and context.criterion is not None  # _save() checked both
         mark = Mark(
-            competition_id=entrant.competition_id,
-            entrant_id=entrant.id,
+            competition_id=context.competition_id,
+            entrant_id=context.entrant.id,
             judge_id=judge.id,
-            criterion_id=criterion.id,
+            criterion_id=context.criterion.id,
             value_cents=cents,
             version=1,
+            updated_at=now,
         )
         db.session.add(mark)
         db.session.flush()
-    else:
-        # The version in the WHERE clause makes the check and the write one step: of two
-        # app processes saving over the same version, exactly one updates a row.
-        updated = cast(  # an UPDATE's result is a CursorResult, which counts the rows
-            "CursorResult[Any]",
-            db.session.execute(
-                sa.update(Mark)
-                .where(Mark.id == mark.id, Mark.version == seen)
-                .values(value_cents=cents, version=seen + 1, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if updated.rowcount != 1:
-            raise _stale(judge, entrant, criterion)
-        db.session.expire(mark)
-    db.session.add(
-        MarkChange(
-            competition_id=entrant.competition_id,
-            entrant_id=entrant.id,
-            judge_id=judge.id,
-            criterion_id=criterion.id,
-            old_cents=old,
-            new_cents=cents,
-            actor_id=judge.id,
-            source=(source or None),
-            reason=reason,
-        )
+        return mark
+    # The version in the WHERE clause: of two app processes saving over the same version, exactly one
+    # updates a row.
+    updated = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            sa.update(Mark)
+            .where(Mark.id == mark.id, Mark.version == seen)
+            .values(value_cents=cents, version=seen + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
-    lifecycle.touch(entrant.competition)
+    if updated.rowcount != 1:
+        assert context.entrant is not None and context.criterion is not None
+        raise _stale(judge, context.entrant, context.criterion)
+    for name, value in (("value_cents", cents), ("version", seen + 1), ("updated_at", now)):
+        set_committed_value(mark, name, value)
     return mark
 
 
@@ -242,6 +366,20 @@ def _stale(judge: User, entrant: Entrant, criterion: Criterion) -> StaleMark:
     if row is None:
         return StaleMark(None, 0)
     return StaleMark(Decimal(row.value_cents).scaleb(-2), row.version)
+
+
+def _last_source(mark: Mark) -> str | None:
+    """Return the tablet session that made the mark's latest change."""
+    return db.session.scalar(
+        sa.select(MarkChange.source)
+        .where(
+            MarkChange.entrant_id == mark.entrant_id,
+            MarkChange.judge_id == mark.judge_id,
+            MarkChange.criterion_id == mark.criterion_id,
+        )
+        .order_by(MarkChange.id.desc())
+        .limit(1)
+    )
 
 
 def sign_sheet(judge: User, entrant: Entrant) -> SheetSignoff:

@@ -38,6 +38,19 @@ def markable_by(judge: User) -> sa.ColumnElement[bool]:
     return condition
 
 
+def recused_given(judge_id: sa.ColumnElement[int], org_unit_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """Return the condition on `Entrant` rows that a judge must not mark, the judge given as parameters.
+
+    The same rule as `markable_by`, for a statement built once and run with the judge's id and
+    employer bound (the mark save builds it once per process).
+    """
+    declared = sa.select(JudgeConflict.id).where(
+        JudgeConflict.judge_id == judge_id, JudgeConflict.entrant_id == Entrant.id
+    )
+    same_employer = sa.and_(org_unit_id.is_not(None), Entrant.employer_id == org_unit_id)
+    return sa.or_(same_employer, declared.exists())
+
+
 def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
     """Return the (judge user id, entrant id) pairs of the competition where the judge must not mark."""
     declared = db.session.execute(

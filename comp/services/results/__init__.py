@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -18,9 +19,12 @@ from comp.models import (
     JudgeAssignment,
     JudgeCriterion,
     Mark,
+    MarkChange,
     OrgUnit,
     Stage,
 )
+from comp.models.competition import FINAL_STATES
+from comp.services.common import computed
 from comp.services.judging.recusal import recused_pairs
 
 
@@ -211,9 +215,51 @@ def compute(competition: Competition) -> tuple[Loaded, scoring.Results]:
     return loaded, scoring.compute(loaded.scheme, loaded.rules, loaded.entrants, summaries, bias)
 
 
+def stamp_columns() -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+    """Return the columns that, with `Competition.version`, stamp what the results are computed from.
+
+    A saved mark adds a MarkChange row and does not write the competition's row (which every
+    save would then queue on); every other change that can move a result bumps the version
+    (lifecycle.touch). Counting the changes as well as taking the last id catches a change
+    whose transaction commits after a later one's.
+    """
+    changes = sa.select(sa.func.count(MarkChange.id)).where(MarkChange.competition_id == Competition.id)
+    last = sa.select(sa.func.max(MarkChange.id)).where(MarkChange.competition_id == Competition.id)
+    return changes.scalar_subquery(), last.scalar_subquery()
+
+
+def stamp(version: int, changes: int, last: int | None) -> str:
+    """Write a stamp from the competition's version and its mark changes."""
+    return f"{version}.{changes}.{last or 0}"
+
+
+def stamp_of(competition: Competition) -> str:
+    """Return the competition's stamp as the database holds it now (one query)."""
+    changes, last = stamp_columns()
+    row = db.session.execute(
+        sa.select(Competition.version, changes, last).where(Competition.id == competition.id)
+    ).one()
+    return stamp(*row)
+
+
 def document(competition: Competition) -> dict:
-    """Return the SPEC results document of the competition."""
-    return document_from(competition, *compute(competition))
+    """Return the SPEC results document, computed once per stamp and shared by every app process.
+
+    A running competition's document is rebuilt at most once a second however many ask; a
+    locked or published one once per version.
+    """
+    # Final scores change only with the version, which is part of the stamp: no waiting then.
+    every = 0.0 if competition.status in FINAL_STATES else 1.0
+    doc, _stamp = computed.shared(
+        "results",
+        competition.id,
+        stamp_of(competition),
+        lambda: document_from(competition, *compute(competition)),
+        lambda value: json.dumps(value, ensure_ascii=False),
+        json.loads,
+        every,
+    )
+    return doc
 
 
 def document_from(competition: Competition, loaded: Loaded, results: scoring.Results) -> dict:

@@ -1,0 +1,144 @@
+"""The hot path of a judging day: a save costs at most five statements and answers a stale retry honestly."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from comp.extensions import db
+from comp.models import Competition, JudgeConflict, MarkChange
+from tests.conftest import csrf_token
+from tests.judging.conftest import criterion_of, drop_marks, entrant_of, judge_of, mark_of
+
+# Transaction control is not work the database does for the save; everything else counts.
+CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+@contextmanager
+def statements():
+    """Collect the SQL statements sent while the block runs, transaction control left out."""
+    sent: list[str] = []
+
+    def collect(conn, cursor, statement, *args):
+        if not CONTROL.match(statement):
+            sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", collect)
+
+
+def _sheet(running, tablet):
+    t = tablet(running)
+    e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
+    url = t.url(e1, f"/mark/{route.id}")  # built before counting: the test's own objects may reload
+    return t, e1, route, url
+
+
+def test_an_update_costs_at_most_five_statements_and_leaves_the_competition_row_alone(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    version = db.session.scalar(sa.select(Competition.version).where(Competition.id == running.id))
+    with statements() as sent:
+        response = t.post(url, {"value": "30", "version": "1"})
+    assert response.status_code == 200 and 'data-state="saved"' in response.get_data(as_text=True)
+    assert len(sent) <= 5, "\n".join(sent)
+    assert not any(s.lstrip().upper().startswith("UPDATE COMPETITION") for s in sent)
+    assert db.session.scalar(sa.select(Competition.version).where(Competition.id == running.id)) == version
+    assert mark_of(t.judge, e1, route).value_cents == 3000
+
+
+def test_a_first_mark_costs_at_most_five_statements(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    drop_marks(t.judge, e1)
+    with statements() as sent:
+        response = t.post(url, {"value": "30", "version": "0"})
+    assert 'data-state="saved"' in response.get_data(as_text=True)
+    assert len(sent) <= 5, "\n".join(sent)
+    assert mark_of(t.judge, e1, route).version == 1
+
+
+def test_a_refusal_writes_nothing(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    changes = db.session.scalar(sa.select(sa.func.count(MarkChange.id)))
+    with statements() as sent:
+        response = t.post(url, {"value": "41", "version": "1"})
+    assert 'data-state="refused"' in response.get_data(as_text=True)
+    assert not any(s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) for s in sent)
+    assert db.session.scalar(sa.select(sa.func.count(MarkChange.id))) == changes
+
+
+def _state(response) -> tuple[str, str]:
+    html = response.get_data(as_text=True)
+    state = re.search(r'data-state="(\w+)"', html)[1]
+    saved = re.search(r'data-saved="([^"]*)"', html)[1]
+    return state, saved
+
+
+def test_a_retry_after_another_tablet_changed_the_mark_is_stale_with_the_servers_value(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    assert _state(t.post(url, {"value": "30", "version": "1"}, session="tablet-a")) == ("saved", "30")  # v2
+    assert _state(t.post(url, {"value": "35", "version": "2"}, session="tablet-b")) == ("saved", "35")  # v3
+    # Tablet A's outbox re-sends its save with the version it had: the answer says 35 stands.
+    response = t.post(url, {"value": "30", "version": "1"}, session="tablet-a")
+    assert _state(response) == ("stale", "35") and "HX-Trigger" in response.headers
+    assert "35" in response.get_data(as_text=True)
+    # The same figure from the other tablet, on an old version, is not "saved" either: it did not save it.
+    assert _state(t.post(url, {"value": "35", "version": "1"}, session="tablet-a"))[0] == "stale"
+    mark = mark_of(t.judge, e1, route)
+    assert (mark.value_cents, mark.version) == (3500, 3)
+
+
+def test_a_retry_of_the_tablets_own_save_is_saved_and_changes_nothing(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    assert _state(t.post(url, {"value": "31", "version": "1"}, session="tablet-a")) == ("saved", "31")
+    changes = db.session.scalar(sa.select(sa.func.count(MarkChange.id)))
+    # The answer was lost on the way back: the outbox sends the same save again.
+    assert _state(t.post(url, {"value": "31", "version": "1"}, session="tablet-a")) == ("saved", "31")
+    assert db.session.scalar(sa.select(sa.func.count(MarkChange.id))) == changes
+    assert mark_of(t.judge, e1, route).version == 2
+
+
+def test_a_save_on_another_competitions_criterion_or_an_unknown_sheet_is_404(running, tablet, make_competition):
+    t, e1, route, url = _sheet(running, tablet)
+    assert t.post(url.replace(f"/mark/{route.id}", "/mark/999999"), {"value": "3", "version": "0"}).status_code == 404
+    assert t.post(url.replace(e1.secret_code, "ZZZZZZ"), {"value": "3", "version": "0"}).status_code == 404
+    assert t.post(url.replace(running.code, "NO-SUCH"), {"value": "3", "version": "0"}).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["other judge", "organizer", "worker"])
+def test_only_the_panel_saves_a_mark(running, client, auth, make_user, who):
+    e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
+    before = mark_of(judge_of(running, "J2"), e1, route)
+    make_user("someone", who.split()[-1])
+    auth.login("someone")
+    token = csrf_token(client, "/")
+    response = client.post(
+        f"/judge/{running.code}/sheet/{e1.secret_code}/mark/{route.id}",
+        data={"value": "3", "version": str(before.version)},
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(MarkChange.id)).where(MarkChange.new_cents == 300)) == 0
+
+
+def test_a_recused_judge_cannot_save_even_with_a_crafted_request(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    db.session.add(JudgeConflict(judge_id=t.judge.id, entrant_id=e1.id, reason="亲属"))
+    db.session.commit()
+    assert t.post(url, {"value": "3", "version": "1"}).status_code == 403
+    assert mark_of(t.judge, e1, route).value_cents != 300
+
+
+def test_a_judge_from_the_entrants_employer_cannot_save(running, tablet):
+    t, e1, route, url = _sheet(running, tablet)
+    t.judge.org_unit_id = e1.employer_id
+    db.session.commit()
+    assert t.post(url, {"value": "3", "version": "1"}).status_code == 403
+    e2 = entrant_of(running, "E2")
+    other = t.url(e2, f"/mark/{route.id}")
+    assert t.post(other, {"value": "3", "version": str(mark_of(t.judge, e2, route).version)}).status_code == 200
