@@ -257,7 +257,7 @@ def test_rules_page_is_404_without_the_document(client, monkeypatch, tmp_path):
     assert client.get("/competitions/rules").status_code == 404
 
 
-def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_competition):
+def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_competition, make_user):
     """An entrant from a judge's own employer gets one mark fewer and is still complete."""
     import sqlalchemy as sa
 
@@ -265,7 +265,7 @@ def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_co
     from comp.models import Entrant, JudgeAssignment, Mark, User
     from comp.services import results
 
-    competition = make_competition()
+    competition = make_competition(status="running")  # final results are not recomputed from accounts
     e1 = db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == "E1"))
     j3 = db.session.scalar(
         sa.select(User)
@@ -279,8 +279,11 @@ def test_a_recused_judge_leaves_the_entrant_complete_with_one_mark_fewer(make_co
         return next(r for r in results.document(competition)["results"] if r["ref"] == "E1")
 
     assert e1_row()["complete"] is False
-    j3.org_unit_id = e1.employer_id  # J3 works for E1's employer: recused, not missing
-    db.session.commit()
+    # J3 now works for E1's employer: recused, not missing. Changing an account's unit gives the
+    # competitions it judges a new stamp, so the shared results are computed again.
+    from comp.services.accounts import admin
+
+    admin.update(make_user("root", "admin"), j3, j3.display_name, "judge", e1.employer_id)
     assert e1_row()["complete"] is True and e1_row()["rank"] is not None
 
 

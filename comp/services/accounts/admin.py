@@ -18,7 +18,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _p
 
 from comp.extensions import db
-from comp.models import AccountLink, AuditEvent, OrgUnit, User, Worker
+from comp.models import AccountLink, AuditEvent, Competition, JudgeAssignment, OrgUnit, User, Worker
+from comp.models.competition import FINAL_STATES
 from comp.models.types import utcnow
 from comp.orgtree import Node, Tree
 from comp.permissions import can, city_wide, scope
@@ -266,6 +267,8 @@ def update(actor: User, target: User, display_name: str, role: str, unit_id: int
         target.display_name, target.role, target.org_unit_id = display_name, role, unit_id
         if before["role"] != role or before["unit"] != after["unit"]:
             sessions.end_all(target, "role")
+        if before["unit"] != after["unit"]:
+            _results_may_move(target)
         audit.record(
             "account.changed",
             actor,
@@ -274,6 +277,20 @@ def update(actor: User, target: User, display_name: str, role: str, unit_id: int
             **{k: [before[k], after[k]] for k in before if before[k] != after[k]},
         )
     return target
+
+
+def _results_may_move(judge: User) -> None:
+    """A judge's employer decides recusal (回避): the unfinished competitions they judge get a new stamp.
+
+    Final results are not recomputed from accounts: locked and published competitions keep theirs.
+    """
+    judged = sa.select(JudgeAssignment.competition_id).where(JudgeAssignment.user_id == judge.id)
+    db.session.execute(
+        sa.update(Competition)
+        .where(Competition.id.in_(judged), Competition.status.not_in(FINAL_STATES))
+        .values(version=Competition.version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def set_active(actor: User, target: User, active: bool) -> None:
