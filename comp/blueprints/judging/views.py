@@ -13,7 +13,7 @@ from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.judging import bp
 from comp.blueprints.judging.forms import MarkForm
 from comp.extensions import htmx
-from comp.models import Entrant
+from comp.models import Criterion, Entrant
 from comp.models.types import plain
 from comp.permissions import competition_for
 from comp.services import ServiceError
@@ -31,6 +31,12 @@ def helpers() -> dict:
 def _entrant(code: str, secret: str) -> Entrant:
     """Return the entrant with this secret code in a competition the user judges."""
     return scoresheets.find_entrant(competition_for(code, "competition.judge"), secret) or abort(404)
+
+
+def _sheet_and_criterion(code: str, secret: str, criterion_id: int) -> tuple[Entrant, Criterion]:
+    """Return the entrant and the criterion a mark URL names, after the judge's permission (404, 403)."""
+    entrant = _entrant(code, secret)
+    return entrant, scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
 
 
 def _permitted(load: Callable, *args):
@@ -98,6 +104,8 @@ def save_mark(code: str, secret: str, criterion_id: int):
     saved = None
     try:
         if not form.validate():
+            # Who may touch this sheet is answered first: 404 or 403 before anything about the form.
+            _permitted(scoresheets.load_row, current_user, *_sheet_and_criterion(code, secret, criterion_id))
             raise marks.MarkRefused(form.first_error())
         saved = marks.save(
             current_user, code, secret, criterion_id, form.value.data, seen, _tablet_session(), form.reason.data or None
@@ -119,9 +127,7 @@ def save_mark(code: str, secret: str, criterion_id: int):
     if saved is not None:
         sheet_row = scoresheets.SheetRow(*saved)
     else:  # a refusal shows the row as saved beside what was typed
-        entrant = _entrant(code, secret)
-        criterion = scoresheets.find_criterion(entrant.competition, criterion_id) or abort(404)
-        sheet_row = _permitted(scoresheets.load_row, current_user, entrant, criterion)
+        sheet_row = _permitted(scoresheets.load_row, current_user, *_sheet_and_criterion(code, secret, criterion_id))
     response = make_response(
         render_template(
             "judging/_row.html",
