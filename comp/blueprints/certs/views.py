@@ -19,9 +19,10 @@ from comp.blueprints.certs.forms import (
     RevokeForm,
     SealForm,
 )
+from comp.blueprints.flashes import flash_outcome
 from comp.converters import page_number
 from comp.extensions import db, htmx, limiter
-from comp.models import CertificateBatch
+from comp.models import Certificate, CertificateBatch
 from comp.permissions import authorize, can, competition_for
 from comp.services import ServiceError
 from comp.services import certs as service
@@ -126,6 +127,14 @@ def manage(code: str):
     return _manage_page(competition_for(code))
 
 
+def _certificate(competition, number: str) -> Certificate:
+    """Return the competition's certificate of this number, or answer 404."""
+    certificate = service.get(number)
+    if certificate is None or certificate.entrant.competition_id != competition.id:
+        abort(404)
+    return certificate
+
+
 def _back(code: str, anchor: str | None = None):
     return redirect(url_for("certs.manage", code=code, _anchor=anchor), 303)
 
@@ -135,17 +144,14 @@ def issue(code: str):
     """Issue the certificates of a published competition."""
     competition = competition_for(code)
     form = IssueForm()
-    try:
-        new = service.issue(competition, current_user, now=bool(form.now.data))
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(
+    flash_outcome(
+        lambda: service.issue(competition, current_user, now=bool(form.now.data)),
+        lambda new: (
             _("%(count)d certificates issued.", count=len(new))
             if new
-            else _("No new certificates: every awarded entrant holds one already."),
-            "success",
-        )
+            else _("No new certificates: every awarded entrant holds one already.")
+        ),
+    )
     return _back(code)
 
 
@@ -154,31 +160,25 @@ def reissue(code: str):
     """Revoke the certificates the results no longer bear out and issue new ones."""
     competition = competition_for(code)
     form = ReissueForm()
-    try:
-        new = service.reissue(competition, current_user, form.reason.data or "")
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("%(count)d certificates reissued under new numbers.", count=len(new)), "success")
+    flash_outcome(
+        lambda: service.reissue(competition, current_user, form.reason.data or ""),
+        lambda new: _("%(count)d certificates reissued under new numbers.", count=len(new)),
+    )
     return _back(code, "list")
 
 
 @bp.post("/competitions/<code>/certificates/<number>/revoke")
 def revoke(code: str, number: str):
     """Revoke one certificate with a reason."""
-    competition = competition_for(code)
-    certificate = service.get(number)
-    if certificate is None or certificate.entrant.competition_id != competition.id:
-        abort(404)
+    certificate = _certificate(competition_for(code), number)
     form = RevokeForm()
-    try:
+
+    def check_and_revoke() -> None:
         if not form.validate_on_submit():
             raise ServiceError(_("Give the reason for revoking the certificate."))
         service.revoke(certificate, form.reason.data, current_user)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("Certificate %(number)s is revoked.", number=number), "success")
+
+    flash_outcome(check_and_revoke, _("Certificate %(number)s is revoked.", number=number))
     return _back(code, "list")
 
 
@@ -242,10 +242,7 @@ def bulletin(code: str):
 @bp.get("/competitions/<code>/certificates/<number>.pdf")
 def certificate_pdf(code: str, number: str):
     """Download one certificate of the competition."""
-    competition = competition_for(code)
-    certificate = service.get(number)
-    if certificate is None or certificate.entrant.competition_id != competition.id:
-        abort(404)
+    certificate = _certificate(competition_for(code), number)
     return _pdf(service.pdf(certificate), f"{certificate.number}.pdf")
 
 

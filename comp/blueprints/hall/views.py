@@ -8,6 +8,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from comp.blueprints.flashes import flash_outcome
 from comp.blueprints.hall import bp
 from comp.blueprints.hall.forms import ConflictForm, CriteriaForm, DrawForm, ExistingJudgeForm, NewJudgeForm
 from comp.extensions import db, htmx
@@ -53,14 +54,10 @@ def draw(code: str):
 def close_registration(code: str):
     """Close registration and number the approved entrants in one step."""
     competition = competition_for(code)
-    try:
-        count = draw_service.close_registration(competition, current_user)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(
-            _("Registration is closed: %(count)d entrants received a number and a secret code.", count=count), "success"
-        )
+    flash_outcome(
+        lambda: draw_service.close_registration(competition, current_user),
+        lambda count: _("Registration is closed: %(count)d entrants received a number and a secret code.", count=count),
+    )
     return redirect(url_for(".draw", code=code))
 
 
@@ -68,12 +65,10 @@ def close_registration(code: str):
 def assign_numbers(code: str):
     """Number the entrants approved since registration closed."""
     competition = competition_for(code)
-    try:
-        count = draw_service.assign_numbers(competition, current_user)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("%(count)d entrants received a number and a secret code.", count=count), "success")
+    flash_outcome(
+        lambda: draw_service.assign_numbers(competition, current_user),
+        lambda count: _("%(count)d entrants received a number and a secret code.", count=count),
+    )
     return redirect(url_for(".draw", code=code))
 
 

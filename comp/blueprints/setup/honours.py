@@ -12,6 +12,7 @@ from flask_login import current_user
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
+from comp.blueprints.flashes import flash_outcome
 from comp.blueprints.setup import bp
 from comp.blueprints.setup.forms import choices
 from comp.blueprints.setup.views import managed
@@ -126,12 +127,7 @@ def add_outcome_rule(code: str):
 def remove_outcome_rule(code: str, index: int):
     """Remove an outcome rule."""
     competition = managed(code)
-    try:
-        honours.remove_rule(competition, index, current_user)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(_("The rule was removed."), "success")
+    flash_outcome(lambda: honours.remove_rule(competition, index, current_user), _("The rule was removed."))
     return redirect(url_for(".honours_page", code=code))
 
 
@@ -143,17 +139,14 @@ def confirm_honours(code: str):
     if not chosen:
         flash(_("Choose at least one person to confirm."), "error")
         return redirect(url_for(".honours_page", code=code))
-    try:
-        added = honours.confirm(competition, chosen, current_user)
-    except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(
+    flash_outcome(
+        lambda: honours.confirm(competition, chosen, current_user),
+        lambda added: (
             _("%(n)s honours and promotions were confirmed and added to the profiles.", n=added)
             if added
-            else _("Nothing new to confirm: these were confirmed before."),
-            "success",
-        )
+            else _("Nothing new to confirm: these were confirmed before.")
+        ),
+    )
     return redirect(url_for(".honours_page", code=code))
 
 

@@ -214,28 +214,42 @@ def create(
             )
         )
     with transaction():
-        user = new_user(
+        return invite(
+            actor,
             username,
             role,
-            None,
-            display_name=(display_name or "").strip() or (worker.name if worker else None),
-            org_unit_id=unit.id if unit else None,
+            (display_name or "").strip() or (worker.name if worker else None),
+            unit.id if unit else None,
             worker_id=worker.id if worker else None,
-            created_by_id=actor.id,
-        )
-        db.session.flush()
-        audit.record(
-            "account.created",
-            actor,
-            None,
-            user,
-            username=user.username,
-            role=role,
-            unit=unit.id if unit else None,
             worker=worker.id if worker else None,
         )
-        link = links.issue(user, "activate", actor)
-    return user, link
+
+
+def invite(
+    actor: User,
+    username: str,
+    role: str,
+    display_name: str | None,
+    unit_id: int | None,
+    worker_id: int | None = None,
+    **detail: object,
+) -> tuple[User, AccountLink]:
+    """Add an account without a password, audit it and issue its activation link, in the caller's transaction.
+
+    `detail` adds to what the audit records of the account (its username, role and union).
+    """
+    user = new_user(
+        username,
+        role,
+        None,
+        display_name=display_name,
+        org_unit_id=unit_id,
+        worker_id=worker_id,
+        created_by_id=actor.id,
+    )
+    db.session.flush()
+    audit.record("account.created", actor, None, user, username=user.username, role=role, unit=unit_id, **detail)
+    return user, links.issue(user, "activate", actor)
 
 
 def _refuse_self(actor: User, target: User) -> None:

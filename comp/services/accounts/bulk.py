@@ -17,8 +17,8 @@ from comp.models import Upload, User
 from comp.orgtree import Tree
 from comp.permissions import city_wide, scope
 from comp.services import ServiceError, transaction
-from comp.services.accounts import USERNAME_MAX, find_user, links, new_user
-from comp.services.accounts.admin import ROLE_LABELS, check_grant
+from comp.services.accounts import USERNAME_MAX, find_user
+from comp.services.accounts.admin import ROLE_LABELS, check_grant, invite
 from comp.services.common import audit, sheets, uploads
 
 KIND = "accounts"
@@ -226,22 +226,7 @@ def confirm(upload: Upload, actor: User, only_valid: bool) -> list[User]:
     with transaction():
         for row in valid:
             unit_id = checker.by_name[row["unit"]][0] if row["unit"] else None
-            user = new_user(
-                checker.username(row), role, None, display_name=row["name"], org_unit_id=unit_id, created_by_id=actor.id
-            )
-            db.session.flush()
-            audit.record(
-                "account.created",
-                actor,
-                None,
-                user,
-                username=user.username,
-                role=role,
-                unit=unit_id,
-                by="import",
-                row=row["row"],
-            )
-            links.issue(user, "activate", actor)
+            user, _link = invite(actor, checker.username(row), role, row["name"], unit_id, by="import", row=row["row"])
             created.append(user)
         audit.record(
             "account.imported",

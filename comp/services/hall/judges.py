@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,22 +26,19 @@ from comp.models import (
 from comp.services import ServiceError, accounts, transaction
 from comp.services.accounts import links
 from comp.services.common import audit
+from comp.services.common.refs import in_ref_order, last_number
 from comp.services.judging.recusal import recused_pairs
 from comp.services.setup import lifecycle
 
 EDITABLE = ("draft", "open", "closed", "running")  # a judge may still fall ill on the day
 MARKED = ("pending", "approved", "ok")  # entrants a judge on a criterion would mark
 SAME_EMPLOYER = "same employer"
+JUDGE_PREFIX = "J"  # the panel's refs: J1, J2 …
 
 
 def _check_editable(competition: Competition) -> None:
     if competition.status not in EDITABLE:
         raise ServiceError(_("The panel cannot change once the scores are locked."))
-
-
-def _ref_number(ref: str) -> int:
-    match = re.fullmatch(r"J(\d+)", ref)
-    return int(match.group(1)) if match else 0
 
 
 def panel(competition: Competition) -> list[JudgeAssignment]:
@@ -51,8 +47,8 @@ def panel(competition: Competition) -> list[JudgeAssignment]:
         sa.select(JudgeAssignment)
         .where(JudgeAssignment.competition_id == competition.id)
         .options(sa.orm.selectinload(JudgeAssignment.user))
-    ).all()
-    return sorted(rows, key=lambda a: (_ref_number(a.ref), a.ref))
+    )
+    return in_ref_order(rows, JUDGE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ def candidates(competition: Competition) -> Sequence[User]:
 
 def _join(competition: Competition, user: User, actor) -> JudgeAssignment:
     refs = db.session.scalars(sa.select(JudgeAssignment.ref).where(JudgeAssignment.competition_id == competition.id))
-    ref = f"J{max((_ref_number(r) for r in refs), default=0) + 1}"
+    ref = f"{JUDGE_PREFIX}{last_number(refs, JUDGE_PREFIX) + 1}"
     assignment = JudgeAssignment(competition_id=competition.id, user_id=user.id, ref=ref)
     db.session.add(assignment)
     db.session.flush()

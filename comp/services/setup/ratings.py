@@ -8,7 +8,6 @@ panel's recusal by employer applies to them.
 
 from __future__ import annotations
 
-import re
 from typing import TypedDict
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from comp.models import Competition, Entrant, JudgeConflict, OrgUnit, User
 from comp.models.rating import Unit
 from comp.services import ServiceError, setup, transaction
 from comp.services.common import audit
+from comp.services.common.refs import in_ref_order, last_number
 from comp.services.setup import lifecycle
 from comp.services.setup import scheme as setup_scheme
 
@@ -57,7 +57,7 @@ SCHEMES: dict[str, _DefaultScheme] = {
 DEFAULT_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"}, {"name": "三星", "min": "70"}]
 TITLES = {"team": "“六型”工匠班组评定", "studio": "劳模工匠创新工作室评定"}
 NOMINATING = ("draft", "open", "closed")  # nominations stay open until the panel starts scoring
-UNIT_REF = re.compile(r"U(\d+)")
+UNIT_PREFIX = "U"  # the nominations' refs: U0001, U0002 …
 LIMIT = 60
 
 
@@ -104,13 +104,8 @@ def nominations(competition: Competition) -> list[Entrant]:
         sa.select(Entrant)
         .where(Entrant.competition_id == competition.id)
         .options(sa.orm.selectinload(Entrant.employer))
-    ).all()
-    return sorted(rows, key=lambda e: (_ref_number(e.ref), e.ref))
-
-
-def _ref_number(ref: str) -> int:
-    match = UNIT_REF.fullmatch(ref or "")
-    return int(match.group(1)) if match else 0
+    )
+    return in_ref_order(rows, UNIT_PREFIX)
 
 
 def _within(unit: Unit, union: OrgUnit | None) -> bool:
@@ -155,9 +150,11 @@ def nominate(competition: Competition, unit_ids: list[int], actor: User) -> list
     if not wanted:
         raise ServiceError(_("Choose at least one unit to nominate."))
     units = [_candidate(competition, i) for i in wanted]
-    last = max((_ref_number(e.ref) for e in nominations(competition)), default=0)
+    last = last_number((e.ref for e in nominations(competition)), UNIT_PREFIX)
     with transaction():
-        made = [_entrant(competition, unit, f"U{last + n:04d}", actor) for n, unit in enumerate(units, start=1)]
+        made = [
+            _entrant(competition, unit, f"{UNIT_PREFIX}{last + n:04d}", actor) for n, unit in enumerate(units, start=1)
+        ]
         db.session.flush()
         lifecycle.touch(competition)
         audit.record(
