@@ -9,7 +9,7 @@ from functools import wraps
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 
 from comp.extensions import db
 from comp.services import ServiceError
@@ -152,7 +152,16 @@ def competition_import(file: str) -> None:
     except exchange.ExchangeError as error:
         for path, message in error.problems:
             click.echo(f"{path}: {message}" if path else message, err=True)
-        click.echo(f"{file}: {len(error.problems)} problem(s); nothing was imported", err=True)
+        count = len(error.problems)
+        click.echo(
+            ngettext(
+                "%(file)s: %(num)d problem; nothing was imported",
+                "%(file)s: %(num)d problems; nothing was imported",
+                count,
+                file=file,
+            ),
+            err=True,
+        )
         sys.exit(1)
     click.echo(competition.code)
 

@@ -56,14 +56,17 @@ def test_import_of_an_invalid_file_prints_every_problem_and_changes_nothing(runn
     before = row_counts()
     result = runner.invoke(args=["competition", "import", str(path)])
     assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    # The command runs in the default language, Chinese; the paths stay as the file names the items.
     for line in (
-        "competition.rules.colour: is not a known rule",
-        "entrants[1].ref: entrant 'E1' appears twice",
-        "marks[2].value: 41 is above the maximum 40 of practical.route",
-        "marks[3].value: 'abc' is not a number",
+        "competition.rules.colour: “colour”不是已知的规则",
+        "entrants[1].ref: “E1”重复出现",
+        'marks[1].entrant: 没有这名选手："E2"',
+        "marks[2].value: 41 超过满分 40（评分项 practical.route）",
+        "marks[3].value: “abc”不是数字",
     ):
-        assert line in result.stderr
-    assert "nothing was imported" in result.stderr
+        assert line in lines
+    assert lines[-1] == f"{path}: 共 {len(lines) - 1} 个问题，未导入任何数据"
     assert result.stdout == ""
     db.session.rollback()
     assert row_counts() == before
@@ -74,14 +77,29 @@ def test_import_of_a_file_that_is_not_json_exits_1(runner, tmp_path):
     path.write_text("ref,name,total\nE1,张三,93.45\n", encoding="utf-8")
     result = runner.invoke(args=["competition", "import", str(path)])
     assert result.exit_code == 1
-    assert "not a UTF-8 JSON file" in result.stderr
+    assert result.stderr.splitlines() == [
+        "不是 UTF-8 编码的 JSON 文件：Expecting value: line 1 column 1 (char 0)",
+        f"{path}: 共 1 个问题，未导入任何数据",
+    ]
     assert row_counts()["competition"] == 0
+
+
+def test_import_words_its_problems_in_the_configured_default_language(app, runner, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+    path = tmp_path / "nan.json"
+    path.write_text('{"format": "jiangxin.competition/1", "marks": [{"value": NaN}]}', encoding="utf-8")
+    result = runner.invoke(args=["competition", "import", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "NaN is not a number the exchange format allows; marks are decimal strings",
+        f"{path}: 1 problem; nothing was imported",
+    ]
 
 
 def test_import_of_a_code_that_exists_exits_1(runner, imported):
     result = runner.invoke(args=["competition", "import", str(EXAMPLE)])
     assert result.exit_code == 1
-    assert f"competition.code: a competition with code '{CODE}' already exists" in result.stderr
+    assert f"competition.code: 编号为“{CODE}”的竞赛已存在" in result.stderr.splitlines()
 
 
 def test_results_json_prints_exactly_the_document(runner, imported):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from comp.extensions import db
 from comp.models import Competition, Entrant, Unit
@@ -48,6 +49,13 @@ def empty_database() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture()
+def english():
+    """Word the problems in English for the test (the app's default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 def problems_of(doc) -> list[tuple[str, str]]:
@@ -123,43 +131,131 @@ _DELETE = object()
 _BAD_ID = valid_id(901)[:-1] + ("0" if valid_id(901)[-1] != "0" else "1")
 _ROUTE = ("stages", 1, "criteria", 0)
 
-# (id, edits, expected JSON path, a fragment of the message)
+# (id, edits, expected JSON path, the expected message in English)
 INVALID = [
-    ("unknown format", [(("format",), "jiangxin.competition/9")], "format", "must be 'jiangxin.competition/1'"),
-    ("missing code", [(("competition", "code"), _DELETE)], "competition.code", "is required"),
-    ("duplicate entrant", [(("entrants", 1, "ref"), "E1")], "entrants[1].ref", "entrant 'E1' appears twice"),
-    ("duplicate judge", [(("judges", 1, "ref"), "J1")], "judges[1].ref", "judge 'J1' appears twice"),
-    ("unknown entrant", [(("marks", 0, "entrant"), "E9")], "marks[0].entrant", "names no entrant: 'E9'"),
-    ("unknown judge", [(("marks", 0, "judge"), "J9")], "marks[0].judge", "names no judge: 'J9'"),
+    (
+        "unknown format",
+        [(("format",), "jiangxin.competition/9")],
+        "format",
+        'must be “jiangxin.competition/1”, not "jiangxin.competition/9"',
+    ),
+    ("missing code", [(("competition", "code"), _DELETE)], "competition.code", "is required and must be text"),
+    (
+        "code with a space",
+        [(("competition", "code"), "T 2026")],
+        "competition.code",
+        "may use only letters, digits, “-” and “_”",
+    ),
+    ("name too long", [(("competition", "name"), "名" * 201)], "competition.name", "is longer than 200 characters"),
+    (
+        "unknown level",
+        [(("competition", "level"), "galactic")],
+        "competition.level",
+        "“galactic” is not one of city, county, enterprise",
+    ),
+    (
+        "year as text",
+        [(("competition", "year"), "2026")],
+        "competition.year",
+        'must be a year from 1990 to 2100, not "2026"',
+    ),
+    ("rules not an object", [(("competition", "rules"), ["x"])], "competition.rules", "the rules must be an object"),
+    ("stages not a list", [(("stages",), {"theory": {}})], "stages", "must be a list"),
+    ("no stage", [(("stages",), [])], "stages", "must name at least one stage"),
+    ("stage not an object", [(("stages", 0), "theory")], "stages[0]", "must be an object"),
+    ("duplicate stage", [(("stages", 1, "key"), "theory")], "stages[1].key", "“theory” appears more than once"),
+    (
+        "negative weight",
+        [(("stages", 0, "weight"), "-30")],
+        "stages[0].weight",
+        'must be a number ≥ 0 with at most 4 decimal places, not "-30"',
+    ),
+    (
+        "duplicate criterion",
+        [(("stages", 1, "criteria", 1, "key"), "route")],
+        "stages[1].criteria[1].key",
+        "“practical.route” appears more than once",
+    ),
+    (
+        "unknown aggregation",
+        [(_ROUTE + ("aggregation",), "highest")],
+        "stages[1].criteria[0].aggregation",
+        "“highest” is not one of mean, trimmed, median, single",
+    ),
+    ("duplicate entrant", [(("entrants", 1, "ref"), "E1")], "entrants[1].ref", "“E1” appears more than once"),
+    ("duplicate judge", [(("judges", 1, "ref"), "J1")], "judges[1].ref", "“J1” appears more than once"),
+    ("chief not a boolean", [(("judges", 1, "chief"), "yes")], "judges[1].chief", "must be true or false"),
+    (
+        "two chief judges",
+        [(("judges", 2, "chief"), True)],
+        "judges[2].chief",
+        "a competition has one chief judge; judges[0] is already chief",
+    ),
+    ("unknown entrant", [(("marks", 0, "entrant"), "E9")], "marks[0].entrant", 'names no entrant: "E9"'),
+    ("unknown judge", [(("marks", 0, "judge"), "J9")], "marks[0].judge", 'names no judge: "J9"'),
+    ("judge left out", [(("marks", 0, "judge"), _DELETE)], "marks[0].judge", "names no judge: null"),
     (
         "unknown criterion",
         [(("marks", 0, "criterion"), "practical.speed")],
         "marks[0].criterion",
-        "names no criterion: 'practical.speed'",
+        'names no criterion: "practical.speed" (use stage.criterion)',
     ),
-    ("negative value", [(("marks", 2, "value"), "-1")], "marks[2].value", "-1 is below the minimum 0"),
-    ("not a number", [(("marks", 2, "value"), "abc")], "marks[2].value", "'abc' is not a number"),
-    ("NaN", [(("marks", 2, "value"), "NaN")], "marks[2].value", "'NaN' is not a number"),
-    ("Infinity", [(("marks", 2, "value"), "Infinity")], "marks[2].value", "'Infinity' is not a number"),
-    ("three decimals", [(("marks", 2, "value"), "35.125")], "marks[2].value", "35.125 has more than 2 decimal places"),
+    (
+        "negative value",
+        [(("marks", 2, "value"), "-1")],
+        "marks[2].value",
+        "-1 is below the minimum 0 (criterion practical.route)",
+    ),
+    ("not a number", [(("marks", 2, "value"), "abc")], "marks[2].value", "“abc” is not a number"),
+    ("NaN", [(("marks", 2, "value"), "NaN")], "marks[2].value", "“NaN” is not a number"),
+    ("Infinity", [(("marks", 2, "value"), "Infinity")], "marks[2].value", "“Infinity” is not a number"),
+    (
+        "three decimals",
+        [(("marks", 2, "value"), "35.125")],
+        "marks[2].value",
+        "35.125 has more than 2 decimal places (criterion practical.route)",
+    ),
     (
         "off the step",
         [(_ROUTE + ("step",), "0.5"), (("marks", 2, "value"), "35.3")],
         "marks[2].value",
-        "35.3 is not a multiple of the step 0.5",
+        "35.3 is not a multiple of the step 0.5 (criterion practical.route)",
     ),
-    ("binary float", [(("marks", 2, "value"), 35.5)], "marks[2].value", 'write the value as a string, e.g. "35.5"'),
+    (
+        "binary float",
+        [(("marks", 2, "value"), 35.5)],
+        "marks[2].value",
+        "write the figure as text, e.g. “0.10”: 35.5 has already lost digits",
+    ),
     (
         "bad check digit",
         [(("entrants", 0, "id_number"), _BAD_ID)],
         "entrants[0].id_number",
-        "is not a valid ID-card number",
+        f"is not a valid ID number: check digit is {_BAD_ID[-1]}, expected {valid_id(901)[-1]}",
+    ),
+    (
+        "same person twice",
+        [(("entrants", 1, "id_number"), valid_id(901))],
+        "entrants[1].id_number",
+        "is the same person as entrants[0]",
     ),
     (
         "unknown status",
         [(("entrants", 0, "status"), "asleep")],
         "entrants[0].status",
-        "must be one of pending, approved, ok, absent, disqualified, withdrawn, not 'asleep'",
+        "“asleep” is not one of pending, approved, ok, absent, disqualified, withdrawn",
+    ),
+    (
+        "time as text",
+        [(("entrants", 0, "time_seconds"), "600")],
+        "entrants[0].time_seconds",
+        'must be a whole number of seconds ≥ 0, not "600"',
+    ),
+    (
+        "a team in a competition",
+        [(("entrants", 0, "type"), "team")],
+        "entrants[0].type",
+        'must be “person” in a competition, not "team"',
     ),
     (
         "zero weights",
@@ -171,7 +267,7 @@ INVALID = [
         "unknown rule",
         [(("competition", "rules"), {"colour": "red"})],
         "competition.rules.colour",
-        "is not a known rule",
+        "“colour” is not a known rule",
     ),
     (
         "shares past 1",
@@ -182,54 +278,119 @@ INVALID = [
             )
         ],
         "competition.rules.award_tiers",
-        "the shares add up to 1.10, past 1",
+        "the shares add up to 1.1, more than 1",
     ),
     (
         "tie-break names no stage",
         [(("competition", "rules"), {"tiebreak": ["stage:oral", "time"]})],
         "competition.rules.tiebreak[0]",
-        "there is no stage 'oral'",
+        "there is no stage “oral”",
     ),
-    ("negative criterion max", [(_ROUTE + ("max",), "-40")], "stages[1].criteria[0].max", "must be a positive number"),
+    (
+        "negative criterion max",
+        [(_ROUTE + ("max",), "-40")],
+        "stages[1].criteria[0].max",
+        'must be a positive number with at most 2 decimal places, not "-40"',
+    ),
+]
+
+
+def _edited(doc: dict, edits) -> dict:
+    for where, value in edits:
+        _set(doc, where, value)
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("edits", "path", "message"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID]
+)
+def test_invalid_input_is_refused_with_its_path(english, exchange_doc, edits, path, message):
+    problems = problems_of(_edited(exchange_doc, edits))
+    assert (path, message) in problems, problems
+
+
+# (id, edits, expected JSON path, the expected message in Chinese, the app's default language)
+INVALID_ZH = [
+    ("duplicate entrant", [(("entrants", 1, "ref"), "E1")], "entrants[1].ref", "“E1”重复出现"),
+    ("missing code", [(("competition", "code"), _DELETE)], "competition.code", "为必填项，且须为文本"),
+    ("unknown judge", [(("marks", 0, "judge"), "J9")], "marks[0].judge", '没有这名裁判："J9"'),
+    (
+        "above the maximum",
+        [(("marks", 2, "value"), "41")],
+        "marks[2].value",
+        "41 超过满分 40（评分项 practical.route）",
+    ),
+    (
+        "unknown status",
+        [(("entrants", 0, "status"), "asleep")],
+        "entrants[0].status",
+        "“asleep”不是可选值之一（pending, approved, ok, absent, disqualified, withdrawn）",
+    ),
+    (
+        "two chief judges",
+        [(("judges", 2, "chief"), True)],
+        "judges[2].chief",
+        "一场竞赛只能有一名裁判长，judges[0] 已是裁判长",
+    ),
+    (
+        "year as text",
+        [(("competition", "year"), "2026")],
+        "competition.year",
+        '须为 1990 至 2100 之间的年份，不能是 "2026"',
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("edits", "path", "fragment"), [case[1:] for case in INVALID], ids=[case[0] for case in INVALID]
+    ("edits", "path", "message"), [case[1:] for case in INVALID_ZH], ids=[case[0] for case in INVALID_ZH]
 )
-def test_invalid_input_is_refused_with_its_path(exchange_doc, edits, path, fragment):
-    for where, value in edits:
-        _set(exchange_doc, where, value)
-    problems = problems_of(exchange_doc)
-    assert any(p == path and fragment in m for p, m in problems), problems
+def test_problems_are_worded_in_chinese_by_default(exchange_doc, edits, path, message):
+    problems = problems_of(_edited(exchange_doc, edits))
+    assert (path, message) in problems, problems
 
 
-def test_a_mark_above_the_maximum_names_value_maximum_and_criterion(exchange_doc):
+def test_a_mark_above_the_maximum_names_value_maximum_and_criterion(english, exchange_doc):
     exchange_doc["marks"][2]["value"] = "41"
     problems = problems_of(exchange_doc)
     assert [f"{path}: {message}" for path, message in problems] == [
-        "marks[2].value: 41 is above the maximum 40 of practical.route"
+        "marks[2].value: 41 is above the maximum 40 (criterion practical.route)"
     ]
 
 
-def test_a_duplicate_mark_is_refused(exchange_doc):
+def test_a_duplicate_mark_is_refused(english, exchange_doc):
     exchange_doc["marks"].append(dict(exchange_doc["marks"][2]))
     assert problems_of(exchange_doc) == [
         ("marks[10]", "duplicate mark: J1 already marked E1 on practical.route in marks[2]")
     ]
 
 
-def test_a_second_mark_on_a_single_criterion_is_refused(exchange_doc):
+def test_a_second_mark_on_a_single_criterion_is_refused(english, exchange_doc):
     exchange_doc["marks"].append({"entrant": "E1", "judge": "J2", "criterion": "theory.exam", "value": "88"})
     assert problems_of(exchange_doc) == [
         ("marks[10]", "theory.exam takes a single mark; E1 already has one in marks[0]")
     ]
 
 
-def test_a_code_that_exists_is_refused(exchange_doc):
+def test_a_second_mark_on_a_single_criterion_is_refused_in_chinese(exchange_doc):
+    exchange_doc["marks"].append({"entrant": "E1", "judge": "J2", "criterion": "theory.exam", "value": "88"})
+    assert problems_of(exchange_doc) == [("marks[10]", "评分项 theory.exam 只取一个分数，选手 E1 已在 marks[0] 有分数")]
+
+
+def test_a_code_that_exists_is_refused(english, exchange_doc):
     exchange.import_competition(copy.deepcopy(exchange_doc))
     problems = problems_of(exchange_doc)
-    assert ("competition.code", "a competition with code 'T-2026-UAV' already exists") in problems
+    assert ("competition.code", "a competition with code “T-2026-UAV” already exists") in problems
+    assert (
+        "judges[0].ref",
+        "the judge's account name “judge.t-2026-uav.j1” is already used by an existing account",
+    ) in problems
+
+
+def test_a_code_that_exists_is_refused_in_chinese(exchange_doc):
+    exchange.import_competition(copy.deepcopy(exchange_doc))
+    problems = problems_of(exchange_doc)
+    assert ("competition.code", "编号为“T-2026-UAV”的竞赛已存在") in problems
+    assert ("judges[0].ref", "裁判的用户名“judge.t-2026-uav.j1”已被现有账号使用") in problems
 
 
 def test_an_invalid_criterion_is_reported_once_not_at_every_mark(exchange_doc):
@@ -237,23 +398,24 @@ def test_an_invalid_criterion_is_reported_once_not_at_every_mark(exchange_doc):
     assert [path for path, _ in problems_of(exchange_doc)] == ["stages[1].criteria[0].max"]
 
 
-def test_judge_accounts_that_would_collide_are_refused(exchange_doc):
+def test_judge_accounts_that_would_collide_are_refused(english, exchange_doc):
     exchange_doc["judges"][2]["ref"] = "j2"  # account names are lower-cased: judge.t-2026-uav.j2 twice
     exchange_doc["marks"] = [m for m in exchange_doc["marks"] if m["judge"] != "J3"]
-    problems = problems_of(exchange_doc)
-    assert [path for path, _ in problems] == ["judges[2].ref"]
-    assert "is already used by judges[1]" in problems[0][1]
+    assert problems_of(exchange_doc) == [
+        ("judges[2].ref", "the judge's account name “judge.t-2026-uav.j2” is already used by judges[1]")
+    ]
 
 
-def test_a_judge_ref_too_long_for_an_account_name_is_refused(exchange_doc):
+def test_a_judge_ref_too_long_for_an_account_name_is_refused(english, exchange_doc):
     long_ref = "J" * 40
     exchange_doc["competition"]["code"] = "T-2026-" + "X" * 20
     exchange_doc["judges"][0]["ref"] = long_ref
     for mark in exchange_doc["marks"]:
         mark["judge"] = long_ref if mark["judge"] == "J1" else mark["judge"]
-    problems = problems_of(exchange_doc)
-    assert [path for path, _ in problems] == ["judges[0].ref"]
-    assert "longer than 64 characters" in problems[0][1]
+    name = f"judge.t-2026-{'x' * 20}.{'j' * 40}"
+    assert problems_of(exchange_doc) == [
+        ("judges[0].ref", f"the judge's account name “{name}” would be longer than 64 characters")
+    ]
 
 
 def test_every_problem_in_a_file_is_reported(exchange_doc):
@@ -281,22 +443,32 @@ def test_every_problem_in_a_file_is_reported(exchange_doc):
     )
 
 
-def test_a_document_that_is_not_an_object_is_refused():
+def test_a_document_that_is_not_an_object_is_refused(english):
     assert problems_of(["not", "a", "competition"]) == [("", "the document must be a JSON object")]
+
+
+def test_a_document_that_is_not_an_object_is_refused_in_chinese():
+    assert problems_of(["not", "a", "competition"]) == [("", "文件内容须为一个 JSON 对象")]
 
 
 # ------------------------------------------------------------------ reading files
 
 
-def test_a_file_that_is_not_json_is_refused(tmp_path):
+def test_a_file_that_is_not_json_is_refused(english, tmp_path):
     path = tmp_path / "scores.xlsx"
     path.write_bytes(b"PK\x03\x04 not json")
     with pytest.raises(exchange.ExchangeError) as caught:
         exchange.read_file(str(path))
-    assert caught.value.problems[0][1].startswith("not a UTF-8 JSON file")
+    assert caught.value.problems == [("", "not a UTF-8 JSON file: Expecting value: line 1 column 1 (char 0)")]
 
 
-def test_a_bare_nan_in_a_file_is_refused(tmp_path):
+def test_a_file_that_cannot_be_read_is_refused(english, tmp_path):
+    with pytest.raises(exchange.ExchangeError) as caught:
+        exchange.read_file(str(tmp_path / "missing.json"))
+    assert caught.value.problems == [("", "cannot read the file: No such file or directory")]
+
+
+def test_a_bare_nan_in_a_file_is_refused(english, tmp_path):
     path = tmp_path / "nan.json"
     path.write_text('{"format": "jiangxin.competition/1", "marks": [{"value": NaN}]}', encoding="utf-8")
     with pytest.raises(exchange.ExchangeError) as caught:

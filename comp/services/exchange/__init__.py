@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import cast
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from comp import codes, scoring
 from comp.extensions import db
@@ -31,6 +32,7 @@ from comp.services.common import audit, wording
 from comp.services.exchange.check import (
     FORMAT,
     Problems,
+    as_json,
     check_competition,
     check_entrants,
     check_judges,
@@ -64,28 +66,35 @@ def read_file(path: str) -> dict:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle, parse_float=Decimal, parse_constant=_no_constant)
     except _ConstantError as error:
-        raise ExchangeError([("", str(error))]) from None
+        message = _("%(name)s is not a number the exchange format allows; marks are decimal strings", name=error.name)
+        raise ExchangeError([("", message)]) from None
     except OSError as error:
-        raise ExchangeError([("", f"cannot read the file: {error.strerror or error}")]) from None
+        raise ExchangeError([("", _("cannot read the file: %(reason)s", reason=error.strerror or error))]) from None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
-        raise ExchangeError([("", f"not a UTF-8 JSON file: {error}")]) from None
+        raise ExchangeError([("", _("not a UTF-8 JSON file: %(reason)s", reason=error))]) from None
 
 
 class _ConstantError(ValueError):
-    """A bare NaN or Infinity, which JSON itself does not allow."""
+    """A bare NaN or Infinity, which JSON itself does not allow; `name` is how the file wrote it."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
 
 
 def _no_constant(name: str):
-    raise _ConstantError(f"{name} is not a number the exchange format allows; marks are decimal strings")
+    raise _ConstantError(name)
 
 
 def check(data) -> Checked:
     """Validate the whole document; raise ExchangeError listing every problem."""
     problems = Problems()
     if not isinstance(data, dict):
-        raise ExchangeError([("", "the document must be a JSON object")])
+        raise ExchangeError([("", _("the document must be a JSON object"))])
     if data.get("format") != FORMAT:
-        problems.add("format", f"must be {FORMAT!r}, not {data.get('format')!r}")
+        problems.add(
+            "format", _("must be “%(expected)s”, not %(value)s", expected=FORMAT, value=as_json(data.get("format")))
+        )
     comp = check_competition(data, problems)
     before = len(problems)
     scheme = check_stages(data, problems)
@@ -98,7 +107,7 @@ def check(data) -> Checked:
     marks = check_marks(data, scheme, entrants, judges, problems)
     code = comp.get("code")
     if isinstance(code, str) and db.session.scalar(sa.select(Competition.id).where(Competition.code == code)):
-        problems.add("competition.code", f"a competition with code {code!r} already exists")
+        problems.add("competition.code", _("a competition with code “%(code)s” already exists", code=code))
     if isinstance(code, str) and code:
         _check_judge_accounts(code, data, judges, problems)
     if problems:
@@ -126,8 +135,9 @@ def judge_username(code: str, ref: str) -> str:
 def _check_judge_accounts(code: str, data: dict, judges: dict[str, dict], problems: Problems) -> None:
     """Refuse judges whose account name would be too long or is already taken."""
     names = [judge_username(code, ref) for ref in judges]
-    taken = dict.fromkeys(
-        db.session.scalars(sa.select(User.username).where(User.username.in_(names))), "an existing account"
+    # Who holds each account name: None for an account already in the database, else the judge's path.
+    taken: dict[str, str | None] = dict.fromkeys(
+        db.session.scalars(sa.select(User.username).where(User.username.in_(names)))
     )
     for i, j in enumerate(data.get("judges") or []):
         ref = j.get("ref") if isinstance(j, dict) else None
@@ -135,10 +145,19 @@ def _check_judge_accounts(code: str, data: dict, judges: dict[str, dict], proble
             continue
         name = judge_username(code, ref)
         if len(name) > 64:
-            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} would be longer than 64 characters")
+            problems.add(
+                f"judges[{i}].ref",
+                _("the judge's account name “%(name)s” would be longer than %(limit)s characters", name=name, limit=64),
+            )
         elif name in taken:
             # Account names are lower-cased, so refs "J1" and "j1" would collide too.
-            problems.add(f"judges[{i}].ref", f"the judge's account name {name!r} is already used by {taken[name]}")
+            holder = taken[name]
+            problems.add(
+                f"judges[{i}].ref",
+                _("the judge's account name “%(name)s” is already used by an existing account", name=name)
+                if holder is None
+                else _("the judge's account name “%(name)s” is already used by %(other)s", name=name, other=holder),
+            )
         taken.setdefault(name, f"judges[{i}]")
 
 
@@ -314,7 +333,7 @@ def _unit(kind: str, name: str, enterprise_id: int | None) -> int:
 
 def _write_judges(competition, checked: Checked, orgs: dict, criterion_ids: dict) -> dict[str, int]:
     marked: dict[str, set[str]] = {}
-    for _, judge, key, _ in checked.marks:
+    for _entrant, judge, key, _value in checked.marks:
         marked.setdefault(judge, set()).add(key)
     ids = {}
     for ref, j in checked.judges.items():

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from comp import idcard, scoring
 from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS
@@ -17,11 +22,36 @@ UNIT_TYPES = ("studio", "team")
 
 
 class Problems(list):
-    """The problems found so far, as (path, message) pairs."""
+    """The problems found so far, as (path, message) pairs: the path as the file names the item, the message worded."""
 
     def add(self, path: str, message: str) -> None:
         """Record one problem."""
         self.append((path, message))
+
+
+def as_json(value: Any) -> str:
+    """Show a value from the document the way the file writes it: "2026" is text, 2026 a number, null nothing."""
+    if isinstance(value, Decimal):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:  # a container that holds itself, only from a caller's own dict
+        return repr(value)
+
+
+def as_text(value: Any) -> str:
+    """Show a value for an engine message, which puts it between quotes itself."""
+    return value if isinstance(value, str) else as_json(value)
+
+
+def not_one_of(value: Any, choices: tuple[str, ...]) -> str:
+    """Word a value that is not one of the allowed choices."""
+    return wording.message("not_one_of", {"value": as_text(value), "choices": ", ".join(choices)})
+
+
+def twice(value: str) -> str:
+    """Word a ref or key that appears more than once."""
+    return wording.message("twice", {"value": value})
 
 
 def decimal_of(value: Any) -> Decimal | None:
@@ -47,16 +77,16 @@ def _text(obj: dict, key: str, path: str, problems: Problems, required=True, lim
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        problems.add(f"{path}.{key}", "is required and must be text" if required else "must be text")
+        problems.add(f"{path}.{key}", _("is required and must be text") if required else _("must be text"))
         return ""
     if len(value) > limit:
-        problems.add(f"{path}.{key}", f"is longer than {limit} characters")
+        problems.add(f"{path}.{key}", _("is longer than %(limit)s characters", limit=limit))
     return value.strip()
 
 
 def _object(value: Any, path: str, problems: Problems) -> dict:
     if not isinstance(value, dict):
-        problems.add(path, "must be an object")
+        problems.add(path, _("must be an object"))
         return {}
     return value
 
@@ -65,7 +95,7 @@ def _list(value: Any, path: str, problems: Problems, required=True) -> list:
     if value is None and not required:
         return []
     if not isinstance(value, list):
-        problems.add(path, "must be a list")
+        problems.add(path, _("must be a list"))
         return []
     return value
 
@@ -75,19 +105,22 @@ def check_competition(data: dict, problems: Problems) -> dict:
     comp = _object(data.get("competition"), "competition", problems)
     code = _text(comp, "code", "competition", problems, limit=40)
     if code and not CODE_RE.match(code):
-        problems.add("competition.code", "may use only letters, digits, '-' and '_'")
+        problems.add("competition.code", _("may use only letters, digits, “-” and “_”"))
     _text(comp, "name", "competition", problems)
     _text(comp, "organizer", "competition", problems, required=False, limit=120)
     _text(comp, "trade", "competition", problems, required=False, limit=64)
     if comp.get("kind", "competition") not in KINDS:
-        problems.add("competition.kind", f"must be one of {', '.join(KINDS)}, not {comp.get('kind')!r}")
+        problems.add("competition.kind", not_one_of(comp.get("kind"), KINDS))
     if comp.get("level", "city") not in LEVELS:
-        problems.add("competition.level", f"must be one of {', '.join(LEVELS)}, not {comp.get('level')!r}")
+        problems.add("competition.level", not_one_of(comp.get("level"), LEVELS))
     year = comp.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
-        problems.add("competition.year", f"must be a year between 1990 and 2100, not {year!r}")
+        problems.add(
+            "competition.year",
+            _("must be a year from %(low)s to %(high)s, not %(value)s", low=1990, high=2100, value=as_json(year)),
+        )
     if not isinstance(comp.get("rules", {}), dict):
-        problems.add("competition.rules", "must be an object")
+        problems.add("competition.rules", wording.message("rules_object"))
     return comp
 
 
@@ -97,18 +130,22 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     name = _text(c, "name", path, problems, limit=64)
     maximum = decimal_of(c.get("max"))
     if maximum is None or maximum <= 0 or _exponent(maximum) < -2:
-        problems.add(f"{path}.max", f"must be a positive number with at most 2 decimals, not {c.get('max')!r}")
+        problems.add(f"{path}.max", _not_positive(c.get("max")))
     kind, aggregation = c.get("kind", "score"), c.get("aggregation", "mean")
     if kind not in CRITERION_KINDS:
-        problems.add(f"{path}.kind", f"must be one of {', '.join(CRITERION_KINDS)}, not {kind!r}")
+        problems.add(f"{path}.kind", not_one_of(kind, CRITERION_KINDS))
     if aggregation not in AGGREGATIONS:
-        problems.add(f"{path}.aggregation", f"must be one of {', '.join(AGGREGATIONS)}, not {aggregation!r}")
+        problems.add(f"{path}.aggregation", not_one_of(aggregation, AGGREGATIONS))
     step = decimal_of(c.get("step")) if c.get("step") is not None else None
     if c.get("step") is not None and (step is None or step <= 0 or _exponent(step) < -2):
-        problems.add(f"{path}.step", f"must be a positive number with at most 2 decimals, not {c.get('step')!r}")
+        problems.add(f"{path}.step", _not_positive(c.get("step")))
     if not key or maximum is None or maximum <= 0:
         return None
     return scoring.Criterion(f"{stage_key}.{key}", name, maximum, kind, aggregation, step)
+
+
+def _not_positive(value: Any) -> str:
+    return _("must be a positive number with at most 2 decimal places, not %(value)s", value=as_json(value))
 
 
 def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
@@ -116,23 +153,26 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
     stages, seen, before = [], set(), len(problems)
     raw = _list(data.get("stages"), "stages", problems)
     if isinstance(data.get("stages"), list) and not raw:
-        problems.add("stages", "must name at least one stage")
+        problems.add("stages", _("must name at least one stage"))
     for i, s in enumerate(raw):
         path = f"stages[{i}]"
         s = _object(s, path, problems)
         key = _text(s, "key", path, problems, limit=32)
         if key in seen:
-            problems.add(f"{path}.key", f"stage {key!r} appears twice")
+            problems.add(f"{path}.key", twice(key))
         seen.add(key)
         name = _text(s, "name", path, problems, limit=64)
         weight = decimal_of(s.get("weight"))
         if weight is None or weight < 0 or _exponent(weight) < -4:
-            problems.add(f"{path}.weight", f"must be a number ≥ 0, not {s.get('weight')!r}")
+            problems.add(
+                f"{path}.weight",
+                _("must be a number ≥ 0 with at most 4 decimal places, not %(value)s", value=as_json(s.get("weight"))),
+            )
         criteria, keys = [], set()
         for j, c in enumerate(_list(s.get("criteria"), f"{path}.criteria", problems)):
             crit = _criterion(c, f"{path}.criteria[{j}]", key, problems)
             if crit and crit.key in keys:
-                problems.add(f"{path}.criteria[{j}].key", f"criterion {crit.key!r} appears twice")
+                problems.add(f"{path}.criteria[{j}].key", twice(crit.key))
             elif crit:
                 keys.add(crit.key)
                 criteria.append(crit)
@@ -155,7 +195,7 @@ def check_entrants(data: dict, kind: str, problems: Problems) -> dict[str, dict]
         e = _object(e, path, problems)
         ref = _text(e, "ref", path, problems, limit=40)
         if ref in entrants:
-            problems.add(f"{path}.ref", f"entrant {ref!r} appears twice")
+            problems.add(f"{path}.ref", twice(ref))
         _text(e, "name", path, problems, limit=120)
         _text(e, "employer", path, problems, required=False, limit=120)
         _text(e, "team", path, problems, required=False, limit=64)
@@ -168,24 +208,28 @@ def check_entrants(data: dict, kind: str, problems: Problems) -> dict[str, dict]
 def _check_entrant_fields(e: dict, path: str, kind: str, ids: dict, problems: Problems) -> None:
     status = e.get("status", "ok")
     if status not in STATUSES:
-        problems.add(f"{path}.status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
+        problems.add(f"{path}.status", not_one_of(status, STATUSES))
     seconds = e.get("time_seconds")
     if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0):
-        problems.add(f"{path}.time_seconds", f"must be a whole number of seconds ≥ 0, not {seconds!r}")
+        problems.add(
+            f"{path}.time_seconds", _("must be a whole number of seconds ≥ 0, not %(value)s", value=as_json(seconds))
+        )
     kind_type = e.get("type", "person" if kind == "competition" else None)
     if kind == "rating" and kind_type not in UNIT_TYPES:
-        problems.add(f"{path}.type", f"must be studio or team in a rating, not {kind_type!r}")
+        problems.add(
+            f"{path}.type", _("must be “studio” or “team” in a rating, not %(value)s", value=as_json(kind_type))
+        )
     if kind == "competition" and kind_type != "person":
-        problems.add(f"{path}.type", f"must be person in a competition, not {kind_type!r}")
+        problems.add(f"{path}.type", _("must be “person” in a competition, not %(value)s", value=as_json(kind_type)))
     number = e.get("id_number")
     if number is not None and kind == "competition":
         try:
             value = idcard.normalize(number if isinstance(number, str) else "")
         except idcard.IdNumberError as error:
-            problems.add(f"{path}.id_number", f"is not a valid ID-card number: {error}")
+            problems.add(f"{path}.id_number", _("is not a valid ID number: %(reason)s", reason=error))
         else:
             if value in ids:
-                problems.add(f"{path}.id_number", f"is the same person as {ids[value]}")
+                problems.add(f"{path}.id_number", _("is the same person as %(other)s", other=ids[value]))
             ids.setdefault(value, path)
 
 
@@ -198,17 +242,19 @@ def check_judges(data: dict, problems: Problems) -> dict[str, dict]:
         j = _object(j, path, problems)
         ref = _text(j, "ref", path, problems, limit=40)
         if ref in judges:
-            problems.add(f"{path}.ref", f"judge {ref!r} appears twice")
+            problems.add(f"{path}.ref", twice(ref))
         _text(j, "name", path, problems, limit=64)
         _text(j, "employer", path, problems, required=False, limit=120)
         if not isinstance(j.get("chief", False), bool):
-            problems.add(f"{path}.chief", "must be true or false")
+            problems.add(f"{path}.chief", _("must be true or false"))
         elif j.get("chief"):
             chiefs.append(path)
         if ref:
             judges.setdefault(ref, j)
     for path in chiefs[1:]:
-        problems.add(f"{path}.chief", f"a competition has one chief judge; {chiefs[0]} is already chief")
+        problems.add(
+            f"{path}.chief", _("a competition has one chief judge; %(first)s is already chief", first=chiefs[0])
+        )
     return judges
 
 
@@ -222,12 +268,14 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         path = f"marks[{i}]"
         m = _object(m, path, problems)
         entrant, judge, key = m.get("entrant"), m.get("judge"), m.get("criterion")
-        ok = _known(entrant, entrants, f"{path}.entrant", "entrant", problems)
-        ok &= _known(judge, judges, f"{path}.judge", "judge", problems)
+        ok = _known(entrant, entrants, f"{path}.entrant", _l("names no entrant: %(value)s"), problems)
+        ok &= _known(judge, judges, f"{path}.judge", _l("names no judge: %(value)s"), problems)
         criterion = scheme.criterion(key) if isinstance(key, str) and scheme.has_criterion(key) else None
         # A criterion that is declared but invalid is reported once, at its declaration.
         if criterion is None and key not in declared:
-            problems.add(f"{path}.criterion", f"names no criterion: {key!r} (use stage.criterion)")
+            problems.add(
+                f"{path}.criterion", _("names no criterion: %(value)s (use stage.criterion)", value=as_json(key))
+            )
         value = _mark_value(m.get("value"), criterion, f"{path}.value", problems)
         if not (ok and criterion and value is not None):
             continue
@@ -235,12 +283,27 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         assert isinstance(entrant, str) and isinstance(judge, str) and isinstance(key, str)
         if (entrant, judge, key) in seen:
             problems.add(
-                path, f"duplicate mark: {judge} already marked {entrant} on {key} in {seen[(entrant, judge, key)]}"
+                path,
+                _(
+                    "duplicate mark: %(judge)s already marked %(entrant)s on %(criterion)s in %(first)s",
+                    judge=judge,
+                    entrant=entrant,
+                    criterion=key,
+                    first=seen[(entrant, judge, key)],
+                ),
             )
             continue
         seen[(entrant, judge, key)] = path
         if criterion.aggregation == "single" and (entrant, key) in singles:
-            problems.add(path, f"{key} takes a single mark; {entrant} already has one in {singles[(entrant, key)]}")
+            problems.add(
+                path,
+                _(
+                    "%(criterion)s takes a single mark; %(entrant)s already has one in %(first)s",
+                    criterion=key,
+                    entrant=entrant,
+                    first=singles[(entrant, key)],
+                ),
+            )
             continue
         singles.setdefault((entrant, key), path)
         marks.append((entrant, judge, key, value))
@@ -263,30 +326,38 @@ def _list_or_empty(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def _known(ref, known: dict, path: str, what: str, problems: Problems) -> bool:
+def _known(ref, known: dict, path: str, unknown: LazyString, problems: Problems) -> bool:
+    """Say whether the ref names a known entrant or judge; if not, add the `unknown` problem (lazy: marks are many)."""
     if not isinstance(ref, str) or ref not in known:
-        problems.add(path, f"names no {what}: {ref!r}")
+        problems.add(path, str(unknown) % {"value": as_json(ref)})
         return False
     return True
 
 
 def _mark_value(raw, criterion, path: str, problems: Problems) -> Decimal | None:
     if isinstance(raw, str) and raw.strip().lower() in ("nan", "-nan", "+nan", "inf", "-inf", "infinity"):
-        problems.add(path, f"{raw!r} is not a number")
+        problems.add(path, wording.message("not_number", {"value": as_text(raw)}))
         return None
     if isinstance(raw, float):
         # A binary float has already lost the figure the judge wrote.
-        problems.add(path, f'write the value as a string, e.g. "{raw}", not the number {raw!r}')
+        problems.add(path, wording.message("decimal_as_text", {"value": as_json(raw)}))
         return None
     value = decimal_of(raw)
     if value is None:
-        problems.add(path, f"{raw!r} is not a number")
+        problems.add(path, wording.message("not_number", {"value": as_text(raw)}))
         return None
     if criterion is None:
         return None
     try:
         scoring.check_mark(criterion, value)
     except scoring.MarkError as error:
-        problems.add(path, f"{wording.message(error.code, error.params)} ({criterion.key})")
+        problems.add(
+            path,
+            _(
+                "%(problem)s (criterion %(criterion)s)",
+                problem=wording.message(error.code, error.params),
+                criterion=criterion.key,
+            ),
+        )
         return None
     return value
