@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.engine import CursorResult
 
 from comp.extensions import db
@@ -64,8 +64,19 @@ def issue(user: User, purpose: str, actor: User | None) -> AccountLink:
 
 
 def token(link: AccountLink) -> str:
-    """Return the signed token of a link."""
-    return _serializer().dumps([link.id, link.nonce])
+    """Return the signed token of a link, the same every time it is shown.
+
+    The signature's time is the link's creation, not the moment of showing: the page, the
+    printed card and a copy made later all carry one token, and its 72 hours run from the issue.
+    """
+    issued = int((link.created_at or utcnow()).replace(tzinfo=UTC).timestamp())
+
+    class _IssuedAt(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return issued
+
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT, signer=_IssuedAt)
+    return serializer.dumps([link.id, link.nonce])
 
 
 def url(link: AccountLink) -> str:
