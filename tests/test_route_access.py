@@ -272,6 +272,7 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (G, JUDGE + "/tally"): {"running": PANEL, "crossed": crossed(PANEL)},
     (G, JUDGE + "/mark/<int:criterion_id>"): {"running": PANEL, "crossed": crossed(PANEL)},
     (P, JUDGE + "/mark/<int:criterion_id>"): {"running": PANEL(302), "crossed": crossed(PANEL)},
+    (P, JUDGE + "/mark/<int:criterion_id>/keep"): {"running": PANEL(302), "crossed": crossed(PANEL)},
     (P, JUDGE + "/sign"): {"running": PANEL(302), "crossed": crossed(PANEL)},
     # the hall: numbers, lots, lists, check-in, the panel
     (G, CODE + "/draw"): MANAGERS,

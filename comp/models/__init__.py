@@ -12,6 +12,7 @@ from comp.models.judging import (  # noqa: F401
     Mark,
     MarkChange,
     Objection,
+    RemarkRequest,
     SheetSignoff,
 )
 from comp.models.people import ROLES, SKILL_GRADES, Honour, OrgUnit, User, Worker  # noqa: F401

@@ -176,3 +176,38 @@ class Objection(Model):
     ruling: so.Mapped[str | None] = so.mapped_column(sa.Text)
     ruled_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     ruled_at: so.Mapped[datetime | None]
+
+
+class RemarkRequest(Model):
+    """The chief judge's request that one judge look at one mark again, and the judge's answer.
+
+    One row per judge asked. Whether the judge has re-marked is read from the marks' own history:
+    a MarkChange by the judge for the entrant and criterion with an id above `after_change_id`
+    (the highest id when asked). So a save writes nothing here; `answer` records only what no
+    MarkChange shows: the judge kept the mark ('kept'), or a later review of the chief made the
+    request moot ('withdrawn').
+    """
+
+    __tablename__ = "remark_request"
+    __table_args__ = (
+        sa.CheckConstraint("answer IN ('kept', 'withdrawn')", name="answer"),
+        sa.Index("ix_remark_request_judge", "competition_id", "judge_id"),
+        sa.Index("ix_remark_request_mark", "entrant_id", "criterion_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"))
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+    judge_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    review_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("discrepancy_review.id", ondelete="CASCADE"), index=True)
+    note: so.Mapped[str] = so.mapped_column(sa.String(200))
+    asked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    asked_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    old_cents: so.Mapped[int | None]  # the judge's mark when asked
+    after_change_id: so.Mapped[int] = so.mapped_column(default=0)  # the highest MarkChange.id when asked
+    answered_at: so.Mapped[datetime | None]
+    answer: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+
+    entrant: so.Mapped[Entrant] = so.relationship()
+    criterion: so.Mapped[Criterion] = so.relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -37,15 +37,22 @@ def _competition(code: str, action: str | None = None) -> Competition:
     return competition
 
 
-def _render(competition: Competition, feedback: Feedback | None = None):
-    """Render the console: the fragment for htmx, else the whole page."""
+def _render(competition: Competition, feedback: Feedback | None = None, polling: bool = False, stamp: str = ""):
+    """Render the console: the fragment for htmx, else the whole page.
+
+    The stamp is read before the console, so a change made while it is computed shows at the next
+    poll; a poll's answer keeps the forms the chief is filling in (hx-preserve).
+    """
     template = "chief/_console.html" if htmx else "chief/console.html"
+    stamp = stamp or chief.stamp_of(competition)
     return render_template(
         template,
         competition=competition,
         console=chief.console(competition, current_user),
         feedback=feedback,
         partial=bool(htmx),
+        stamp=stamp,
+        polling=polling,
     )
 
 
@@ -76,8 +83,20 @@ def _act(code: str, action: str, form, section: str, run: Callable, done: str, k
 @bp.get("/<code>")
 @login_required
 def console(code: str):
-    """Show the console: progress, discrepancies, judge bias, the lock, objections."""
-    return _render(_competition(code))
+    """Show the console: progress, discrepancies, judge bias, the lock, objections, re-mark history.
+
+    The console polls with the stamp it shows (`v`): 204 No Content while nothing has changed.
+    """
+    competition = _competition(code)
+    shown = request.args.get("v")
+    if not (htmx and shown is not None):
+        return _render(competition)
+    stamp = chief.stamp_of(competition)
+    if shown == stamp:
+        response = current_app.response_class(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _render(competition, polling=True, stamp=stamp)
 
 
 @bp.post("/<code>/discrepancies")

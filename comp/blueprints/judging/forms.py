@@ -1,4 +1,4 @@
-"""The score sheet's form: one mark."""
+"""The score sheet's forms: one mark, and "my mark stands" answering a re-mark request."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
@@ -20,3 +20,9 @@ class MarkForm(Form):
         for errors in self.errors.values():
             return str(errors[0])
         return ""
+
+
+class KeepForm(Form):
+    """The judge's answer to a re-mark request that the mark stands, with the version they see."""
+
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=0)])

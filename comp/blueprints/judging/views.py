@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.judging import bp
-from comp.blueprints.judging.forms import MarkForm
+from comp.blueprints.judging.forms import KeepForm, MarkForm
 from comp.extensions import htmx
 from comp.models import Criterion, Entrant
 from comp.models.types import plain
@@ -69,7 +69,8 @@ def sheet(code: str, secret: str):
     """Show the judge's score sheet for one entrant."""
     entrant = _entrant(code, secret)
     sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
-    return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet)
+    next_code = scoresheets.next_entrant(current_user, entrant)
+    return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet, next_code=next_code)
 
 
 @bp.get("/<code>/sheet/<secret>/tally")
@@ -77,7 +78,7 @@ def sheet(code: str, secret: str):
 def tally(code: str, secret: str):
     """Render the sheet's subtotals, running total and sign-off (refreshed on every saved mark)."""
     entrant = _entrant(code, secret)
-    sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
+    sheet = _permitted(scoresheets.load_sheet, current_user, entrant, False)
     return render_template("judging/_tally.html", sheet=sheet)
 
 
@@ -162,4 +163,30 @@ def sign(code: str, secret: str):
         flash(message or _("The sheet is signed."), "error" if message else "success")
         return redirect(url_for(".sheet", code=code, secret=secret))
     sheet = scoresheets.load_sheet(current_user, entrant)
-    return render_template("judging/_sheet.html", sheet=sheet, message=message)
+    next_code = scoresheets.next_entrant(current_user, entrant)
+    return render_template("judging/_sheet.html", sheet=sheet, message=message, next_code=next_code)
+
+
+@bp.post("/<code>/sheet/<secret>/mark/<int:criterion_id>/keep")
+@login_required
+def keep_mark(code: str, secret: str, criterion_id: int):
+    """Answer the chief judge's re-mark request: the mark stands as it is (audited, the mark unchanged)."""
+    entrant, criterion = _sheet_and_criterion(code, secret, criterion_id)
+    _permitted(marks.check_can_mark, current_user, entrant, criterion)  # 404 or 403 before the form
+    form = KeepForm()
+    message = None
+    try:
+        if not form.validate():
+            raise ServiceError(_("The page is out of date: reload it."))
+        scoresheets.keep_mark(current_user, entrant, criterion, form.version.data)
+    except PermissionError:
+        abort(403)
+    except ServiceError as error:
+        message = str(error)
+    if not htmx:
+        flash(message or _("The chief judge is told that your mark stands."), "error" if message else "success")
+        return redirect(url_for(".sheet", code=code, secret=secret, _anchor=f"mark-{criterion_id}"))
+    sheet_row = _permitted(scoresheets.load_row, current_user, entrant, criterion)
+    return render_template(
+        "judging/_row.html", code=code, secret=secret, row=sheet_row, remark_message=message, kept=message is None
+    )

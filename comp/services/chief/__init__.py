@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,18 +23,23 @@ from comp.models import (
     Entrant,
     JudgeAssignment,
     Mark,
+    MarkChange,
+    RemarkRequest,
     SheetSignoff,
     Stage,
+    User,
 )
 from comp.models.competition import FINAL_STATES
 from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
 from comp.services.chief import progress as chief_progress
 from comp.services.common import audit
+from comp.services.judging import scoresheets
 from comp.services.results import objections
 from comp.services.setup import lifecycle
 
 LISTED = 20  # entrants named in one refusal; the rest are counted
+HISTORY = 200  # re-mark requests the console lists, newest first
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,30 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class RemarkEntry:
+    """One re-mark request in the console's history: who asked which judge, why, and the answer.
+
+    `state` is "pending", "remarked" (the judge changed the mark), "kept" (the judge said the mark
+    stands) or "withdrawn" (a later review of the chief made it moot); `answered_at` is when.
+    """
+
+    id: int
+    entrant_id: int
+    criterion_id: int
+    code: str
+    name: str | None
+    criterion: str
+    judge: str  # the judge's ref
+    asked_by: str
+    note: str
+    asked_at: datetime
+    old: Decimal | None
+    new: Decimal | None  # the mark now, once answered
+    state: str
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Console:
     """Everything the chief judge's console shows."""
 
@@ -76,11 +106,22 @@ class Console:
     judges: tuple[chief_progress.Judge, ...]
     objections: tuple
     can_amend: bool
+    remarks: tuple[RemarkEntry, ...] = ()
 
     @property
     def open_flags(self) -> int:
         """Count the discrepancies that still block the lock."""
         return sum(1 for f in self.flags if f.is_open)
+
+    def waiting(self, flag: Flag) -> list[str]:
+        """Return the refs of the judges whose re-mark of the flagged marks is still awaited."""
+        return sorted(
+            {
+                r.judge
+                for r in self.remarks
+                if r.state == "pending" and (r.entrant_id, r.criterion_id) == (flag.entrant_id, flag.criterion_id)
+            }
+        )
 
 
 def console(competition: Competition, viewer) -> Console:
@@ -107,6 +148,95 @@ def console(competition: Competition, viewer) -> Console:
         panel.judges,
         tuple(objections.for_competition(competition)),
         can_amend(competition),
+        remark_history(competition, revealed),
+    )
+
+
+def stamp_of(competition: Competition) -> str:
+    """Return the console's stamp (one query): the results' stamp and the competition's audit trail.
+
+    The results' stamp (`results.stamp_of`) moves with every mark and every change of the
+    competition's version; the audit trail adds what the console shows besides the figures
+    (reviews, re-mark answers, sign-offs, reopened sheets, objections). A poll holding the
+    current stamp is answered 204.
+    """
+    changes, last = results.stamp_columns()
+    own = AuditEvent.competition_id == Competition.id
+    count = sa.select(sa.func.count(AuditEvent.id)).where(own).scalar_subquery()
+    latest = sa.select(sa.func.max(AuditEvent.id)).where(own).scalar_subquery()
+    version, change_count, last_change, audited, last_event = db.session.execute(
+        sa.select(Competition.version, changes, last, count, latest).where(Competition.id == competition.id)
+    ).one()
+    return f"{results.stamp(version, change_count, last_change)}.{audited}.{last_event or 0}"
+
+
+def remark_history(competition: Competition, revealed: bool = False) -> tuple[RemarkEntry, ...]:
+    """Return the competition's re-mark requests, newest first, with each judge's answer (one query)."""
+    remarked_at = scoresheets.changes_since_asked(sa.func.min(MarkChange.at)).scalar_subquery()
+    asker = sa.orm.aliased(User)
+    rows = db.session.execute(
+        sa.select(
+            RemarkRequest,
+            Entrant.secret_code,
+            Entrant.name,
+            Stage.name.label("stage"),
+            Criterion.name.label("criterion"),
+            JudgeAssignment.ref,
+            asker.display_name.label("asker"),
+            Mark.value_cents,
+            remarked_at.label("remarked_at"),
+        )
+        .join(Entrant, Entrant.id == RemarkRequest.entrant_id)
+        .join(Criterion, Criterion.id == RemarkRequest.criterion_id)
+        .join(Stage, Stage.id == Criterion.stage_id)
+        .outerjoin(
+            JudgeAssignment,
+            sa.and_(
+                JudgeAssignment.competition_id == RemarkRequest.competition_id,
+                JudgeAssignment.user_id == RemarkRequest.judge_id,
+            ),
+        )
+        .outerjoin(asker, asker.id == RemarkRequest.asked_by_id)
+        .outerjoin(
+            Mark,
+            sa.and_(
+                Mark.entrant_id == RemarkRequest.entrant_id,
+                Mark.judge_id == RemarkRequest.judge_id,
+                Mark.criterion_id == RemarkRequest.criterion_id,
+            ),
+        )
+        .where(RemarkRequest.competition_id == competition.id)
+        .order_by(RemarkRequest.asked_at.desc(), RemarkRequest.id.desc())
+        .limit(HISTORY)
+    ).all()
+    return tuple(_remark_entry(row, revealed) for row in rows)
+
+
+def _remark_entry(row, revealed: bool) -> RemarkEntry:
+    request: RemarkRequest = row.RemarkRequest
+    # A change by the judge answers the request unless the judge or the chief answered it first.
+    if request.answer and (row.remarked_at is None or request.answered_at <= row.remarked_at):
+        state, answered_at = request.answer, request.answered_at
+    elif row.remarked_at is not None:
+        state, answered_at = "remarked", row.remarked_at
+    else:
+        state, answered_at = "pending", None
+    current = None if row.value_cents is None else Decimal(row.value_cents).scaleb(-2)
+    return RemarkEntry(
+        request.id,
+        request.entrant_id,
+        request.criterion_id,
+        row.secret_code or "—",
+        row.name if revealed else None,
+        f"{row.stage} · {row.criterion}",
+        row.ref or "?",
+        row.asker or "",
+        request.note,
+        request.asked_at,
+        None if request.old_cents is None else Decimal(request.old_cents).scaleb(-2),
+        current if state != "pending" else None,
+        state,
+        answered_at,
     )
 
 
@@ -254,9 +384,14 @@ def review_discrepancy(
     if not note:
         raise ServiceError(_("Write a note: why the marks stand, or what the judges should look at again."))
     entrant, criterion = _entrant_and_criterion(competition, entrant_id, criterion_id)
-    judge_ids = db.session.scalars(
-        sa.select(Mark.judge_id).where(Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id)
-    ).all()
+    given = dict(
+        db.session.execute(
+            sa.select(Mark.judge_id, Mark.value_cents).where(
+                Mark.entrant_id == entrant.id, Mark.criterion_id == criterion.id
+            )
+        ).all()
+    )
+    judge_ids = sorted(given)
     outcome = results.compute(competition)[1]  # the engine's own flag, so the review sees what the lock sees
     flag = next((d for d in outcome.discrepancies if (d.ref, d.criterion) == (entrant.ref, criterion.path)), None)
     if flag is None:
@@ -280,6 +415,8 @@ def review_discrepancy(
         review.spread_cents, review.note, review.by_id, review.at = int(flag.spread * 100), note, actor.id, utcnow()
         reopened = _reopen(competition, actor, entrant, judge_ids, note) if action != "confirm" else []
         db.session.flush()
+        withdrawn = _withdraw_remarks(entrant, criterion, review.at)
+        asked = _ask_remarks(competition, actor, review, given) if action != "confirm" else []
         audit.record(
             f"discrepancy.{review.state}",
             actor,
@@ -290,8 +427,56 @@ def review_discrepancy(
             spread=str(flag.spread),
             note=note,
             reopened=reopened,
+            asked=asked,
+            withdrawn=withdrawn,
         )
     return review
+
+
+def _withdraw_remarks(entrant: Entrant, criterion: Criterion, at) -> int:
+    """Close the re-mark requests still waiting on these marks: the chief's new review replaces them."""
+    waiting = db.session.scalars(
+        sa.select(RemarkRequest).where(
+            RemarkRequest.entrant_id == entrant.id,
+            RemarkRequest.criterion_id == criterion.id,
+            scoresheets.pending(),
+        )
+    ).all()
+    for request in waiting:
+        request.answered_at, request.answer = at, "withdrawn"
+    return len(waiting)
+
+
+def _ask_remarks(competition: Competition, actor, review: DiscrepancyReview, given: dict[int, int]) -> list[str]:
+    """Ask each judge who marked the flagged criterion to look at the mark again; return their refs.
+
+    The highest MarkChange id now is kept with each request: the judge's next change of the mark
+    (a MarkChange above it) answers the request, so saving a mark writes nothing here.
+    """
+    after = db.session.scalar(sa.select(sa.func.max(MarkChange.id)).where(MarkChange.competition_id == competition.id))
+    refs = dict(
+        db.session.execute(
+            sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+                JudgeAssignment.competition_id == competition.id
+            )
+        ).all()
+    )
+    for judge_id, cents in sorted(given.items()):
+        db.session.add(
+            RemarkRequest(
+                competition_id=competition.id,
+                entrant_id=review.entrant_id,
+                criterion_id=review.criterion_id,
+                judge_id=judge_id,
+                review_id=review.id,
+                note=review.note or "",
+                asked_by_id=getattr(actor, "id", None),
+                asked_at=review.at,
+                old_cents=cents,
+                after_change_id=after or 0,
+            )
+        )
+    return sorted(refs.get(j, "?") for j in given)
 
 
 def _reopen(competition: Competition, actor, entrant: Entrant, judge_ids, reason: str) -> list[str]:

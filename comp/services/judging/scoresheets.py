@@ -1,27 +1,39 @@
-"""A judge's view of the marking: the entrants to mark by secret code, and the score sheets.
+"""A judge's view of the marking: the entrants to mark by secret code, the score sheets, re-mark requests.
 
-Reading only; saving marks and signing sheets is comp.services.marks.
+Reading, and one verb that writes no mark: the judge's answer "my mark stands" to the chief
+judge's re-mark request (`keep_mark`). Saving marks and signing sheets is comp.services.judging.marks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
+from comp import scoring
 from comp.extensions import db
 from comp.models import (
     AuditEvent,
     Competition,
     Criterion,
     Entrant,
+    JudgeAssignment,
     Mark,
+    MarkChange,
+    RemarkRequest,
     SheetSignoff,
     Stage,
     User,
 )
-from comp.models.types import plain
+from comp.models.types import plain, utcnow
+from comp.services import ServiceError, transaction
+from comp.services.common import audit
 from comp.services.judging import recusal
 from comp.services.judging.marks import (
     assignment_of,
@@ -34,12 +46,29 @@ from comp.services.judging.marks import (
 
 
 @dataclass(frozen=True)
+class PendingRemark:
+    """A re-mark request the judge has not answered yet: by secret code only (judges never see names)."""
+
+    id: int
+    entrant_id: int
+    secret_code: str
+    criterion_id: int
+    criterion: str  # "stage · criterion"
+    note: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
 class SheetRow:
-    """One criterion of a judge's sheet, the judge's mark if any, and why it is read-only."""
+    """One criterion of a judge's sheet, the judge's mark if any, why it is read-only, and a re-mark request.
+
+    A row rendered from a save carries no request: re-marking answers it (see `remarked`).
+    """
 
     criterion: Criterion
     mark: Mark | None
     closed: str | None = None
+    remark: PendingRemark | None = None
 
     @property
     def value(self) -> Decimal | None:
@@ -97,9 +126,66 @@ class Sheet:
 
     @property
     def total(self) -> tuple[Decimal, Decimal]:
-        """Return the running total of the judge's marks and its maximum."""
+        """Return the running total of the judge's marks and its maximum (raw points)."""
         stages = self.stages
         return sum((s[2] for s in stages), Decimal(0)), sum((s[3] for s in stages), Decimal(0))
+
+    @cached_property
+    def tally(self) -> Tally:
+        """Return the judge's own marks scored as the rules score them: stages and total out of 100."""
+        return judge_tally(self.stages)
+
+
+@dataclass(frozen=True)
+class StageTally:
+    """One stage of the judge's tally: raw points, and the stage score out of 100 once all are marked."""
+
+    stage: Stage
+    points: Decimal
+    maximum: Decimal
+    score: Decimal | None  # None while a criterion of the judge is unmarked, or the stage has no score criteria
+    counts: bool  # whether the stage counts in the judge's total (it has score criteria to divide by)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The judge's tally: each stage out of 100 and the weighted total out of 100 (None until complete)."""
+
+    stages: tuple[StageTally, ...]
+    total: Decimal | None
+
+
+def judge_tally(stages: list[tuple[Stage, list[SheetRow], Decimal, Decimal]]) -> Tally:
+    """Score one judge's marks with the engine, as if the judge's criteria were the whole scheme.
+
+    Each stage keeps its weight and holds the criteria this judge marks; the engine aggregates the
+    single marks, scores each stage out of 100, weights the exact stage scores and publishes the
+    figures rounded half up to 2 places, as the results do. A stage where the judge marks only
+    deductions has nothing to divide by: it shows raw points and does not count in the total.
+    """
+    scheme_stages, summaries = [], {}
+    for stage, rows, _raw, maximum in stages:
+        if maximum <= 0:
+            continue
+        criteria = []
+        for row in rows:
+            c = row.criterion
+            key = f"{stage.key}.{c.key}"
+            criteria.append(scoring.Criterion(key, c.name, c.max_value, c.kind, c.aggregation, c.step))
+            if row.value is not None:
+                summaries[("sheet", key)] = scoring.MarkSummary.of([row.value])
+        scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria)))
+    scored: scoring.EntrantResult | None = None
+    if scheme_stages and any(s.weight > 0 for s in scheme_stages):
+        scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scoring.Scheme(tuple(scheme_stages)), summaries)
+    figures = scored.stages if scored else {}
+    return Tally(
+        tuple(
+            StageTally(stage, points, maximum, figures.get(stage.key), maximum > 0)
+            for stage, _rows, points, maximum in stages
+        ),
+        scored.total if scored else None,
+    )
 
 
 def _points(rows: list[SheetRow]) -> Decimal:
@@ -183,11 +269,33 @@ def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
         "criteria": criteria,
         "entrants": progress(judge, competition, criteria, prefix),
         "closed": closed_reason(competition),
+        "remarks": pending_remarks(judge, competition),
     }
 
 
-def load_sheet(judge: User, entrant: Entrant) -> Sheet:
-    """Return the judge's sheet for the entrant; PermissionError when they may not mark it."""
+def next_entrant(judge: User, entrant: Entrant) -> str | None:
+    """Return the secret code of the entrant after this one on the judge's list, None on the last.
+
+    The first one after it whose sheet is not complete, else simply the next.
+    """
+    assignment = assignment_of(judge, entrant.competition)
+    if assignment is None or entrant.secret_code is None:
+        return None
+    later = [
+        p
+        for p in progress(judge, entrant.competition, judge_criteria(assignment))
+        if p.secret_code > entrant.secret_code
+    ]
+    unfinished = next((p for p in later if not p.signed and p.marked < p.due), None)
+    chosen = unfinished or (later[0] if later else None)
+    return chosen.secret_code if chosen else None
+
+
+def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
+    """Return the judge's sheet for the entrant; PermissionError when they may not mark it.
+
+    `remarks=False` leaves out the re-mark requests (the tally, refreshed after every save, shows none).
+    """
     check_can_mark(judge, entrant)
     assignment = assignment_of(judge, entrant.competition)
     assert assignment is not None  # check_can_mark() found the judge on the panel
@@ -204,7 +312,8 @@ def load_sheet(judge: User, entrant: Entrant) -> Sheet:
     }
     signoff = signoff_of(judge, entrant)
     closed = closed_reason(entrant.competition, entrant, signoff)
-    rows = [SheetRow(c, marks.get(c.id), closed) for c in criteria]
+    asked = {r.criterion_id: r for r in pending_remarks(judge, entrant.competition, entrant)} if remarks else {}
+    rows = [SheetRow(c, marks.get(c.id), closed, asked.get(c.id)) for c in criteria]
     reopened = None if signoff else reopen_reason(entrant, assignment.ref)
     return Sheet(entrant.competition, entrant, rows, signoff, closed, reopened)
 
@@ -226,8 +335,121 @@ def reopen_reason(entrant: Entrant, judge_ref: str) -> str | None:
 def load_row(judge: User, entrant: Entrant, criterion: Criterion) -> SheetRow:
     """Return one row of the judge's sheet; PermissionError when they may not mark it."""
     check_can_mark(judge, entrant, criterion)
+    asked = pending_remarks(judge, entrant.competition, entrant, criterion)
     return SheetRow(
         criterion,
         current_mark(judge, entrant, criterion),
         closed_reason(entrant.competition, entrant, signoff_of(judge, entrant)),
+        asked[0] if asked else None,
     )
+
+
+# ---------------------------------------------------------------- re-mark requests
+
+
+def changes_since_asked(column: sa.ColumnElement[Any] | so.QueryableAttribute[Any]) -> sa.Select:
+    """Select `column` over the judge's changes of the mark a RemarkRequest row asks about, made since.
+
+    Derived from the marks' own history, so a save writes nothing for it: the MarkChanges of the
+    judge's for the entrant and criterion, later than the highest change when the chief asked.
+    """
+    return sa.select(column).where(
+        MarkChange.competition_id == RemarkRequest.competition_id,
+        MarkChange.id > RemarkRequest.after_change_id,
+        MarkChange.judge_id == RemarkRequest.judge_id,
+        MarkChange.entrant_id == RemarkRequest.entrant_id,
+        MarkChange.criterion_id == RemarkRequest.criterion_id,
+    )
+
+
+def remarked() -> sa.Exists:
+    """Tell, for a RemarkRequest row, whether the judge has changed the mark since it was asked."""
+    return changes_since_asked(MarkChange.id).exists()
+
+
+def pending() -> sa.ColumnElement[bool]:
+    """Tell, for a RemarkRequest row, whether the judge has neither re-marked nor answered."""
+    return sa.and_(RemarkRequest.answered_at.is_(None), ~remarked())
+
+
+def pending_remarks(
+    judge: User, competition: Competition, entrant: Entrant | None = None, criterion: Criterion | None = None
+) -> list[PendingRemark]:
+    """Return the re-mark requests waiting for the judge (one query), oldest first; none unless running."""
+    if competition.status != "running":
+        return []
+    query = (
+        sa.select(
+            RemarkRequest.id,
+            RemarkRequest.entrant_id,
+            Entrant.secret_code,
+            RemarkRequest.criterion_id,
+            Stage.name.label("stage"),
+            Criterion.name,
+            RemarkRequest.note,
+            RemarkRequest.asked_at,
+        )
+        .join(Entrant, Entrant.id == RemarkRequest.entrant_id)
+        .join(Criterion, Criterion.id == RemarkRequest.criterion_id)
+        .join(Stage, Stage.id == Criterion.stage_id)
+        .where(RemarkRequest.competition_id == competition.id, RemarkRequest.judge_id == judge.id, pending())
+        .order_by(RemarkRequest.asked_at, RemarkRequest.id)
+    )
+    if entrant is not None:
+        query = query.where(RemarkRequest.entrant_id == entrant.id)
+    if criterion is not None:
+        query = query.where(RemarkRequest.criterion_id == criterion.id)
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for row in db.session.execute(query):
+        if (row.entrant_id, row.criterion_id) in seen:
+            continue  # asked twice about one mark: one answer serves both
+        seen.add((row.entrant_id, row.criterion_id))
+        code, label = row.secret_code or "—", f"{row.stage} · {row.name}"
+        out.append(PendingRemark(row.id, row.entrant_id, code, row.criterion_id, label, row.note, row.asked_at))
+    return out
+
+
+def keep_mark(judge: User, entrant: Entrant, criterion: Criterion, seen_version: int) -> Mark:
+    """Answer the chief judge's re-mark request with "my mark stands": the mark is not changed.
+
+    The judge confirms the mark they see (`seen_version`); if it has changed meanwhile the change
+    itself answered the request. Allowed while the competition runs, even on a sheet signed again.
+    """
+    check_can_mark(judge, entrant, criterion)
+    closed = closed_reason(entrant.competition, entrant)
+    if closed:
+        raise ServiceError(closed)
+    mark = current_mark(judge, entrant, criterion)
+    requests = db.session.scalars(
+        sa.select(RemarkRequest).where(
+            RemarkRequest.judge_id == judge.id,
+            RemarkRequest.entrant_id == entrant.id,
+            RemarkRequest.criterion_id == criterion.id,
+            pending(),
+        )
+    ).all()
+    if not requests or mark is None:
+        raise ServiceError(_("No re-mark request is waiting for this mark."))
+    if mark.version != seen_version:
+        raise ServiceError(_("Your mark has changed meanwhile: it is %(value)s now.", value=plain(mark.value)))
+    ref = db.session.scalar(
+        sa.select(JudgeAssignment.ref).where(
+            JudgeAssignment.competition_id == entrant.competition_id, JudgeAssignment.user_id == judge.id
+        )
+    )
+    now = utcnow()
+    with transaction():
+        for request in requests:
+            request.answered_at, request.answer = now, "kept"
+            audit.record(
+                "remark.kept",
+                judge,
+                entrant.competition,
+                request,
+                entrant=entrant.ref,
+                criterion=criterion.path,
+                judge=ref,
+                mark=plain(mark.value),
+            )
+    return mark
