@@ -1,4 +1,4 @@
-"""The spreadsheet import workflow every upload shares: upload and check, preview, confirm or discard.
+"""The spreadsheet import workflow every upload shares: template, upload and check, preview, confirm or discard.
 
 Registrations, units and accounts differ in what they read and create; the steps, messages and
 answers around them are the same, and are written here once.
@@ -6,10 +6,11 @@ answers around them are the same, and are written here once.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, send_file
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -22,7 +23,17 @@ class SheetForm(Protocol):
 
     sheet: Any
 
+    def is_submitted(self) -> bool: ...
+
     def validate_on_submit(self) -> bool: ...
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(data: bytes, name: str) -> Response:
+    """Send a spreadsheet (an empty template, an export) as a download named `name`."""
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 def start(
@@ -32,7 +43,10 @@ def start(
     page: Callable[..., Any],
     preview_url: Callable[[str], str],
 ) -> Any:
-    """Check the uploaded sheet and go to its preview, or show the form again saying why (422)."""
+    """Show the upload form; once posted, check the sheet and go to its preview, or show the form
+    again saying why (422)."""
+    if not form.is_submitted():
+        return page(form)
     if not form.validate_on_submit():
         return page(form, status=REFUSED)
     sheet = form.sheet.data

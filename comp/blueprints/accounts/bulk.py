@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,10 +10,9 @@ from werkzeug.wrappers import Response
 from comp.blueprints import uploads
 from comp.blueprints.accounts import bp
 from comp.blueprints.accounts.forms import ActionForm, ConfirmForm, UploadForm
+from comp.models import Upload
 from comp.permissions import authorize
 from comp.services.accounts import bulk
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/accounts/import/template.xlsx")
@@ -24,9 +21,7 @@ def template():
     """Download the sheet to fill in, for judges or for liaisons."""
     authorize("accounts.admin")
     role = request.args.get("role") if request.args.get("role") in bulk.ROLES else "judge"
-    return send_file(
-        io.BytesIO(bulk.template(role)), mimetype=XLSX, as_attachment=True, download_name=f"{role}s-template.xlsx"
-    )
+    return uploads.download(bulk.template(role), f"{role}s-template.xlsx")
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
@@ -39,8 +34,6 @@ def upload():
     """Show the upload form; on POST check the sheet and show its report."""
     authorize("accounts.admin")
     form = UploadForm()
-    if not form.is_submitted():
-        return _upload_page(form)
     return uploads.start(
         form,
         bulk.MAX_BYTES,
@@ -50,12 +43,17 @@ def upload():
     )
 
 
+def _kept(token: str) -> Upload:
+    """Return the user's own upload named by the URL, once they may import accounts; else 403 or 404."""
+    authorize("accounts.admin")
+    return bulk.get_upload(current_user, token) or abort(404)
+
+
 @bp.get("/accounts/import/<token>")
 @login_required
 def preview(token: str):
     """Show every row with what is wrong with it."""
-    authorize("accounts.admin")
-    kept = bulk.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
     return render_template("accounts/preview.html", **bulk.preview(kept), form=ConfirmForm(), action=ActionForm())
 
 
@@ -63,8 +61,7 @@ def preview(token: str):
 @login_required
 def confirm(token: str):
     """Create the accounts, all or only the valid rows'; then print their activation sheet."""
-    authorize("accounts.admin")
-    kept = bulk.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
 
     def done(created: list) -> Response:
         flash(
@@ -89,6 +86,5 @@ def confirm(token: str):
 @login_required
 def discard(token: str):
     """Forget an upload without creating anything."""
-    authorize("accounts.admin")
-    kept = bulk.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
     return uploads.discard(ActionForm(), lambda: bulk.discard(kept), url_for("accounts.upload"))

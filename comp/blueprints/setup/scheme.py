@@ -128,13 +128,18 @@ def edit(code: str):
     return _page(managed(code))
 
 
+def _save_row(competition: Competition, fragment: str, key: str, form_class, verb, target, **context):
+    """Check a row's form (fields prefixed `key`), run `verb(target, values, actor)`, answer with the fragment."""
+    form = form_class(prefix=key)
+    saved = _attempt(form, lambda: verb(target, form.values(), current_user))
+    return _answer(competition, fragment, saved, key, form, **context)
+
+
 @bp.post("/<code>/stages")
 def add_stage(code: str):
     """Add a stage; answer with the whole scheme."""
     competition = managed(code)
-    form = StageForm(prefix="new-stage")
-    saved = _attempt(form, lambda: setup_scheme.add_stage(competition, form.values(), current_user))
-    return _answer(competition, "setup/_scheme.html", saved, "new-stage", form)
+    return _save_row(competition, "setup/_scheme.html", "new-stage", StageForm, setup_scheme.add_stage, competition)
 
 
 @bp.post("/<code>/stages/<int:stage_id>")
@@ -142,9 +147,10 @@ def save_stage(code: str, stage_id: int):
     """Save a stage row in place."""
     competition = managed(code)
     stage = _stage(competition, stage_id)
-    form = StageForm(prefix=f"stage-{stage.id}")
-    saved = _attempt(form, lambda: setup_scheme.update_stage(stage, form.values(), current_user))
-    return _answer(competition, "setup/_stage_row.html", saved, f"stage-{stage.id}", form, stage=stage)
+    key = f"stage-{stage.id}"
+    return _save_row(
+        competition, "setup/_stage_row.html", key, StageForm, setup_scheme.update_stage, stage, stage=stage
+    )
 
 
 @bp.post("/<code>/stages/<int:stage_id>/criteria")
@@ -153,9 +159,9 @@ def add_criterion(code: str, stage_id: int):
     competition = managed(code)
     stage = _stage(competition, stage_id)
     key = f"new-criterion-{stage.id}"
-    form = CriterionForm(prefix=key)
-    saved = _attempt(form, lambda: setup_scheme.add_criterion(stage, form.values(), current_user))
-    return _answer(competition, "setup/_stage.html", saved, key, form, stage=stage)
+    return _save_row(
+        competition, "setup/_stage.html", key, CriterionForm, setup_scheme.add_criterion, stage, stage=stage
+    )
 
 
 @bp.post("/<code>/criteria/<int:criterion_id>")
@@ -164,10 +170,15 @@ def save_criterion(code: str, criterion_id: int):
     competition = managed(code)
     criterion = _criterion(competition, criterion_id)
     key = f"criterion-{criterion.id}"
-    form = CriterionForm(prefix=key)
-    saved = _attempt(form, lambda: setup_scheme.update_criterion(criterion, form.values(), current_user))
-    return _answer(
-        competition, "setup/_criterion_row.html", saved, key, form, criterion=criterion, stage=criterion.stage
+    return _save_row(
+        competition,
+        "setup/_criterion_row.html",
+        key,
+        CriterionForm,
+        setup_scheme.update_criterion,
+        criterion,
+        criterion=criterion,
+        stage=criterion.stage,
     )
 
 
@@ -187,14 +198,22 @@ def _structural(competition: Competition, action, fragment: str, key: str, **con
     return _answer(competition, fragment, True, key, **context)
 
 
+def _in_scheme(competition: Competition, stage_id: int, action):
+    """Remove or move a stage; answer with the whole scheme."""
+    return _structural(competition, action, "setup/_scheme.html", f"stage-{stage_id}")
+
+
+def _in_stage(competition: Competition, stage: Stage, action):
+    """Remove or move a criterion; answer with its stage."""
+    return _structural(competition, action, "setup/_stage.html", f"stage-{stage.id}", stage=stage)
+
+
 @bp.post("/<code>/stages/<int:stage_id>/remove")
 def remove_stage(code: str, stage_id: int):
     """Remove a stage with its criteria."""
     competition = managed(code)
     stage = _stage(competition, stage_id)
-    return _structural(
-        competition, lambda: setup_scheme.remove_stage(stage, current_user), "setup/_scheme.html", f"stage-{stage_id}"
-    )
+    return _in_scheme(competition, stage_id, lambda: setup_scheme.remove_stage(stage, current_user))
 
 
 @bp.post("/<code>/stages/<int:stage_id>/move")
@@ -202,12 +221,7 @@ def move_stage(code: str, stage_id: int):
     """Move a stage up or down."""
     competition = managed(code)
     stage = _stage(competition, stage_id)
-    return _structural(
-        competition,
-        lambda: setup_scheme.move_stage(stage, _offset(), current_user),
-        "setup/_scheme.html",
-        f"stage-{stage_id}",
-    )
+    return _in_scheme(competition, stage_id, lambda: setup_scheme.move_stage(stage, _offset(), current_user))
 
 
 @bp.post("/<code>/criteria/<int:criterion_id>/remove")
@@ -215,14 +229,7 @@ def remove_criterion(code: str, criterion_id: int):
     """Remove a criterion."""
     competition = managed(code)
     criterion = _criterion(competition, criterion_id)
-    stage = criterion.stage
-    return _structural(
-        competition,
-        lambda: setup_scheme.remove_criterion(criterion, current_user),
-        "setup/_stage.html",
-        f"stage-{stage.id}",
-        stage=stage,
-    )
+    return _in_stage(competition, criterion.stage, lambda: setup_scheme.remove_criterion(criterion, current_user))
 
 
 @bp.post("/<code>/criteria/<int:criterion_id>/move")
@@ -230,13 +237,8 @@ def move_criterion(code: str, criterion_id: int):
     """Move a criterion up or down its stage."""
     competition = managed(code)
     criterion = _criterion(competition, criterion_id)
-    stage = criterion.stage
-    return _structural(
-        competition,
-        lambda: setup_scheme.move_criterion(criterion, _offset(), current_user),
-        "setup/_stage.html",
-        f"stage-{stage.id}",
-        stage=stage,
+    return _in_stage(
+        competition, criterion.stage, lambda: setup_scheme.move_criterion(criterion, _offset(), current_user)
     )
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,10 +10,9 @@ from werkzeug.wrappers import Response
 from comp.blueprints import uploads
 from comp.blueprints.units import bp
 from comp.blueprints.units.forms import ActionForm, ConfirmForm, UploadForm
+from comp.models import Upload
 from comp.permissions import authorize
 from comp.services.units import imports as units_import
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/units/export.xlsx")
@@ -23,9 +20,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export():
     """Download the studios and teams of the organizer's unions (no ID numbers)."""
     authorize("organizer.home")
-    return send_file(
-        io.BytesIO(units_import.export(current_user)), mimetype=XLSX, as_attachment=True, download_name="units.xlsx"
-    )
+    return uploads.download(units_import.export(current_user), "units.xlsx")
 
 
 @bp.get("/units/template.xlsx")
@@ -33,9 +28,7 @@ def export():
 def template():
     """Download the empty units sheet."""
     authorize("organizer.home")
-    return send_file(
-        io.BytesIO(units_import.template()), mimetype=XLSX, as_attachment=True, download_name="units-template.xlsx"
-    )
+    return uploads.download(units_import.template(), "units-template.xlsx")
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
@@ -48,8 +41,6 @@ def upload():
     """Show the upload form; on POST check the sheet and show its report."""
     authorize("organizer.home")
     form = UploadForm()
-    if not form.is_submitted():
-        return _upload_page(form)
     return uploads.start(
         form,
         units_import.MAX_BYTES,
@@ -59,12 +50,17 @@ def upload():
     )
 
 
+def _kept(token: str) -> Upload:
+    """Return the user's own upload named by the URL, once they may import units; else 403 or 404."""
+    authorize("organizer.home")
+    return units_import.get_upload(current_user, token) or abort(404)
+
+
 @bp.get("/units/import/<token>")
 @login_required
 def preview(token: str):
     """Show every row of the upload with what is wrong with it."""
-    authorize("organizer.home")
-    kept = units_import.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
     return render_template("units/preview.html", **units_import.preview(kept), form=ConfirmForm(), action=ActionForm())
 
 
@@ -72,8 +68,7 @@ def preview(token: str):
 @login_required
 def confirm(token: str):
     """Import the checked rows, all or only the valid ones; nothing is written on a refusal."""
-    authorize("organizer.home")
-    kept = units_import.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
 
     def done(count: int) -> Response:
         flash(ngettext("%(num)d unit imported.", "%(num)d units imported.", count), "success")
@@ -91,6 +86,5 @@ def confirm(token: str):
 @login_required
 def discard(token: str):
     """Forget an upload without importing anything."""
-    authorize("organizer.home")
-    kept = units_import.get_upload(current_user, token) or abort(404)
+    kept = _kept(token)
     return uploads.discard(ActionForm(), lambda: units_import.discard(kept), url_for("units.upload"))
