@@ -2,14 +2,15 @@
 
 `gunicorn -w 2 bench.loadtest.app_floor:app` with `LOADTEST_FLOOR_DSN` (a psycopg conninfo or
 URL). The table has the shape of `mark` (`CREATE TABLE … (LIKE mark INCLUDING ALL)`, made by
-`create_table`); each route is one statement on one connection per worker, in autocommit:
+`create_table`); each route is one statement (a saved mark two) on one connection per worker, in autocommit:
 
 - `POST /mark/<entrant>/<judge>/<criterion>` — the versioned upsert (`value`, `version` seen),
-  answered with a row in the score sheet's markup ("saved" or "stale") and `HX-Trigger:
-  mark-saved`, so the same client code reads it; a retry of a write that committed but whose
-  answer was lost (the same value, one version on) is answered "saved", as the app does;
+  answered with a row in the score sheet's markup ("saved" or "stale"), so the same client code
+  reads it; "saved" carries the tally out of band (a second statement, as the app's answer
+  does), "stale" answers `HX-Trigger: mark-saved` instead; a retry of a write that committed
+  but whose answer was lost (the same value, one version on) is answered "saved", as the app does;
 - `GET /sheet/<entrant>/<judge>` — the judge's marks of the entrant (the sheet's rows);
-- `GET /tally/<entrant>/<judge>` — their count and sum (the tally the sheet reloads);
+- `GET /tally/<entrant>/<judge>` — their count and sum (the tally a stale answer reloads);
 - `GET /ping` — for the harness to know the workers are up.
 """
 
@@ -92,7 +93,11 @@ def save(entrant: int, judge: int, criterion: int):
         current_cents, version = _db().execute(CURRENT, (entrant, judge, criterion)).fetchone() or (None, 0)
         state = "saved" if current_cents == cents and version == seen + 1 else "stale"
         cents = current_cents if state == "saved" else cents
-    return Response(_row(criterion, state, cents, version), 200, {"HX-Trigger": "mark-saved"})
+    if state == "stale":  # as the app: a stale answer makes the tablet reload its tally
+        return Response(_row(criterion, state, cents, version), 200, {"HX-Trigger": "mark-saved"})
+    # As the app: a saved mark's answer carries the judge's tally of the entrant out of band.
+    count, total = _db().execute(TALLY, (entrant, judge)).fetchone()
+    return Response(_row(criterion, state, cents, version) + _tally(count, total, oob=True), 200)
 
 
 @app.get("/sheet/<int:entrant>/<int:judge>")
@@ -104,4 +109,9 @@ def sheet(entrant: int, judge: int):
 @app.get("/tally/<int:entrant>/<int:judge>")
 def tally(entrant: int, judge: int):
     count, total = _db().execute(TALLY, (entrant, judge)).fetchone()
-    return f'<section id="tally">{count} marks, {_text(total)} points</section>'
+    return _tally(count, total)
+
+
+def _tally(count: int, total: int, oob: bool = False) -> str:
+    swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    return f'<section id="tally"{swap}>{count} marks, {_text(total)} points</section>'

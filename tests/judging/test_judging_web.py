@@ -113,14 +113,17 @@ def test_a_fixed_scale_criterion_shows_one_button_per_value(running, tablet):
     assert pressed == ["2"]
 
 
-def test_a_saved_mark_answers_with_its_row_and_the_trigger(running, tablet):
+def test_a_saved_mark_answers_with_its_row_and_the_tally_out_of_band(running, tablet):
     t = tablet(running)
     e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
     response = t.mark(e1, route, "38.5", 1)
     assert _is_fragment(response)
-    assert response.headers["HX-Trigger"] == "mark-saved"
+    assert "HX-Trigger" not in response.headers  # the answer carries the tally: no second request
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<div class="mark-row" id="mark-{route.id}" data-state="saved"')
+    tally = html[html.index('<section id="tally"') :]
+    assert 'hx-swap-oob="outerHTML"' in tally.split(">", 1)[0]
+    assert '<strong id="tally-total">47.5</strong> / 50' in tally  # 38.5 + 9, as written
     assert 'value="38.5"' in html and f'name="version" id="version-{route.id}" value="2"' in html
     mark = mark_of(t.judge, e1, route)
     assert (mark.value_cents, mark.version) == (3850, 2)

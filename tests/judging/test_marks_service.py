@@ -295,4 +295,4 @@ def test_the_sheet_totals_subtract_deductions(blank):
     sheet = scoresheets.load_sheet(judge, entrant)
     [(stage, rows, points, maximum)] = sheet.stages
     assert (stage.key, points, maximum) == ("practical", D("33.5"), D("40"))
-    assert sheet.total == (D("33.5"), D("40")) and sheet.complete
+    assert (sheet.tally.points, sheet.tally.maximum) == (D("33.5"), D("40")) and sheet.complete and sheet.tally.complete

@@ -69,7 +69,7 @@ def sheet(code: str, secret: str):
     """Show the judge's score sheet for one entrant."""
     entrant = _entrant(code, secret)
     sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
-    next_code = scoresheets.next_entrant(current_user, entrant)
+    next_code = scoresheets.next_entrant(current_user, entrant, [row.criterion for row in sheet.rows])
     return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet, next_code=next_code)
 
 
@@ -79,7 +79,14 @@ def tally(code: str, secret: str):
     """Render the sheet's subtotals, running total and sign-off (refreshed on every saved mark)."""
     entrant = _entrant(code, secret)
     sheet = _permitted(scoresheets.load_sheet, current_user, entrant, False)
-    return render_template("judging/_tally.html", sheet=sheet)
+    return render_template(
+        "judging/_tally.html",
+        tally=sheet.tally,
+        code=code,
+        secret=secret,
+        signed=sheet.signoff is not None,
+        closed=sheet.closed,
+    )
 
 
 @bp.get("/<code>/sheet/<secret>/mark/<int:criterion_id>")
@@ -98,7 +105,8 @@ def save_mark(code: str, secret: str, criterion_id: int):
     """Save one mark and answer with its re-rendered row: saved, refused, stale or closed.
 
     The save is the hot path of a judging day: the service reads what it checks in one query and
-    the saved row is rendered from what was written (see marks.save).
+    the saved row is rendered from what was written, with the judge's tally out of band (see
+    marks.save): one request per mark, which is what a tablet on weak Wi-Fi can afford.
     """
     form = MarkForm()
     seen = form.version.data or 0
@@ -126,7 +134,7 @@ def save_mark(code: str, secret: str, criterion_id: int):
         flash(message or _("The mark is saved."), "error" if message else "success")
         return redirect(url_for(".sheet", code=code, secret=secret))
     if saved is not None:
-        sheet_row = scoresheets.SheetRow(*saved)
+        sheet_row = scoresheets.SheetRow(saved.criterion, saved.mark)
     else:  # a refusal shows the row as saved beside what was typed
         sheet_row = _permitted(scoresheets.load_row, current_user, *_sheet_and_criterion(code, secret, criterion_id))
     response = make_response(
@@ -139,10 +147,11 @@ def save_mark(code: str, secret: str, criterion_id: int):
             row_message=message,
             typed=form.value.data,
             seen=seen,
+            answer_tally=saved.tally if saved else None,
         )
     )
-    if state in ("saved", "stale"):
-        # A stale answer means another tablet saved a newer value: the tallies must show it too.
+    if state == "stale":
+        # Another tablet saved a newer value: the tally reloads to show it (a saved answer carries it).
         response.headers["HX-Trigger"] = "mark-saved"
     return response
 

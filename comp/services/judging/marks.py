@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,6 +38,7 @@ from comp.models.judging import MARK_SCALE
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
 from comp.services.common import audit, wording
+from comp.services.judging import tally
 from comp.services.judging.recusal import is_recused, recused_given
 
 # Digits with an optional decimal part: no sign, exponent ("1e2"), "NaN" or thousands separator.
@@ -78,7 +80,8 @@ def judge_criteria(assignment: JudgeAssignment) -> list[Criterion]:
         db.session.scalars(
             sa.select(Criterion)
             .join(JudgeCriterion, JudgeCriterion.criterion_id == Criterion.id)
-            .join(Stage)
+            .join(Criterion.stage)
+            .options(so.contains_eager(Criterion.stage))  # each row's stage in the same statement
             .where(JudgeCriterion.assignment_id == assignment.id)
             .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
         )
@@ -155,6 +158,15 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
         raise MarkRefused(_("%(problem)s.", problem=wording.message(error.code, error.params))) from None
 
 
+@dataclass(frozen=True)
+class Saved:
+    """A saved mark as the tablet's answer renders it: its criterion, the mark, the judge's tally with it."""
+
+    criterion: Criterion
+    mark: Mark
+    tally: tally.Tally | None = None
+
+
 @dataclass
 class _Context:
     """Everything one save checks, read in one query: the competition, the panel, the sheet, the mark."""
@@ -228,19 +240,21 @@ def save(
     seen_version: int,
     tablet_session: str | None,
     reason: str | None = None,
-) -> tuple[Criterion, Mark]:
+) -> Saved:
     """Save a judge's mark typed on the sheet of the entrant with this secret code (a tablet's save).
 
-    Four statements in all with the login: the context, the versioned write, its MarkChange.
-    LookupError when the competition, entrant or criterion is not there (404); PermissionError
-    when the judge may not mark it (403); MarkRefused, StaleMark or ServiceError otherwise.
+    Five statements in all with the login: the context, the versioned write, its MarkChange, and
+    the judge's tally of the entrant as written (read before the commit, so the answer needs no
+    second connection). LookupError when the competition, entrant or criterion is not there (404);
+    PermissionError when the judge may not mark it (403); MarkRefused, StaleMark or ServiceError
+    otherwise.
     """
     context = _context(judge, _BY_SECRET, criterion_id, code=code, secret=secret)
     if context is None:
         raise LookupError("no such competition")
     if judge.role != "judge" or not context.on_panel:
         raise PermissionError("the judge is not on the panel")
-    return _save(judge, context, raw_value, seen_version, tablet_session, reason, detach=True)
+    return _save(judge, context, raw_value, seen_version, tablet_session, reason, answer=True)
 
 
 def record_mark(
@@ -256,7 +270,7 @@ def record_mark(
     context = _context(judge, _BY_ID, criterion.id, competition=entrant.competition_id, entrant=entrant.id)
     if context is None or not context.on_panel:
         raise PermissionError("the judge is not on the panel")
-    return _save(judge, context, raw_value, seen_version, tablet_session, reason)[1]
+    return _save(judge, context, raw_value, seen_version, tablet_session, reason).mark
 
 
 def _save(
@@ -266,8 +280,9 @@ def _save(
     seen: int,
     source: str | None,
     reason: str | None,
-    detach: bool = False,
-) -> tuple[Criterion, Mark]:
+    answer: bool = False,
+) -> Saved:
+    """Save over `seen`; with `answer`, detach what the answer renders and read the judge's tally with it."""
     entrant, criterion = context.entrant, context.criterion
     if entrant is None or criterion is None:
         raise LookupError("no such entrant or criterion in this competition")
@@ -284,40 +299,56 @@ def _save(
         # An old version: a retry of this tablet's own save whose answer was lost stands as saved;
         # anything else is stale, even the same figure, and the judge sees what the server holds.
         if mark.value_cents == cents and source and _last_source(mark) == source:
-            return criterion, mark
+            return _unchanged(context, judge, criterion, mark, answer)
         raise StaleMark(mark.value, mark.version)
     if mark is None and seen != 0:
         raise StaleMark(None, 0)
     if mark is not None and mark.value_cents == cents:
-        return criterion, mark  # the same value at the same version: nothing changes
+        return _unchanged(context, judge, criterion, mark, answer)  # the same value at the same version
     old = mark.value_cents if mark else None
+    sheet_tally = None
     try:
         with transaction():
             mark = _write(context, judge, mark, cents, seen)
-            db.session.add(
-                MarkChange(
-                    competition_id=context.competition_id,
-                    entrant_id=entrant.id,
-                    judge_id=judge.id,
-                    criterion_id=criterion.id,
-                    old_cents=old,
-                    new_cents=cents,
-                    actor_id=judge.id,
-                    source=(source or None),
-                    reason=reason,
-                )
+            # The audit row as a plain INSERT: the unit of work's flush would cost more than the save.
+            db.session.execute(
+                _CHANGE,
+                {
+                    "competition_id": context.competition_id,
+                    "entrant_id": entrant.id,
+                    "judge_id": judge.id,
+                    "criterion_id": criterion.id,
+                    "old_cents": old,
+                    "new_cents": cents,
+                    "actor_id": judge.id,
+                    "at": utcnow(),
+                    "source": source or None,
+                    "reason": reason,
+                },
             )
-            if detach:  # the answer renders these two as written: detached, the commit does not reload them
-                db.session.flush()
-                db.session.expunge(mark)
+            if answer:  # rendered as written: detached, the commit does not expire (and reload) them
+                sheet_tally = tally.read(context.competition_id, judge.id, entrant.id)
+                if mark in db.session:
+                    db.session.expunge(mark)
                 db.session.expunge(criterion)
     except sa.exc.IntegrityError:
         # Another tablet saved the first mark at the same moment: its value stands.
         current = current_mark(judge, entrant, criterion)
         if current is not None and current.value_cents == cents and source and _last_source(current) == source:
-            return criterion, current
+            return _unchanged(context, judge, criterion, current, answer)
         raise _stale(judge, entrant, criterion) from None
-    return criterion, mark
+    return Saved(criterion, mark, sheet_tally)
+
+
+def _unchanged(context: _Context, judge: User, criterion: Criterion, mark: Mark, answer: bool) -> Saved:
+    """Answer a save that changed nothing (the value already stands) with the mark as it is."""
+    assert context.entrant is not None
+    return Saved(criterion, mark, tally.read(context.competition_id, judge.id, context.entrant.id) if answer else None)
+
+
+# Plain Core statements on the tables, built once: no unit of work, no ORM bookkeeping on the hot path.
+_CHANGE = sa.insert(cast(sa.Table, MarkChange.__table__))
+_FIRST_MARK = sa.insert(cast(sa.Table, Mark.__table__)).returning(cast(sa.Table, Mark.__table__).c.id)
 
 
 def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: int) -> Mark:
@@ -325,18 +356,18 @@ def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: 
     now = utcnow()
     if mark is None:
         assert context.entrant is not None and context.criterion is not None  # _save() checked both
-        mark = Mark(
-            competition_id=context.competition_id,
-            entrant_id=context.entrant.id,
-            judge_id=judge.id,
-            criterion_id=context.criterion.id,
-            value_cents=cents,
-            version=1,
-            updated_at=now,
-        )
-        db.session.add(mark)
-        db.session.flush()
-        return mark
+        values = {
+            "competition_id": context.competition_id,
+            "entrant_id": context.entrant.id,
+            "judge_id": judge.id,
+            "criterion_id": context.criterion.id,
+            "value_cents": cents,
+            "version": 1,
+            "updated_at": now,
+        }
+        # A plain INSERT: the mark is rendered from what was written, never loaded back into the session.
+        mark_id = db.session.execute(_FIRST_MARK, values).scalar_one()
+        return Mark(id=mark_id, **values)
     # The version in the WHERE clause: of two app processes saving over the same version, exactly one
     # updates a row.
     updated = cast(

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
-from comp import scoring
 from comp.extensions import db
 from comp.models import (
     AuditEvent,
@@ -43,6 +43,7 @@ from comp.services.judging.marks import (
     judge_criteria,
     signoff_of,
 )
+from comp.services.judging.tally import Tally, judge_tally
 
 
 @dataclass(frozen=True)
@@ -124,68 +125,10 @@ class Sheet:
             for stage, rows in out.values()
         ]
 
-    @property
-    def total(self) -> tuple[Decimal, Decimal]:
-        """Return the running total of the judge's marks and its maximum (raw points)."""
-        stages = self.stages
-        return sum((s[2] for s in stages), Decimal(0)), sum((s[3] for s in stages), Decimal(0))
-
     @cached_property
     def tally(self) -> Tally:
         """Return the judge's own marks scored as the rules score them: stages and total out of 100."""
-        return judge_tally(self.stages)
-
-
-@dataclass(frozen=True)
-class StageTally:
-    """One stage of the judge's tally: raw points, and the stage score out of 100 once all are marked."""
-
-    stage: Stage
-    points: Decimal
-    maximum: Decimal
-    score: Decimal | None  # None while a criterion of the judge is unmarked, or the stage has no score criteria
-    counts: bool  # whether the stage counts in the judge's total (it has score criteria to divide by)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """The judge's tally: each stage out of 100 and the weighted total out of 100 (None until complete)."""
-
-    stages: tuple[StageTally, ...]
-    total: Decimal | None
-
-
-def judge_tally(stages: list[tuple[Stage, list[SheetRow], Decimal, Decimal]]) -> Tally:
-    """Score one judge's marks with the engine, as if the judge's criteria were the whole scheme.
-
-    Each stage keeps its weight and holds the criteria this judge marks; the engine aggregates the
-    single marks, scores each stage out of 100, weights the exact stage scores and publishes the
-    figures rounded half up to 2 places, as the results do. A stage where the judge marks only
-    deductions has nothing to divide by: it shows raw points and does not count in the total.
-    """
-    scheme_stages, summaries = [], {}
-    for stage, rows, _raw, maximum in stages:
-        if maximum <= 0:
-            continue
-        criteria = []
-        for row in rows:
-            c = row.criterion
-            key = f"{stage.key}.{c.key}"
-            criteria.append(scoring.Criterion(key, c.name, c.max_value, c.kind, c.aggregation, c.step))
-            if row.value is not None:
-                summaries[("sheet", key)] = scoring.MarkSummary.of([row.value])
-        scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria)))
-    scored: scoring.EntrantResult | None = None
-    if scheme_stages and any(s.weight > 0 for s in scheme_stages):
-        scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scoring.Scheme(tuple(scheme_stages)), summaries)
-    figures = scored.stages if scored else {}
-    return Tally(
-        tuple(
-            StageTally(stage, points, maximum, figures.get(stage.key), maximum > 0)
-            for stage, _rows, points, maximum in stages
-        ),
-        scored.total if scored else None,
-    )
+        return judge_tally([(row.criterion.stage, row.criterion, row.value) for row in self.rows])
 
 
 def _points(rows: list[SheetRow]) -> Decimal:
@@ -205,10 +148,14 @@ class Progress:
 
 
 def find_entrant(competition: Competition, secret_code: str) -> Entrant | None:
-    """Return the competition's entrant with this secret code."""
-    return db.session.scalar(
+    """Return the competition's entrant with this secret code, its `competition` set to the one given."""
+    entrant = db.session.scalar(
         sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.secret_code == secret_code)
     )
+    if entrant is not None:
+        # Held by the entrant: the session's identity map holds objects weakly, and the caller may not.
+        set_committed_value(entrant, "competition", competition)
+    return entrant
 
 
 def find_criterion(competition: Competition, criterion_id: int) -> Criterion | None:
@@ -273,22 +220,43 @@ def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
     }
 
 
-def next_entrant(judge: User, entrant: Entrant) -> str | None:
+def next_entrant(judge: User, entrant: Entrant, criteria: list[Criterion] | None = None) -> str | None:
     """Return the secret code of the entrant after this one on the judge's list, None on the last.
 
-    The first one after it whose sheet is not complete, else simply the next.
+    The first one after it whose sheet is neither complete nor signed, else simply the next (one
+    statement, usually, when the judge's `criteria` are given, as the sheet has them).
     """
-    assignment = assignment_of(judge, entrant.competition)
-    if assignment is None or entrant.secret_code is None:
+    if entrant.secret_code is None:
         return None
-    later = [
-        p
-        for p in progress(judge, entrant.competition, judge_criteria(assignment))
-        if p.secret_code > entrant.secret_code
-    ]
-    unfinished = next((p for p in later if not p.signed and p.marked < p.due), None)
-    chosen = unfinished or (later[0] if later else None)
-    return chosen.secret_code if chosen else None
+    if criteria is None:
+        assignment = assignment_of(judge, entrant.competition)
+        if assignment is None:
+            return None
+        criteria = judge_criteria(assignment)
+    marked = (
+        sa.select(sa.func.count(Mark.id))
+        .where(
+            Mark.entrant_id == Entrant.id,
+            Mark.judge_id == judge.id,
+            Mark.criterion_id.in_([c.id for c in criteria]),
+        )
+        .scalar_subquery()
+    )
+    signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge.id)
+    later = (
+        sa.select(Entrant.secret_code)
+        .where(
+            Entrant.competition_id == entrant.competition_id,
+            Entrant.status == "ok",
+            Entrant.secret_code > entrant.secret_code,
+            recusal.markable_by(judge),
+        )
+        .order_by(Entrant.secret_code)
+        .limit(1)
+    )
+    # In code order the first unfinished sheet is usually the very next one: the scan stops there.
+    unfinished = later.where(~signed.exists(), marked < len(criteria))
+    return db.session.scalar(unfinished) or db.session.scalar(later)
 
 
 def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
@@ -296,9 +264,11 @@ def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
 
     `remarks=False` leaves out the re-mark requests (the tally, refreshed after every save, shows none).
     """
-    check_can_mark(judge, entrant)
     assignment = assignment_of(judge, entrant.competition)
-    assert assignment is not None  # check_can_mark() found the judge on the panel
+    if assignment is None:
+        raise PermissionError("the judge is not on the panel")
+    if recusal.is_recused(judge, entrant):
+        raise PermissionError("the judge is recused from this entrant")
     criteria = judge_criteria(assignment)
     marks = {
         m.criterion_id: m

@@ -1,0 +1,184 @@
+"""A judge's tally of one entrant: their own marks scored as the rules score them.
+
+Shown under the score sheet and answered with every saved mark: the save reads it in the same
+transaction, in one statement (`read`), so the tablet needs no second request to see its totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from comp import scoring
+from comp.extensions import db
+from comp.models import Criterion, JudgeAssignment, JudgeCriterion, Mark, Stage
+
+
+class StageLike(Protocol):
+    """What the tally needs of a stage (a `Stage`, or a row the save read)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def weight(self) -> Decimal: ...
+
+
+class CriterionLike(Protocol):
+    """What the tally needs of a criterion (a `Criterion`, or a row the save read)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def max_value(self) -> Decimal: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def aggregation(self) -> str: ...
+    @property
+    def step(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """A stage as the save's tally statement reads it."""
+
+    id: int
+    key: str
+    name: str
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    """A criterion as the save's tally statement reads it."""
+
+    key: str
+    name: str
+    max_value: Decimal
+    kind: str
+    aggregation: str
+    step: Decimal | None
+
+
+@dataclass(frozen=True)
+class StageTally:
+    """One stage of the judge's tally: raw points, and the stage score out of 100 once all are marked."""
+
+    stage: StageLike
+    points: Decimal
+    maximum: Decimal
+    score: Decimal | None  # None while a criterion of the judge is unmarked, or the stage has no score criteria
+    counts: bool  # whether the stage counts in the judge's total (it has score criteria to divide by)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The judge's tally: each stage out of 100, the weighted total out of 100 (None until complete), raw points."""
+
+    stages: tuple[StageTally, ...]
+    total: Decimal | None
+    points: Decimal  # the judge's marks summed, deductions subtracted
+    maximum: Decimal  # the most the judge's score criteria can give
+    complete: bool  # every criterion of the judge has a mark
+
+
+Line = tuple[StageLike, CriterionLike, "Decimal | None"]  # a criterion the judge marks, in scheme order, and the mark
+
+
+def judge_tally(lines: list[Line]) -> Tally:
+    """Score one judge's marks with the engine, as if the judge's criteria were the whole scheme.
+
+    Each stage keeps its weight and holds the criteria this judge marks; the engine aggregates the
+    single marks, scores each stage out of 100, weights the exact stage scores and publishes the
+    figures rounded half up to 2 places, as the results do. A stage where the judge marks only
+    deductions has nothing to divide by: it shows raw points and does not count in the total.
+    """
+    grouped: dict[int, tuple[StageLike, list[tuple[CriterionLike, Decimal | None]]]] = {}
+    for stage, criterion, value in lines:
+        grouped.setdefault(stage.id, (stage, []))[1].append((criterion, value))
+    sign = {"score": 1, "deduction": -1}
+    scheme_stages, summaries, shown = [], {}, []
+    for stage, rows in grouped.values():
+        points = sum((sign[c.kind] * v for c, v in rows if v is not None), Decimal(0))
+        maximum = sum((c.max_value for c, _v in rows if c.kind == "score"), Decimal(0))
+        shown.append((stage, points, maximum))
+        if maximum <= 0:
+            continue
+        criteria = []
+        for c, value in rows:
+            key = f"{stage.key}.{c.key}"
+            criteria.append(scoring.Criterion(key, c.name, c.max_value, c.kind, c.aggregation, c.step))
+            if value is not None:
+                summaries[("sheet", key)] = scoring.MarkSummary.of([value])
+        scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria)))
+    scored: scoring.EntrantResult | None = None
+    if scheme_stages and any(s.weight > 0 for s in scheme_stages):
+        scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scoring.Scheme(tuple(scheme_stages)), summaries)
+    figures = scored.stages if scored else {}
+    return Tally(
+        tuple(StageTally(s, p, m, figures.get(s.key), m > 0) for s, p, m in shown),
+        scored.total if scored else None,
+        sum((p for _s, p, _m in shown), Decimal(0)),
+        sum((m for _s, _p, m in shown), Decimal(0)),
+        all(v is not None for _s, _c, v in lines),
+    )
+
+
+def _statement() -> sa.Select:
+    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+    return (
+        sa.select(
+            Stage.id,
+            Stage.key,
+            Stage.name,
+            Stage.weight,
+            Criterion.key,
+            Criterion.name,
+            Criterion.max_value,
+            Criterion.kind,
+            Criterion.aggregation,
+            Criterion.step,
+            Mark.value_cents,
+        )
+        .select_from(JudgeAssignment)
+        .join(JudgeCriterion, JudgeCriterion.assignment_id == JudgeAssignment.id)
+        .join(Criterion, Criterion.id == JudgeCriterion.criterion_id)
+        .join(Stage, Stage.id == Criterion.stage_id)
+        .outerjoin(
+            Mark,
+            sa.and_(
+                Mark.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
+                Mark.judge_id == judge_id,
+                Mark.criterion_id == Criterion.id,
+            ),
+        )
+        .where(JudgeAssignment.competition_id == sa.bindparam("competition_id", type_=sa.Integer))
+        .where(JudgeAssignment.user_id == judge_id)
+        .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
+    )
+
+
+_READ = _statement()  # built once: the save's hot path
+
+
+def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
+    """Read and score the judge's marks of the entrant as the session sees them now (one statement)."""
+    stages: dict[int, StageRow] = {}
+    lines: list[Line] = []
+    params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
+    for sid, skey, sname, weight, ckey, cname, maximum, kind, aggregation, step, cents in db.session.execute(
+        _READ, params
+    ):
+        stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight))
+        value = None if cents is None else Decimal(cents).scaleb(-2)
+        lines.append((stage, CriterionRow(ckey, cname, maximum, kind, aggregation, step), value))
+    return judge_tally(lines)
