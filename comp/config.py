@@ -105,6 +105,9 @@ BASE = {
     "LANGUAGES": {"zh": "中文", "en": "English"},
     "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=SESSION_HOURS),
+    # The cookie expires when its server-side session does, both fixed at login: signing it again on
+    # every answer (static files too) would cost each request a Set-Cookie and move nothing.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     # A form's token lasts as long as the session it belongs to, then the form asks for a reload.
     "WTF_CSRF_TIME_LIMIT": SESSION_HOURS * 3600,
     "RATELIMIT_HEADERS_ENABLED": True,

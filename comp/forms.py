@@ -7,9 +7,13 @@ from `Form` instead of FlaskForm, so every field is checked without a validator 
 
 from __future__ import annotations
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField, IntegerField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 
 from comp.converters import BIGGEST, has_control_characters
 
@@ -18,8 +22,22 @@ CONTROL_MESSAGE = _l("contains control characters")
 NUMBER_MESSAGE = _l("This number is too large.")
 
 
+_WTFORMS_MESSAGES: dict[str, support.Translations] = {}  # WTForms' own messages per locale: read-only, read once
+
+
 class Form(FlaskForm):
     """A FlaskForm whose validation also refuses control characters and over-large whole numbers."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            """Return WTForms' messages in the user's language, read once a process (Flask-WTF: once a request)."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            locale = str(get_locale())
+            messages = _WTFORMS_MESSAGES.get(locale)
+            if messages is None:
+                messages = _WTFORMS_MESSAGES[locale] = support.Translations.load(messages_path(), [locale], "wtforms")
+            return messages
 
     def validate(self, extra_validators=None) -> bool:
         """Validate as FlaskForm does, then add an error to each field holding what the database cannot."""

@@ -116,6 +116,15 @@ class User(UserMixin, Model):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def is_authenticated(self) -> bool:
+        """Tell Flask-Login the user is logged in: only a live session of an active user loads one.
+
+        Without reading `active`, which a commit expires: asking after the commit (the response's
+        headers do) would cost a query.
+        """
+        return True
+
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
