@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--saves-only", action="store_true", help="no sheet or tally reads: saves alone, as issue 14's table measured"
     )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, app and floor alike (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker; above 1 gunicorn's gthread")
     parser.add_argument("--no-floor", action="store_true", help="skip the floor phase (no ratio)")
     parser.add_argument(
         "--pg",
@@ -142,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             int(cid): Scale(Decimal(c["max"]), Decimal(c["step"]) if c["step"] else None)
             for cid, c in seed["criteria"].items()
         }
-        app = Gunicorn("wsgi:app", env, workdir / "app.log")
+        app = Gunicorn("wsgi:app", env, workdir / "app.log", args.workers, args.threads)
         results.append(
             _phase("app", app, "/login", AppTarget(code, PASSWORD), seats, seed, scales, args, rng, args.duration)
         )
@@ -154,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_floor:
             app_floor.create_table(conninfo(database.url))
             floor_env = {**env, "LOADTEST_FLOOR_DSN": conninfo(database.url)}
-            floor = Gunicorn("bench.loadtest.app_floor:app", floor_env, workdir / "floor.log")
+            floor_log = workdir / "floor.log"
+            floor = Gunicorn("bench.loadtest.app_floor:app", floor_env, floor_log, args.workers, args.threads)
             duration = args.floor_duration or args.duration
             results.append(
                 _phase("floor", floor, "/ping", FloorTarget(), seats, seed, scales, args, rng, duration, screens=0)
@@ -267,11 +270,12 @@ def _ms(seconds: float | None) -> str:
 
 def _report(args, results: list[Result], harness: list[str], pg: str, setup: float, elapsed: float) -> int:
     redis = "REDIS_URL set (boards and rate limits in Redis)" if os.environ.get("REDIS_URL") else "no REDIS_URL"
+    worker = f"gthread × {args.threads}" if args.threads > 1 else "sync"
     print(
-        f"Jiangxin load test · Python {platform.python_version()} · PostgreSQL {pg} · gunicorn -w 2 (sync)"
-        f" · {os.cpu_count()} cores · {redis}"
+        f"Jiangxin load test · Python {platform.python_version()} · PostgreSQL {pg} · gunicorn -w {args.workers}"
+        f" ({worker}) · {os.cpu_count()} cores · {redis}"
     )
-    mix = "saves only" if args.saves_only else "sheet, save, tally (as the tablet)"
+    mix = "saves only" if args.saves_only else "sheet, save answered with the tally (as the tablet)"
     print(
         f"setup: {args.entrants} entrants, {args.judges} judges, running, no marks · {setup:.1f} s"
         f" · client mix: {mix}, {args.corrections:.0%} of marks typed again"

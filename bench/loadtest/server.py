@@ -83,16 +83,18 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn -w N -b 127.0.0.1:PORT APP`, its log in a file; workers found through /proc."""
+    """`gunicorn -w N [--threads T] -b 127.0.0.1:PORT APP`, its log in a file; workers found through /proc."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 2):
-        self.app, self.env, self.log, self.workers_wanted = app, env, log, workers
+    def __init__(self, app: str, env: dict[str, str], log: Path, workers: int = 2, threads: int = 1):
+        self.app, self.env, self.log, self.workers_wanted, self.threads = app, env, log, workers, threads
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.kills: list[tuple[float, int, float | None]] = []  # (phase time, pid, seconds until replaced)
 
     def start(self, probe: str, timeout: float = 30.0) -> None:
         command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers_wanted), "-b", f"127.0.0.1:{self.port}"]
+        if self.threads > 1:
+            command += ["--threads", str(self.threads)]  # gunicorn's gthread worker
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [*command, self.app], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
