@@ -189,10 +189,10 @@ ANONYMOUS = {"competition.results": lambda c: c.status in PUBLIC_STATES}
 def can(action: str, obj: Any = None, user: User | None = None) -> bool:
     """Tell whether the user (default: the current one) may do the action on the object."""
     user = user if user is not None else current_user
-    if not user or not user.is_authenticated:
+    if not user or not user.is_authenticated or not user.active:  # a deactivated account is anyone's
         rule = ANONYMOUS.get(action)
         return bool(rule and rule(obj))
-    return bool(user.active and POLICY[action](user, obj))
+    return bool(POLICY[action](user, obj))
 
 
 def authorize(action: str, obj: Any = None) -> None:

@@ -231,7 +231,8 @@ INVALID = [
         "bad check digit",
         [(("entrants", 0, "id_number"), _BAD_ID)],
         "entrants[0].id_number",
-        f"is not a valid ID number: check digit is {_BAD_ID[-1]}, expected {valid_id(901)[-1]}",
+        "is not a valid ID number: the digits do not agree with the check digit:"
+        " a typo may be in any digit, check them all",
     ),
     (
         "same person twice",

@@ -163,6 +163,7 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     # main, auth, own account
     (G, "/"): LOGGED_IN,
     (G, "/healthz"): PUBLIC,
+    (G, "/favicon.ico"): PUBLIC(301),
     (G, "/static/<path:filename>"): PUBLIC,
     (G, "/login"): GUESTS,
     (P, "/login"): GUESTS(401),

@@ -185,6 +185,15 @@ def test_pages_load_htmx_from_the_app(client):
         assert response.status_code == 200
 
 
+def test_every_page_has_an_icon_and_favicon_ico_is_not_a_404(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    moved = client.get("/favicon.ico")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/static/favicon.svg")
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
 # --- the secret key ---
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from comp.extensions import db
 from comp.models import AuditEvent, Criterion, Entrant, JudgeAssignment, JudgeConflict, OrgUnit, User
@@ -111,6 +112,9 @@ def test_a_judge_from_an_entrants_employer_is_refused_naming_the_entrant(panel):
     with pytest.raises(ServiceError, match=r"E1 张三 \(same employer\)"):
         judges.assign_criteria(j2, criteria(panel))
     assert judge(panel, "J2").criteria  # unchanged: the imported criteria stay
+    with force_locale("zh"), pytest.raises(ServiceError) as refused:
+        judges.assign_criteria(j2, criteria(panel))
+    assert "E1 张三（同一工作单位）" in str(refused.value) and "employer" not in str(refused.value)
 
 
 def test_a_declared_conflict_is_refused_naming_the_entrant(panel):

@@ -269,7 +269,7 @@ def test_account_without_worker_gives_its_details_first(client, auth, open_compe
             "grade": 3,
         },
     )
-    assert response.status_code == 422 and "check digit is" in text(response)
+    assert response.status_code == 422 and "check them all" in text(response)
     assert db.session.scalar(sa.select(sa.func.count(Worker.id))) == workers
     response = post(
         client,
@@ -288,6 +288,23 @@ def test_account_without_worker_gives_its_details_first(client, auth, open_compe
     assert user.worker.id_masked == valid_id(3)[:4] + "*" * 10 + valid_id(3)[-4:]
     assert user.worker.employer_id == tree.aviation.id and user.worker.skill_grade == 3
     assert register(client, competition).status_code == 302
+
+
+def test_the_skill_grade_starts_at_not_known(client, auth, open_competition, make_user, tree):
+    """The first grade is the highest (一级): a worker who skips the field must not claim it."""
+    competition = open_competition()
+    user = make_user("w1", "worker", locale="en")
+    login(auth, "w1")
+    page = client.get(f"/competitions/{competition.code}/register").get_data(as_text=True)
+    select = page[page.index('name="grade"') :]
+    assert select[select.index("<option") :].startswith('<option value="0">Not known</option>')
+    details = {"name": "陈工", "id_number": valid_id(3), "phone": "13900000000", "employer": tree.aviation.id}
+    response = post(
+        client, f"/competitions/{competition.code}/register/profile", {**details, "trade": TRADE, "grade": 0}
+    )
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.worker.skill_grade is None
 
 
 @pytest.mark.parametrize(

@@ -188,6 +188,7 @@ def _judges_page(competition, new_form=None, existing_form=None, **extra):
         "rows": judges_service.overview(competition),
         "errors": {},
         "conflict_form": ConflictForm(formdata=None),
+        "reason_label": judges_service.reason_label,
         **extra,
     }
     context.update(_judge_forms(new_form, existing_form, competition))

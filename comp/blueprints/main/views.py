@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from comp import database
@@ -41,6 +41,12 @@ def home():
         response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Answer the icon browsers ask for by this path (PDFs, JSON), with no cookie work: the app's SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/healthz")

@@ -42,8 +42,11 @@ class ProfileForm(Form):
     trade = StringField(
         _l("Trade"), validators=[DataRequired(), Length(max=64), _not_formula], render_kw={"list": "trades"}
     )
-    grade = SelectField(
-        _l("Skill grade"), coerce=int, choices=[SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())]
+    grade = SelectField(  # no grade until she picks one: the first grade is the highest, never a safe default
+        _l("Skill grade"),
+        coerce=int,
+        choices=[SelectChoice(0, _l("Not known"))]
+        + [SelectChoice(g, f"{g} · {n}") for g, n in sorted(SKILL_GRADES.items())],
     )
     submit = SubmitField(_l("Save my details"))
 

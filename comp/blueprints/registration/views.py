@@ -88,7 +88,7 @@ def profile(code: str):
             form.phone.data,
             form.employer.data,
             form.trade.data,
-            form.grade.data,
+            form.grade.data or None,
         )
     except ServiceError as error:
         return _register_page(competition, profile=form, error=str(error), status=422)

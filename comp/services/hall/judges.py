@@ -32,7 +32,14 @@ from comp.services.setup import lifecycle
 
 EDITABLE = ("draft", "open", "closed", "running")  # a judge may still fall ill on the day
 MARKED = ("pending", "approved", "ok")  # entrants a judge on a criterion would mark
-SAME_EMPLOYER = "same employer"
+SAME_EMPLOYER = "same employer"  # stored as the reason of an automatic recusal; shown through reason_label
+
+
+def reason_label(reason: str) -> str:
+    """Return why a judge must not mark an entrant, in the user's language (a declared reason as typed)."""
+    return _("same employer") if reason == SAME_EMPLOYER else reason
+
+
 JUDGE_PREFIX = "J"  # the panel's refs: J1, J2 …
 
 
@@ -191,12 +198,13 @@ def assign_criteria(assignment: JudgeAssignment, criterion_ids: list[int], actor
         raise ServiceError(_("Choose criteria of this competition."))
     conflicts = conflicts_for(assignment) if wanted else []
     if conflicts and not recuse:
+        named = [_("%(entrant)s (%(reason)s)", entrant=entrant_label(e), reason=reason_label(r)) for e, r in conflicts]
         raise ServiceError(
             _(
                 "%(ref)s would mark entrants they must not mark: %(entrants)s. Recuse the judge "
                 "from them to assign these criteria.",
                 ref=assignment.ref,
-                entrants="; ".join(f"{entrant_label(e)} ({r})" for e, r in conflicts),
+                entrants="; ".join(named),
             )
         )
     with transaction():

@@ -290,7 +290,7 @@ def withdraw(entrant: Entrant, user: User) -> None:
         audit.record("registration.withdrawn", user, entrant.competition, entrant, ref=entrant.ref, previous=previous)
 
 
-def create_profile(user: User, name: str, id_number: str, phone: str, employer_id: int, trade: str, grade: int):
+def create_profile(user: User, name: str, id_number: str, phone: str, employer_id: int, trade: str, grade: int | None):
     """Give a worker account its record: a new one, or a claim of the one on file (returned) for an organizer."""
     from comp.services.accounts import claims
 
