@@ -26,6 +26,11 @@ def qr_code(url: str, label: str = "") -> Markup:
     return Markup(qr.svg(url, label))  # qr.svg escapes the label and writes only numbers besides
 
 
+def colon() -> str:
+    """Return the colon after a label in the user's language: full width in Chinese ("理由："), ": " otherwise."""
+    return "：" if str(get_locale()).startswith("zh") else ": "
+
+
 def nav_link(endpoint: str, **values) -> str | None:
     """Return the URL of an endpoint, or None when no such page is mounted."""
     if endpoint not in current_app.view_functions:
@@ -41,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone_mask"] = masked_phone
     app.jinja_env.globals.update(
         can=can,
+        colon=colon,
         nav_link=nav_link,
         qr_code=qr_code,
         status_label=status_label,

@@ -89,4 +89,4 @@ def test_the_scheme_problems_an_organizer_sees_are_chinese(app, make_user, tree)
     scheme.add_stage(draft, {"key": "theory", "name": "理论", "weight": "30"}, organizer)
     with force_locale("zh"):
         problems = lifecycle.scheme_problems(draft)
-    assert problems == ["赛段“理论” › 评分项: 每个赛段至少需要一个得分类评分项"]
+    assert problems == ["赛段“理论” › 评分项：每个赛段至少需要一个得分类评分项"]

@@ -29,6 +29,8 @@ def check_mark(criterion: Criterion, value: Decimal) -> None:
     if value < 0:
         raise MarkError("below_minimum", value=value, min=Decimal(0))
     if value > criterion.max:
+        if criterion.kind == "deduction":  # its maximum is the most it takes away, not a full mark
+            raise MarkError("above_deduction", value=value, max=criterion.max)
         raise MarkError("above_maximum", value=value, max=criterion.max)
     # Integer hundredths: exact, and cheaper than a Fraction for the 200,000 marks of an import.
     scaled = value.scaleb(2)

@@ -10,6 +10,7 @@ from comp.scoring import Criterion, MarkError, MarkSummary, aggregate, check_mar
 
 ROUTE = Criterion("practical.route", "航线飞行", D("40"))
 HALVES = Criterion("practical.safety", "安全操作", D("10"), step=D("0.5"))
+PENALTY = Criterion("practical.penalty", "违规扣分", D("5"), kind="deduction")
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,7 @@ def test_check_mark_accepts(criterion, value):
     [
         (ROUTE, D("41"), "above_maximum", {"value": D("41"), "max": D("40")}),
         (ROUTE, D("40.01"), "above_maximum", {"value": D("40.01"), "max": D("40")}),
+        (PENALTY, D("6"), "above_deduction", {"value": D("6"), "max": D("5")}),  # not "above the full mark"
         (ROUTE, D("-1"), "below_minimum", {"value": D("-1"), "min": D("0")}),
         (ROUTE, D("12.345"), "too_many_places", {"value": D("12.345")}),
         (ROUTE, D("Infinity"), "not_decimal", {"value": D("Infinity")}),

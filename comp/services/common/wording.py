@@ -30,6 +30,7 @@ MESSAGES = {
     "too_many_places": _l("%(value)s has more than 2 decimal places"),
     "below_minimum": _l("%(value)s is below the minimum %(min)s"),
     "above_maximum": _l("%(value)s is above the maximum %(max)s"),
+    "above_deduction": _l("%(value)s is more than the largest deduction, %(max)s"),
     "off_step": _l("%(value)s is not a multiple of the step %(step)s"),
     "outside": _l("%(value)s must be between %(low)s and %(high)s"),
     "outside_open_low": _l("%(value)s must be greater than %(low)s and at most %(high)s"),
@@ -141,7 +142,7 @@ def sentence(problem: scoring.Problem, scheme: scoring.Scheme | None = None) -> 
     """Return “where: what” for one problem, both in the user's language."""
     path, code, params = problem
     where = place(path, scheme)
-    return f"{where}: {message(code, params)}" if where else message(code, params)
+    return _("%(where)s: %(problem)s", where=where, problem=message(code, params)) if where else message(code, params)
 
 
 def sentences(problems: Iterable[scoring.Problem], scheme: scoring.Scheme | None = None) -> list[str]:
