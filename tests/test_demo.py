@@ -177,6 +177,14 @@ def test_rating_rates_the_craftsman_teams(loaded):
     doc = results.document(rating)
     assert doc["complete"] and doc["teams"] == []
     assert {"五星", "四星", "三星"} <= {r["award"] for r in doc["results"]}
+    assert rating.unit_kind == "team"  # its nominations tab lists them, not a refusal
+
+
+def test_the_locked_ratings_nominations_tab_lists_its_teams(loaded, client, auth):
+    auth.login("organizer", data.PASSWORD)
+    page = client.get("/competitions/PJ-2026-TEAM/nominations")
+    assert page.status_code == 200
+    assert all(e.name in page.get_data(as_text=True) for e in _competition("PJ-2026-TEAM").entrants)
 
 
 def test_studios_have_leaders_members_and_achievements(loaded):

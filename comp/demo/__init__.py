@@ -75,6 +75,8 @@ def _import(doc: dict) -> Competition:
     with transaction():
         _seat_demo_judges(competition)
         _schedule(competition)
+        if competition.code == contests.RATING:
+            competition.unit_kind = "team"  # the exchange format does not say what a rating rates
     if competition.code in (data.UAV, data.UAV_2025):
         with transaction():
             competition.outcomes = data.UAV_OUTCOMES

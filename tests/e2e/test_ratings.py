@@ -39,8 +39,15 @@ def test_organizer_creates_a_rating_and_nominates_two_teams(page, live_server, m
     page.wait_for_url(f"{live_server}/")
 
     page.goto(f"{live_server}/competitions/ratings/new")
+    year = page.input_value("#year")
+    assert page.input_value("#code") == f"RT-{year}-TEAM"
+    page.select_option("#unit_kind", "studio")
+    assert page.input_value("#code") == f"RT-{year}-STUDIO"  # the suggested code follows the rated units
     page.select_option("#unit_kind", "team")
     page.fill("#code", "QZ-2026-TEAM")
+    page.select_option("#unit_kind", "studio")
+    assert page.input_value("#code") == "QZ-2026-TEAM"  # a code one typed stays
+    page.select_option("#unit_kind", "team")
     page.select_option("#organizer_unit_id", label="泉州市总工会")
     screenshot(page, "ratings-new")
     page.locator("form.rating-form button[type=submit]").click()

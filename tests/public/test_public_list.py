@@ -259,3 +259,9 @@ def test_the_results_page_links_back_and_shows_the_team_standings(client, severa
     assert 'id="teams-heading"' in page
     for team in ("安溪一队", "安溪二队", "南安队"):
         assert f"<td>{team}</td>" in page
+
+
+def test_a_visitor_finds_a_login_link_on_public_pages_but_not_on_the_login_page(client):
+    page = client.get("/c/?year=2026").get_data(as_text=True)
+    assert 'class="login-link"' in page and "/login?next=/c/?year%3D2026" in page
+    assert 'class="login-link"' not in client.get("/login").get_data(as_text=True)

@@ -287,6 +287,7 @@ def test_account_without_worker_gives_its_details_first(client, auth, open_compe
     db.session.refresh(user)
     assert user.worker.id_masked == valid_id(3)[:4] + "*" * 10 + valid_id(3)[-4:]
     assert user.worker.employer_id == tree.aviation.id and user.worker.skill_grade == 3
+    assert user.display_name == "陈工"  # the header shows the name she gave, not "w1"
     assert register(client, competition).status_code == 302
 
 

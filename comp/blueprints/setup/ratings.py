@@ -52,9 +52,14 @@ class CampaignForm(Form):
         }
 
 
+SUGGESTED_CODE = "RT-{year}-{unit_kind}"  # app.js keeps it in step with the fields until one types a code
+
+
 def _campaign_form() -> CampaignForm:
     year = date.today().year
-    form = CampaignForm(data={"year": year, "code": f"RT-{year}-TEAM"})
+    suggested = SUGGESTED_CODE.format(year=year, unit_kind="TEAM")
+    form = CampaignForm(data={"year": year, "code": suggested})
+    form.code.render_kw = {"data-suggest": SUGGESTED_CODE, "data-suggested": suggested}
     optional = current_user.role == "admin" or current_user.org_unit_id is None
     form.organizer_unit_id.choices = choices(
         [(0, "—")] * optional + [(u.id, u.name) for u in setup_service.organizer_units(current_user)]

@@ -112,6 +112,7 @@ def _attach(user: User, person: Person, number: str, actor: User) -> WorkerReque
         db.session.add(worker)
         db.session.flush()
         user.worker_id = worker.id
+        user.display_name = person.name  # the header greets her by the name she gave, not her username
         audit.record("worker.profile", actor, None, worker, claimed=False)
         return None
     claim = WorkerRequest(kind="claim", user_id=user.id, worker_id=worker.id, detail=person.detail())

@@ -94,8 +94,12 @@ def create_campaign(details: dict, actor: User) -> Competition:
 
 def check_rating(competition: Competition) -> None:
     """Refuse anything but a rating of studios or teams."""
-    if competition.kind != "rating" or competition.unit_kind not in SCHEMES:
+    if competition.kind != "rating":
         raise ServiceError(_("Only a rating of studios or teams takes nominations."))
+    if competition.unit_kind not in SCHEMES:
+        raise ServiceError(
+            _("This rating came from an exchange file, which does not say whether it rates studios or teams.")
+        )
 
 
 def nominations(competition: Competition) -> list[Entrant]:

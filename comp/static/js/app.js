@@ -31,6 +31,26 @@
   });
 })();
 
+// ---- a suggested code follows the fields it is made of, until someone types their own ----
+(function () {
+  "use strict";
+  // <input data-suggest="RT-{year}-{unit_kind}" data-suggested="RT-2026-TEAM">: while the field still
+  // holds the suggestion, changing the year or the rated units changes the code with them.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form) { return; }
+    form.querySelectorAll("input[data-suggest]").forEach(function (input) {
+      if (input === event.target || input.value !== input.dataset.suggested) { return; }
+      var value = input.dataset.suggest.replace(/\{(\w+)\}/g, function (_, name) {
+        var field = form.elements[name];
+        return field ? String(field.value).trim().toUpperCase() : "";
+      });
+      input.value = value;
+      input.dataset.suggested = value;
+    });
+  });
+})();
+
 // ---- accounts: print the activation sheet; select a link in one tap ----
 (function () {
   "use strict";
