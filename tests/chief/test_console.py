@@ -181,6 +181,10 @@ def test_lock_is_refused_while_marks_are_missing_and_names_the_codes(client, aut
 
 def test_lock_is_refused_with_an_open_discrepancy_and_allowed_once_confirmed(client, auth, flagged):
     login_judge(auth, flagged, "J1")
+    console = client.get(f"/chief/{flagged.code}").get_data(as_text=True)
+    lock = console[console.index('id="lock"') :]
+    button = lock[lock.index('<button type="submit" class="big"') : lock.index("</button>")]
+    assert 'disabled aria-describedby="lock-blockers"' in button  # blocked: said, not asked then refused
     page = text(htmx_post(client, f"/chief/{flagged.code}/lock"))
     assert f"Discrepancies are open for {entrant(flagged, 'E2').secret_code} 实际操作 · 航线飞行." in page
     review(client, flagged, "E2", "confirm", "复核无误")

@@ -82,6 +82,12 @@ def test_organizer_sets_up_and_opens_a_competition(page, live_server, make_user)
     screenshot(page, "setup-editor")
 
     page.goto(f"{live_server}/competitions/QZ-2027-TEA")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("button[value=open]").click()  # dismissed: nothing happens
+    assert asked == ["开放报名？职工和企业从现在起即可报名。"]
+    assert page.locator(".flash-success").count() == 0 and page.locator("button[value=open]").is_enabled()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("button[value=open]").click()
     page.locator(".flash-success").wait_for()
     assert page.locator(".status-open").first.is_visible()

@@ -339,6 +339,8 @@ def test_worker_withdraws_and_may_register_again(client, auth, open_competition,
     login(auth, "w1")
     register(client, competition)
     [entrant] = entrants(competition)
+    home = text(client.get("/"))
+    assert f'data-confirm="Withdraw from {competition.name}? Your place goes to someone else."' in home
     response = post(client, f"/competitions/{competition.code}/registrations/{entrant.id}/withdraw")
     assert response.status_code == 302
     db.session.refresh(entrant)

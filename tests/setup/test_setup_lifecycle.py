@@ -132,6 +132,11 @@ def test_overview_offers_the_next_moves(browser, make_competition):
     page = browser.get(f"/competitions/{competition.code}").get_data(as_text=True)
     assert 'value="running"' in page and 'value="open"' in page and 'value="locked"' not in page
     assert "Start the competition" in page and "Reopen registration" in page
+    # Starting is asked first in the browser; reopening registration, which can be undone, is not.
+    start = page[page.rindex("<form", 0, page.index('value="running"')) : page.index('value="running"')]
+    reopen = page[page.rindex("<form", 0, page.index('value="open"')) : page.index('value="open"')]
+    assert 'data-confirm="Start the competition? The scheme is then fixed' in start
+    assert "data-confirm" not in reopen
 
 
 def test_a_refused_move_flashes_why_and_changes_nothing(browser, empty_draft):

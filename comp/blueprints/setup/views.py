@@ -37,6 +37,16 @@ MOVES = {
     ("published", "archived"): _l("Archive"),
     ("published", "locked"): _l("Withdraw the results (objection upheld)"),
 }
+# Steps that others act on at once, or that cannot be taken back: the browser asks first (app.js).
+CONFIRMS = {
+    ("draft", "open"): _l("Open registration? Workers and enterprises can register from now on."),
+    ("open", "closed"): _l("Close registration now? No one can register until you reopen it."),
+    ("closed", "running"): _l("Start the competition? The scheme is then fixed and the judges start marking."),
+    ("running", "locked"): _l("Lock the scores? Marks can no longer change and the names are shown."),
+    ("locked", "published"): _l("Publish the results? Everyone can see them and the notice period starts."),
+    ("published", "archived"): _l("Archive the competition? Nothing about it can change afterwards."),
+    ("published", "locked"): _l("Withdraw the published results? They are taken off the public pages."),
+}
 
 
 @bp.app_template_filter("plain")
@@ -103,6 +113,7 @@ def _overview(competition: Competition, status: int = 200):
             target,
             MOVES.get((competition.status, target), status_label(target)),
             (competition.status, target) in setup_service.REASONED,
+            CONFIRMS.get((competition.status, target)),
         )
         for target in lifecycle.NEXT.get(competition.status, ())
     ]

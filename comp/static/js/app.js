@@ -1,9 +1,17 @@
 // Jiangxin page behaviour. No inline scripts: the Content-Security-Policy allows only this file.
 (function () {
   "use strict";
+  // <form data-confirm="…">: a step others act on at once, or that cannot be taken back, is asked first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !form.dataset.submitted && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
   // A form submitted once shows it is busy and cannot be sent twice by an impatient tap.
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (event.defaultPrevented && !form.dataset.submitted) { return; }  // not confirmed: nothing was sent
     if (form.dataset.submitted) { event.preventDefault(); return; }
     form.dataset.submitted = "1";
     form.querySelectorAll("[type=submit]").forEach(function (b) { b.setAttribute("aria-busy", "true"); });
