@@ -1,10 +1,13 @@
 """The rating pages: new campaign, nominations; the role matrix."""
 
+import html
+
 import pytest
 import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import Competition, Entrant
+from comp.services import results
 from comp.services.setup import ratings
 
 
@@ -102,3 +105,20 @@ def test_another_county_organizer_cannot_manage_the_citys_campaign(client, auth,
 def test_a_competition_has_no_nominations_page(browser, make_competition):
     competition = make_competition(status="draft")
     assert browser.get(f"/competitions/{competition.code}/nominations").status_code == 422
+
+
+def test_a_rating_speaks_of_no_completion_time_and_starts_without_a_tie_break(browser, campaign):
+    rating = campaign("studio", code="RT-2026-STUDIO")
+    parsed = results.rules_of(rating, results.scheme_of(rating))
+    assert parsed.tiebreak == ()
+    editor = browser.get(f"/competitions/{rating.code}/edit").get_data(as_text=True)
+    assert "Completion time" not in editor and "stage:practical" not in editor
+    assert "No tie-break: tied totals share a rank." in editor
+
+
+def test_a_chain_entry_the_scheme_lacks_is_named_in_words(browser, campaign):
+    rating = campaign("team")
+    rating.rules = {}  # the default chain: the practical stage, then completion time; a rating has neither
+    db.session.commit()
+    editor = html.unescape(browser.get(f"/competitions/{rating.code}/edit").get_data(as_text=True))
+    assert ">stage:practical: not in this scheme, so skipped</option>" in editor

@@ -40,7 +40,8 @@ def _scheme(competition: Competition, overrides: dict | None = None) -> dict:
 
 
 def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple[str, str]]:
-    choices = [("time", _("Completion time, shorter first"))]
+    # A rating has no completion time to compare.
+    choices = [] if competition.kind == "rating" else [("time", _("Completion time, shorter first"))]
     for stage in competition.stages:
         choices.append((str(scoring.TieBreak("stage", stage.key)), _("Stage: %(name)s", name=stage.name)))
         choices += [
@@ -48,8 +49,9 @@ def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple
             for c in stage.criteria
         ]
     known = {value for value, _label in choices}
-    # A chain naming something the scheme no longer has is shown as it is, so it can be fixed.
-    return choices + [(value, value) for value in chosen if value and value not in known]
+    # A chain naming something the scheme does not have is shown, in words, so it can be removed.
+    missing = [value for value in chosen if value and value not in known]
+    return choices + [(value, _("%(key)s: not in this scheme, so skipped", key=value)) for value in missing]
 
 
 def _rules_form(competition: Competition, form: RulesForm | None = None) -> RulesForm:

@@ -85,7 +85,9 @@ def create_campaign(details: dict, actor: User) -> Competition:
     stage = setup_scheme.add_stage(campaign, scheme["stage"], actor)
     for criterion in scheme["criteria"]:
         setup_scheme.add_criterion(stage, {"kind": "score", "aggregation": "trimmed", **criterion}, actor)
-    setup.update_rules(campaign, {"award_tiers": DEFAULT_TIERS}, actor)
+    # No tie-break: a rating has no completion time, and the default chain's practical stage is not
+    # in its scheme; equal totals share a tier and a rank.
+    setup.update_rules(campaign, {"award_tiers": DEFAULT_TIERS, "tiebreak": []}, actor)
     return campaign
 
 
