@@ -49,3 +49,15 @@ def test_organizer_results_page(page, live_server, make_user, make_competition):
     page.goto(f"{live_server}/competitions/{competition.code}/results")
     assert page.locator("table").count() >= 1
     screenshot(page, "results")
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_header_never_scrolls_sideways(page, live_server, make_user, make_competition, locale):
+    """English words are longer: at 1024 px the organizer's header once ran to 1,142 px."""
+    make_competition()
+    make_user("organizer1", "organizer", locale=locale, display_name="泉州市总工会技能竞赛部 林晓红")
+    _login(page, live_server, "organizer1")
+    for path in ("/", "/c/"):
+        page.goto(f"{live_server}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    screenshot(page, f"header-{locale}")
