@@ -28,8 +28,19 @@ def status_label(code: str) -> str:
     return str(COMPETITION_STATES.get(code, code))
 
 
-def entrant_status_label(code: str) -> str:
-    """Return the entrant status in the user's language."""
+# A rating's entrants are studios and teams on a panel's list: nobody checks in or is absent.
+RATING_STATUSES = {
+    "pending": _l("Nominated, not yet confirmed"),
+    "approved": _l("Nominated"),
+    "ok": _l("Being rated"),
+    "absent": _l("Not rated"),
+}
+
+
+def entrant_status_label(code: str, kind: str = "competition") -> str:
+    """Return the entrant status in the user's language, in a rating's words when `kind` is "rating"."""
+    if kind == "rating" and code in RATING_STATUSES:
+        return str(RATING_STATUSES[code])
     return str(ENTRANT_STATUSES.get(code, code))
 
 

@@ -122,3 +122,17 @@ def test_a_chain_entry_the_scheme_lacks_is_named_in_words(browser, campaign):
     db.session.commit()
     editor = html.unescape(browser.get(f"/competitions/{rating.code}/edit").get_data(as_text=True))
     assert ">stage:practical: not in this scheme, so skipped</option>" in editor
+
+
+def test_a_rating_speaks_of_studios_and_teams_not_contestants(browser, campaign, units, organizer):
+    rating = campaign()
+    ratings.nominate(rating, [units["制帮班组"].id], organizer)
+    rating.status = "running"
+    for entrant in rating.entrants:
+        entrant.status = "ok"
+    db.session.commit()
+    page = browser.get(f"/competitions/{rating.code}/results").get_data(as_text=True)
+    assert "Studio or team" in page and "Code" in page
+    assert ">No.<" not in page and "Checked in" not in page and ">Name<" not in page
+    overview = browser.get(f"/competitions/{rating.code}").get_data(as_text=True)
+    assert "Being rated" in overview and "Checked in" not in overview
