@@ -97,10 +97,22 @@ def _seat_demo_judges(competition: Competition) -> None:
         sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id)
     ):
         key = panel.get(assignment.ref, (None,))[0]
-        if key not in data.ACCOUNTS:
+        old = assignment.user_id
+        if key in data.ACCOUNTS:
+            new = accounts.find_user(key)
+            assert new is not None  # load() has created every account of data.ACCOUNTS (seed.users) before this
+        elif key in data.GUEST_JUDGES:
+            # A guest judge on two years' panels is one person with one account, not one per import.
+            new = db.session.scalar(
+                sa.select(User)
+                .where(User.role == "judge", User.display_name == data.GUEST_JUDGES[key][0], User.id != old)
+                .order_by(User.id)
+                .limit(1)
+            )
+            if new is None:
+                continue
+        else:
             continue
-        old, new = assignment.user_id, accounts.find_user(key)
-        assert new is not None  # load() has created every account of data.ACCOUNTS (seed.users) before this
         db.session.execute(
             sa.update(Mark).values(judge_id=new.id).where(Mark.competition_id == competition.id, Mark.judge_id == old)
         )

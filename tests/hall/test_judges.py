@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -247,3 +248,12 @@ def test_an_unknown_criterion_is_refused_on_the_page(client, organizer, panel):
     other = db.session.scalar(sa.select(sa.func.max(Criterion.id))) + 1
     body = post(client, panel, f"/{j3.id}/criteria", {"criteria": [str(other)]}).get_data(as_text=True)
     assert "flash-error" in body
+
+
+def test_two_judges_of_the_same_name_are_told_apart_by_their_employer(client, organizer, panel, make_user, tree):
+    for username, unit in (("judge.lin.a", tree.city), ("judge.lin.b", None)):
+        user = make_user(username, "judge")
+        user.display_name, user.org_unit_id = "林建国", unit.id if unit else None
+    db.session.commit()
+    page = html.unescape(client.get(f"/competitions/{panel.code}/judges").get_data(as_text=True))
+    assert f"林建国 · {tree.city.name} (judge.lin.a)" in page and "林建国 (judge.lin.b)" in page

@@ -176,7 +176,8 @@ def _judge_forms(
     new_form.employer.choices = [(0, _("— none —"))] + [(u.id, u.name) for u in judges_service.employers()]
     existing_form = existing_form or ExistingJudgeForm(formdata=None)
     existing_form.user.choices = [
-        (u.id, f"{u.display_name} ({u.username})") for u in judges_service.candidates(competition)
+        (u.id, " · ".join(filter(None, (u.display_name, u.org_unit.name if u.org_unit else ""))) + f" ({u.username})")
+        for u in judges_service.candidates(competition)
     ]
     return {"new_form": new_form, "existing_form": existing_form}
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from comp.converters import whole_number
@@ -86,6 +87,7 @@ def candidates(competition: Competition) -> Sequence[User]:
     on_panel = sa.select(JudgeAssignment.user_id).where(JudgeAssignment.competition_id == competition.id)
     return db.session.scalars(
         sa.select(User)
+        .options(so.joinedload(User.org_unit))
         .where(User.role == "judge", User.active, User.id.not_in(on_panel))
         .order_by(User.display_name, User.id)
     ).all()
