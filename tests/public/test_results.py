@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -54,6 +55,8 @@ def test_published_results_show_names_employers_and_the_notice_period(client, pu
     assert '<span class="award">二等奖</span>' in page
     ends = lifecycle.notice_ends(published)
     assert f'<time datetime="{ends.isoformat()}Z"' in page
+    # One sentence with the date inside it, in the ISO form every page uses, and its own full stop.
+    assert re.search(r"The notice period ends on <time [^>]+>\d{4}-\d\d-\d\d \d\d:\d\d</time>\.</p>", page)
     assert "5 days left" in page
     assert 'action="/c/' + published.code + '/objections"' in page
 
