@@ -284,7 +284,8 @@ def rating(rng: random.Random) -> dict:
                 for j in PANELS[RATING]
             ]
     review = _stage("review", "综合评审", "1", *(_crit(k, n, 100, step="1") for k, n in SIX))
-    header = _header(RATING, "2026年度泉州市“六型”工匠班组评定", None, kind="rating", rules={"award_tiers": STAR_TIERS})
+    rules = {"award_tiers": STAR_TIERS, "tiebreak": []}  # a rating has no practical stage and no time
+    header = _header(RATING, "2026年度泉州市“六型”工匠班组评定", None, kind="rating", rules=rules)
     return _doc(header, [review], entrants, _judges(RATING), marks)
 
 

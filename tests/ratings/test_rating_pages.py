@@ -121,7 +121,9 @@ def test_a_chain_entry_the_scheme_lacks_is_named_in_words(browser, campaign):
     rating.rules = {}  # the default chain: the practical stage, then completion time; a rating has neither
     db.session.commit()
     editor = html.unescape(browser.get(f"/competitions/{rating.code}/edit").get_data(as_text=True))
-    assert ">stage:practical: not in this scheme, so skipped</option>" in editor
+    assert ">The stage “practical”: not in this scheme, so skipped</option>" in editor
+    assert ">Completion time: not recorded in a rating, so skipped</option>" in editor
+    assert "stage:practical:" not in editor
 
 
 def test_a_rating_speaks_of_studios_and_teams_not_contestants(browser, campaign, units, organizer):

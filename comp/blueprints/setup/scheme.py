@@ -7,6 +7,9 @@ the whole editor page instead.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +28,25 @@ from comp.services.setup import lifecycle
 from comp.services.setup import scheme as setup_scheme
 
 DEFAULT_ENTRANTS = 50
+KEY_LENGTH = 32
+
+
+def generated_key(name: str, taken: Iterable[str], prefix: str) -> str:
+    """Return a key for a row left without one: the ASCII words of its name, else `prefix` and a number.
+
+    A key is what exchange files and tie-break rules name a stage or criterion by, so it is plain ASCII;
+    a Chinese name gives `s1`, `c2` and so on (there is no transliteration without a library). The key
+    returned is not in `taken`.
+    """
+    used = {key.lower() for key in taken}
+    slug = "-".join(re.findall(r"[a-z0-9]+", (name or "").lower()))[:KEY_LENGTH].strip("-")
+    if slug and re.search(r"[a-z]", slug) and slug not in used:
+        return slug
+    stem, number = (slug[: KEY_LENGTH - 3], 2) if slug and re.search(r"[a-z]", slug) else (prefix, 1)
+    joiner = "-" if stem != prefix else ""
+    while f"{stem}{joiner}{number}" in used:
+        number += 1
+    return f"{stem}{joiner}{number}"
 
 
 def _scheme(competition: Competition, overrides: dict | None = None) -> dict:
@@ -51,7 +73,17 @@ def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple
     known = {value for value, _label in choices}
     # A chain naming something the scheme does not have is shown, in words, so it can be removed.
     missing = [value for value in chosen if value and value not in known]
-    return choices + [(value, _("%(key)s: not in this scheme, so skipped", key=value)) for value in missing]
+    return choices + [(value, _skipped_label(value)) for value in missing]
+
+
+def _skipped_label(value: str) -> str:
+    """Name, in words, a chain entry the scheme cannot apply (the engine skips it)."""
+    if value == "time":
+        return _("Completion time: not recorded in a rating, so skipped")
+    kind, _colon, key = value.partition(":")
+    if kind == "stage":
+        return _("The stage “%(key)s”: not in this scheme, so skipped", key=key)
+    return _("The criterion “%(key)s”: not in this scheme, so skipped", key=key)
 
 
 def _rules_form(competition: Competition, form: RulesForm | None = None) -> RulesForm:
@@ -130,10 +162,34 @@ def edit(code: str):
     return _page(managed(code))
 
 
-def _save_row(competition: Competition, fragment: str, key: str, form_class, verb, target, **context):
-    """Check a row's form (fields prefixed `key`), run `verb(target, values, actor)`, answer with the fragment."""
+def _stage_key(competition: Competition, stage: Stage | None = None) -> Callable[[str], str]:
+    """Return what an empty stage key becomes: the stage's own key, or one made from the name."""
+    if stage is not None:
+        return lambda _name: stage.key
+    return lambda name: generated_key(name, (s.key for s in competition.stages), "s")
+
+
+def _criterion_key(competition: Competition, criterion: Criterion | None = None) -> Callable[[str], str]:
+    """Return what an empty criterion key becomes: its own key, or one unique within the competition."""
+    if criterion is not None:
+        return lambda _name: criterion.key
+    taken = [c.key for s in competition.stages for c in s.criteria]
+    return lambda name: generated_key(name, taken, "c")
+
+
+def _save_row(competition: Competition, fragment: str, key: str, form_class, verb, target, keys, **context):
+    """Check a row's form (fields prefixed `key`), run `verb(target, values, actor)`, answer with the fragment.
+
+    A key left empty is filled by `keys(name)`: kept for a saved row, generated for a new one.
+    """
     form = form_class(prefix=key)
-    saved = _attempt(form, lambda: verb(target, form.values(), current_user))
+
+    def run():
+        values = form.values()
+        values["key"] = (values.get("key") or "").strip() or keys((values.get("name") or "").strip())
+        verb(target, values, current_user)
+
+    saved = _attempt(form, run)
     return _answer(competition, fragment, saved, key, form, **context)
 
 
@@ -141,7 +197,15 @@ def _save_row(competition: Competition, fragment: str, key: str, form_class, ver
 def add_stage(code: str):
     """Add a stage; answer with the whole scheme."""
     competition = managed(code)
-    return _save_row(competition, "setup/_scheme.html", "new-stage", StageForm, setup_scheme.add_stage, competition)
+    return _save_row(
+        competition,
+        "setup/_scheme.html",
+        "new-stage",
+        StageForm,
+        setup_scheme.add_stage,
+        competition,
+        _stage_key(competition),
+    )
 
 
 @bp.post("/<code>/stages/<int:stage_id>")
@@ -151,7 +215,14 @@ def save_stage(code: str, stage_id: int):
     stage = _stage(competition, stage_id)
     key = f"stage-{stage.id}"
     return _save_row(
-        competition, "setup/_stage_row.html", key, StageForm, setup_scheme.update_stage, stage, stage=stage
+        competition,
+        "setup/_stage_row.html",
+        key,
+        StageForm,
+        setup_scheme.update_stage,
+        stage,
+        _stage_key(competition, stage),
+        stage=stage,
     )
 
 
@@ -162,7 +233,14 @@ def add_criterion(code: str, stage_id: int):
     stage = _stage(competition, stage_id)
     key = f"new-criterion-{stage.id}"
     return _save_row(
-        competition, "setup/_stage.html", key, CriterionForm, setup_scheme.add_criterion, stage, stage=stage
+        competition,
+        "setup/_stage.html",
+        key,
+        CriterionForm,
+        setup_scheme.add_criterion,
+        stage,
+        _criterion_key(competition),
+        stage=stage,
     )
 
 
@@ -179,6 +257,7 @@ def save_criterion(code: str, criterion_id: int):
         CriterionForm,
         setup_scheme.update_criterion,
         criterion,
+        _criterion_key(competition, criterion),
         criterion=criterion,
         stage=criterion.stage,
     )
