@@ -222,8 +222,50 @@ def competition_publish(code: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for command in (user_cli, competition_cli, demo, certificate_cli):
+    for command in (user_cli, competition_cli, demo, certificate_cli, backup, restore):
         app.cli.add_command(command)
+
+
+# ---- backups ----
+
+
+@click.command("backup")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True), help="The backup file.")
+@click.option("--checksums", is_flag=True, help="Also record a SHA-256 of every table (slower; restore checks them).")
+def backup(out: str, checksums: bool) -> None:
+    """Back up the database and the certificate batch files into one file, while the app runs."""
+    from pathlib import Path
+
+    from comp.services import backup as backups
+
+    try:
+        manifest = backups.backup(Path(out), checksums=checksums)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(t["rows"] for t in manifest.tables.values())
+    click.echo(
+        f"{out}: {manifest.database} at revision {manifest.revision}, {len(manifest.tables)} tables, "
+        f"{rows} rows, {len(manifest.files)} batch files"
+    )
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+def restore(archive: str) -> None:
+    """Restore a backup into an empty database and batch folder, then check every table against it."""
+    from pathlib import Path
+
+    from comp.services import backup as backups
+
+    try:
+        manifest = backups.restore(Path(archive))
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(t["rows"] for t in manifest.tables.values())
+    click.echo(
+        f"restored {archive} (taken {manifest.created_at}): {len(manifest.tables)} tables and {rows} rows "
+        f"match the backup, {len(manifest.files)} batch files"
+    )
 
 
 # ---- certificates ----

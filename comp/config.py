@@ -85,6 +85,7 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "PROXY_FIX": os.environ.get("PROXY_FIX", "0") == "1",
+        "CERTIFICATE_BATCH_FOLDER": str(instance / "batches"),
         "PERMANENT_SESSION_LIFETIME": lifetime,
         "WTF_CSRF_TIME_LIMIT": int(lifetime.total_seconds()),
     }
