@@ -23,6 +23,9 @@ from comp.certificates.fonts import cjk_font
 MARGIN = 15 * mm
 FONT_SIZE = 10
 MIN_FONT_SIZE = 7
+NOTE_SIZE = 9
+NOTE_LEADING = NOTE_SIZE * 1.45
+NOTE_GAP = 6 * mm
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Table:
     rows: list[tuple]
     row_height: float = 8 * mm
     paper_only: int = 0  # trailing columns left out of the spreadsheet (the signature column)
+    notes: tuple[str, ...] = ()  # paragraphs printed under the table, on its last page
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -45,6 +49,22 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             line = ""
         line += ch
     return lines + [line] if line else lines
+
+
+def _wrap_words(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than the width, between words where there are spaces (an address stays whole)."""
+    lines, line = [], ""
+    for word in (w for w in text.replace(" ", " \0").split("\0")):
+        if stringWidth(word.rstrip(), font, size) > width:  # a run of Chinese: fill the line, then break anywhere
+            pieces = _wrap(line + word, font, size, width)
+            lines.extend(pieces[:-1])
+            line = pieces[-1]
+            continue
+        if line and stringWidth(line + word.rstrip(), font, size) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += word
+    return lines + [line.rstrip()] if line.strip() else lines
 
 
 def _fit(text: str, font: str, width: float, max_lines: int = 1, size: float = FONT_SIZE) -> tuple[list[str], float]:
@@ -76,15 +96,33 @@ class _Printer:
 
     def render(self) -> bytes:
         rows = self.table.rows or [("—",)]
-        pages = [rows[i : i + self.per_page] for i in range(0, len(rows), self.per_page)]
+        pages: list[list] = [rows[i : i + self.per_page] for i in range(0, len(rows), self.per_page)]
+        notes = self._note_lines()
+        # The notes go under the last rows, or on a page of their own when they do not fit there.
+        last_bottom = self.top - (len(pages[-1]) + 1) * self.table.row_height
+        if notes and last_bottom - NOTE_GAP - len(notes) * NOTE_LEADING < MARGIN:
+            pages.append([])
         for number, chunk in enumerate(pages, start=1):
             self._header(number, len(pages))
-            y = self._row([h for h, _w in self.table.columns], self.top, shaded=True)
-            for row in chunk:
-                y = self._row(row, y)
+            y = self.top
+            if chunk:
+                y = self._row([h for h, _w in self.table.columns], self.top, shaded=True)
+                for row in chunk:
+                    y = self._row(row, y)
+            if number == len(pages):
+                self._notes(notes, y - NOTE_GAP)
             self.canvas.showPage()
         self.canvas.save()
         return self.buffer.getvalue()
+
+    def _note_lines(self) -> list[str]:
+        width = A4[0] - 2 * MARGIN
+        return [line for note in self.table.notes for line in _wrap_words(note, self.font, NOTE_SIZE, width)]
+
+    def _notes(self, lines: list[str], top: float) -> None:
+        self.canvas.setFont(self.font, NOTE_SIZE)
+        for i, line in enumerate(lines):
+            self.canvas.drawString(MARGIN, top - NOTE_SIZE - i * NOTE_LEADING, line)
 
     def _header(self, page: int, pages: int) -> None:
         c, width = self.canvas, A4[0]

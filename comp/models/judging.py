@@ -176,6 +176,10 @@ class Objection(Model):
     ruling: so.Mapped[str | None] = so.mapped_column(sa.Text)
     ruled_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     ruled_at: so.Mapped[datetime | None]
+    # The reference given to whoever lodged it (YY-<competition code>-0001) and the SHA-256 of the token in the
+    # address of its status page, which only they hold. Both empty on objections lodged before they existed.
+    ref: so.Mapped[str | None] = so.mapped_column(sa.String(80), unique=True)
+    token_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
 
 
 class RemarkRequest(Model):

@@ -179,10 +179,15 @@ def expected(year: int | None) -> dict:
     ]
     units = db.session.scalars(sa.select(Unit)).all()
     ratings = [c for c in competitions if c.kind == "rating" and c.status in HELD and _in(year, c)]
+    # The units taking part in the ratings counted beside them, whether or not their standings are published.
     rated = {
-        s.unit_id
-        for s in db.session.scalars(sa.select(Standing))
-        if s.unit_id is not None and s.competition.kind == "rating" and _in(year, s.competition)
+        e.unit_id
+        for e in db.session.scalars(sa.select(Entrant))
+        if e.unit_id is not None
+        and e.status in COUNTED
+        and e.competition.kind == "rating"
+        and e.competition.status in HELD
+        and _in(year, e.competition)
     }
     county = Counter()
     for c in held:

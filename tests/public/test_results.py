@@ -80,7 +80,7 @@ def test_archived_results_stay_public_without_the_form(client, published):
 def test_a_valid_objection_is_stored_audited_and_reaches_the_chief(client, auth, published):
     response = lodge(client, published)
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/c/{published.code}/results#objection")
+    assert f"/c/{published.code}/objections/" in response.headers["Location"]  # its status page
     assert "Your objection has been received" in text(client.get(response.headers["Location"]))
     objection = db.session.scalar(sa.select(Objection))
     assert (objection.name, objection.contact, objection.status) == ("王五", "13800000000", "open")

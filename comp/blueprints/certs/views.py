@@ -117,6 +117,7 @@ def _manage_page(competition, design_form=None, seal_form=None, status=200):
         reissue_form=ReissueForm(),
         batch_form=BatchForm(),
         stalled=printing.stalled,
+        issuance=service.issuance(competition),
         **data,
     ), status
 

@@ -87,10 +87,42 @@ def objection(code: str):
     form = ObjectionForm()
     if form.validate_on_submit():
         try:
-            objections.lodge(competition, form.name.data, form.contact.data, form.text.data)
+            lodged, token = objections.lodge_with_token(competition, form.name.data, form.contact.data, form.text.data)
         except ServiceError as error:
             form.form_errors.append(str(error))
         else:
-            flash(_("Your objection has been received. The chief judge will rule on it."), "success")
-            return redirect(url_for("public.results", code=code, _anchor="objection"), 303)
+            flash(
+                _(
+                    "Your objection has been received under reference %(ref)s. The chief judge will rule on it.",
+                    ref=lodged.ref,
+                ),
+                "success",
+            )
+            return redirect(url_for("public.objection_status", code=code, token=token), 303)
     return _results_page(competition, form), 422
+
+
+@bp.get("/<code>/objections/<token>")
+@limiter.limit(lambda: current_app.config.get("OBJECTION_STATUS_LIMIT", "30 per minute"))
+def objection_status(code: str, token: str):
+    """Show the person who lodged an objection where it stands; only the token of their address opens it."""
+    # Not _published(): results withdrawn after an upheld objection must still show the ruling.
+    competition = get_competition(code)
+    lodged = objections.by_token(competition, token) if competition is not None else None
+    if competition is None or lodged is None:
+        abort(404)
+    response = current_app.make_response(
+        render_template(
+            "public/objection_status.html",
+            competition=competition,
+            objection=lodged,
+            progress=objections.progress(competition, lodged),
+            notice=live.notice(competition),
+            address=url_for("public.objection_status", code=code, token=token, _external=True),
+        )
+    )
+    # The address is the key: no cache keeps the page, no other site learns the address, no search engine lists it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from comp.certificates import codes, layout
 from comp.extensions import db
-from comp.models import Certificate, CertificateSeal, Competition, Entrant, User, Verification
+from comp.models import AuditEvent, Certificate, CertificateSeal, Competition, Entrant, User, Verification
 from comp.models.competition import PUBLIC_STATES
 from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
@@ -92,6 +92,38 @@ def refusal(competition: Competition, now: bool = False) -> str | None:
         ends = local_time(lifecycle.notice_ends(competition)).strftime("%Y-%m-%d %H:%M")
         return _("Certificates are issued after the notice period, which ends %(when)s.", when=ends)
     return None
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """What the certificates page says about issuing: when the last issue was, whether early, what is missing."""
+
+    last_at: datetime | None  # the latest issue, UTC; None before any
+    early: bool  # that issue came before the notice period ended
+    missing: int  # award winners without a valid certificate
+
+
+def issuance(competition: Competition, awarded: dict[str, tuple[str, int | None]] | None = None) -> Issuance:
+    """Tell when the competition's certificates were last issued, and how many award winners still lack one."""
+    awarded = awarded_in(competition) if awarded is None else awarded
+    last = db.session.scalar(
+        sa.select(AuditEvent)
+        .where(AuditEvent.competition_id == competition.id, AuditEvent.action == "certificates.issue")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    held = set(
+        db.session.scalars(
+            sa.select(Entrant.ref)
+            .join(Certificate, Certificate.entrant_id == Entrant.id)
+            .where(Entrant.competition_id == competition.id, Certificate.status == "valid")
+        )
+    )
+    return Issuance(
+        last_at=last.at if last is not None else None,
+        early=bool(last is not None and last.detail.get("early")),
+        missing=len(set(awarded) - held),
+    )
 
 
 def awarded_in(competition: Competition) -> dict[str, tuple[str, int | None]]:

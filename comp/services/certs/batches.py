@@ -16,7 +16,7 @@ from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import gettext as _
 from werkzeug.local import LocalProxy
 
@@ -117,6 +117,30 @@ def bulletin_table(competition: Competition) -> printing.Table:
         _("Results bulletin"),
         ((_("Rank"), 16), (_("Name"), 34), (_("Employer"), 70), (_("Total"), 24), (_("Award"), 36)),
         rows,
+        notes=bulletin_notes(competition),
+    )
+
+
+def bulletin_notes(competition: Competition) -> tuple[str, ...]:
+    """Return what the posted bulletin says under the table: the notice period and how to lodge an objection."""
+    ends = lifecycle.notice_ends(competition)
+    if ends is None or competition.published_at is None or lifecycle.notice_days(competition) <= 0:
+        return ()
+    start = certificate_service.local_time(competition.published_at).strftime("%Y-%m-%d %H:%M")
+    end = certificate_service.local_time(ends).strftime("%Y-%m-%d %H:%M")
+    # Built from the URL map, so a bulletin made outside a request (a script, a batch) has the address too.
+    path = current_app.url_map.bind("").build("public.results", {"code": competition.code})
+    base = current_app.config.get("PUBLIC_BASE_URL") or (request.host_url if has_request_context() else "")
+    address = f"{base.rstrip('/')}{path}"
+    return (
+        _("Notice period: from %(start)s to %(end)s.", start=start, end=end),
+        _(
+            "Anyone who finds an error in these results may lodge an objection before the notice period ends, "
+            "on the results page %(address)s (name, phone or e-mail, and what is wrong), "
+            "or in writing to the organizer, %(organizer)s. The chief judge rules on every objection.",
+            address=address,
+            organizer=competition.organizer,
+        ),
     )
 
 

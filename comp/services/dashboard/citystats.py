@@ -263,14 +263,14 @@ def _awards_per_employer(year: int | None) -> Sequence[tuple[int | None, int]]:
 
 
 def _rated_units(year: int | None) -> int:
-    """Return how many distinct units hold a standing in a rating (of the year)."""
-    query = (
-        sa.select(sa.func.count(sa.distinct(Standing.unit_id)))
-        .join(Competition, Competition.id == Standing.competition_id)
-        .where(Competition.kind == "rating", Standing.unit_id.is_not(None))
-    )
-    if year is not None:
-        query = query.where(Standing.year == year)
+    """Return how many distinct units take part in the held ratings (of the year), as "Ratings held" counts them.
+
+    Counted from the ratings' entrants, not from the standings publication writes: a running or
+    locked rating has its units already, and the figure must not say 0 beside a rating held.
+    """
+    query = _held_competitions(
+        sa.select(sa.func.count(sa.distinct(Entrant.unit_id))).join(Competition), year, kind="rating"
+    ).where(Entrant.unit_id.is_not(None), Entrant.status.in_(COUNTED))
     return db.session.scalar(query) or 0
 
 

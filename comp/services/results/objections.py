@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -9,11 +14,13 @@ from comp.extensions import db
 from comp.models import Competition, Objection
 from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
-from comp.services.common import audit
+from comp.services.common import audit, refs
 from comp.services.setup import lifecycle
 
 NAME_MAX, CONTACT_MAX, TEXT_MAX, RULING_MAX = 64, 120, 2000, 2000
 RULINGS = ("upheld", "dismissed")
+REF_PREFIX = "YY"  # 异议: the reference reads YY-<competition code>-0001
+TOKEN_BYTES = 24  # the status page's token: 32 URL-safe characters, 192 random bits
 
 
 def accepting(competition: Competition) -> bool:
@@ -23,6 +30,23 @@ def accepting(competition: Competition) -> bool:
 
 def lodge(competition: Competition, name: str, contact: str, text: str) -> Objection:
     """Store an objection to published results; refused outside the notice period or when incomplete."""
+    return lodge_with_token(competition, name, contact, text)[0]
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of a status-page token: its SHA-256, so a copy of the database opens no page."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _next_ref(competition: Competition) -> str:
+    """Return the competition's next objection reference, numbered after its highest one."""
+    prefix = f"{REF_PREFIX}-{competition.code}-"
+    taken = db.session.scalars(sa.select(Objection.ref).where(Objection.competition_id == competition.id))
+    return f"{prefix}{refs.last_number((r for r in taken if r), prefix) + 1:04d}"
+
+
+def lodge_with_token(competition: Competition, name: str, contact: str, text: str) -> tuple[Objection, str]:
+    """Store an objection as `lodge` does; return it with the token of its status page, which is stored hashed."""
     if not accepting(competition):
         raise ServiceError(_("Objections are accepted only during the notice period."))
     name, contact, text = (name or "").strip(), (contact or "").strip(), (text or "").strip()
@@ -36,13 +60,56 @@ def lodge(competition: Competition, name: str, contact: str, text: str) -> Objec
             raise ServiceError(message)
         if len(value) > limit:
             raise ServiceError(_("Keep it to %(limit)d characters.", limit=limit))
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     with transaction():
-        objection = Objection(competition_id=competition.id, name=name, contact=contact, text=text)
+        # Two objections lodged at once must not draw the same number.
+        db.session.execute(sa.select(Competition.id).where(Competition.id == competition.id).with_for_update())
+        objection = Objection(
+            competition_id=competition.id,
+            name=name,
+            contact=contact,
+            text=text,
+            ref=_next_ref(competition),
+            token_hash=token_hash(token),
+        )
         db.session.add(objection)
         db.session.flush()
         # The contact stays out of the audit detail: it is personal data the ruling does not need.
-        audit.record("objection.lodged", None, competition, objection, length=len(text))
-    return objection
+        audit.record("objection.lodged", None, competition, objection, length=len(text), ref=objection.ref)
+    return objection, token
+
+
+def by_token(competition: Competition, token: str) -> Objection | None:
+    """Return the competition's objection whose status page the token opens, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        sa.select(Objection).where(
+            Objection.competition_id == competition.id, Objection.token_hash == token_hash(token)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an objection stands, as its status page tells the person who lodged it."""
+
+    key: str  # lodged, review, upheld or rejected
+    ruling: str | None
+    ruled_at: datetime | None
+
+
+def progress(competition: Competition, objection: Objection) -> Progress:
+    """Say where the objection stands: lodged while the notice period runs, under review after, or ruled.
+
+    An open objection is `lodged` while objections are still being received and `review` once the
+    notice period is over (or the results were withdrawn), when the chief judge has them all before him.
+    """
+    if objection.status == "upheld":
+        return Progress("upheld", objection.ruling, objection.ruled_at)
+    if objection.status == "dismissed":
+        return Progress("rejected", objection.ruling, objection.ruled_at)
+    return Progress("lodged" if accepting(competition) else "review", None, None)
 
 
 def for_competition(competition: Competition) -> list[Objection]:
