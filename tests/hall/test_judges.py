@@ -257,3 +257,17 @@ def test_two_judges_of_the_same_name_are_told_apart_by_their_employer(client, or
     db.session.commit()
     page = html.unescape(client.get(f"/competitions/{panel.code}/judges").get_data(as_text=True))
     assert f"林建国 · {tree.city.name} (judge.lin.a)" in page and "林建国 (judge.lin.b)" in page
+
+
+def test_a_refused_criteria_save_keeps_what_the_organizer_ticked(client, organizer, panel):
+    j2 = judge(panel, "J2")
+    j2.user.org_unit_id = entrant(panel, "E1").employer_id
+    db.session.commit()
+    saved = {c.criterion_id for c in j2.criteria}
+    ticked = [c for c in criteria(panel) if c not in saved][:1] or criteria(panel)[:1]
+    body = post(client, panel, f"/{j2.id}/criteria", {"criteria": ticked}).get_data(as_text=True)
+    card = body.split(f'id="judge-{j2.id}"')[1].split("</article>")[0]
+    assert "same employer" in card  # refused: the recusal box was not ticked
+    checked = {int(v) for v in re.findall(r'name="criteria" value="(\d+)" checked', card)}
+    assert checked == set(ticked)  # what was ticked, not the saved criteria, so fixing one box is enough
+    assert {c.criterion_id for c in judge(panel, "J2").criteria} == saved

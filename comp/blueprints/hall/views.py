@@ -254,13 +254,20 @@ def judge_existing(code: str):
 
 
 def _panel_action(code: str, assignment_id: int, act) -> object:
-    """Run one change to one judge and show the panel, with the refusal on that judge's card."""
+    """Run one change to one judge and show the panel, with the refusal on that judge's card.
+
+    A refused card keeps what the organizer ticked (criteria, recusal), so fixing one box is enough.
+    """
     competition = competition_for(code)
     assignment = _assignment(competition, assignment_id)
     try:
         message = act(assignment)
     except ServiceError as error:
-        return _judges_page(competition, errors={assignment.id: str(error)})
+        typed = {
+            "criteria": {int(v) for v in request.form.getlist("criteria") if v.isdigit()},
+            "recuse": request.form.get("recuse") == "y",
+        }
+        return _judges_page(competition, errors={assignment.id: str(error)}, typed={assignment.id: typed})
     return _judges_page(competition, message=message)
 
 
