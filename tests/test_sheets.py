@@ -381,27 +381,28 @@ def test_unpacked_size_is_limited(monkeypatch, legit):
 BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>"""
 
+NOT_XLSX = "its contents are not in the .xlsx format: it may be an .xls, .csv or text file renamed to .xlsx"
 UNREADABLE = [
-    pytest.param(b"name,id\n", "it is not a zip archive, as every .xlsx file is", id="text"),
-    pytest.param(b"", "it is not a zip archive, as every .xlsx file is", id="empty"),
+    pytest.param(b"name,id\n", NOT_XLSX, id="text"),
+    pytest.param(b"", NOT_XLSX, id="empty"),
     pytest.param(
         b"PK\x03\x04" + bytes(range(256)) * 2,
-        "it is not a zip archive, as every .xlsx file is",
+        NOT_XLSX,
         id="zip signature, then noise",
     ),
     pytest.param(
         lambda: patched(small(), "xl/worksheets/sheet1.xml", size=100),
-        "its zip archive is damaged: a part does not match its checksum",
+        "it is damaged: part of it cannot be unpacked",
         id="size understated",
     ),
     pytest.param(
         lambda: patched(small(), "xl/worksheets/sheet1.xml", flags=1),
-        "its zip archive is encrypted or packed in a way Excel does not use",
+        "it is protected by a password, or packed in a way Excel does not use",
         id="encrypted part",
     ),
     pytest.param(
         lambda: zipped({"notes.txt": b"hello"}),
-        "it is a zip archive but not an Excel workbook",
+        "it is a packed file, but not an Excel workbook",
         id="zip of something else",
     ),
     pytest.param(
@@ -458,8 +459,9 @@ def test_upload_words_a_limit_and_a_damage_differently():
         read_upload(dimension_bomb(), "reg.xlsx", max_bytes=2**21, max_rows=5000)
     with pytest.raises(
         ServiceError,
-        match=r"^The file is not a readable \.xlsx workbook: it is not a zip archive, "
-        r"as every \.xlsx file is\.$",
+        match=r"^The file is not an Excel \.xlsx workbook, or it is damaged \(its contents are not in the \.xlsx "
+        r"format: it may be an \.xls, \.csv or text file renamed to \.xlsx\)\. Open it in Excel or WPS, save it "
+        r"again as an Excel workbook \(\.xlsx\), and upload that file\.$",
     ):
         read_upload(b"not a workbook", "reg.xlsx", max_bytes=2**21)
     assert read_upload(small(1, 2), "reg.xlsx", max_bytes=2**21, max_cols=2) == [["A1", "B1"]]

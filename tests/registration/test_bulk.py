@@ -78,12 +78,12 @@ def liaison(auth, make_user, tree):
     return user
 
 
-def test_template_has_the_bilingual_header_row(client, organizer, open_competition):
+def test_template_has_the_header_row_the_importer_reads_and_an_example(client, organizer, open_competition):
     competition = open_competition()
     response = client.get(f"/competitions/{competition.code}/registrations/template.xlsx")
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
-    assert list(rows[0]) == HEADERS and len(rows) == 1
+    assert list(rows[0]) == HEADERS and len(rows) == 2 and str(rows[1][0]).startswith("示例")
 
 
 def test_organizer_imports_a_clean_sheet_approved(client, organizer, open_competition, tree):
@@ -157,10 +157,10 @@ def test_organizer_uploads_outside_the_window_but_not_when_closed(client, organi
 @pytest.mark.parametrize(
     "data, filename, expected",
     [
-        (os.urandom(4000), "reg.xlsx", "The file is not a readable .xlsx workbook"),
-        (b"PK\x03\x04" + os.urandom(500), "reg.xlsx", "The file is not a readable .xlsx workbook"),
+        (os.urandom(4000), "reg.xlsx", "The file is not an Excel .xlsx workbook, or it is damaged"),
+        (b"PK\x03\x04" + os.urandom(500), "reg.xlsx", "The file is not an Excel .xlsx workbook, or it is damaged"),
         (b"name,id\n", "reg.csv", "Upload an .xlsx workbook"),
-        (b"", "reg.xlsx", "The file is not a readable .xlsx workbook"),
+        (b"", "reg.xlsx", "The file is not an Excel .xlsx workbook, or it is damaged"),
     ],
 )
 def test_unreadable_files_are_refused(client, organizer, open_competition, data, filename, expected):
@@ -194,9 +194,9 @@ def test_oversized_file_is_refused(client, organizer, open_competition):
 @pytest.mark.parametrize(
     "headers, expected",
     [
-        (["姓名", "身份证号", "手机", "单位", "工种"], "missing columns: 技能等级 Grade (1-5)"),
+        (["姓名", "身份证号", "手机", "单位", "工种"], "missing columns: Skill grade (1-5)"),
         (["Name", "ID number", "Phone", "Employer", "Trade", "Grade", "Age"], "unknown columns: Age"),
-        (["名字", "证件", "手机", "单位", "工种", "等级"], "missing columns: 姓名 Name, 身份证号 ID number"),
+        (["名字", "证件", "手机", "单位", "工种", "等级"], "missing columns: Name, ID number"),
         (HEADERS + ["姓名"], "repeated columns: 姓名"),
     ],
 )
@@ -268,10 +268,12 @@ def test_every_bad_row_is_reported_with_row_column_and_reason(client, organizer,
     assert "Import only the 2 valid rows" in page and re.search(r'value="all"\s+disabled', page)
 
 
-def test_a_formula_cell_without_a_value_is_a_missing_field(client, organizer, open_competition):
+def test_a_formula_cell_is_reported_as_a_formula_not_as_missing(client, organizer, open_competition):
     competition = open_competition()
     upload(client, competition.code, sheet([person(1, name='=HYPERLINK("http://x")')]))
-    assert [(p["row"], p["field"], p["message"]) for p in kept().problems] == [(2, "name", "missing")]
+    assert [(p["row"], p["field"], p["message"]) for p in kept().problems] == [
+        (2, "name", "a formula is not accepted: type the value itself")
+    ]
 
 
 def test_import_all_is_refused_and_writes_nothing(client, organizer, open_competition):

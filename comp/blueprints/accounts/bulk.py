@@ -21,7 +21,7 @@ def template():
     """Download the sheet to fill in, for judges or for liaisons."""
     authorize("accounts.admin")
     role = request.args.get("role") if request.args.get("role") in bulk.ROLES else "judge"
-    return uploads.download(bulk.template(role), f"{role}s-template.xlsx")
+    return uploads.download(bulk.template(role, current_user), f"{role}s-template.xlsx")
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):

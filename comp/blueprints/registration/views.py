@@ -206,9 +206,12 @@ def bulk_index():
 @login_required
 def template(code: str):
     """Download the empty registration sheet."""
-    competition_for(code, "competition.register_bulk")
+    competition = competition_for(code, "competition.register_bulk")
     return send_file(
-        io.BytesIO(bulk.template()), mimetype=XLSX, as_attachment=True, download_name="registration-template.xlsx"
+        io.BytesIO(bulk.template(competition, current_user)),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name="registration-template.xlsx",
     )
 
 

@@ -28,11 +28,11 @@ def export():
 def template():
     """Download the empty units sheet."""
     authorize("organizer.home")
-    return uploads.download(units_import.template(), "units-template.xlsx")
+    return uploads.download(units_import.template(current_user), "units-template.xlsx")
 
 
 def _upload_page(form: UploadForm, error: str | None = None, status: int = 200):
-    return render_template("units/upload.html", form=form, error=error, columns=units_import.COLUMNS), status
+    return render_template("units/upload.html", form=form, error=error, columns=units_import.labels().items()), status
 
 
 @bp.route("/units/import", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext as _p
 
 from comp.extensions import db
 from comp.models import Upload, User
@@ -18,7 +19,7 @@ from comp.orgtree import Tree
 from comp.permissions import city_wide, scope
 from comp.services import ServiceError, transaction
 from comp.services.accounts import USERNAME_MAX, find_user
-from comp.services.accounts.admin import ROLE_LABELS, check_grant, invite
+from comp.services.accounts.admin import ROLE_LABELS, UNIT_KINDS, check_grant, invite
 from comp.services.common import audit, sheets, uploads
 
 KIND = "accounts"
@@ -31,25 +32,61 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the sheet: key, header as the template writes it, other names it is known by."""
+    """A column of the sheet: key, header as the template writes it, its name in the user's language
+    (`label`, for pages and messages), other names it is known by."""
 
     key: str
     header: str
+    label: str
     aliases: frozenset[str]
 
 
 COLUMNS = (
-    Column("name", "姓名", frozenset({"姓名", "name"})),
-    Column("unit", "单位", frozenset({"单位", "工作单位", "企业", "unit", "employer", "enterprise"})),
-    Column("username", "账号（可不填）", frozenset({"账号", "用户名", "username", "account"})),
+    Column("name", "姓名", _p("sheet column", "Name"), frozenset({"姓名", "name"})),
+    Column(
+        "unit",
+        "单位",
+        _p("sheet column", "Unit"),
+        frozenset({"单位", "工作单位", "企业", "unit", "employer", "enterprise"}),
+    ),
+    Column(
+        "username",
+        "账号（可不填）",
+        _p("sheet column", "Username"),
+        frozenset({"账号", "用户名", "username", "account"}),
+    ),
 )
 HEADER = {c.key: c.header for c in COLUMNS}
 
 
-def template(role: str) -> bytes:
-    """Return the sheet to fill in: its header and one example row."""
-    example = ["林清华", "泉州市总工会" if role == "judge" else "晋江翔鹭航空", ""]
-    return sheets.write_xlsx([c.header for c in COLUMNS], [example], title="裁判" if role == "judge" else "联络员")
+def labels() -> dict[str, str]:
+    """Return each column's name in the user's language, by key."""
+    return {c.key: str(c.label) for c in COLUMNS}
+
+
+def units_for(actor: User | None, role: str, tree: Tree | None = None) -> list[str]:
+    """Return the names of the unions and enterprises the actor may place accounts of this role in, sorted."""
+    if actor is None:
+        return []
+    tree = tree or Tree()
+    allowed = scope(actor, tree)
+    kinds = UNIT_KINDS.get(role, ())
+    return sorted({n.name for n in tree.nodes.values() if n.kind in kinds and (allowed is None or n.id in allowed)})
+
+
+def template(role: str, actor: User | None = None) -> bytes:
+    """Return the sheet to fill in: its header, an example row the import skips, and a dropdown of the
+    unions and enterprises the actor may place these accounts in, listed on a second sheet."""
+    units = units_for(actor, role)
+    fallback = "泉州市总工会" if role == "judge" else "晋江翔鹭航空"
+    example = ["示例 Example：林清华", units[0] if units else fallback, ""]
+    return sheets.write_template(
+        "裁判" if role == "judge" else "联络员",
+        [c.header for c in COLUMNS],
+        example,
+        [sheets.Choice(2, COLUMNS[1].header, units)],
+        rows=MAX_ROWS,
+    )
 
 
 def _key(cell) -> str | None:
@@ -65,21 +102,26 @@ def parse(data: bytes, filename: str) -> list[dict]:
         key = _key(cell)
         if key and key not in positions:
             positions[key] = i
-    missing = [c.header for c in COLUMNS if c.key in ("name", "unit") and c.key not in positions]
+    names = labels()
+    missing = [names[c.key] for c in COLUMNS if c.key in ("name", "unit") and c.key not in positions]
     if missing:
         raise ServiceError(
             _("The first row must be the template's header row — missing columns: %(names)s.", names=", ".join(missing))
         )
     rows = []
     for number, cells in enumerate(table[1:], start=2):
-        values = {k: _text(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
-        if any(values.values()):
+        if sheets.is_example([cells[positions["name"]]] if positions["name"] < len(cells) else []):
+            continue  # the template's example row
+        formulas = sheets.formula_keys(cells, positions)
+        values = {k: "" if k in formulas else _text(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
+        if any(values.values()) or formulas:
             rows.append(
                 {
                     "row": number,
                     "name": values.get("name", ""),
                     "unit": values.get("unit", ""),
                     "username": values.get("username", ""),
+                    **({"formulas": formulas} if formulas else {}),
                 }
             )
     if not rows:
@@ -106,6 +148,7 @@ class Checker:
             self.by_name.setdefault(node.name, []).append(node.id)
         self.taken: dict[str, int] = {}
         self.next_number = _last_number(role)
+        self.known: list[str] | None = None  # the units the actor may name, for "did you mean"
 
     def check(self, row: dict) -> list[tuple[str, str]]:
         """Return (column, problem) for everything wrong with the row."""
@@ -129,7 +172,10 @@ class Checker:
             return [("unit", _("missing"))]
         ids = self.by_name.get(text, [])
         if not ids:
-            return [("unit", _("no union or enterprise is named “%(name)s”", name=text))]
+            unknown = _("no union or enterprise is named “%(name)s”.", name=text)
+            if self.known is None:
+                self.known = units_for(self.actor, self.role, self.tree)
+            return [("unit", unknown + sheets.did_you_mean(text, self.known))]
         if len(ids) > 1:
             return [("unit", _("“%(name)s” names %(n)s units; ask the city union", name=text, n=len(ids)))]
         try:
@@ -171,11 +217,11 @@ def _last_number(role: str) -> int:
 
 def check_rows(actor: User, role: str, rows: list[dict]) -> list[dict]:
     """Return the report of every problem: row, column key, column header, message."""
-    checker, report = Checker(actor, role), []
+    checker, report, names = Checker(actor, role), [], labels()
     for row in rows:
         report += [
-            {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
-            for field, message in checker.check(row)
+            {"row": row["row"], "field": field, "column": names[field], "message": message}
+            for field, message in sheets.with_formulas(row, checker.check(row))
         ]
     return report
 
@@ -200,7 +246,7 @@ def role_of(upload: Upload) -> str:
 
 def preview(upload: Upload) -> dict:
     """Return what the preview page shows: every row with its problems, and the counts."""
-    return {**uploads.report(upload), "role": role_of(upload), "role_label": ROLE_LABELS[role_of(upload)]}
+    return {**uploads.report(upload, labels()), "role": role_of(upload), "role_label": ROLE_LABELS[role_of(upload)]}
 
 
 def discard(upload: Upload) -> None:

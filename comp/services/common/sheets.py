@@ -10,19 +10,22 @@ rows and columns the scan found.
 
 from __future__ import annotations
 
+import difflib
 import io
 import math
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.parsers.expat import ExpatError, ParserCreate, XMLParserType
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from comp.services import ServiceError
 
@@ -41,6 +44,53 @@ MAIN_NAMESPACES = frozenset(
     {"http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main"}
 )
 CELL_REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
+
+
+class Formula(str):
+    """A cell holding a formula, as read: its text ("=1+1"). Imports refuse it: its value may not be in the file."""
+
+
+EXAMPLE_MARKS = ("示例", "example")
+
+
+def is_example(cells: Sequence) -> bool:
+    """Tell the template's example row: its first cell begins with 示例 or "example"."""
+    first = cells[0] if cells else None
+    return isinstance(first, str) and first.strip().lower().startswith(EXAMPLE_MARKS)
+
+
+def formula_message() -> str:
+    """Return what a row's report says of a formula cell."""
+    return _("a formula is not accepted: type the value itself")
+
+
+def formula_keys(cells: Sequence, positions: dict[str, int]) -> list[str]:
+    """Return the keys of the columns whose cell in this row holds a formula."""
+    return [key for key, at in positions.items() if at < len(cells) and isinstance(cells[at], Formula)]
+
+
+def with_formulas(row: dict, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Replace what a row's report says of its formula cells by one "a formula is not accepted" each."""
+    formulas = row.get("formulas") or []
+    if not formulas:
+        return found
+    return [(key, formula_message()) for key in formulas] + [(k, m) for k, m in found if k not in formulas]
+
+
+def quoted_list(names: Iterable[str]) -> str:
+    """Return names as “A”, “B” in the user's language."""
+    return _(", ").join(f"“{name}”" for name in names)
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
+    """Return " Did you mean “A” or “B”?" naming the known names closest to `name`, or ""."""
+    names = sorted(set(known))
+    folded = name.strip().lower()
+    close = difflib.get_close_matches(name.strip(), names, n=n, cutoff=0.5)
+    close += [k for k in names if folded and (folded in k.lower() or k.lower() in folded) and k not in close]
+    if not close:
+        return ""
+    return _(" Did you mean %(names)s?", names=quoted_list(close[:n]))
 
 
 class SheetError(ValueError):
@@ -85,6 +135,73 @@ def write_workbook(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) 
         sheet.append([safe_cell(h) for h in headers])
         for row in rows:
             sheet.append([safe_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A template column that offers a dropdown: its fixed values, or a list written on the choices sheet."""
+
+    column: int  # counted from 1 in the header row
+    title: str  # the list's heading on the choices sheet
+    values: Sequence[str] = field(default_factory=tuple)
+    strict: bool = True  # refuse other values in Excel; False only warns
+    listed: bool = True  # write the values on the choices sheet (else only inline, as "1,2,3")
+
+
+EXAMPLE_FONT, EXAMPLE_FILL = Font(italic=True, color="666666"), PatternFill("solid", fgColor="F2F2F2")
+HEADER_FONT = Font(bold=True)
+
+
+def write_template(
+    title: str, headers: list[str], example: list, choices: Sequence[Choice] = (), rows: int = MAX_ROWS
+) -> bytes:
+    """Return an import template: the header row, an example row the import skips (its first cell
+    begins with 示例), dropdowns on the columns with fixed choices, and the longer lists on a second sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has its sheet
+    sheet.title = title[:31]
+    sheet.append([safe_cell(h) for h in headers])
+    sheet.append([safe_cell(v) for v in example])
+    for cell in sheet[1]:
+        cell.font = HEADER_FONT
+    for cell in sheet[2]:
+        cell.font, cell.fill = EXAMPLE_FONT, EXAMPLE_FILL
+    sheet.freeze_panes = "A2"
+    for position, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(position)].width = max(12, min(40, 2 * len(header) + 4))
+    choices_sheet = _("Choices")
+    listed = workbook.create_sheet(choices_sheet)
+    listed_column = 0
+    for choice in choices:
+        if not choice.values:
+            continue  # nothing to choose from: the column stays free
+        if choice.listed:
+            listed_column += 1
+            letter = get_column_letter(listed_column)
+            listed.cell(row=1, column=listed_column, value=safe_cell(choice.title)).font = HEADER_FONT
+            for number, value in enumerate(choice.values, start=2):
+                listed.cell(row=number, column=listed_column, value=safe_cell(value))
+            listed.column_dimensions[letter].width = max(16, min(60, 2 * max(map(len, choice.values)) + 4))
+            last = len(choice.values) + 1
+            source = f"{quote_sheetname(choices_sheet)}!${letter}$2:${letter}${last}"
+        else:
+            source = '"' + ",".join(choice.values) + '"'
+        validation = DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop" if choice.strict else "warning",
+            errorTitle=choice.title[:32],
+            error=_("Choose a value from the list.") if choice.strict else _("This value is not in the list."),
+        )
+        letter = get_column_letter(choice.column)
+        validation.add(f"{letter}2:{letter}{rows + 1}")
+        sheet.add_data_validation(validation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -261,7 +378,9 @@ def _open(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise SheetError(_("it is not a zip archive, as every .xlsx file is")) from None
+        raise SheetError(
+            _("its contents are not in the .xlsx format: it may be an .xls, .csv or text file renamed to .xlsx")
+        ) from None
     parts = archive.infolist()
     if len(parts) > MAX_PARTS:
         raise SheetTooLarge(
@@ -301,29 +420,43 @@ def _scan(data: bytes, limits: Limits) -> int:
                 with archive.open(part) as stream:
                     scan.part(stream)
             except (zipfile.BadZipFile, zlib.error, EOFError):
-                raise SheetError(_("its zip archive is damaged: a part does not match its checksum")) from None
+                raise SheetError(_("it is damaged: part of it cannot be unpacked")) from None
             except (RuntimeError, NotImplementedError):
-                raise SheetError(_("its zip archive is encrypted or packed in a way Excel does not use")) from None
+                raise SheetError(_("it is protected by a password, or packed in a way Excel does not use")) from None
     return scan.widest
 
 
 def _rows(data: bytes, limits: Limits, widest: int) -> list[list]:
-    """Return the first sheet's rows as openpyxl reads them, no further than the scan found cells."""
+    """Return the first sheet's rows as openpyxl reads them, no further than the scan found cells.
+
+    Formulas are read as formulas, not as the values a spreadsheet last saved with them (a file
+    written by a program has none): a formula cell is a `Formula`, which an import refuses.
+    """
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl lets zipfile, XML, KeyError and its own failures through as they are
-        raise SheetError(_("it is a zip archive but not an Excel workbook")) from None
+        raise SheetError(_("it is a packed file, but not an Excel workbook")) from None
     try:
         if not workbook.worksheets:
             raise SheetError(_("the workbook has no worksheet"))
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the declared dimension may be larger, or smaller, than the cells
         try:
-            return [list(row) for row in sheet.iter_rows(max_row=limits.rows, max_col=widest or None, values_only=True)]
+            return [
+                [_value(cell) for cell in row] for row in sheet.iter_rows(max_row=limits.rows, max_col=widest or None)
+            ]
         except Exception:  # a cell naming a shared text that is not there, a date out of range, …
             raise SheetError(_("the first sheet is damaged: some of its cells cannot be read")) from None
     finally:
         workbook.close()
+
+
+def _value(cell):
+    """Return a cell's value; a formula as a `Formula` (array and table formulas as their text too)."""
+    if cell.data_type == "f":
+        value = cell.value
+        return Formula(value if isinstance(value, str) else str(getattr(value, "text", "") or "="))
+    return cell.value
 
 
 def read_xlsx(
@@ -363,7 +496,13 @@ def read_upload(
     except SheetTooLarge as error:
         raise ServiceError(_("The workbook is larger than an upload may be: %(reason)s.", reason=error)) from None
     except SheetError as error:
-        raise ServiceError(_("The file is not a readable .xlsx workbook: %(reason)s.", reason=error)) from None
+        raise ServiceError(
+            _(
+                "The file is not an Excel .xlsx workbook, or it is damaged (%(reason)s). Open it in Excel or WPS, "
+                "save it again as an Excel workbook (.xlsx), and upload that file.",
+                reason=error,
+            )
+        ) from None
     if not table:
         raise ServiceError(_("The file is empty."))
     return table

@@ -7,6 +7,7 @@ the rows again and imports them in one transaction. Uploads older than a day are
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -46,13 +47,21 @@ def find(kind: str, user: User, token: str, **extra: Any) -> Upload | None:
     return db.session.scalar(query)
 
 
-def report(upload: Upload) -> dict:
-    """Return every row with its problems, and the counts of rows and of rows with problems."""
+def report(upload: Upload, labels: Mapping[str, str] | None = None) -> dict:
+    """Return every problem, every row with its problems, and the counts of rows and of rows with problems.
+
+    `labels` names each column in the user's language as the page is shown, whatever the language
+    the upload was checked in.
+    """
+    problems = [
+        {**p, "column": labels[p["field"]]} if labels is not None and p.get("field") in labels else p
+        for p in upload.problems
+    ]
     by_row: dict[int, list[dict]] = {}
-    for problem in upload.problems:
+    for problem in problems:
         by_row.setdefault(problem["row"], []).append(problem)
     rows = [{**row, "problems": by_row.get(row["row"], [])} for row in upload.rows]
-    return {"upload": upload, "rows": rows, "bad": len(by_row), "valid": len(rows) - len(by_row)}
+    return {"upload": upload, "problems": problems, "rows": rows, "bad": len(by_row), "valid": len(rows) - len(by_row)}
 
 
 def rows_to_import(rows: list[dict], problems: list[dict], only_valid: bool) -> list[dict]:

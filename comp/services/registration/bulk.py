@@ -10,11 +10,20 @@ from flask_babel import gettext as _
 
 from comp import idcard
 from comp.extensions import db
-from comp.models import Competition, Upload, User
+from comp.models import SKILL_GRADES, Competition, Upload, User
 from comp.services import ServiceError, transaction
 from comp.services.common import audit, sheets, uploads
-from comp.services.registration import lock, window_problem
-from comp.services.registration.rows import COLUMNS, check_rows, column_of, liaison_unit, write_rows
+from comp.services.registration import lock, trades_of, window_problem
+from comp.services.registration.rows import (
+    COLUMNS,
+    HEADER,
+    check_rows,
+    column_of,
+    employers,
+    labels,
+    liaison_unit,
+    write_rows,
+)
 from comp.services.setup import lifecycle
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -22,9 +31,28 @@ MAX_ROWS = 5000
 KIND = "registration"
 
 
-def template() -> bytes:
-    """Return the empty registration sheet: the header row only."""
-    return sheets.write_xlsx([c.header for c in COLUMNS], [], title="报名 Registration")
+EXAMPLE_ID = "350582199001011230"  # its check digit is wrong: were the example row ever read, it would be refused
+
+
+def template(competition: Competition, user: User) -> bytes:
+    """Return the registration sheet to fill in: the header row, an example row the import skips, dropdowns
+    for the employer (the enterprises this user may register), the trade and the grade, and those lists."""
+    names = employers(competition, user)
+    trades = trades_of(competition)
+    position = {c.key: number for number, c in enumerate(COLUMNS, start=1)}
+    example = ["示例 Example：林清华", EXAMPLE_ID, "13800000000", names[0] if names else "", "", 3, ""]
+    example[position["trade"] - 1] = trades[0] if trades else "电工"
+    return sheets.write_template(
+        "报名 Registration",
+        [c.header for c in COLUMNS],
+        example,
+        [
+            sheets.Choice(position["employer"], HEADER["employer"], names),
+            sheets.Choice(position["trade"], HEADER["trade"], trades),
+            sheets.Choice(position["grade"], HEADER["grade"], [str(g) for g in sorted(SKILL_GRADES)], listed=False),
+        ],
+        rows=MAX_ROWS,
+    )
 
 
 def _columns(header_row: list) -> dict[str, int]:
@@ -41,7 +69,8 @@ def _columns(header_row: list) -> dict[str, int]:
             repeated.append(str(cell).strip())
         else:
             found[key] = position
-    missing = [c.header for c in COLUMNS if c.required and c.key not in found]
+    names = labels()
+    missing = [names[c.key] for c in COLUMNS if c.required and c.key not in found]
     problems = []
     if missing:
         problems.append(_("missing columns: %(names)s", names=", ".join(missing)))
@@ -74,8 +103,14 @@ def parse(data: bytes, filename: str) -> list[dict]:
     table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
     columns, protector, rows = _columns(table[0]), idcard.protector(), []
     for number, cells in enumerate(table[1:], start=2):
-        values = {key: _text(cells[pos]) if pos < len(cells) else "" for key, pos in columns.items()}
-        if not any(values.values()):
+        if sheets.is_example([cells[columns["name"]]] if columns["name"] < len(cells) else []):
+            continue  # the template's example row
+        formulas = sheets.formula_keys(cells, columns)
+        values = {
+            key: "" if key in formulas else _text(cells[pos]) if pos < len(cells) else ""
+            for key, pos in columns.items()
+        }
+        if not any(values.values()) and not formulas:
             continue
         raw = values.pop("id_number", "")
         rows.append(
@@ -84,6 +119,7 @@ def parse(data: bytes, filename: str) -> list[dict]:
                 **{c.key: values.get(c.key, "") for c in COLUMNS if c.key != "id_number"},
                 "id": protector.encrypt(raw).decode() if raw else "",
                 "id_shown": _loose_mask(raw),
+                **({"formulas": formulas} if formulas else {}),
             }
         )
     if not rows:
@@ -115,7 +151,7 @@ def start(competition: Competition, user: User, filename: str, data: bytes) -> U
 def preview(competition: Competition, user: User, upload: Upload) -> dict:
     """Return what the preview page shows: every row with its problems, and the counts."""
     return {
-        **uploads.report(upload),
+        **uploads.report(upload, labels()),
         "competition": competition,
         "status_after": status_for(competition, user),
         "liaison": liaison_unit(competition, user),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext as _p
 
 from comp import idcard
 from comp.converters import has_control_characters, whole_number
@@ -14,10 +15,12 @@ from comp.extensions import db
 from comp.models import Competition, OrgUnit, User, Worker
 from comp.permissions import can
 from comp.services import people
+from comp.services.common import sheets
 from comp.services.registration import (
     FORMULA_PREFIXES,
     Candidate,
     already_message,
+    counties_of,
     enter,
     entry_of,
     ineligible,
@@ -31,25 +34,46 @@ LENGTHS = {"name": 64, "employer": 120, "trade": 64, "team": 64}
 
 @dataclass(frozen=True)
 class Column:
-    """A column of the template: its key, its bilingual header, the names it is known by."""
+    """A column of the template: its key, its header in the template (both languages, as the importer
+    reads it), its name in the user's language (`label`, for pages and messages), the names it is known by."""
 
     key: str
     header: str
+    label: str
     aliases: frozenset[str]
     required: bool = True
 
 
 COLUMNS = (
-    Column("name", "姓名 Name", frozenset({"姓名", "name"})),
-    Column("id_number", "身份证号 ID number", frozenset({"身份证号", "身份证号码", "身份证", "id number", "id"})),
-    Column("phone", "手机 Phone", frozenset({"手机", "手机号", "手机号码", "电话", "phone", "mobile"})),
-    Column("employer", "单位 Employer", frozenset({"单位", "工作单位", "employer"})),
-    Column("trade", "工种 Trade", frozenset({"工种", "trade"})),
-    Column("grade", "技能等级 Grade (1-5)", frozenset({"技能等级", "等级", "grade", "skill grade"})),
-    Column("team", "队名 Team", frozenset({"队名", "团队", "team"}), required=False),
+    Column("name", "姓名 Name", _p("sheet column", "Name"), frozenset({"姓名", "name"})),
+    Column(
+        "id_number",
+        "身份证号 ID number",
+        _p("sheet column", "ID number"),
+        frozenset({"身份证号", "身份证号码", "身份证", "id number", "id"}),
+    ),
+    Column(
+        "phone",
+        "手机 Phone",
+        _p("sheet column", "Phone"),
+        frozenset({"手机", "手机号", "手机号码", "电话", "phone", "mobile"}),
+    ),
+    Column("employer", "单位 Employer", _p("sheet column", "Employer"), frozenset({"单位", "工作单位", "employer"})),
+    Column("trade", "工种 Trade", _p("sheet column", "Trade"), frozenset({"工种", "trade"})),
+    Column(
+        "grade",
+        "技能等级 Grade (1-5)",
+        _p("sheet column", "Skill grade (1-5)"),
+        frozenset({"技能等级", "等级", "grade", "skill grade"}),
+    ),
+    Column("team", "队名 Team", _p("sheet column", "Team"), frozenset({"队名", "团队", "team"}), required=False),
 )
 HEADER = {c.key: c.header for c in COLUMNS}
-HEADER["row"] = "—"
+
+
+def labels() -> dict[str, str]:
+    """Return each column's name in the user's language, by key ("row" for a problem of the whole row)."""
+    return {"row": "—", **{c.key: str(c.label) for c in COLUMNS}}
 
 
 def column_of(header) -> str | None:
@@ -68,16 +92,33 @@ def liaison_unit(competition: Competition, user: User) -> OrgUnit | None:
     return None if can("competition.manage", competition, user) else unit
 
 
+def employers(competition: Competition, user: User) -> list[str]:
+    """Return the names of the enterprises the user may register people of for this competition, sorted."""
+    liaison = liaison_unit(competition, user)
+    if liaison is not None:
+        return [liaison.name] if liaison.kind == "enterprise" else []
+    counties = {c.id for c in counties_of(competition)}
+    units = db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "enterprise"))
+    return sorted({u.name for u in units if not counties or {a.id for a in u.lineage()} & counties})
+
+
 class Checker:
     """Check rows one by one, remembering what earlier rows used (ID numbers)."""
 
     def __init__(self, competition: Competition, user: User):
-        self.competition = competition
+        self.competition, self.user = competition, user
         self.liaison = liaison_unit(competition, user)
         self.seen: dict[str, int] = {}
         self.enterprises: dict[str, list[OrgUnit]] = {}
+        self._employers: list[str] | None = None
         for unit in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "enterprise")):
             self.enterprises.setdefault(unit.name, []).append(unit)
+
+    def employers(self) -> list[str]:
+        """Return (once) the enterprises this uploader may name, for "did you mean"."""
+        if self._employers is None:
+            self._employers = employers(self.competition, self.user)
+        return self._employers
 
     def check(self, row: dict) -> list[tuple[str, str]]:
         """Return (field, problem) for everything wrong with one row."""
@@ -120,7 +161,8 @@ class Checker:
             return None
         units = self.enterprises.get(name, [])
         if not units:
-            found.append(("employer", _("unknown employer “%(name)s”: no enterprise has this name", name=name)))
+            unknown = _("unknown employer “%(name)s”: no enterprise has this name.", name=name)
+            found.append(("employer", unknown + sheets.did_you_mean(name, self.employers())))
             return None
         if len(units) > 1:
             found.append(
@@ -162,14 +204,15 @@ def check_rows(competition: Competition, user: User, rows: list[dict]) -> list[d
     """Return the report of every problem: row number, field, column header, message."""
     checker, report, valid = Checker(competition, user), [], 0
     left = places_left(competition)
+    names = labels()
     for row in rows:
-        problems = checker.check(row)
+        problems = sheets.with_formulas(row, checker.check(row))
         if not problems:
             valid += 1
             if left is not None and valid > left:
                 problems = [("row", _("over capacity: only %(left)s places are left", left=left))]
         report += [
-            {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+            {"row": row["row"], "field": field, "column": names[field], "message": message}
             for field, message in problems
         ]
     return report

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext as _p
 
 from comp.extensions import db
 from comp.models import OrgUnit, Unit, Upload, User
@@ -30,6 +31,14 @@ COLUMNS = (
     ("founded", "成立日期 Founded"),
 )
 HEADER = dict(COLUMNS)
+LABELS = {
+    "kind": _p("sheet column", "Kind"),
+    "name": _p("sheet column", "Unit name"),
+    "enterprise": _p("sheet column", "Enterprise"),
+    "workshop": _p("sheet column", "Workshop"),
+    "level": _p("sheet column", "Level"),
+    "founded": _p("sheet column", "Founded"),
+}
 KINDS = {
     "studio": "studio",
     "工作室": "studio",
@@ -57,9 +66,38 @@ def lookup(table: dict, text: str) -> str | None:
     return table.get(words) or next((table[w] for w in words.split() if w in table), None)
 
 
-def template() -> bytes:
-    """Return the empty units sheet: the header row only."""
-    return sheets.write_xlsx([h for _k, h in COLUMNS], [], title="工作室与班组 Units")
+def labels() -> dict[str, str]:
+    """Return each column's name in the user's language, by key."""
+    return {key: str(label) for key, label in LABELS.items()}
+
+
+def enterprises_for(user: User | None) -> list[str]:
+    """Return the names of the enterprises of the user's unions, sorted: those a row may name."""
+    if user is None:
+        return []
+    allowed = scope(user)
+    names = db.session.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "enterprise"))
+    return sorted({name for org_id, name in names if allowed is None or org_id in allowed})
+
+
+def template(user: User | None = None) -> bytes:
+    """Return the units sheet to fill in: the header row, an example row the import skips, and dropdowns
+    for the kind, the level and the enterprise (the user's, listed on a second sheet)."""
+    enterprises = enterprises_for(user)
+    position = {key: number for number, (key, _header) in enumerate(COLUMNS, start=1)}
+    enterprise = enterprises[0] if enterprises else ""
+    example = ["工作室", "示例 Example：数控技术创新工作室", enterprise, "一车间", "市级", ""]
+    return sheets.write_template(
+        "工作室与班组 Units",
+        [h for _k, h in COLUMNS],
+        example,
+        [
+            sheets.Choice(position["kind"], HEADER["kind"], ["工作室", "班组"], listed=False),
+            sheets.Choice(position["enterprise"], HEADER["enterprise"], enterprises),
+            sheets.Choice(position["level"], HEADER["level"], ["市级", "省级", "国家级"], listed=False),
+        ],
+        rows=MAX_ROWS,
+    )
 
 
 def export(user: User) -> bytes:
@@ -97,17 +135,24 @@ def _cell(value) -> str:
 def parse(data: bytes, filename: str) -> list[dict]:
     """Read an uploaded sheet into rows keyed by column; refuse a file that cannot be read."""
     table = sheets.read_upload(data, filename, MAX_BYTES, MAX_ROWS)
-    positions = {_key_of(cell): i for i, cell in enumerate(table[0]) if _key_of(cell)}
-    missing = [h for k, h in COLUMNS if k not in positions]
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(table[0]):
+        key = _key_of(cell)
+        if key:
+            positions[key] = i
+    missing = [str(LABELS[k]) for k, _h in COLUMNS if k not in positions]
     if missing:
         raise ServiceError(
             _("The first row must be the template's header row — missing columns: %(names)s.", names=", ".join(missing))
         )
     rows = []
     for number, cells in enumerate(table[1:], start=2):
-        values = {k: _cell(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
-        if any(values.values()):
-            rows.append({"row": number, **values})
+        if sheets.is_example([cells[positions["name"]]] if positions["name"] < len(cells) else []):
+            continue  # the template's example row
+        formulas = sheets.formula_keys(cells, positions)
+        values = {k: "" if k in formulas else _cell(cells[p]) if p < len(cells) else "" for k, p in positions.items()}
+        if any(values.values()) or formulas:
+            rows.append({"row": number, **values, **({"formulas": formulas} if formulas else {})})
     if not rows:
         raise ServiceError(_("The file has no units below its header row."))
     return rows
@@ -160,12 +205,8 @@ class Checker:
         if not name:
             found.append(("enterprise", _("missing")))
         elif not ids:
-            found.append(
-                (
-                    "enterprise",
-                    _("unknown enterprise “%(name)s”: no enterprise in your unions has this name", name=name),
-                )
-            )
+            unknown = _("unknown enterprise “%(name)s”: no enterprise in your unions has this name.", name=name)
+            found.append(("enterprise", unknown + sheets.did_you_mean(name, self.enterprises)))
         elif len(ids) > 1:
             found.append(
                 ("enterprise", _("“%(name)s” names %(n)s enterprises; ask the organizer", name=name, n=len(ids)))
@@ -193,10 +234,11 @@ def check_rows(user: User, rows: list[dict]) -> list[dict]:
 
 
 def _report(rows: list[dict], checker: Checker) -> list[dict]:
+    names = labels()
     return [
-        {"row": row["row"], "field": field, "column": HEADER[field], "message": message}
+        {"row": row["row"], "field": field, "column": names[field], "message": message}
         for row in rows
-        for field, message in checker.check(row)
+        for field, message in sheets.with_formulas(row, checker.check(row))
     ]
 
 
@@ -213,7 +255,7 @@ def get_upload(user: User, token: str) -> Upload | None:
 
 def preview(upload: Upload) -> dict:
     """Return every row with its problems, and the counts."""
-    return uploads.report(upload)
+    return uploads.report(upload, labels())
 
 
 def confirm(upload: Upload, user: User, only_valid: bool) -> int:
