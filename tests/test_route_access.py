@@ -42,6 +42,7 @@ from comp.services import certs as certificates
 from comp.services.accounts import claims, links
 from comp.services.certs import batches as printing
 from comp.services.exchange import judge_username
+from comp.services.results import objections
 from comp.services.setup import lifecycle
 from tests.certs.conftest import competition_doc, seal_png
 from tests.conftest import PASSWORD, csrf_token, valid_id
@@ -258,6 +259,8 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (G, "/c/<code>/live"): results(PUBLIC, PUBLIC, NOBODY),
     (G, "/c/<code>/results"): results(NOBODY, PUBLIC, NOBODY),
     (P, "/c/<code>/objections"): results(NOBODY, PUBLIC(422), NOBODY),
+    # the status page of an objection: whoever holds its token, under its own competition's code only
+    (G, "/c/<code>/objections/<token>"): {"running": PUBLIC, "published": NOBODY, "draft": NOBODY},
     # the chief judge's console: the chief acts, the organizers follow and publish
     (G, "/chief/<code>"): {"running": CONSOLE, "draft": hidden(CONSOLE, LOGIN)},
     (P, "/chief/<code>/discrepancies"): CHIEF(302),
@@ -327,6 +330,8 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, CODE + "/register/profile"): {"running": WORKER_HOME(422), "draft": hidden(WORKER_HOME(422), LOGIN)},
     # The entrant is looked up before its owner is checked: another competition's is missing to everyone.
     (P, CODE + "/registrations/<int:entrant_id>/withdraw"): {"running": OWNER(302), "crossed": Expect(refused=404)},
+    # the worker's own entry (E1 of the running and of the published competition); anyone else's is missing
+    (G, "/my/entries/<int:entrant_id>"): {"running": OWNER(refused=404), "published": OWNER(refused=404)},
     (G, CODE + "/registrations"): {"running": MANAGERS, "draft": hidden(MANAGERS, LOGIN)},
     (P, CODE + "/registrations/<int:entrant_id>/<any(approve, reject):verdict>"): {
         "running": MANAGERS(302),
@@ -451,7 +456,14 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         finished_at=utcnow(),
     )
     (batch_folder / "batch.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
-    objection = Objection(competition_id=made["running"].id, name="异议人", contact="13900000000", text="成绩有误")
+    objection = Objection(
+        competition_id=made["running"].id,
+        name="异议人",
+        contact="13900000000",
+        text="成绩有误",
+        ref=f"YY-{made['running'].code}-0001",
+        token_hash=objections.token_hash("objection-token"),
+    )
     honour = Honour(worker_id=worker.worker_id, title="泉州工匠", year=2025, status="recommended")
     unit = Unit(kind="studio", name="翔鹭创新工作室", enterprise_id=tree.aviation.id)
     unit.members.append(UnitMember(worker_id=worker.worker_id, role="成员"))
@@ -486,6 +498,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         "batch_id": batch.id,
         "number": certificates.of_worker(worker)[0].number,
         "token:activate": links.token(link),
+        "token:objection": "objection-token",
         **{f"token:{upload.kind}": upload.token for upload in uploads},
     }
 
@@ -522,6 +535,7 @@ TOKENS = {
     "/accounts/import/": "token:accounts",
     "/units/import/": "token:units",
     "/competitions/<code>/registrations/upload/": "token:registration",
+    "/c/<code>/objections/": "token:objection",
 }
 
 

@@ -54,7 +54,7 @@ def test_worker_registers_and_sees_pending(page, live_server, open_competition, 
     page.click("#register")
     page.wait_for_url(f"{live_server}/")
     assert page.locator("span.status.entrant-pending").first.is_visible()
-    assert page.locator("table", has_text=competition.name).is_visible()
+    assert page.locator(".my-entries > li", has_text=competition.name).is_visible()
     screenshot(page, "registration-worker-home-pending")
     assert statuses(competition) == {"pending": 1}
 

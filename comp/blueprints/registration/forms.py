@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from comp import idcard
 from comp.forms import Form
@@ -67,6 +67,21 @@ class ProfileForm(Form):
         """Accept digits, spaces, dashes and a leading +."""
         if not PHONE.fullmatch((field.data or "").strip()):
             raise ValidationError(_l("This is not a phone number."))
+
+
+class RegisterForm(Form):
+    """A worker's registration: the button, and the team she competes in (optional)."""
+
+    team = StringField(
+        _l("Team (optional)"),
+        filters=[lambda text: (text or "").strip()],
+        validators=[
+            Optional(),
+            Length(max=registration.TEAM_LENGTH),
+            _not_formula,
+        ],
+        render_kw={"list": "teams", "autocomplete": "off", "maxlength": registration.TEAM_LENGTH},
+    )
 
 
 class ActionForm(Form):

@@ -12,7 +12,14 @@ from werkzeug.wrappers import Response
 
 from comp.blueprints import uploads
 from comp.blueprints.registration import bp
-from comp.blueprints.registration.forms import ActionForm, ConfirmForm, DecisionForm, ProfileForm, UploadForm
+from comp.blueprints.registration.forms import (
+    ActionForm,
+    ConfirmForm,
+    DecisionForm,
+    ProfileForm,
+    RegisterForm,
+    UploadForm,
+)
 from comp.converters import page_number, whole_numbers
 from comp.extensions import htmx
 from comp.labels import entrant_status_label
@@ -20,7 +27,7 @@ from comp.models import Competition
 from comp.permissions import authorize, can, competition_for, competition_or_404
 from comp.services import ServiceError, registration
 from comp.services.accounts import claims
-from comp.services.registration import bulk
+from comp.services.registration import bulk, mine
 from comp.services.registration import queue as queue_service
 from comp.services.registration.rows import COLUMNS, liaison_unit
 
@@ -36,8 +43,24 @@ def registrations_open_to(user) -> list:
 bp.add_app_template_global(registration.grade_label, "grade_label")
 
 
+@bp.app_template_global("my_entry_results")
+def my_entry_results(entries: list) -> dict:
+    """Return, for the worker's "my entries", the published result of each entry by entrant id."""
+    return mine.results_of(entries)
+
+
+@bp.app_template_global("my_entry_progress")
+def my_entry_progress(entrant) -> mine.Progress:
+    """Return where one of the worker's entries stands, in words."""
+    return mine.progress(entrant)
+
+
 def _register_page(
-    competition: Competition, profile: ProfileForm | None = None, error: str | None = None, status: int = 200
+    competition: Competition,
+    profile: ProfileForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+    form: RegisterForm | None = None,
 ):
     worker = current_user.worker
     claim = claims.pending_claim(current_user) if worker is None else None
@@ -52,7 +75,8 @@ def _register_page(
         places_left=registration.places_left(competition),
         entry=worker and registration.entry_of(competition, worker),
         profile=profile or (ProfileForm() if worker is None and claim is None else None),
-        action=ActionForm(),
+        form=form or RegisterForm(),
+        teams=registration.team_names(competition, worker),
         trades=registration.trades_of(competition),
     ), status
 
@@ -62,14 +86,34 @@ def _register_page(
 def register(code: str):
     """Show the competition and whether the worker may enter; register them on POST."""
     competition = competition_for(code, "competition.register_self")
-    if request.method == "POST" and ActionForm().validate_on_submit():
+    form = RegisterForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _register_page(competition, form=form, status=422)
         try:
-            entrant = registration.register_self(competition, current_user)
+            entrant = registration.register_self(competition, current_user, form.team.data or "")
         except ServiceError as error:
-            return _register_page(competition, error=str(error), status=422)
+            return _register_page(competition, error=str(error), status=422, form=form)
         flash(_("You are registered as %(ref)s; the organizer will approve or reject it.", ref=entrant.ref), "success")
         return redirect(url_for("main.home"))
     return _register_page(competition)
+
+
+@bp.get("/my/entries/<int:entrant_id>")
+@login_required
+def my_entry(entrant_id: int):
+    """Show the worker her own entry: where it stands, then her published result; 404 for anyone else's."""
+    entrant = mine.own_entrant(current_user, entrant_id) or abort(404)
+    result = mine.results_of([entrant]).get(entrant.id) if mine.published(entrant) else None
+    progress = mine.progress(entrant)
+    return render_template(
+        "registration/my_entry.html",
+        entrant=entrant,
+        competition=entrant.competition,
+        progress=progress,
+        steps=mine.steps(progress.step),
+        result=result,
+    )
 
 
 @bp.post("/competitions/<code>/register/profile")

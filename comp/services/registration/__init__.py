@@ -15,6 +15,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from comp.converters import has_control_characters
 from comp.extensions import db
 from comp.labels import entrant_status_label, status_label
 from comp.models import SKILL_GRADES, Competition, Entrant, OrgUnit, User, Worker
@@ -27,6 +28,7 @@ from comp.services.setup import lifecycle
 INACTIVE = ("rejected", "withdrawn")
 WITHDRAWABLE = ("pending", "approved")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+TEAM_LENGTH = 64  # as Entrant.team, and the sheet's team column
 
 
 @dataclass(frozen=True)
@@ -258,8 +260,49 @@ def enter(
     return entrant
 
 
-def register_self(competition: Competition, user: User) -> Entrant:
-    """Register the worker account's own worker, pending approval; refuse saying exactly why."""
+def team_problem(team: str) -> str | None:
+    """Say what is wrong with a team name as the worker typed it (already trimmed), or None; as the sheet checks it."""
+    if team.startswith(FORMULA_PREFIXES):
+        return _("Team: must not begin with =, +, - or @.")
+    if has_control_characters(team):
+        return _("Team: contains control characters.")
+    if len(team) > TEAM_LENGTH:
+        return _("Team: at most %(n)s characters.", n=TEAM_LENGTH)
+    return None
+
+
+def team_names(competition: Competition, worker: Worker | None) -> list[str]:
+    """Return the teams the worker's colleagues entered in the competition, as suggestions for her own.
+
+    Only where the standings go by team name; no names of people, only the teams' names.
+    """
+    if worker is None or worker.employer_id is None or competition.team_by != "team":
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Entrant.team)
+            .where(
+                Entrant.competition_id == competition.id,
+                Entrant.employer_id == worker.employer_id,
+                Entrant.team != "",
+                Entrant.status.not_in(INACTIVE),
+            )
+            .distinct()
+            .order_by(Entrant.team)
+        )
+    )
+
+
+def register_self(competition: Competition, user: User, team: str = "") -> Entrant:
+    """Register the worker account's own worker, pending approval; refuse saying exactly why.
+
+    `team` is the team she competes in, trimmed like a sheet's cell; empty, she is in no team
+    (with teams formed by team name she is then ranked individually only, see `results.load`).
+    """
+    team = (team or "").strip()
+    problem = team_problem(team)
+    if problem:
+        raise ServiceError(problem)
     try:
         with transaction():
             lock(competition)
@@ -268,9 +311,9 @@ def register_self(competition: Competition, user: User) -> Entrant:
             if problems:
                 raise ServiceError(" ".join(problems))
             assert worker is not None  # refusals() refuses a user without a worker
-            entrant = enter(competition, worker, user, "pending")
+            entrant = enter(competition, worker, user, "pending", team=team)
             lifecycle.touch(competition)
-            audit.record("registration.created", user, competition, entrant, ref=entrant.ref, by="self")
+            audit.record("registration.created", user, competition, entrant, ref=entrant.ref, by="self", team=team)
     except IntegrityError:
         raise ServiceError(_("Someone registered at the same moment. Please try again.")) from None
     return entrant
