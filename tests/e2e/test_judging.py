@@ -161,10 +161,10 @@ def test_a_mark_entered_while_the_server_is_down_is_saved_when_it_returns(page, 
     page.wait_for_selector(f'#mark-{route.id}[data-state="unsaved"]')
     assert "未保存" in page.inner_text(f"#state-{route.id}")
     stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('jx:mark:'))")
-    assert stored == [f"jx:mark:{competition.code}:{entrant.secret_code}:{route.id}"]
+    assert stored == [f"jx:mark:{judge.id}:{competition.code}:{entrant.secret_code}:{route.id}"]
     screenshot(page, "judging-sheet-offline")
     assert _saved_value(judge, entrant, route) is None
-    assert page.evaluate(LEAVING) is True  # leaving now would lose the value: the page asks first
+    assert page.evaluate(LEAVING) is False  # the kept value is sent from whichever page comes next
 
     time.sleep(1)
     server.start()
@@ -185,7 +185,7 @@ def test_an_unsaved_mark_survives_a_reload(page, server, sheet_setup):
     # As if the tablet lost the answer to a save and was reloaded later: the outbox holds the value.
     page.evaluate(
         "([k, v]) => localStorage.setItem(k, v)",
-        [f"jx:mark:{competition.code}:{entrant.secret_code}:{route.id}", '{"value": "31", "version": "0"}'],
+        [f"jx:mark:{judge.id}:{competition.code}:{entrant.secret_code}:{route.id}", '{"value": "31", "version": "0"}'],
     )
     page.goto(url)
     page.wait_for_selector(f'#mark-{route.id}[data-state="saved"]')

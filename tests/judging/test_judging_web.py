@@ -55,7 +55,7 @@ def test_the_search_answers_htmx_with_the_list_fragment(running, tablet):
     response = t.get(f"/judge/{running.code}?q={e1.secret_code}")
     assert _is_fragment(response)
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<div id="entrants">')
+    assert html.lstrip().startswith('<div id="entrants"')
     assert e1.secret_code in html and e2.secret_code not in html
 
 

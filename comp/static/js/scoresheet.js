@@ -2,7 +2,9 @@
 // allows no inline script). Every mark request is written to an outbox in localStorage
 // before it leaves; only the server's answer (saved, refused, stale, closed) empties it.
 // A network error or a 5xx leaves it there: the row says "not saved — retrying" and the
-// page resends with backoff, when the browser comes back online, and after a reload.
+// page resends with backoff, when the browser comes back online, and after a reload. The outbox
+// is per user ("jx:mark:<user>:<competition>:<secret>:<criterion>") and holds all a resend needs,
+// so app.js sends it from any other page of the same judge once the network is back.
 (function () {
   "use strict";
   var TABLET_KEY = "jx-tablet-session";
@@ -32,6 +34,7 @@
 
   // --- the outbox: one entry per competition, entrant and criterion ---------------------------
   function keyOf(row) { return sheet().getAttribute("data-store") + row.id.replace("mark-", ""); }
+  function labelOf(row) { var n = row.querySelector(".mark-name"); return n ? n.textContent : ""; }
   function load(row) {
     var raw = null;
     try { raw = window.localStorage.getItem(keyOf(row)); } catch (e) { raw = memory[keyOf(row)]; }
@@ -114,9 +117,13 @@
     d.headers["X-Tablet-Session"] = tabletSession();
     var row = rowOf(d.elt);
     if (!row || d.verb !== "post") { return; }
-    var value = d.parameters.value;
-    var version = d.parameters.version;
-    keep(row, {value: value == null ? "" : String(value), version: version == null ? "0" : String(version)});
+    var p = d.parameters;
+    keep(row, {
+      value: p.value == null ? "" : String(p.value),
+      version: p.version == null ? "0" : String(p.version),
+      reason: p.reason == null ? "" : String(p.reason),
+      url: d.path, session: tabletSession(), label: labelOf(row)
+    });
     setState(row, "saving", text("saving"));
   });
 
@@ -191,10 +198,14 @@
     if (next) { next.focus(); } else { input.blur(); }
   });
 
+  // A mark in a lasting outbox is sent from the next page: leaving only loses one kept in memory,
+  // or a value typed and not yet sent.
   function unsaved() {
+    var lasting = persistent();
     return rows().some(function (row) {
       var input = row.querySelector('input[name="value"]');
-      return load(row) !== null || (input && !input.disabled && input.value !== input.defaultValue);
+      if (load(row) !== null) { return !lasting; }
+      return input && !input.disabled && input.value !== input.defaultValue;
     });
   }
 
