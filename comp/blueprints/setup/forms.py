@@ -46,7 +46,7 @@ TEAM_BY_CHOICES = [("team", _l("Team")), ("employer", _l("Employer")), ("county"
 CRITERION_KIND_CHOICES = [("score", _l("Score")), ("deduction", _l("Deduction"))]
 AGGREGATION_CHOICES = [
     ("mean", _l("Mean")),
-    ("trimmed", _l("Trimmed mean")),
+    ("trimmed", _l("Trimmed mean")),  # said short (it sits in a table cell); the editor explains it
     ("median", _l("Median")),
     ("single", _l("Single mark")),
 ]
@@ -181,7 +181,7 @@ class RowForm(Form):
 class StageForm(RowForm):
     """A stage row: key, name, weight."""
 
-    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=32)])
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=32)])
     name = StringField(_l("Stage"), validators=[DataRequired(), Length(max=64)])
     weight = DecimalField(_l("Weight"), places=None, validators=[InputRequired()], render_kw={"inputmode": "decimal"})
 
@@ -196,7 +196,7 @@ class StageForm(RowForm):
 class CriterionForm(RowForm):
     """A criterion row: key, name, kind, maximum, aggregation, optional step and fixed scale."""
 
-    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=32)])
+    key = StringField(_l("Key"), validators=[Optional(), Length(max=32)])
     name = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=64)])
     kind = SelectField(_l("Kind"), choices=choices(CRITERION_KIND_CHOICES))
     max_value = DecimalField(
