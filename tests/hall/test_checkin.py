@@ -149,3 +149,16 @@ def test_another_competitions_entrant_is_not_found(client, organizer, hall, hall
         f"{url}/{other.entrants[0].id}", data={"status": "ok", "csrf_token": csrf_token(client, url)}
     )
     assert response.status_code == 404
+
+
+def test_a_refused_check_in_names_the_state_in_words(make_competition):
+    from flask_babel import force_locale
+
+    from comp.services import ServiceError
+    from comp.services.hall import checkin
+
+    competition = make_competition(status="locked")
+    entrant = competition.entrants[0]
+    with force_locale("zh"), pytest.raises(ServiceError) as refused:
+        checkin.mark(competition, entrant, "ok")
+    assert "locked" not in str(refused.value) and "成绩已锁定" in str(refused.value)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from comp import scoring
 from comp.extensions import db
+from comp.labels import status_label
 from comp.models import (
     AuditEvent,
     Competition,
@@ -358,7 +359,7 @@ def _require_running(competition: Competition) -> None:
         raise ServiceError(
             _(
                 "Marks can be reviewed only while the competition is running; it is “%(state)s”.",
-                state=competition.status,
+                state=status_label(competition.status),
             )
         )
 

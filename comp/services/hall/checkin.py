@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from comp.converters import whole_number
 from comp.extensions import db
-from comp.labels import entrant_status_label
+from comp.labels import entrant_status_label, status_label
 from comp.models import Competition, Entrant
 from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
@@ -80,7 +80,7 @@ def mark(competition: Competition, entrant: Entrant, status: str, actor=None) ->
             _(
                 "Check-in is possible only while registration is closed or the competition "
                 "is running; it is now “%(state)s”.",
-                state=competition.status,
+                state=status_label(competition.status),
             )
         )
     if entrant.status not in LISTED:

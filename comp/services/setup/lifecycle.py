@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from comp import scoring
 from comp.extensions import db
+from comp.labels import status_label
 from comp.models import Competition, Criterion, Stage
 from comp.models.types import utcnow
 from comp.services import ServiceError, transaction
@@ -45,8 +46,8 @@ def check_transition(competition: Competition, target: str) -> None:
         raise ServiceError(
             _(
                 "A competition in state “%(state)s” cannot move to “%(target)s”.",
-                state=competition.status,
-                target=target,
+                state=status_label(competition.status),
+                target=status_label(target),
             )
         )
     guard = GUARDS.get(target)
