@@ -81,5 +81,7 @@ def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ and return its path."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}-{page.viewport_name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": the default hides the caret with a style="" on inputs, which htmx copies on a swap and the
+    # CSP then refuses, a console error the app never made.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
