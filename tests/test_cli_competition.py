@@ -145,7 +145,7 @@ def test_publish_refuses_a_running_competition(runner, make_competition):
     competition = make_competition(status="running")
     result = runner.invoke(args=["competition", "publish", competition.code])
     assert result.exit_code == 1
-    assert "running" in result.output and "published" in result.output
+    assert "“比赛中”" in result.output and "“已发布”" in result.output  # the states in words, in the default language
     assert status_of(competition.code) == "running"
     assert (
         db.session.scalar(
