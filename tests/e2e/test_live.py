@@ -91,8 +91,9 @@ def test_public_results_with_the_notice_period(page, live_server, make_competiti
     page.fill("#contact", "13800000000")
     page.fill("#text", "第1名的理论成绩与公布的考试成绩不符，请复核。")
     page.click("#objection [type=submit]")
-    page.wait_for_url(re.compile(r".*/results#objection$"))
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Objection)) == 1
+    page.wait_for_url(re.compile(rf".*/c/{competition.code}/objections/[^/]+$"))  # the lodger's own status page
+    lodged = db.session.scalars(sa.select(Objection)).one()
+    assert lodged.ref in page.inner_text("main")
     screenshot(page, "public-results-objection")
 
 
