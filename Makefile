@@ -21,9 +21,12 @@ extract: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k _p:1c,2 --project Jiangxin -o comp/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i comp/translations/messages.pot -d comp/translations
 
+# The job worker (certificate batches) runs beside the web server and stops with it.
 run: install
 	$(DEV) $(FLASK) db upgrade
 	$(DEV) $(FLASK) demo --if-empty
+	$(DEV) $(FLASK) jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(DEV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

@@ -19,15 +19,19 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config if config and config.get("TESTING") else settings.from_environment())
     if config:
         app.config.update(config)
+    from comp import metrics
+
+    metrics.init_app(app)  # first: its timing wraps every other request hook
     _init_extensions(app)
     from comp.converters import BoundedIntegerConverter
 
     app.url_map.converters["int"] = BoundedIntegerConverter  # before any rule is added: every <int:…> is bounded
     _register_blueprints(app)
-    from comp import cli, web
+    from comp import cli, jobs, web
 
     web.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
     return app
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
 DEV_ENVS = {"development", "test"}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _instance_dir() -> Path:
@@ -68,6 +71,22 @@ def _hours(name: str, default: float) -> timedelta:
     return timedelta(hours=hours)
 
 
+def networks(value: str | Iterable[str | IPNetwork] | None, name: str = "METRICS_ALLOW") -> tuple[IPNetwork, ...]:
+    """Parse an address list: networks (CIDR) or single addresses, separated by commas or spaces."""
+    if not value:
+        return ()
+    parsed: list[IPNetwork] = []
+    for item in value.replace(",", " ").split() if isinstance(value, str) else value:
+        if isinstance(item, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            parsed.append(item)
+            continue
+        try:
+            parsed.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise RuntimeError(f"{name} must list networks or addresses such as 10.0.0.0/8, not {item!r}") from None
+    return tuple(parsed)
+
+
 def from_environment() -> dict:
     """Build the configuration from the process environment."""
     env = os.environ.get("JIANGXIN_ENV", "production")
@@ -85,7 +104,13 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "PROXY_FIX": os.environ.get("PROXY_FIX", "0") == "1",
+        # /metrics: a bearer token and/or the addresses Prometheus scrapes from; neither → no /metrics at all.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip() or None,
+        "METRICS_ALLOW": networks(os.environ.get("METRICS_ALLOW", "")),
         "CERTIFICATE_BATCH_FOLDER": str(instance / "batches"),
+        # The job queue (comp.jobs): Redis when set (several app servers), else a SQLite file beside the database.
+        "JOBS_URL": os.environ.get("JOBS_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{instance / 'jobs.db'}",
+        "JOBS_STALLED_AFTER": int(os.environ.get("JOBS_STALLED_AFTER", "600")),  # seconds without progress
         "PERMANENT_SESSION_LIFETIME": lifetime,
         "WTF_CSRF_TIME_LIMIT": int(lifetime.total_seconds()),
     }
@@ -135,4 +160,5 @@ def test_config(database_url: str) -> dict:
         "PUBLIC_BASE_URL": "http://testserver",
         "SESSION_COOKIE_SECURE": False,
         "PROXY_FIX": False,
+        "JOBS_IMMEDIATE": True,  # a job runs as it is queued; tests/certs/test_batch_worker.py runs a real worker
     }

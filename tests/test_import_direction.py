@@ -24,6 +24,10 @@ ALLOWED: dict[str, set[str]] = {
     "converters": set(),
     "config": set(),
     "extensions": set(),
+    # Instrumentation beside the extensions: counters and health checks that every layer may feed,
+    # importing nothing of the domain themselves.
+    "metrics": {"config"},
+    "health": {"database"},
     "labels": set(),
     "i18n": set(),
     "forms": {"converters"},
@@ -43,6 +47,7 @@ ALLOWED: dict[str, set[str]] = {
         "labels",
         "orgtree",
         "permissions",
+        "metrics",
     },
     "templating": {
         "extensions",
@@ -70,6 +75,8 @@ ALLOWED: dict[str, set[str]] = {
         "database",
         "codes",
         "web",
+        "metrics",
+        "health",
     },
 }
 # Libraries of the web layer that the domain must not reach for: who is asking is passed in.

@@ -180,7 +180,6 @@ def test_batch_pdf_is_built_in_the_background_with_progress(client, issued, orga
     )
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
     batch = db.session.scalar(sa.select(CertificateBatch))
-    certificate_print.wait(batch.id)
     db.session.refresh(batch)
     assert (batch.status, batch.done, batch.total) == ("done", 6, 6)
     fragment = client.get(
@@ -208,7 +207,6 @@ def test_running_batch_fragment_polls(client, issued, organizer, batch_folder):
 def test_batch_zip_holds_one_pdf_per_certificate(client, issued, organizer, batch_folder):
     competition, new = issued()
     batch = certificate_print.start_batch(competition, "zip")
-    certificate_print.wait(batch.id)
     db.session.refresh(batch)
     with client.get(f"/competitions/{competition.code}/certificates/batches/{batch.id}/download") as response:
         data = response.data
@@ -220,9 +218,7 @@ def test_batch_zip_holds_one_pdf_per_certificate(client, issued, organizer, batc
 def test_a_new_batch_replaces_the_old_file(issued, batch_folder, app):
     competition, _new = issued()
     first = certificate_print.start_batch(competition, "pdf")
-    certificate_print.wait(first.id)
     second = certificate_print.start_batch(competition, "pdf")
-    certificate_print.wait(second.id)
     db.session.expire_all()
     assert [p.name for p in batch_folder.iterdir()] == [second.filename]
     assert db.session.get(CertificateBatch, first.id).filename is None

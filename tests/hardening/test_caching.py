@@ -148,7 +148,6 @@ def test_every_download_is_not_stored(client, auth, make_user, tree, issued, bat
         == 303
     )
     batch = certificate_print.start_batch(issued, "pdf")
-    certificate_print.wait(batch.id)
     certificate = certificates.certificates(issued, "valid")[0]
     values = {"code": issued.code, "number": certificate.number, "batch": batch.id}
     fetched = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from comp import database
+from comp import health
 from comp.blueprints.main import bp
 from comp.converters import whole_number
 from comp.extensions import htmx
@@ -51,7 +51,23 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    """Answer 200 when the database answers, 503 otherwise."""
-    if database.ping():
+    """Answer 200 when every check of comp.health passes (the database; Redis and the job queue when
+    configured), 503 naming the ones that failed.
+
+    The 200 answer stays `{"status": "ok"}`; `?verbose` adds each check's result and figures, as a 503 always does.
+    """
+    checks = health.run()
+    failed = [name for name, (passed, _details) in checks.items() if not passed]
+    if not failed and "verbose" not in request.args:
         return jsonify(status="ok")
-    return jsonify(status="unavailable"), 503
+    answer = {
+        "status": "unavailable" if failed else "ok",
+        "checks": {name: "ok" if passed else "failed" for name, (passed, _details) in checks.items()},
+    }
+    details = {name: figures for name, (_passed, figures) in checks.items() if figures is not None}
+    if details:
+        answer["details"] = details
+    if failed:
+        answer["failed"] = failed
+        return jsonify(answer), 503
+    return jsonify(answer)

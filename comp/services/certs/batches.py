@@ -2,23 +2,28 @@
 files of all of a competition's certificates, and the results bulletin (成绩公示表).
 
 A batch of thousands of certificates takes minutes (a city-wide preliminary awards some
-6,000), longer than a request should last, so it is built by a background thread into a
-file under the instance folder, one certificate at a time, its progress in the database
-for the organizer's progress bar; any app process can then send the finished file.
+6,000), longer than a request should last, so it is a job (comp.services.jobs) that the job worker
+builds into a file under the instance folder, a part file at a time, its progress and
+heartbeat in the database for the organizer's progress bar on any app server; a worker
+killed mid-batch leaves its finished parts, and the batch resumes from them when the
+reaper queues it again. Any app process can then send the finished file.
 """
 
 from __future__ import annotations
 
-import threading
-from datetime import date, timedelta
+import json
+import os
+import shutil
+import zipfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
-from werkzeug.local import LocalProxy
+from pypdf import PdfWriter
 
 from comp.certificates import Sheets, layout
 from comp.certificates import seal as seal_image
@@ -26,7 +31,7 @@ from comp.certificates.archive import Archive
 from comp.extensions import db
 from comp.models import Certificate, CertificateBatch, CertificateSeal, Competition, Entrant, OrgUnit, User
 from comp.models.types import utcnow
-from comp.services import ServiceError, transaction
+from comp.services import ServiceError, in_transaction, jobs, transaction
 from comp.services import certs as certificate_service
 from comp.services import results as results_service
 from comp.services.common import audit
@@ -34,8 +39,9 @@ from comp.services.hall import printing
 from comp.services.setup import lifecycle
 
 CHUNK = 50  # certificates loaded, drawn and counted as done at a time
-STALLED_AFTER = timedelta(minutes=10)  # a batch whose process died stops moving
-_threads: dict[int, threading.Thread] = {}
+SEGMENT = 500  # certificates in one part file: what a resumed batch draws again at most
+STALLED_AFTER = timedelta(seconds=jobs.STALLED_AFTER)  # the default of JOBS_STALLED_AFTER
+JOB = "certificate_batch"  # the job's name in the queue and in /metrics
 
 
 def design(competition: Competition) -> dict:
@@ -130,7 +136,7 @@ def bulletin_notes(competition: Competition) -> tuple[str, ...]:
     end = certificate_service.local_time(ends).strftime("%Y-%m-%d %H:%M")
     # Built from the URL map, so a bulletin made outside a request (a script, a batch) has the address too.
     path = current_app.url_map.bind("").build("public.results", {"code": competition.code})
-    base = current_app.config.get("PUBLIC_BASE_URL") or (request.host_url if has_request_context() else "")
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""  # required outside development: QR codes use it too
     address = f"{base.rstrip('/')}{path}"
     return (
         _("Notice period: from %(start)s to %(end)s.", start=start, end=end),
@@ -150,14 +156,44 @@ def bulletin_pdf(competition: Competition) -> bytes:
 
 
 def stalled(batch: CertificateBatch) -> bool:
-    """Tell whether a running batch has stopped moving: the process building it died."""
-    return batch.status == "running" and utcnow() - batch.updated_at > STALLED_AFTER
+    """Tell whether a running batch has stopped moving: its worker died, or no worker runs."""
+    return batch.status == "running" and utcnow() - batch.updated_at > jobs.stalled_after()
+
+
+def stalled_ids() -> list[int]:
+    """Return the running batches that stopped moving, oldest first: the reaper queues them again."""
+    return list(
+        db.session.scalars(
+            sa.select(CertificateBatch.id)
+            .where(CertificateBatch.status == "running", CertificateBatch.updated_at < utcnow() - jobs.stalled_after())
+            .order_by(CertificateBatch.id)
+        )
+    )
+
+
+def running_count() -> int:
+    """Return how many batches are running (or waiting for a worker)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(CertificateBatch).where(CertificateBatch.status == "running")
+        )
+        or 0
+    )
+
+
+def counts_by_state() -> dict[str, int]:
+    """Return how many batches are in each state: running (of which some may be stalled), done, failed."""
+    counted = dict(
+        db.session.execute(sa.select(CertificateBatch.status, sa.func.count()).group_by(CertificateBatch.status)).all()
+    )
+    counted["stalled"] = len(stalled_ids())
+    return {state: counted.get(state, 0) for state in ("running", "stalled", "done", "failed")}
 
 
 def latest_batches(competition: Competition) -> dict[str, CertificateBatch]:
     """Return the newest batch of each kind."""
     latest: dict[str, CertificateBatch] = {}
-    # populate_existing: the background thread moves batches on behind this session's back.
+    # populate_existing: the job worker moves batches on behind this session's back.
     for batch in db.session.scalars(
         sa.select(CertificateBatch)
         .where(CertificateBatch.competition_id == competition.id)
@@ -182,15 +218,22 @@ def batch_file(batch: CertificateBatch) -> Path | None:
 
 
 def start_batch(competition: Competition, kind: str, actor: User | None = None) -> CertificateBatch:
-    """Start building a batch file of every valid certificate, unless one is being built already."""
+    """Queue a batch file of every valid certificate, unless one is being built already.
+
+    A batch that stopped moving (its worker died) is queued again, to resume where it stopped.
+    """
     if kind not in ("pdf", "zip"):
         raise ServiceError(_("Unknown batch kind."))
     running = latest_batches(competition).get(kind)
-    if running is not None and running.status == "running" and not stalled(running):
+    if running is not None and running.status == "running":
+        if stalled(running):
+            jobs.submit(JOB, running.id)
+            db.session.refresh(running)
         return running
     count = len(certificate_service.certificates(competition, "valid"))
     if not count:
         raise ServiceError(_("There are no valid certificates to print yet."))
+    now = utcnow()
     with transaction():
         batch = CertificateBatch(
             competition_id=competition.id,
@@ -199,51 +242,154 @@ def start_batch(competition: Competition, kind: str, actor: User | None = None) 
             total=count,
             done=0,
             requested_by_id=getattr(actor, "id", None),
+            created_at=now,
+            updated_at=now,  # equal to created_at until a worker claims the batch
         )
         db.session.add(batch)
         db.session.flush()
         audit.record("certificates.batch", actor, competition, batch, kind=kind, count=count)
-    thread = threading.Thread(
-        target=_run,
-        args=(cast("LocalProxy[Flask]", current_app)._get_current_object(), batch.id),
-        name=f"certificate-batch-{batch.id}",
-        daemon=True,
-    )
-    _threads[batch.id] = thread
-    thread.start()
+    assert not in_transaction(), "start_batch() commits its row before it queues the job: call it outside a block"
+    jobs.submit(JOB, batch.id)  # committed: the worker finds the row
+    db.session.refresh(batch)  # immediate mode (the tests) has built it already
     return batch
 
 
-def wait(batch_id: int, timeout: float = 120) -> None:
-    """Wait for a batch started by this process to finish."""
-    thread = _threads.get(batch_id)
-    if thread is not None:
-        thread.join(timeout)
+class Lost(Exception):
+    """Another worker took the batch over (this one was thought dead): stop without touching it."""
 
 
-def _run(app: Flask, batch_id: int) -> None:
-    """Build the batch in its own app context; a failure is recorded on the batch, not lost."""
-    with app.app_context():
-        try:
-            batch = db.session.get(CertificateBatch, batch_id)
-            assert batch is not None  # start_batch() wrote it before starting this thread
-            _build(batch)
-        except Exception as error:  # the thread has no caller to raise to: record and log
-            db.session.rollback()
-            current_app.logger.exception("certificate batch %s failed", batch_id)
-            batch = db.session.get(CertificateBatch, batch_id)
-            if batch is not None:
-                batch.status, batch.error, batch.finished_at = "failed", str(error)[:300], utcnow()
-                db.session.commit()
-        finally:
-            db.session.remove()
-            _threads.pop(batch_id, None)
+def run(batch_id: int) -> None:
+    """The job: claim the batch, build (or resume) it, record a failure on the batch rather than lose it.
+
+    A batch that is done or failed, or that another live worker holds, is left alone: running a
+    batch's job twice does nothing twice.
+    """
+    jobs.moved(JOB, "queued", -1)
+    token = _claim(batch_id)
+    if token is None:
+        return  # done, failed, or held by a live worker: nothing to do
+    jobs.moved(JOB, "running", 1)
+    outcome = "done"
+    try:
+        _build(batch_id, token)
+    except Lost:
+        outcome = "lost"
+        db.session.rollback()
+        current_app.logger.warning("certificate batch %s was taken over by another worker", batch_id)
+    except Exception as error:  # the job has no caller to raise to: record and log
+        outcome = "failed"
+        db.session.rollback()
+        current_app.logger.exception("certificate batch %s failed", batch_id)
+        db.session.execute(
+            sa.update(CertificateBatch)
+            .where(CertificateBatch.id == batch_id, CertificateBatch.status == "running")
+            .values(status="failed", error=str(error)[:300] or type(error).__name__, finished_at=utcnow())
+        )
+        db.session.commit()
+    finally:
+        jobs.moved(JOB, "running", -1)
+    jobs.moved(JOB, outcome, 1)
 
 
-def _build(batch: CertificateBatch) -> None:
-    """Draw the batch's certificates into a partial file, counting progress, then put it in place."""
+def _claim(batch_id: int) -> datetime | None:
+    """Take the batch if nobody holds it (never started, or stopped moving); return the heartbeat it now has."""
+    now = utcnow()
+    taken = db.session.execute(
+        sa.update(CertificateBatch)
+        .where(
+            CertificateBatch.id == batch_id,
+            CertificateBatch.status == "running",
+            sa.or_(
+                CertificateBatch.updated_at == CertificateBatch.created_at,
+                CertificateBatch.updated_at < now - jobs.stalled_after(),
+            ),
+        )
+        .values(updated_at=now)
+    )
+    db.session.commit()
+    return now if cast("sa.CursorResult", taken).rowcount == 1 else None
+
+
+def _beat(batch_id: int, token: datetime, **values) -> datetime:
+    """Record progress and the heartbeat, if this worker still holds the batch; return the new heartbeat."""
+    now = max(utcnow(), token + timedelta(microseconds=1))  # never equal to the last one
+    moved = db.session.execute(
+        sa.update(CertificateBatch)
+        .where(
+            CertificateBatch.id == batch_id,
+            CertificateBatch.status == "running",
+            CertificateBatch.updated_at == token,
+        )
+        .values(updated_at=now, **values)
+    )
+    db.session.commit()
+    if cast("sa.CursorResult", moved).rowcount != 1:
+        raise Lost(batch_id)
+    return now
+
+
+def segment_size() -> int:
+    """Return how many certificates go into one part file (CERTIFICATE_BATCH_SEGMENT): what a resume redraws."""
+    return max(1, int(current_app.config.get("CERTIFICATE_BATCH_SEGMENT") or SEGMENT))
+
+
+def _build(batch_id: int, token: datetime) -> None:
+    """Draw the batch a part file at a time, skipping the parts a dead worker finished, then join them.
+
+    The certificates (and their order) are fixed in a manifest when the batch starts, so a resumed
+    batch draws exactly the ones it began with; each part is written under a temporary name and
+    renamed when complete, so a part that exists is whole. Numbers are not made here: they were
+    given when the certificates were issued.
+    """
+    batch = db.session.get(CertificateBatch, batch_id)
+    assert batch is not None  # claimed just now
     competition = db.session.get(Competition, batch.competition_id)
     assert competition is not None  # the batch's foreign key
+    kind = batch.kind
+    name = f"{competition.code}-certificates-{batch.id}.{kind}"
+    work = folder() / f"{name}.parts"
+    ids = _manifest(work, competition)
+    size = segment_size()
+    starts = list(range(0, len(ids), size))
+    todo = [first for first in starts if not (work / f"{first:07d}.{kind}").is_file()]
+    done = todo[0] if todo else len(ids)
+    if done:
+        current_app.logger.info("certificate batch %s resumes at %d of %d", batch_id, done, len(ids))
+    token = _beat(batch_id, token, total=len(ids), done=done)
+    for first in todo:
+        part = work / f"{first:07d}.{kind}"
+        partial = work / f"{first:07d}.{kind}.tmp"
+        writer = Sheets(str(partial), competition.name) if kind == "pdf" else Archive(str(partial))
+        drawn = 0
+
+        def progress(count: int, first: int = first) -> None:
+            nonlocal token, drawn
+            drawn += count
+            token = _beat(batch_id, token, done=first + drawn)
+
+        draw_all(competition, ids[first : first + size], writer, progress)
+        writer.close()
+        os.replace(partial, part)  # the part is whole once it has its name
+    parts = [work / f"{first:07d}.{kind}" for first in starts]
+    joined = work / name
+    (_join_pdf if kind == "pdf" else _join_zip)(parts, joined, competition.name)
+    os.replace(joined, folder() / name)
+    now = utcnow()
+    _beat(batch_id, token, filename=name, status="done", done=len(ids), finished_at=now)
+    shutil.rmtree(work, ignore_errors=True)
+    db.session.expire_all()
+    batch = db.session.get(CertificateBatch, batch_id)
+    assert batch is not None
+    _remove_older(batch)
+
+
+def _manifest(work: Path, competition: Competition) -> list[int]:
+    """Return the batch's certificate ids: fixed in the work folder the first time, read back on a resume."""
+    manifest = work / "ids.json"
+    if manifest.is_file():
+        return [int(i) for i in json.loads(manifest.read_text())]
+    shutil.rmtree(work, ignore_errors=True)  # parts without their manifest belong to nothing
+    work.mkdir(parents=True)
     ids = list(
         db.session.scalars(
             sa.select(Certificate.id)
@@ -252,21 +398,35 @@ def _build(batch: CertificateBatch) -> None:
             .order_by(Certificate.id)
         )
     )
-    name = f"{competition.code}-certificates-{batch.id}.{batch.kind}"
-    partial = folder() / f"{name}.part"
-    batch.total, batch.done = len(ids), 0
+    partial = work / "ids.json.tmp"
+    partial.write_text(json.dumps(ids))
+    os.replace(partial, manifest)
+    return ids
 
-    def progress(count: int) -> None:
-        batch.done, batch.updated_at = batch.done + count, utcnow()
-        db.session.commit()
 
-    writer = Sheets(str(partial), competition.name) if batch.kind == "pdf" else Archive(str(partial))
-    draw_all(competition, ids, writer, progress)
-    writer.close()
-    partial.replace(folder() / name)
-    batch.filename, batch.status, batch.finished_at, batch.updated_at = name, "done", utcnow(), utcnow()
-    db.session.commit()
-    _remove_older(batch)
+def _join_pdf(parts: list[Path], out: Path, title: str) -> None:
+    """Join the parts' pages into one PDF (a single part is copied as it is)."""
+    if len(parts) <= 1:
+        if parts:
+            shutil.copyfile(parts[0], out)
+        else:
+            Sheets(str(out), title).close()
+        return
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    writer.add_metadata({"/Title": title, "/Creator": "Jiangxin"})
+    with out.open("wb") as file:
+        writer.write(file)
+
+
+def _join_zip(parts: list[Path], out: Path, title: str) -> None:
+    """Copy the members of the parts' ZIPs into one ZIP, stored as they were."""
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as joined:
+        for part in parts:
+            with zipfile.ZipFile(part) as source:
+                for member in source.infolist():
+                    joined.writestr(member, source.read(member))
 
 
 def draw_all(competition: Competition, ids: list[int], writer, progress=None) -> None:
@@ -286,18 +446,20 @@ def draw_all(competition: Competition, ids: list[int], writer, progress=None) ->
 
 
 def _remove_older(batch: CertificateBatch) -> None:
-    """Delete the files of earlier batches of the same kind: the newest one supersedes them."""
+    """Delete the files of earlier batches of the same kind, and any parts they left: the newest supersedes them."""
     for old in db.session.scalars(
         sa.select(CertificateBatch).where(
             CertificateBatch.competition_id == batch.competition_id,
             CertificateBatch.kind == batch.kind,
             CertificateBatch.id < batch.id,
-            CertificateBatch.filename.is_not(None),
+            CertificateBatch.status != "running",
         )
     ):
-        assert old.filename is not None  # as the query asks
-        (folder() / old.filename).unlink(missing_ok=True)
-        old.filename = None
+        if old.filename:
+            (folder() / old.filename).unlink(missing_ok=True)
+            old.filename = None
+        for parts in folder().glob(f"*-certificates-{old.id}.{old.kind}.parts"):
+            shutil.rmtree(parts, ignore_errors=True)
     db.session.commit()
 
 

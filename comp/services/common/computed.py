@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 
+from comp import metrics
 from comp.extensions import db
 from comp.models import Computed
 from comp.models.types import utcnow
@@ -77,8 +78,10 @@ def shared(
             _generation(stored.stamp) == _generation(stamp) and time.time() - stored.built_at < every
         )
         if fresh or not store.claim(kind, competition_id):
+            metrics.shared_build(kind, "served")
             return decode(stored.payload), stored.stamp
     elif not store.claim(kind, competition_id):
+        metrics.shared_build(kind, "built")
         return build(), stamp  # another process is building the first one: do not wait for it
     try:
         value = build()
@@ -86,6 +89,7 @@ def shared(
     except BaseException:
         store.release(kind, competition_id)
         raise
+    metrics.shared_build(kind, "rebuilt")
     return value, stamp
 
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.attributes import set_committed_value
 
-from comp import scoring
+from comp import metrics, scoring
 from comp.extensions import db
 from comp.labels import status_label
 from comp.models import (
@@ -273,6 +273,7 @@ def record_mark(
     return _save(judge, context, raw_value, seen_version, tablet_session, reason).mark
 
 
+@metrics.mark_saves(stale=StaleMark, refused=(ServiceError, PermissionError, LookupError))
 def _save(
     judge: User,
     context: _Context,
