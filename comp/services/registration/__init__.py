@@ -246,9 +246,16 @@ def enter(
     team: str = "",
     employer: OrgUnit | None = None,
     ref: str | None = None,
+    existing: Entrant | None | object = ...,
+    flush: bool = True,
 ) -> Entrant:
-    """Add the worker's entrant (or revive their withdrawn one); the caller holds the transaction."""
-    entrant = entry_of(competition, worker)
+    """Add the worker's entrant (or revive their withdrawn one); the caller holds the transaction.
+
+    A sheet's import passes the entry it already looked up (`existing`, None for none) and flushes once
+    at the end (`flush=False`) rather than once a row.
+    """
+    entrant = entry_of(competition, worker) if existing is ... else existing
+    assert entrant is None or isinstance(entrant, Entrant)
     if entrant is None:
         ref = ref or next_refs(competition, 1)[0]
         entrant = Entrant(competition_id=competition.id, ref=ref, type="person", worker=worker)
@@ -256,7 +263,8 @@ def enter(
     entrant.name, entrant.team, entrant.status, entrant.status_reason = worker.name, team or "", status, None
     entrant.employer_id = employer.id if employer else worker.employer_id
     entrant.registered_by_id, entrant.registered_at = actor.id, utcnow()
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return entrant
 
 

@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_pgettext as _p
 
 from comp import idcard
 from comp.converters import has_control_characters, whole_number
 from comp.extensions import db
-from comp.models import Competition, OrgUnit, User, Worker
+from comp.models import Competition, Entrant, OrgUnit, User, Worker
 from comp.permissions import can
 from comp.services import people
 from comp.services.common import sheets
@@ -113,6 +114,41 @@ class Checker:
         self._employers: list[str] | None = None
         for unit in db.session.scalars(sa.select(OrgUnit).where(OrgUnit.kind == "enterprise")):
             self.enterprises.setdefault(unit.name, []).append(unit)
+        # People on record and their entries in this competition, by ID number, read for a whole sheet at
+        # once (prefetch): a sheet of 5,000 rows must not cost 10,000 round trips to the database.
+        self.known: dict[str, Worker] | None = None
+        self.entries: dict[str, Entrant] = {}
+
+    def prefetch(self, rows: list[dict]) -> None:
+        """Read, in a few statements, the records and entries of every ID number the rows carry."""
+        protector, hashes = idcard.protector(), {}
+        for row in rows:
+            try:
+                number = idcard.normalize(protector.decrypt(row["id"].encode())) if row["id"] else None
+            except idcard.IdNumberError:
+                continue
+            if number:
+                hashes[protector.lookup_hash(number)] = number
+        self.known, digests = {}, list(hashes)
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            query = sa.select(Worker).options(so.selectinload(Worker.user)).where(Worker.id_hash.in_(chunk))
+            for worker in db.session.scalars(query):
+                self.known[hashes[worker.id_hash or ""]] = worker
+        entries = (
+            sa.select(Worker.id_hash, Entrant)
+            .join(Worker, Entrant.worker_id == Worker.id)
+            .where(Entrant.competition_id == self.competition.id, Worker.id_hash.is_not(None))
+        )
+        self.entries = {hashes[h]: e for h, e in db.session.execute(entries) if h in hashes}
+
+    def worker(self, number: str) -> Worker | None:
+        """Return the person on record with this ID number (from the prefetch when there was one)."""
+        return self.known.get(number) if self.known is not None else people.find_by_id_number(number)
+
+    def entry(self, number: str, worker: Worker) -> Entrant | None:
+        """Return the person's entry in this competition (from the prefetch when there was one)."""
+        return self.entries.get(number) if self.known is not None else entry_of(self.competition, worker)
 
     def employers(self) -> list[str]:
         """Return (once) the enterprises this uploader may name, for "did you mean"."""
@@ -185,7 +221,7 @@ class Checker:
         if first != row["row"]:
             found.append(("id_number", _("duplicate: the same ID number is in row %(row)s", row=first)))
             return None
-        worker = people.find_by_id_number(number)
+        worker = self.worker(number)
         if worker is not None:
             if worker.name != row.get("name"):
                 found.append(("name", _("does not match the name on record for this ID number")))
@@ -194,7 +230,7 @@ class Checker:
                 outside = ("employer", _("you may register only employees of %(unit)s", unit=self.liaison.name))
                 if outside not in found:
                     found.append(outside)
-            entry = entry_of(self.competition, worker)
+            entry = self.entry(number, worker)
             if entry is not None and entry.status != "withdrawn":
                 found.append(("id_number", already_message(entry)))
         return number
@@ -203,6 +239,7 @@ class Checker:
 def check_rows(competition: Competition, user: User, rows: list[dict]) -> list[dict]:
     """Return the report of every problem: row number, field, column header, message."""
     checker, report, valid = Checker(competition, user), [], 0
+    checker.prefetch(rows)
     left = places_left(competition)
     names = labels()
     for row in rows:
@@ -218,9 +255,9 @@ def check_rows(competition: Competition, user: User, rows: list[dict]) -> list[d
     return report
 
 
-def _worker(row: dict, number: str, employer: OrgUnit | None) -> Worker:
+def _worker(row: dict, number: str, employer: OrgUnit | None, checker: Checker) -> Worker:
     """Find the person by ID number, filling in what an unclaimed record lacks, or create them."""
-    worker = people.find_by_id_number(number)
+    worker = checker.worker(number)
     if worker is None:
         worker = Worker(name=row["name"])
         people.set_id_number(worker, number)
@@ -237,10 +274,14 @@ def _worker(row: dict, number: str, employer: OrgUnit | None) -> Worker:
 def write_rows(competition: Competition, user: User, rows: list[dict], status: str) -> None:
     """Write the checked rows: workers found by ID number or created, entrants with `status`."""
     checker = Checker(competition, user)
+    checker.prefetch(rows)
     refs = iter(next_refs(competition, len(rows)))
     protector = idcard.protector()
     for row in rows:
         number = idcard.normalize(protector.decrypt(row["id"].encode()))
         employer = checker.enterprises[row["employer"]][0]
-        worker = _worker(row, number, employer)
-        enter(competition, worker, user, status, team=row.get("team") or "", employer=employer, ref=next(refs))
+        worker = _worker(row, number, employer, checker)
+        existing = checker.entry(number, worker) if worker.id is not None else None
+        team, ref = row.get("team") or "", next(refs)
+        enter(competition, worker, user, status, team=team, employer=employer, ref=ref, existing=existing, flush=False)
+    db.session.flush()  # one flush for the sheet: the rows go to the database in batches
