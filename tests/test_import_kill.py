@@ -1,13 +1,13 @@
 """An app server killed with SIGKILL in the middle of an import leaves nothing half-imported (issue 16, part 3).
 
-The import an organizer runs big is the registration sheet (up to 5,000 people, from every
-enterprise of a city-wide preliminary), confirmed in one web request. The test uploads a sheet of
-IMPORT_KILL_ROWS people (default 5,000, the most a sheet may hold) through a real gunicorn server on
-the test database (SQLite file or TEST_DATABASE_URL), confirms it, and as soon as the confirmation
-is writing (PostgreSQL: its session in pg_stat_activity has written and its batched inserts have begun; SQLite: it has held the
-write lock, taken when the transaction begins, for 0.6 s) kills the server and its worker
-with SIGKILL. The database then holds none of the rows (the kept upload still
-waits for its confirmation), and a new server imports all of them from the same upload, once.
+The import an organizer runs big is the registration sheet (up to 5,000 people, from every enterprise of a
+city-wide preliminary), confirmed in one web request. The test uploads a sheet of IMPORT_KILL_ROWS people
+(default 5,000, the most a sheet may hold) through a real gunicorn server on the test database (SQLite file or
+TEST_DATABASE_URL), confirms it, and as soon as the confirmation is writing (PostgreSQL: its session in
+pg_stat_activity has written and its batched inserts have begun; SQLite: it has held the write lock, taken
+when the transaction begins, for 0.6 s) kills the server and its worker with SIGKILL. The database then holds
+none of the rows (the kept upload still waits for its confirmation), and a new server imports all of them from
+the same upload, once.
 """
 
 from __future__ import annotations
