@@ -24,6 +24,7 @@ import yaml
 
 from comp import config as settings
 from comp import create_app
+from comp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -472,6 +473,9 @@ def test_nginx_headers_are_the_ones_proxy_fix_trusts(site, database_url):
         return jsonify(address=request.remote_addr, scheme=request.scheme, host=request.host)
 
     response = app.test_client().get("/_test/proxy", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    with app.app_context():  # close its pooled connections now, not when the garbage collector finds them
+        db.session.remove()
+        db.engine.dispose()
     assert response.get_json() == {"address": client_address, "scheme": "https", "host": host}
     assert response.headers["Strict-Transport-Security"] == web_hsts()
     for hidden in ("Strict-Transport-Security", "X-Content-Type-Options"):

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from comp import config as settings
 from comp import create_app, metrics
+from comp.extensions import db
 from comp.services.common import computed
 from tests.judging.conftest import criterion_of, entrant_of, running, tablet  # noqa: F401 - fixtures used below
 
@@ -24,10 +25,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def make_app(database_url):
     """Return a factory of apps (on the test database) with the given /metrics settings."""
 
-    def make(**overrides):
-        return create_app(settings.test_config(database_url) | overrides)
+    made = []
 
-    return make
+    def make(**overrides):
+        app = create_app(settings.test_config(database_url) | overrides)
+        made.append(app)  # kept, so its pooled connections are closed below, not left to the garbage collector
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def value(name: str, **labels: str) -> float:
