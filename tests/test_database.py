@@ -3,6 +3,10 @@ committing what a request wrote and did not commit itself."""
 
 from __future__ import annotations
 
+import os
+import time
+
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import has_request_context
@@ -103,3 +107,57 @@ def test_reads_after_a_commit_end_with_commit_too(probe, unit):
     app, ends = probe
     assert app.test_client().get("/_probe/commit-then-read").get_data(as_text=True) == "QZ-C"
     assert ends == ["commit", "commit"]  # the view's own, then the read-only rest of the request
+
+
+# ---------------------------------------------------------------- dead pooled connections (PostgreSQL)
+
+postgres_only = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"), reason="PostgreSQL connections"
+)
+
+
+def _backend_pid(app) -> int:
+    """Return the server process of the connection the app's pool hands out (it keeps one: one request at a time)."""
+    with app.app_context():
+        pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        db.session.remove()
+        return pid
+
+
+@postgres_only
+def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(probe, unit):
+    app, _ends = probe
+    client = app.test_client()
+    assert client.get("/_probe/read").status_code == 200
+    before = _backend_pid(app)
+    # The server ends the pooled connection, as a restart or an idle timeout would.
+    with psycopg.connect(os.environ["TEST_DATABASE_URL"].replace("+psycopg", ""), autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (before,)).fetchone()[0] is True
+        for _ in range(100):  # until the server has closed it
+            if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (before,)).fetchone():
+                break
+            time.sleep(0.02)
+    answer = client.get("/_probe/read")
+    assert answer.status_code == 200 and answer.get_data(as_text=True) == "1"
+    assert _backend_pid(app) != before
+
+
+@postgres_only
+def test_a_live_pooled_connection_is_handed_out_without_a_round_trip(probe, unit):
+    app, _ends = probe
+    client = app.test_client()
+    assert client.get("/_probe/read").status_code == 200
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listen = lambda conn, cursor, statement, *rest: sent.append(statement)  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    pings: list[object] = []
+    original = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda connection: pings.append(connection) or original(connection)  # type: ignore[method-assign]
+    try:
+        assert client.get("/_probe/read").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+        del engine.dialect.do_ping
+    assert pings == [] and len(sent) == 1 and "count" in sent[0].lower()
