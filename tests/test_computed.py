@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from comp.extensions import db
 from comp.services.common import computed
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -86,3 +87,45 @@ def test_a_failed_build_releases_the_claim(store):
     with pytest.raises(RuntimeError):
         computed.shared("board", competition_id, "1.0.0", broken, repr, eval)  # noqa: S307
     assert shared_store.claim("board", competition_id) is True
+
+
+def test_a_text_key_is_shared_like_a_competition(store):
+    _competition_id, _ = store
+    key = f"city:{uuid.uuid4().hex[:8]}"
+    calls: list[str] = []
+    assert _shared(key, "1.0", calls) == ({"stamp": "1.0", "n": 1}, "1.0")
+    assert _shared(key, "1.0", calls)[1] == "1.0" and len(calls) == 1  # served, not built again
+
+
+def test_two_databases_sharing_one_redis_keep_apart(app):
+    client = _redis_or_skip()
+    one, other = computed.RedisStore(client, "db-one"), computed.RedisStore(client, "db-two")
+    key = uuid.uuid4().hex[:8]
+    one.write("board", key, "1.0.0", '{"of": "one"}')
+    try:
+        assert other.read("board", key) is None
+        assert one.read("board", key).payload == '{"of": "one"}'
+    finally:
+        client.delete(one._key("board", key))
+
+
+def test_the_redis_namespace_follows_the_database(app, monkeypatch):
+    _redis_or_skip()
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    store = computed._store()
+    assert isinstance(store, computed.RedisStore)
+    assert store.prefix == f"jiangxin:computed:{computed._database_digest()}:"
+    assert "password" not in store.prefix and len(computed._database_digest()) == 12
+
+
+def test_a_competitions_rows_go_with_it(app, make_competition):
+    competition = make_competition(status="running")
+    store = computed.DatabaseStore()
+    assert store.claim("board", competition.id)
+    store.write("board", competition.id, "1.0.0", "{}")
+    assert store.claim("dashboard", "city:all")
+    store.write("dashboard", "city:all", "a.1", "{}")
+    db.session.delete(competition)
+    db.session.commit()
+    assert store.read("board", competition.id) is None
+    assert store.read("dashboard", "city:all") is not None

@@ -73,18 +73,20 @@ class OutcomeGrant(Model):
 
 
 class Computed(Model):
-    """A computation every app process shares: a competition's live board or results as of a stamp.
+    """A computation every app process shares: a competition's live board or results, or the city's figures.
 
-    The stamp says which marks and which competition version the payload was built from; a
-    process that finds its stamp current uses the payload instead of computing it again, and
-    `claimed_until` lets exactly one process at a time rebuild a stale one (comp.services.common.computed).
+    `scope` names what it is of: a competition's id, or "city:2026" for the dashboard's year. The
+    stamp says which data the payload was built from; a process that finds its stamp current uses
+    the payload instead of computing it again, and `claimed_until` lets exactly one process at a
+    time rebuild a stale one (comp.services.common.computed). A competition's rows go with it.
     """
 
     __tablename__ = "computed"
 
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), primary_key=True)
-    competition_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("competition.id", ondelete="CASCADE"), primary_key=True
+    scope: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    competition_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True
     )
     stamp: so.Mapped[str] = so.mapped_column(sa.String(64))
     built_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

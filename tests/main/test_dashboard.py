@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 from collections import Counter
@@ -12,9 +13,11 @@ from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from comp.extensions import db
 from comp.models import Certificate, Competition, Entrant, OrgUnit, Standing, Unit
+from comp.services.common import computed
 from comp.services.dashboard import citystats
 
 # Written out again here rather than imported, so a change to the service's rules shows.
@@ -335,31 +338,73 @@ def test_a_fixed_number_of_queries_whatever_the_entrants(city, make_competition)
     assert queries() == before <= 10
 
 
-def test_the_home_page_keeps_figures_until_something_changes(city, make_competition):
+@pytest.fixture()
+def counted(monkeypatch) -> list[int | None]:
+    """Record every time the figures are counted afresh (the years asked for)."""
+    calls: list[int | None] = []
+    count = citystats.stats
+
+    def counting(year):
+        calls.append(year)
+        return count(year)
+
+    monkeypatch.setattr(citystats, "stats", counting)
+    return calls
+
+
+def test_the_home_page_keeps_figures_until_something_changes(city, make_competition, counted):
     first = citystats.current(2025)
-    assert citystats.current(2025) is first  # nothing changed: the same figures
-    assert citystats.current(2024) is not first
+    assert citystats.current(2025) == first and counted == [2025]  # nothing changed: not counted again
+    assert citystats.current(2024) != first and counted == [2025, 2024]
     competition = db.session.scalar(sa.select(Competition).where(Competition.status == "running"))
     competition.status = "locked"  # a change of state counts again at once
     db.session.commit()
     second = citystats.current(2025)
-    assert second is not first and _headline(second) == _headline(citystats.stats(2025))
+    assert counted == [2025, 2024, 2025] and _headline(second) == _headline(citystats.stats(2025))
     _entrant(competition, "N1", city.shishi, "approved", "新选手")  # so does a new registration
     db.session.commit()
     third = citystats.current(2025)
-    assert third is not second and third.entrants == second.entrants + 1
+    assert len(counted) == 5 and third.entrants == second.entrants + 1
 
 
-def test_cached_figures_expire(city, monkeypatch):
+def test_cached_figures_expire(city, monkeypatch, counted):
     first = citystats.current(None)
     entrant = db.session.scalar(sa.select(Entrant).where(Entrant.status == "pending").order_by(Entrant.id))
-    entrant.status = "approved"  # a change of status alone waits for the cache to expire
+    entrant.status = "approved"  # a change of status alone waits for the figures to expire
     db.session.commit()
-    assert citystats.current(None) is first
-    clock = time.monotonic() + citystats.CACHE_SECONDS + 1
-    monkeypatch.setattr(citystats.time, "monotonic", lambda: clock)
+    assert citystats.current(None) == first and counted == [None]
+    clock = time.time() + citystats.CACHE_SECONDS + 1
+    monkeypatch.setattr(citystats.time, "time", lambda: clock)
     fresh = citystats.current(None)
-    assert fresh is not first and fresh.entrants == expected(None)["entrants"]
+    assert counted == [None, None] and fresh.entrants == expected(None)["entrants"]
+
+
+def test_the_stored_figures_are_the_counted_ones_in_the_readers_language(city, app, counted):
+    counted_now = citystats.stats(None)
+    with app.test_request_context(), force_locale("en"):
+        stored = citystats.current(None)  # counted, stored
+        served = citystats.current(None)  # read back from the store
+        assert counted == [None, None] and served == stored == counted_now  # here, then once for the store
+        assert [str(line.label) for line in served.by_county] == [str(line.label) for line in counted_now.by_county]
+        assert CITY_LEVEL in [str(line.label) for line in served.by_county]
+
+
+def test_a_second_app_server_shows_the_figures_the_first_counted(city, app, database_url, counted):
+    from comp import create_app
+    from comp.config import test_config
+
+    first = citystats.current(2025)
+    stored = computed.DatabaseStore().read("dashboard", "city:2025")  # where every server finds them
+    assert stored is not None and json.loads(stored.payload)["entrants"] == first.entrants
+    other = create_app(test_config(database_url))  # another server
+    try:
+        with other.app_context():
+            assert citystats.current(2025) == first
+            db.session.remove()
+        assert counted == [2025]
+    finally:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def test_an_empty_city_has_zero_figures():

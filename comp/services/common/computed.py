@@ -1,7 +1,8 @@
 """Computations every app process shares: built once per stamp, rebuilt at most once a second.
 
-A hall screen's board and a competition's results are expensive (every mark, the engine) and
-asked for by many screens in several app processes at once. Each is stored with the *stamp* it
+A hall screen's board, a competition's results and the city dashboard's figures are expensive
+(every mark, the engine, the city's GROUP BYs) and asked for by many screens in several app
+processes at once. Each is stored with the *stamp* it
 was built from (which marks, which competition version): a process whose stamp matches takes the
 stored payload; a stale one is rebuilt by exactly one process at a time (it *claims* the rebuild),
 and at most once per `every` seconds — the others keep showing the stored payload meanwhile.
@@ -9,11 +10,15 @@ A stamp reads "<generation>.<rest>": only changes within one generation wait (a 
 the rest; a status change, a check-in or a lock starts a new generation and is rebuilt at once).
 
 The store is Redis when `REDIS_URL` is configured, else the `computed` table of the database, so
-one machine needs nothing more and several app servers agree. Payloads are JSON text.
+one machine needs nothing more and several app servers agree. Payloads are JSON text. A
+computation is named by its kind and its *key*: a competition's id (its rows go with it), or a
+text such as "city:2026". Redis keys carry a digest of the database's address, so two
+databases sharing one Redis never read each other's boards.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,18 +53,18 @@ class Stored:
 class Store(Protocol):
     """Where shared computations live."""
 
-    def read(self, kind: str, competition_id: int) -> Stored | None: ...
+    def read(self, kind: str, key: int | str) -> Stored | None: ...
 
-    def claim(self, kind: str, competition_id: int) -> bool: ...
+    def claim(self, kind: str, key: int | str) -> bool: ...
 
-    def write(self, kind: str, competition_id: int, stamp: str, payload: str) -> None: ...
+    def write(self, kind: str, key: int | str, stamp: str, payload: str) -> None: ...
 
-    def release(self, kind: str, competition_id: int) -> None: ...
+    def release(self, kind: str, key: int | str) -> None: ...
 
 
 def shared(
     kind: str,
-    competition_id: int,
+    key: int | str,
     stamp: str,
     build: Callable[[], T],
     encode: Callable[[T], str],
@@ -72,25 +77,36 @@ def shared(
     within `every` seconds of the last rebuild; a caller shows it and asks again later.
     """
     store = _store()
-    stored = store.read(kind, competition_id)
+    stored = store.read(kind, key)
     if stored is not None and stored.payload:
         fresh = stored.stamp == stamp or (
             _generation(stored.stamp) == _generation(stamp) and time.time() - stored.built_at < every
         )
-        if fresh or not store.claim(kind, competition_id):
+        if fresh or not store.claim(kind, key):
             metrics.shared_build(kind, "served")
             return decode(stored.payload), stored.stamp
-    elif not store.claim(kind, competition_id):
+    elif not store.claim(kind, key):
         metrics.shared_build(kind, "built")
         return build(), stamp  # another process is building the first one: do not wait for it
     try:
         value = build()
-        store.write(kind, competition_id, stamp, encode(value))
+        store.write(kind, key, stamp, encode(value))
     except BaseException:
-        store.release(kind, competition_id)
+        store.release(kind, key)
         raise
     metrics.shared_build(kind, "rebuilt")
     return value, stamp
+
+
+def forget(kind: str) -> None:
+    """Drop every stored computation of a kind (tests, and after bulk changes)."""
+    store = _store()
+    if isinstance(store, RedisStore):
+        for name in store.client.scan_iter(store._key(kind, "*")):
+            store.client.delete(name)
+        return
+    with transaction():
+        db.session.execute(sa.delete(Computed).where(Computed.kind == kind))
 
 
 def _generation(stamp: str) -> str:
@@ -100,8 +116,18 @@ def _generation(stamp: str) -> str:
 def _store() -> Store:
     url = current_app.config.get("REDIS_URL")
     if url:
-        return RedisStore(_redis(url))
+        return RedisStore(_redis(url), _database_digest())
     return DatabaseStore()
+
+
+def _database_digest() -> str:
+    """Return a short digest of the database's address (without its password): the Redis keys' namespace."""
+    address = db.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(address.encode()).hexdigest()[:12]
+
+
+def _where(key: int | str) -> sa.ColumnElement[bool]:
+    return Computed.scope == str(key)
 
 
 def _redis(url: str) -> Any:
@@ -115,19 +141,17 @@ def _redis(url: str) -> Any:
 
 
 class DatabaseStore:
-    """The `computed` table: a row per competition and kind; a claim is a time in the row."""
+    """The `computed` table: a row per kind and scope (the key as text); a claim is a time in the row."""
 
-    def read(self, kind: str, competition_id: int) -> Stored | None:
+    def read(self, kind: str, key: int | str) -> Stored | None:
         row = db.session.execute(
-            sa.select(Computed.stamp, Computed.built_at, Computed.payload).where(
-                Computed.kind == kind, Computed.competition_id == competition_id
-            )
+            sa.select(Computed.stamp, Computed.built_at, Computed.payload).where(Computed.kind == kind, _where(key))
         ).first()
         if row is None:
             return None
         return Stored(row.stamp, (row.built_at - EPOCH).total_seconds(), row.payload)
 
-    def claim(self, kind: str, competition_id: int) -> bool:
+    def claim(self, kind: str, key: int | str) -> bool:
         now = utcnow()
         until = now + timedelta(seconds=CLAIM_SECONDS)
         with transaction():
@@ -136,7 +160,7 @@ class DatabaseStore:
                     sa.update(Computed)
                     .where(
                         Computed.kind == kind,
-                        Computed.competition_id == competition_id,
+                        _where(key),
                         sa.or_(Computed.claimed_until.is_(None), Computed.claimed_until < now),
                     )
                     .values(claimed_until=until)
@@ -146,7 +170,8 @@ class DatabaseStore:
             if not claimed:
                 values = {
                     "kind": kind,
-                    "competition_id": competition_id,
+                    "scope": str(key),
+                    "competition_id": key if isinstance(key, int) else None,
                     "stamp": "",
                     "built_at": EPOCH,
                     "claimed_until": until,
@@ -159,22 +184,22 @@ class DatabaseStore:
                 claimed = 1 if added.first() is not None else 0
         return claimed == 1
 
-    def write(self, kind: str, competition_id: int, stamp: str, payload: str) -> None:
+    def write(self, kind: str, key: int | str, stamp: str, payload: str) -> None:
         with transaction():
             db.session.execute(
                 sa.update(Computed)
-                .where(Computed.kind == kind, Computed.competition_id == competition_id)
+                .where(Computed.kind == kind, _where(key))
                 .values(
                     stamp=stamp, built_at=EPOCH + timedelta(seconds=time.time()), claimed_until=None, payload=payload
                 )
                 .execution_options(synchronize_session=False)
             )
 
-    def release(self, kind: str, competition_id: int) -> None:
+    def release(self, kind: str, key: int | str) -> None:
         with transaction():
             db.session.execute(
                 sa.update(Computed)
-                .where(Computed.kind == kind, Computed.competition_id == competition_id)
+                .where(Computed.kind == kind, _where(key))
                 .values(claimed_until=None)
                 .execution_options(synchronize_session=False)
             )
@@ -185,31 +210,30 @@ def _rows(result: object) -> int:
 
 
 class RedisStore:
-    """A hash per competition and kind; a claim is a key that expires by itself."""
+    """A hash per kind and key; a claim is a key that expires by itself."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, namespace: str = "") -> None:
         self.client = client
+        self.prefix = f"jiangxin:computed:{namespace}:" if namespace else "jiangxin:computed:"
 
-    @staticmethod
-    def _key(kind: str, competition_id: int) -> str:
-        return f"jiangxin:computed:{kind}:{competition_id}"
+    def _key(self, kind: str, key: int | str) -> str:
+        return f"{self.prefix}{kind}:{key}"
 
-    def read(self, kind: str, competition_id: int) -> Stored | None:
-        values = self.client.hgetall(self._key(kind, competition_id))
+    def read(self, kind: str, key: int | str) -> Stored | None:
+        values = self.client.hgetall(self._key(kind, key))
         if not values:
             return None
         return Stored(values[b"stamp"].decode(), float(values[b"built_at"]), values[b"payload"].decode())
 
-    def claim(self, kind: str, competition_id: int) -> bool:
-        key = self._key(kind, competition_id) + ":claim"
-        return bool(self.client.set(key, "1", nx=True, ex=CLAIM_SECONDS))
+    def claim(self, kind: str, key: int | str) -> bool:
+        return bool(self.client.set(self._key(kind, key) + ":claim", "1", nx=True, ex=CLAIM_SECONDS))
 
-    def write(self, kind: str, competition_id: int, stamp: str, payload: str) -> None:
-        key = self._key(kind, competition_id)
+    def write(self, kind: str, key: int | str, stamp: str, payload: str) -> None:
+        name = self._key(kind, key)
         pipe = self.client.pipeline()
-        pipe.hset(key, mapping={"stamp": stamp, "built_at": repr(time.time()), "payload": payload})
-        pipe.delete(key + ":claim")
+        pipe.hset(name, mapping={"stamp": stamp, "built_at": repr(time.time()), "payload": payload})
+        pipe.delete(name + ":claim")
         pipe.execute()
 
-    def release(self, kind: str, competition_id: int) -> None:
-        self.client.delete(self._key(kind, competition_id) + ":claim")
+    def release(self, kind: str, key: int | str) -> None:
+        self.client.delete(self._key(kind, key) + ":claim")

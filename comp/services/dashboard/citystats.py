@@ -6,19 +6,22 @@ employer or per enterprise, and Python folds them into years, counties and trade
 competitions' own rows (a few thousand at most) and the org tree read in one query.
 
 `stats()` always counts afresh (the benchmark times it). The home page asks `current()`,
-which keeps each year's figures for up to CACHE_SECONDS and counts again sooner when a
-cheap fingerprint (two small queries) moves: a competition changes state, or a
-registration, standing, certificate, unit or union is added. Changes of an entrant's or a certificate's status
-alone show within CACHE_SECONDS.
+which shares each year's figures between every app process and server (the `computed` store:
+Redis when configured, else the database) and counts again when a cheap fingerprint (two
+small queries) moves: a competition changes state, or a registration, standing, certificate,
+unit or union is added. Changes of an entrant's or a certificate's status alone show within
+CACHE_SECONDS. One process counts while the others show the figures it counted last.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -26,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from comp.extensions import db
 from comp.models import Certificate, Competition, Entrant, OrgUnit, Standing, Unit
 from comp.orgtree import Tree
+from comp.services.common import computed
 
 # A competition counts as held once it has started; drafts and open registrations do not.
 HELD = ("running", "locked", "published", "archived")
@@ -33,8 +37,6 @@ HELD = ("running", "locked", "published", "archived")
 COUNTED = ("approved", "ok", "absent", "disqualified")
 CITY = "city"  # the key of the row of everything not under a county union
 CACHE_SECONDS = 120
-_cache: dict[tuple[str, int | None], tuple[float, tuple, Stats]] = {}
-_cache_lock = threading.Lock()
 
 
 @dataclass
@@ -275,23 +277,46 @@ def _rated_units(year: int | None) -> int:
 
 
 def current(year: int | None = None) -> Stats:
-    """Return the year's figures as `stats()` does, reusing ones counted since the data last moved."""
-    key = (db.engine.url.render_as_string(hide_password=True), year)
-    mark = _fingerprint()
-    with _cache_lock:
-        held = _cache.get(key)
-    if held is not None and held[0] > time.monotonic() and held[1] == mark:
-        return held[2]
-    result = stats(year)
-    with _cache_lock:
-        _cache[key] = (time.monotonic() + CACHE_SECONDS, mark, result)
+    """Return the year's figures as `stats()` does, shared by every app process and counted once per change.
+
+    The stamp is "<fingerprint>.<period>": a new fingerprint counts again at once; within one, the
+    figures are counted again at most once every CACHE_SECONDS, for changes the fingerprint misses.
+    """
+    digest = hashlib.sha256(repr(_fingerprint()).encode()).hexdigest()[:24]
+    stamp = f"{digest}.{int(time.time() // CACHE_SECONDS)}"
+    result, _built = computed.shared(
+        "dashboard", f"city:{year or 'all'}", stamp, lambda: stats(year), _encode, _decode, every=CACHE_SECONDS
+    )
     return result
 
 
+def _encode(result: Stats) -> str:
+    """Return the figures as JSON; a label the code gives (not a name from the data) is left out, to be
+    read in the reader's language."""
+
+    def line(entry: Line) -> dict[str, Any]:
+        data = asdict(entry)
+        if not isinstance(entry.label, str):  # "No trade given", "City level": translated when shown
+            data["label"] = None
+        return data
+
+    data = asdict(result)
+    for part in ("by_year", "by_county", "by_trade"):
+        data[part] = [line(entry) for entry in getattr(result, part)]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _decode(payload: str) -> Stats:
+    data = json.loads(payload)
+    given = {"by_trade": _l("No trade given"), "by_county": _l("City level")}
+    for part in ("by_year", "by_county", "by_trade"):
+        data[part] = [Line(**{**entry, "label": entry["label"] or given.get(part, "")}) for entry in data[part]]
+    return Stats(**data)
+
+
 def forget() -> None:
-    """Drop every cached figure (tests, and after bulk changes)."""
-    with _cache_lock:
-        _cache.clear()
+    """Drop the shared figures of every year (tests, and after bulk changes)."""
+    computed.forget("dashboard")
 
 
 def _fingerprint() -> tuple:
