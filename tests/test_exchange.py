@@ -79,6 +79,23 @@ def test_worked_example_gives_the_expected_document(name):
     assert without_complete(doc) == expected(name)
 
 
+def test_award_places_fixed_in_the_notice_give_those_counts():
+    # 一等奖1名、二等奖3名、三等奖6名: the example's twelve entrants, with the award minimum lowered so
+    # that the places alone decide.
+    data = example("competition")
+    data["competition"]["rules"] = {
+        "award_tiers": [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 3}, {"name": "三等奖", "count": 6}],
+        "award_min_total": "0",
+    }
+    competition = exchange.import_competition(data)
+    doc = results.document(competition)
+    ranked = sorted((row for row in doc["results"] if row["rank"] is not None), key=lambda row: row["rank"])
+    assert [row["rank"] for row in ranked] == list(range(1, 12))  # eleven ranked (one absent), no tie
+    assert [row["award"] for row in ranked] == ["一等奖"] + ["二等奖"] * 3 + ["三等奖"] * 6 + [None]
+    again = exchange.export_competition(db.session.get(Competition, competition.id))
+    assert again["competition"]["rules"]["award_tiers"] == data["competition"]["rules"]["award_tiers"]
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_complete_example_arrives_locked(name):
     competition = exchange.import_competition(example(name))

@@ -120,6 +120,27 @@ def test_results_page_links_the_rules_and_summarizes_them(client, organizer):
     assert "best 3 members" in page
 
 
+def _by_places():
+    data = exchange.read_file(str(DATA / "competition.json"))
+    data["competition"]["rules"] = {"award_tiers": [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 3}]}
+    return exchange.import_competition(data)
+
+
+def test_the_summary_names_awards_by_place(client, organizer):
+    competition = _by_places()
+    page = re.sub(r"\s+", " ", page_text(fetch(client, f"/competitions/{competition.code}/results")))
+    assert "Awards by place: 一等奖 1 place, 二等奖 3 places" in page
+    assert "entrants tied at a cut-off all receive the better award" in page
+
+
+def test_the_summary_names_awards_by_place_in_chinese(client, auth, make_user):
+    make_user("organizer.zh", "organizer", locale="zh")
+    assert auth.login("organizer.zh").status_code == 302
+    competition = _by_places()
+    page = re.sub(r"\s+", " ", page_text(fetch(client, f"/competitions/{competition.code}/results")))
+    assert "按名额评奖： 一等奖 1 名, 二等奖 3 名 — 在名额线上并列的选手都获较高的奖项" in page
+
+
 def test_rating_results_page_has_no_teams_section(client, organizer):
     competition = import_example("rating")
     doc = results.document(competition)

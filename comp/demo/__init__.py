@@ -30,7 +30,8 @@ SEES = {
     "organizer": "all six: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
     " rating locked, last year's UAV archived; the city dashboard and the talent pool;"
     " accounts, an invited judge, a worker's claim and a correction to decide",
-    "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed); Jinjiang's accounts",
+    "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed; awards by fixed places 1/3/6);"
+    " Jinjiang's accounts",
     "liaison": "enterprise liaison of the Hutou rice-noodle company: uploads its employees for QZ-2026-NOODLE",
     "judge1": "chief judge of QZ-2026-TEA (running, part-marked, one discrepancy to resolve)",
     "judge2": "chief judge of QZ-2026-UAV and PJ-2026-TEAM",

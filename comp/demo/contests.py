@@ -15,6 +15,8 @@ SHARE_TIERS = [
     {"name": "二等奖", "share": "0.20"},
     {"name": "三等奖", "share": "0.30"},
 ]
+# A county notice fixes the number of each award instead: 一等奖1名、二等奖3名、三等奖6名.
+PLACE_TIERS = [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 3}, {"name": "三等奖", "count": 6}]
 STAR_TIERS = [{"name": "五星", "min": "90"}, {"name": "四星", "min": "80"}, {"name": "三星", "min": "70"}]
 RULES = {
     "award_tiers": SHARE_TIERS,
@@ -243,7 +245,8 @@ def noodle(workers: list[WorkerSpec]) -> dict:
 
 
 def shoes(workers: list[WorkerSpec]) -> dict:
-    """Return Jinjiang's county shoemaking competition: registration closed, entrants approved."""
+    """Return Jinjiang's county shoemaking competition: registration closed, entrants approved; its notice
+    fixes the number of each award (一等奖1名、二等奖3名、三等奖6名)."""
     entrants = [_entrant(f"E{i:02d}", w, "approved") for i, w in enumerate(_entered(workers, data.SHOE), 1)]
     practical = _stage(
         "practical",
@@ -253,7 +256,14 @@ def shoes(workers: list[WorkerSpec]) -> dict:
         _crit("stitching", "帮面缝制", 40),
         _crit("finish", "成鞋质量", 30),
     )
-    header = _header(data.SHOE, "2026年晋江市制鞋工职工技能竞赛", "制鞋工", level="county", organizer="晋江市总工会")
+    header = _header(
+        data.SHOE,
+        "2026年晋江市制鞋工职工技能竞赛",
+        "制鞋工",
+        level="county",
+        organizer="晋江市总工会",
+        rules={**RULES, "award_tiers": PLACE_TIERS},
+    )
     return _doc(header, [_theory("20"), practical], entrants)
 
 

@@ -12,6 +12,8 @@ from comp.scoring.awards import (
     award_by_threshold,
     award_mode,
     awards,
+    count_cutoffs,
+    cutoffs_for,
     share_cutoffs,
 )
 from comp.scoring.consistency import (
@@ -82,6 +84,8 @@ __all__ = [
     "award_by_share",
     "award_by_threshold",
     "award_mode",
+    "count_cutoffs",
+    "cutoffs_for",
     "awards",
     "bias_parts",
     "lock_blockers",

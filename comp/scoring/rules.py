@@ -22,7 +22,8 @@ FIELDS = (
     "bias_threshold",
     "notice_days",
 )
-_TIER_FIELDS = ("name", "share", "min")
+_TIER_FIELDS = ("name", "share", "count", "min")
+_MEASURES = ("share", "count", "min")
 
 
 class RuleError(ProblemsError):
@@ -79,12 +80,15 @@ def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
     if not isinstance(name, str) or not name.strip():
         problems.append((f"{path}.name", "tier_name", {}))
         name = ""  # the problem refuses the rules; the tier is still read for its other faults
-    if ("share" in item) == ("min" in item):
+    if sum(measure in item for measure in _MEASURES) != 1:
         problems.append((path, "tier_share_or_min", {}))
         return None
     if "share" in item:
         share = _within(item["share"], f"{path}.share", Decimal(0), Decimal(1), True, problems)
         return AwardTier(name, share=share) if share is not None else None
+    if "count" in item:
+        count = _integer(item["count"], f"{path}.count", 1, problems)
+        return AwardTier(name, count=count) if count is not None else None
     low = _within(item["min"], f"{path}.min", Decimal(0), Decimal(100), False, problems)
     return AwardTier(name, min=low) if low is not None else None
 
@@ -94,9 +98,9 @@ def _check_tier_set(items: list[object], tiers: list[AwardTier | None], problems
     names = [t.get("name") for t in items if isinstance(t, Mapping)]
     for name in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
         problems.append((path, "tier_name_twice", {"name": name}))
-    # A tier carrying both is reported on its own; here only clean tiers count.
-    clean = [t for t in items if isinstance(t, Mapping) and ("share" in t) != ("min" in t)]
-    if any("share" in t for t in clean) and any("min" in t for t in clean):
+    # A tier carrying two measures is reported on its own; here only clean tiers count.
+    clean = [t for t in items if isinstance(t, Mapping) and sum(m in t for m in _MEASURES) == 1]
+    if len({next(m for m in _MEASURES if m in t) for t in clean}) > 1:
         problems.append((path, "tiers_mixed", {}))
     cumulative = sum((t.share for t in tiers if t and t.share is not None), Decimal(0))
     if cumulative > 1:
@@ -171,9 +175,11 @@ def parse_rules(data: Mapping[str, object] | None, scheme: Scheme | None = None,
     return Rules(kind=kind, **values)
 
 
-def _tier_dict(tier: AwardTier) -> dict[str, str]:
+def _tier_dict(tier: AwardTier) -> dict[str, object]:
     if tier.share is not None:
         return {"name": tier.name, "share": str(tier.share)}
+    if tier.count is not None:
+        return {"name": tier.name, "count": tier.count}
     return {"name": tier.name, "min": str(tier.min)}
 
 

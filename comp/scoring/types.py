@@ -122,11 +122,12 @@ class Scheme:
 
 @dataclass(frozen=True)
 class AwardTier:
-    """An award tier, by share of ranked entrants or by minimum total."""
+    """An award tier, by share of ranked entrants, by a fixed number of places, or by minimum total."""
 
     name: str
     share: Decimal | None = None
     min: Decimal | None = None
+    count: int | None = None  # 一等奖 1 名: this many places after the tiers above
 
 
 COMPETITION_TIERS = (

@@ -106,3 +106,24 @@ def test_refused_row_shows_its_error_in_place(page, live_server, make_user, make
     error.wait_for()
     assert "10.555" in error.inner_text()
     screenshot(page, "setup-editor-error")
+
+
+def test_awards_by_a_fixed_number_of_places(page, live_server, make_user, make_competition):
+    # A county notice: 一等奖1名、二等奖3名、三等奖6名. Choosing "by a fixed number of places" swaps the fields in place.
+    competition = make_competition(status="draft")
+    make_user("organizer1", "organizer")
+    _login(page, live_server, "organizer1")
+    page.goto(f"{live_server}/competitions/{competition.code}/edit")
+    page.evaluate("window.notReloaded = true")
+    page.select_option("#measure", "count")
+    page.locator("#rules input[name='tiers-0-count']").wait_for()
+    assert page.locator("#rules input[name$='-share']").count() == 0
+    for index, places in enumerate(("1", "3", "6")):
+        page.fill(f"#rules input[name='tiers-{index}-count']", places)
+    page.locator("#rules button[value=save]").click()
+    page.locator("#rules .flash-success").wait_for()
+    page.fill("#preview-n", "8")
+    page.locator("#preview-body[data-entrants='8']").wait_for()
+    assert page.locator("#award-counts tbody td:last-child").all_inner_texts() == ["1", "3", "4"]
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "setup-award-places")

@@ -11,6 +11,7 @@ from comp.scoring import (
     award_by_threshold,
     award_mode,
     awards,
+    count_cutoffs,
     share_cutoffs,
 )
 
@@ -115,3 +116,46 @@ def test_mixed_tiers_are_refused():
 
 def test_no_tiers_no_awards():
     assert awards(field(("A", 1, "99")), Rules(award_tiers=())) == {"A": None}
+
+
+# ---------------------------------------------------------------- by a fixed number of places
+
+PLACES = Rules(
+    award_tiers=(AwardTier("一等奖", count=1), AwardTier("二等奖", count=3), AwardTier("三等奖", count=6)),
+    tiebreak=(),
+)
+
+
+def test_fixed_places_give_one_three_and_six():
+    # 一等奖1名、二等奖3名、三等奖6名 of a notice, twelve ranked entrants without a tie.
+    ranked = field(*((f"E{n}", n, str(99 - n)) for n in range(1, 13)))
+    got = awards(ranked, PLACES)
+    assert award_mode(PLACES.award_tiers) == "count" and count_cutoffs(PLACES.award_tiers) == (1, 4, 10)
+    assert [got[f"E{n}"] for n in range(1, 13)] == ["一等奖"] + ["二等奖"] * 3 + ["三等奖"] * 6 + [None, None]
+
+
+def test_a_tie_for_first_takes_a_place_from_the_next_tier():
+    # Two tied first both take 一等奖; 二等奖 still ends at place 4, so it goes to places 3 and 4 only.
+    ranked = field(("A", 1, "95"), ("B", 1, "95"), ("C", 3, "90"), ("D", 4, "89"), ("E", 5, "88"))
+    assert awards(ranked, PLACES) == {"A": "一等奖", "B": "一等奖", "C": "二等奖", "D": "二等奖", "E": "三等奖"}
+
+
+def test_a_tie_across_the_last_cut_off_gives_all_of_them_the_award():
+    rows = [(f"E{n}", n, str(99 - n)) for n in range(1, 10)] + [("X", 10, "80"), ("Y", 10, "80"), ("Z", 12, "79")]
+    got = awards(field(*rows), PLACES)
+    assert got["X"] == got["Y"] == "三等奖" and got["Z"] is None
+
+
+def test_fixed_places_still_need_the_award_minimum():
+    ranked = field(("A", 1, "95"), ("B", 2, "59.99"), ("C", 3, "50"))
+    assert awards(ranked, PLACES) == {"A": "一等奖", "B": None, "C": None}
+
+
+def test_fewer_entrants_than_places_leave_places_empty():
+    ranked = field(("A", 1, "95"), ("B", 2, "90"))
+    assert awards(ranked, PLACES) == {"A": "一等奖", "B": "二等奖"}
+
+
+def test_tiers_must_not_mix_places_with_shares():
+    with pytest.raises(ValueError):
+        award_mode((AwardTier("一等奖", count=1), AwardTier("二等奖", share=D("0.2"))))

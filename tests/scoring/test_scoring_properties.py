@@ -7,14 +7,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comp.scoring import (
+    AwardTier,
     Criterion,
     Entrant,
+    EntrantResult,
     MarkSummary,
     Rules,
     Scheme,
     Stage,
+    awards,
     bias_parts,
     compute,
+    count_cutoffs,
     share_cutoffs,
 )
 
@@ -137,3 +141,38 @@ def test_ranks_follow_published_totals(field):
     assert all(a.total >= b.total for a, b in zip(ranked, ranked[1:]))
     assert all(r.rank <= i + 1 for i, r in enumerate(ranked))
     assert results.complete == all(r.complete for r in results.entrants if r.status == "ok")
+
+
+@st.composite
+def places_field(draw):
+    """Ranked totals with ties (standard competition ranks) and tiers by fixed numbers of places."""
+    totals = sorted(draw(st.lists(st.integers(5000, 10000), min_size=0, max_size=30)), reverse=True)
+    ranked = [
+        EntrantResult(f"E{i}", "ok", 1 + sum(t > total for t in totals), D(total) / 100, None, complete=True)
+        for i, total in enumerate(totals)
+    ]
+    counts = draw(st.lists(st.integers(1, 8), min_size=1, max_size=4))
+    tiers = tuple(AwardTier(f"T{i}", count=n) for i, n in enumerate(counts))
+    return ranked, Rules(award_tiers=tiers, tiebreak=())
+
+
+@PROPERTY
+@given(places_field())
+def test_fixed_places_hold_their_counts_but_for_ties(case):
+    ranked, rules = case
+    got = awards(ranked, rules)
+    cutoffs = count_cutoffs(rules.award_tiers)
+    assert sum(1 for name in got.values() if name) <= len(ranked)  # never more awards than entrants
+    for level, cut in enumerate(cutoffs, start=1):
+        names = {t.name for t in rules.award_tiers[:level]}
+        better = [r for r in ranked if got[r.ref] in names]
+        # Within a cut-off and above the minimum: awarded at that level or better; beyond it: not.
+        assert all(r in better for r in ranked if r.rank <= cut and r.total >= rules.award_min_total)
+        assert all(r.rank <= cut for r in better)
+        # Only entrants tied on the last place within the cut-off take the count past it.
+        if len(better) > cut:
+            assert len({r.rank for r in better if r.rank == max(x.rank for x in better)}) == 1
+            assert len([r for r in better if r.rank < max(x.rank for x in better)]) < cut
+        # Tied entrants always get the same award.
+        for a in ranked:
+            assert all(got[a.ref] == got[b.ref] for b in ranked if b.rank == a.rank)

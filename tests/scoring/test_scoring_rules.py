@@ -86,6 +86,20 @@ def test_rules_to_dict_round_trips(kind):
     assert rules_to_dict(changed, full=False) == {"award_min_total": "65"}
 
 
+def test_tiers_by_a_fixed_number_of_places_round_trip():
+    data = {
+        "award_tiers": [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 3}, {"name": "三等奖", "count": 6}]
+    }
+    rules = parse_rules(data, SCHEME)
+    assert [(t.name, t.count, t.share) for t in rules.award_tiers] == [
+        ("一等奖", 1, None),
+        ("二等奖", 3, None),
+        ("三等奖", 6, None),
+    ]
+    assert rules_to_dict(rules, full=False) == data
+    assert parse_rules(rules_to_dict(rules), SCHEME) == rules
+
+
 @pytest.mark.parametrize(
     "data, problems",
     [
@@ -117,6 +131,22 @@ def test_rules_to_dict_round_trips(kind):
         (
             {"award_tiers": [{"name": "a", "share": "0.1", "min": "80"}]},
             [("rules.award_tiers[0]", "tier_share_or_min", {})],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "count": 1, "share": "0.1"}]},
+            [("rules.award_tiers[0]", "tier_share_or_min", {})],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "count": 1}, {"name": "b", "share": "0.2"}]},
+            [("rules.award_tiers", "tiers_mixed", {})],
+        ),
+        (
+            {"award_tiers": [{"name": "a", "count": 0}, {"name": "b", "count": "3"}, {"name": "c", "count": 1.5}]},
+            [
+                ("rules.award_tiers[0].count", "below_minimum", {"value": 0, "min": 1}),
+                ("rules.award_tiers[1].count", "not_whole", {"value": "3"}),
+                ("rules.award_tiers[2].count", "not_whole", {"value": 1.5}),
+            ],
         ),
         (
             {"award_tiers": [{"name": "a"}]},

@@ -310,6 +310,56 @@ def test_add_and_remove_tiers_without_saving(browser, competition):
     assert competition.rules == {}
 
 
+def _places(**overrides) -> dict:
+    """Return the rules form with tiers by fixed number of places: 一等奖 1 名, 二等奖 3 名, 三等奖 6 名."""
+    data = rules_form(
+        **{"measure": "count", "tiers-0-count": "1", "tiers-1-count": "3", "tiers-2-count": "6"},
+        **{f"tiers-{i}-share": None for i in range(3)},
+    )
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_tiers_by_a_fixed_number_of_places(browser, competition):
+    switched = fragment(
+        browser.post(url(competition, "/rules"), rules_form(action="measure", measure="count"), htmx=True)
+    )
+    assert 'name="tiers-0-count"' in switched and 'name="tiers-0-share"' not in switched
+    assert "(by a fixed number of places)" in switched and competition.rules == {}
+    select = re.search(r'<select[^>]*id="measure"[^>]*>', switched)[0]
+    assert 'hx-post="/competitions/' in select and 'hx-trigger="change"' in select
+    body = fragment(browser.post(url(competition, "/rules"), _places(), htmx=True))
+    assert "The rules were saved." in body
+    assert competition.rules["award_tiers"] == [
+        {"name": "一等奖", "count": 1},
+        {"name": "二等奖", "count": 3},
+        {"name": "三等奖", "count": 6},
+    ]
+    page = text(browser.get(url(competition, "/edit")))
+    assert re.search(r'<option selected value="count">|<option value="count" selected>', page)
+    assert re.search(r'name="tiers-1-count"[^>]*value="3"', page) and 'name="tiers-1-share"' not in page
+    preview = fragment(browser.get(url(competition, "/preview?n=8"), htmx=True))
+    # Eight ranked entrants: 1 + 3, and the last tier gets what is left of its 6 places.
+    assert re.findall(r'<td class="num" data-cutoff="(\d+)"><strong>(\d+)</strong>', preview) == [
+        ("1", "1"),
+        ("4", "3"),
+        ("10", "4"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"tiers-1-count": ""}, "Every award tier needs a name and a figure."),
+        ({"tiers-1-count": "0"}, "Number must be at least 1"),
+        ({"tiers-1-count": "2.5"}, "Not a valid integer value."),
+    ],
+)
+def test_bad_numbers_of_places_are_refused(browser, competition, overrides, message):
+    body = fragment(browser.post(url(competition, "/rules"), _places(**overrides), htmx=True))
+    assert message in body and competition.rules == {}
+
+
 def test_rating_rules_take_minima(browser, organizer, tree):
     rating = setup.create_competition(
         {

@@ -225,7 +225,8 @@ class CriterionForm(RowForm):
 
 
 class TierForm(PlainForm):
-    """An award tier: a name and a share in per cent (competitions) or a minimum total (ratings)."""
+    """An award tier: a name and a share in per cent or a number of places (competitions), or a minimum total
+    (ratings)."""
 
     name = StringField(_l("Award"), validators=[Length(max=32)])
     share = DecimalField(
@@ -240,11 +241,20 @@ class TierForm(PlainForm):
         validators=[Optional(), NumberRange(min=0, max=100)],
         render_kw={"inputmode": "decimal"},
     )
+    count = IntegerField(
+        _l("Number of places"),
+        validators=[Optional(), NumberRange(min=1)],
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
+
+
+MEASURES = (("share", _l("by share of ranked entrants (%)")), ("count", _l("by a fixed number of places")))
 
 
 class RulesForm(Form):
     """The rules: award tiers, award minimum, tie-break chain, team count, discrepancy share, notice days."""
 
+    measure = SelectField(_l("Awards given"), choices=choices(MEASURES), default="share")
     tiers = FieldList(FormField(TierForm), label=_l("Award tiers"))
     award_min_total = DecimalField(
         _l("Award minimum (total)"), places=None, validators=[InputRequired(), NumberRange(0, 100)]
@@ -268,8 +278,13 @@ class RulesForm(Form):
         if field.data is not None and field.data <= 0:
             raise ValidationError(_l("The discrepancy flag must be above 0 %."))
 
+    @property
+    def tier_measure(self) -> str:
+        """Return what the tiers are measured by: "min" for ratings, else the share or the count chosen."""
+        return "min" if self.kind == "rating" else ("count" if self.measure.data == "count" else "share")
+
     def validate_tiers(self, field) -> None:
-        measure = "min" if self.kind == "rating" else "share"
+        measure = self.tier_measure
         missing = [t for t in field if not (t.form.name.data or "").strip() or t.form[measure].data is None]
         if missing:
             raise ValidationError(_l("Every award tier needs a name and a figure."))
@@ -297,7 +312,7 @@ class RulesForm(Form):
                 return self.list_errors.setdefault(listed, [])
             field = entries[int(index)]
             if listed == "award_tiers":
-                field = field.form[sub if sub in ("name", "share", "min") else "name"]
+                field = field.form[sub if sub in ("name", "share", "count", "min") else "name"]
         if field is None:
             return self.form_errors
         field.errors = list(field.errors)
@@ -305,7 +320,7 @@ class RulesForm(Form):
 
     def rules(self, keep: dict) -> dict:
         """Return the rules in the exchange format, keeping what the form does not show."""
-        measure = "min" if self.kind == "rating" else "share"
+        measure = self.tier_measure
         tiers = [{"name": (t.form.name.data or "").strip(), measure: _tier_value(t.form, measure)} for t in self.tiers]
         return {
             **keep,
@@ -324,11 +339,13 @@ class RulesForm(Form):
             formdata=None,
             kind=rules.kind,
             data={
+                "measure": "count" if any(t.count is not None for t in rules.award_tiers) else "share",
                 "tiers": [
                     {
                         "name": t.name,
                         "share": _decimal(t.share * HUNDRED) if t.share is not None else None,
                         "min": _decimal(t.min),
+                        "count": t.count,
                     }
                     for t in rules.award_tiers
                 ],
@@ -341,7 +358,9 @@ class RulesForm(Form):
         )
 
 
-def _tier_value(form: TierForm, measure: str) -> str:
+def _tier_value(form: TierForm, measure: str) -> str | int:
+    if measure == "count":
+        return form.count.data if form.count.data is not None else ""
     value = form.min.data if measure == "min" else form.share.data
     if value is None:
         return ""  # the rules check then says the tier lacks its figure

@@ -285,6 +285,7 @@ class TierPreview:
     min: Decimal | None
     cutoff: int | None
     count: int | None
+    places: int | None = None  # the fixed number of places the rules give it (一等奖 1 名)
 
 
 @dataclass(frozen=True)
@@ -301,11 +302,12 @@ class Preview:
 
 
 def _tiers(rules: scoring.Rules, entrants: int) -> tuple[TierPreview, ...]:
-    if any(t.share is None for t in rules.award_tiers):
+    if scoring.award_mode(rules.award_tiers) in (None, "min"):
         return tuple(TierPreview(t.name, None, t.min, None, None) for t in rules.award_tiers)
-    cutoffs = scoring.share_cutoffs(entrants, rules.award_tiers)
+    cutoffs = scoring.cutoffs_for(entrants, rules.award_tiers)
+    # Without ties: the places from the tier above's cut-off to its own, as far as the field reaches.
     return tuple(
-        TierPreview(t.name, t.share, None, cut, cut - before)
+        TierPreview(t.name, t.share, None, cut, min(cut, entrants) - min(before, entrants), t.count)
         for t, cut, before in zip(rules.award_tiers, cutoffs, (0,) + cutoffs)
     )
 
