@@ -394,6 +394,49 @@ def test_a_second_mark_on_a_single_criterion_is_refused_in_chinese(exchange_doc)
     assert problems_of(exchange_doc) == [("marks[10]", "评分项 theory.exam 只取一个分数，选手 E1 已在 marks[0] 有分数")]
 
 
+def _judge_of_the_entrants_employer(data: dict) -> tuple[dict, list[dict]]:
+    """Make judge J2 an employee of entrant N03's employer; return N03 and J2's marks of N03."""
+    entrant = next(e for e in data["entrants"] if e["ref"] == "N03")
+    judge = next(j for j in data["judges"] if j["ref"] == "J2")
+    judge["employer"] = entrant["employer"]
+    return entrant, [m for m in data["marks"] if m["judge"] == "J2" and m["entrant"] == "N03"]
+
+
+def test_marks_from_a_judge_recused_from_the_entrant_are_refused_naming_both(english):
+    data = example("competition")
+    entrant, recused = _judge_of_the_entrants_employer(data)
+    assert recused  # J2 marked N03
+    colleagues = {e["ref"] for e in data["entrants"] if e.get("employer") == entrant["employer"]}
+    refused = [m for m in data["marks"] if m["judge"] == "J2" and m["entrant"] in colleagues]
+    problems = problems_of(data)
+    assert [path for path, _message in problems] == [f"marks[{data['marks'].index(m)}]" for m in refused]
+    assert all("is recused from" in message for _path, message in problems)
+    path, message = problems[0]
+    assert path == f"marks[{data['marks'].index(recused[0])}]"
+    assert f"judge J2 (林评) is recused from N03 ({entrant['name']}): both are of {entrant['employer']}" in message
+    assert "set the rule recusal to “declared”" in message
+
+
+def test_recusal_refusals_are_worded_in_chinese():
+    data = example("competition")
+    entrant, _recused = _judge_of_the_entrants_employer(data)
+    _path, message = problems_of(data)[0]
+    assert f"裁判 J2（林评）须回避选手 N03（{entrant['name']}）" in message and entrant["employer"] in message
+
+
+def test_with_recusal_by_declared_conflicts_only_the_marks_count():
+    # A national panel judging its own athletes: the rules say so, and every entrant is ranked as before.
+    data = example("competition")
+    _judge_of_the_entrants_employer(data)
+    data["competition"]["rules"] = {"recusal": "declared"}
+    competition = exchange.import_competition(data)
+    assert competition.status == "locked"
+    doc = results.document(competition)
+    assert without_complete(doc)["results"] == expected("competition")["results"]
+    again = exchange.export_competition(db.session.get(Competition, competition.id))
+    assert again["competition"]["rules"] == {"recusal": "declared"}
+
+
 def test_a_code_that_exists_is_refused(english, exchange_doc):
     exchange.import_competition(copy.deepcopy(exchange_doc))
     problems = problems_of(exchange_doc)

@@ -131,6 +131,7 @@ def test_the_summary_names_awards_by_place(client, organizer):
     page = re.sub(r"\s+", " ", page_text(fetch(client, f"/competitions/{competition.code}/results")))
     assert "Awards by place: 一等奖 1 place, 二等奖 3 places" in page
     assert "entrants tied at a cut-off all receive the better award" in page
+    assert "Recusal: judges mark no entrant they declared a conflict with, nor any of their own employer" in page
 
 
 def test_the_summary_names_awards_by_place_in_chinese(client, auth, make_user):

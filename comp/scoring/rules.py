@@ -9,7 +9,7 @@ from typing import Any
 from comp.scoring.problems import Problems, ProblemsError
 from comp.scoring.ranking import TieBreak
 from comp.scoring.schemecheck import check_scheme
-from comp.scoring.types import RULE_KINDS, AwardTier, Rules, Scheme
+from comp.scoring.types import RECUSALS, RULE_KINDS, AwardTier, Rules, Scheme
 
 __all__ = ["Problems", "RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
 
@@ -21,6 +21,7 @@ FIELDS = (
     "discrepancy_share",
     "bias_threshold",
     "notice_days",
+    "recusal",
 )
 _TIER_FIELDS = ("name", "share", "count", "min")
 _MEASURES = ("share", "count", "min")
@@ -155,6 +156,11 @@ def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Probl
         return _within(value, path, Decimal(0), hundred, False, problems)
     if key in ("discrepancy_share", "bias_threshold"):
         return _within(value, path, Decimal(0), one, True, problems)
+    if key == "recusal":
+        if value not in RECUSALS:
+            problems.append((path, "not_one_of", {"value": value, "choices": ", ".join(RECUSALS)}))
+            return None
+        return value
     return _integer(value, path, 1 if key == "team_counted" else 0, problems)
 
 
@@ -193,6 +199,7 @@ def rules_to_dict(rules: Rules, full: bool = True) -> dict[str, object]:
         "discrepancy_share": str(rules.discrepancy_share),
         "bias_threshold": str(rules.bias_threshold),
         "notice_days": rules.notice_days,
+        "recusal": rules.recusal,
     }
     if full:
         return data

@@ -13,6 +13,7 @@ KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
 STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
 RULE_KINDS = ("competition", "rating")
+RECUSALS = ("employer", "declared")  # 回避: own employer and declared conflicts (default), or declared ones only
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -46,8 +47,7 @@ class FrozenMap(Mapping[K, V]):
         return f"FrozenMap({self._data!r})"
 
     def __reduce__(self) -> tuple[type[FrozenMap[K, V]], tuple[tuple[tuple[K, V], ...]]]:
-        # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__
-        # (results are cached, e.g. for the live standings screen).
+        # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__ (cached results).
         return (FrozenMap, (tuple(self._data.items()),))
 
 
@@ -153,14 +153,15 @@ class Rules:
     """A competition's published rules; every field has the SPEC default."""
 
     kind: str = "competition"
-    # None picks the defaults for `kind` (shares for competitions, minima for ratings).
-    award_tiers: tuple[AwardTier, ...] = None  # type: ignore[assignment]  # __post_init__ puts a tuple in its place
+    # None: the defaults for `kind` (shares for competitions, minima for ratings), put in place by __post_init__.
+    award_tiers: tuple[AwardTier, ...] = None  # type: ignore[assignment]
     award_min_total: Decimal = Decimal("60")
     tiebreak: tuple[str, ...] = DEFAULT_TIEBREAK
     team_counted: int = 3
     discrepancy_share: Decimal = Decimal("0.20")
     bias_threshold: Decimal = Decimal("0.10")
     notice_days: int = 5
+    recusal: str = "employer"
 
     def __post_init__(self) -> None:
         tiers = default_tiers(self.kind) if self.award_tiers is None else self.award_tiers
@@ -200,8 +201,7 @@ class MarkSummary:
     low: int
     high: int
     values: tuple[int, ...] | None = None
-    # The marks this entrant should get here when it differs from the criterion's
-    # (a judge recused from this entrant marks one fewer).
+    # The marks this entrant should get when not the criterion's (a judge recused from it marks one fewer).
     expected: int | None = None
 
     @classmethod

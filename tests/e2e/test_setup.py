@@ -109,7 +109,7 @@ def test_refused_row_shows_its_error_in_place(page, live_server, make_user, make
 
 
 def test_awards_by_a_fixed_number_of_places(page, live_server, make_user, make_competition):
-    # A county notice: 一等奖1名、二等奖3名、三等奖6名. Choosing "by a fixed number of places" swaps the fields in place.
+    # A county notice: 一等奖1名、二等奖3名、三等奖6名. Choosing "by a fixed number of places" swaps the fields.
     competition = make_competition(status="draft")
     make_user("organizer1", "organizer")
     _login(page, live_server, "organizer1")

@@ -218,6 +218,19 @@ def test_a_recused_pair_is_forbidden(running, tablet):
     assert mark_of(t.judge, e1, route).value_cents == 3600
 
 
+def test_with_recusal_by_declared_conflicts_only_a_judge_marks_her_own_employer(running, tablet):
+    # A national panel judging its own athletes: the rules turn recusal by employer off.
+    t = tablet(running)
+    e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
+    t.judge.org_unit_id = e1.employer_id
+    running.rules = {**(running.rules or {}), "recusal": "declared"}
+    db.session.commit()
+    assert t.client.get(t.url(e1)).status_code == 200
+    answer = t.mark(e1, route, "31", mark_of(t.judge, e1, route).version)
+    assert answer.status_code == 200 and 'data-state="saved"' in answer.get_data(as_text=True)
+    assert mark_of(t.judge, e1, route).value_cents == 3100
+
+
 @pytest.mark.parametrize("status", ["closed", "locked"])
 def test_outside_running_the_sheet_is_read_only_with_the_reason(running, tablet, status):
     t = tablet(running)

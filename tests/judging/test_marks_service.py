@@ -187,29 +187,45 @@ def test_the_judges_own_employer_is_forbidden(blank):
         marks.record_mark(judge, entrant, route, "30", 0, "t")
 
 
-def test_the_three_shapes_of_the_recusal_rule_agree(running):
-    """One pair (every save), one judge's list, and all pairs (results) say the same."""
+@pytest.mark.parametrize("rule", ["employer", "declared"])
+def test_the_shapes_of_the_recusal_rule_agree(running, rule):
+    """One pair (a sheet), one judge's list, the save's statement and all pairs (results) say the same, under either
+    recusal rule: by employer and declared conflicts (the default), or declared conflicts only."""
     import sqlalchemy as sa
 
-    from comp.models import Entrant
+    from comp.models import Competition, Entrant
     from comp.services.judging import recusal
 
     e1, e2 = entrant_of(running, "E1"), entrant_of(running, "E2")
     j1, j2, j3 = (judge_of(running, ref) for ref in ("J1", "J2", "J3"))
     j1.org_unit_id = e1.employer_id
     db.session.add(JudgeConflict(judge_id=j3.id, entrant_id=e2.id, reason="亲属"))
+    running.rules = {**(running.rules or {}), "recusal": rule}
     db.session.commit()
     pairs = recusal.recused_pairs(running)
     for judge in (j1, j2, j3):
         markable = set(
             db.session.scalars(
-                sa.select(Entrant.id).where(Entrant.competition_id == running.id, recusal.markable_by(judge))
+                sa.select(Entrant.id).where(Entrant.competition_id == running.id, recusal.markable_by(judge, running))
+            )
+        )
+        in_statement = set(
+            db.session.scalars(
+                sa.select(Entrant.id)
+                .join(Competition, Competition.id == Entrant.competition_id)
+                .where(
+                    Entrant.competition_id == running.id,
+                    recusal.recused_given(sa.literal(judge.id), sa.literal(judge.org_unit_id, sa.Integer)),
+                )
             )
         )
         for entrant in (e1, e2):
-            assert recusal.is_recused(judge, entrant) is ((judge.id, entrant.id) in pairs)
-            assert (entrant.id in markable) is not ((judge.id, entrant.id) in pairs)
-    assert pairs == {(j1.id, e1.id), (j3.id, e2.id)}
+            recused = (judge.id, entrant.id) in pairs
+            assert recusal.is_recused(judge, entrant) is recused
+            assert (entrant.id in markable) is not recused
+            assert (entrant.id in in_statement) is recused
+    expected = {(j1.id, e1.id), (j3.id, e2.id)} if rule == "employer" else {(j3.id, e2.id)}
+    assert pairs == expected
     assert results.recused_pairs is recusal.recused_pairs and marks.is_recused is recusal.is_recused
 
 

@@ -62,6 +62,7 @@ def test_a_full_set_of_rules():
         "discrepancy_share": "0.15",
         "bias_threshold": "0.05",
         "notice_days": 7,
+        "recusal": "declared",
     }
     rules = parse_rules(data, SCHEME, "rating")
     assert rules == Rules(
@@ -73,6 +74,7 @@ def test_a_full_set_of_rules():
         D("0.15"),
         D("0.05"),
         7,
+        "declared",
     )
     assert rules_to_dict(rules) == data
 
@@ -135,6 +137,10 @@ def test_tiers_by_a_fixed_number_of_places_round_trip():
         (
             {"award_tiers": [{"name": "a", "count": 1, "share": "0.1"}]},
             [("rules.award_tiers[0]", "tier_share_or_min", {})],
+        ),
+        (
+            {"recusal": "nobody"},
+            [("rules.recusal", "not_one_of", {"value": "nobody", "choices": "employer, declared"})],
         ),
         (
             {"award_tiers": [{"name": "a", "count": 1}, {"name": "b", "share": "0.2"}]},

@@ -310,6 +310,17 @@ def test_add_and_remove_tiers_without_saving(browser, competition):
     assert competition.rules == {}
 
 
+def test_recusal_by_declared_conflicts_only(browser, competition):
+    page = text(browser.get(url(competition, "/edit")))
+    box = re.search(r'<input[^>]*name="declared_only"[^>]*>', page)[0]
+    assert "checked" not in box  # by default a judge marks no entrant of their own employer
+    body = fragment(browser.post(url(competition, "/rules"), rules_form(declared_only="y"), htmx=True))
+    assert "The rules were saved." in body and competition.rules["recusal"] == "declared"
+    assert "checked" in re.search(r'<input[^>]*name="declared_only"[^>]*>', body)[0]
+    browser.post(url(competition, "/rules"), rules_form(), htmx=True)  # unticked: back to the default
+    assert "recusal" not in competition.rules
+
+
 def _places(**overrides) -> dict:
     """Return the rules form with tiers by fixed number of places: 一等奖 1 名, 二等奖 3 名, 三等奖 6 名."""
     data = rules_form(

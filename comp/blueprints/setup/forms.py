@@ -267,6 +267,8 @@ class RulesForm(Form):
         validators=[InputRequired(), NumberRange(0, 100)],
     )
     notice_days = IntegerField(_l("Notice period (days)"), validators=[InputRequired(), NumberRange(min=0)])
+    # Off (the default, and what a form without it means): a judge marks no entrant of their own employer.
+    declared_only = BooleanField(_l("Judges may mark their own employer's entrants (recuse declared conflicts only)"))
 
     def __init__(self, *args, kind: str = "competition", **kwargs):
         super().__init__(*args, **kwargs)
@@ -330,6 +332,7 @@ class RulesForm(Form):
             "team_counted": self.team_counted.data,
             "discrepancy_share": plain(self.discrepancy_share.data / HUNDRED),
             "notice_days": self.notice_days.data,
+            "recusal": "declared" if self.declared_only.data else "employer",
         }
 
     @classmethod
@@ -354,6 +357,7 @@ class RulesForm(Form):
                 "team_counted": rules.team_counted,
                 "discrepancy_share": _decimal(rules.discrepancy_share * HUNDRED),
                 "notice_days": rules.notice_days,
+                "declared_only": rules.recusal == "declared",
             },
         )
 

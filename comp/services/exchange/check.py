@@ -264,6 +264,7 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
     seen: dict[tuple[str, str, str], str] = {}
     singles: dict[tuple[str, str], str] = {}
     declared = _declared_criteria(data)
+    by_employer = _recusal_by_employer(data)
     for i, m in enumerate(_list(data.get("marks", []), "marks", problems)):
         path = f"marks[{i}]"
         m = _object(m, path, problems)
@@ -294,6 +295,24 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
             )
             continue
         seen[(entrant, judge, key)] = path
+        employer = _shared_employer(entrants[entrant], judges[judge]) if by_employer else ""
+        if employer:
+            # Taken, the mark would count against the recusal rule, and the results would leave the entrant
+            # incomplete without a word: refused here, naming both.
+            problems.add(
+                path,
+                _(
+                    "judge %(judge)s (%(judge_name)s) is recused from %(entrant)s (%(entrant_name)s): both are of "
+                    "%(employer)s. Remove the mark, or set the rule recusal to “declared” if this panel may mark "
+                    "its own",
+                    judge=judge,
+                    judge_name=judges[judge].get("name", ""),
+                    entrant=entrant,
+                    entrant_name=entrants[entrant].get("name", ""),
+                    employer=employer,
+                ),
+            )
+            continue
         if criterion.aggregation == "single" and (entrant, key) in singles:
             problems.add(
                 path,
@@ -308,6 +327,19 @@ def check_marks(data, scheme, entrants, judges, problems: Problems) -> list[tupl
         singles.setdefault((entrant, key), path)
         marks.append((entrant, judge, key, value))
     return marks
+
+
+def _recusal_by_employer(data: dict) -> bool:
+    """Tell whether the file's rules recuse judges from their own employer's entrants (the default)."""
+    competition = data.get("competition")
+    rules = competition.get("rules") if isinstance(competition, dict) else None
+    return not isinstance(rules, dict) or rules.get("recusal", "employer") != "declared"
+
+
+def _shared_employer(entrant: dict, judge: dict) -> str:
+    """Return the employer an entrant and a judge share (as the import matches employers: by name), or ""."""
+    mine, theirs = entrant.get("employer"), judge.get("employer")
+    return mine if isinstance(mine, str) and mine and mine == theirs else ""
 
 
 def _declared_criteria(data: dict) -> set[str]:

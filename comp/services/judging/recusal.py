@@ -1,7 +1,9 @@
 """Recusal (回避): the one rule for which entrants a judge must not mark.
 
-A judge never marks an entrant from their own employer, nor one they declared a conflict with.
-The rule is written here once, in the three shapes its callers need: for one pair (a mark save),
+A judge never marks an entrant they declared a conflict with, nor, under the default rule
+(`recusal: "employer"`), one from their own employer; a competition whose rules say
+`recusal: "declared"` (a national panel judging its own athletes) keeps only the declared
+conflicts. The rule is written here once, in the three shapes its callers need: for one pair (a mark save),
 as a condition on entrants for one judge (the judge's list), and as every pair of a competition
 (results, the chief's progress grid, the judges panel).
 """
@@ -15,9 +17,20 @@ from comp.models import Entrant, JudgeAssignment, JudgeConflict, User
 from comp.models.competition import Competition
 
 
+def by_employer(competition: Competition) -> bool:
+    """Tell whether the competition's rules recuse judges from their own employer's entrants (the default)."""
+    return (competition.rules or {}).get("recusal", "employer") == "employer"
+
+
+def _employer_rule() -> sa.ColumnElement[bool]:
+    """The same as `by_employer`, as a condition on the `Competition` row of a statement."""
+    return sa.func.coalesce(Competition.rules["recusal"].as_string(), "employer") == "employer"
+
+
 def is_recused(judge: User, entrant: Entrant) -> bool:
     """Tell whether the judge must not mark the entrant."""
-    if judge.org_unit_id is not None and judge.org_unit_id == entrant.employer_id:
+    same_employer = judge.org_unit_id is not None and judge.org_unit_id == entrant.employer_id
+    if same_employer and by_employer(entrant.competition):
         return True
     return (
         db.session.scalar(
@@ -29,11 +42,11 @@ def is_recused(judge: User, entrant: Entrant) -> bool:
     )
 
 
-def markable_by(judge: User) -> sa.ColumnElement[bool]:
-    """Return the condition on `Entrant` rows that the judge may mark (is not recused from)."""
+def markable_by(judge: User, competition: Competition) -> sa.ColumnElement[bool]:
+    """Return the condition on `Entrant` rows of the competition that the judge may mark (is not recused from)."""
     declared = sa.select(JudgeConflict.entrant_id).where(JudgeConflict.judge_id == judge.id)
     condition: sa.ColumnElement[bool] = Entrant.id.not_in(declared)
-    if judge.org_unit_id is not None:
+    if judge.org_unit_id is not None and by_employer(competition):
         condition = sa.and_(condition, sa.or_(Entrant.employer_id.is_(None), Entrant.employer_id != judge.org_unit_id))
     return condition
 
@@ -42,12 +55,13 @@ def recused_given(judge_id: sa.ColumnElement[int], org_unit_id: sa.ColumnElement
     """Return the condition on `Entrant` rows that a judge must not mark, the judge given as parameters.
 
     The same rule as `markable_by`, for a statement built once and run with the judge's id and
-    employer bound (the mark save builds it once per process).
+    employer bound (the mark save builds it once per process); the statement's `Competition` row
+    says whether the employer counts.
     """
     declared = sa.select(JudgeConflict.id).where(
         JudgeConflict.judge_id == judge_id, JudgeConflict.entrant_id == Entrant.id
     )
-    same_employer = sa.and_(org_unit_id.is_not(None), Entrant.employer_id == org_unit_id)
+    same_employer = sa.and_(org_unit_id.is_not(None), Entrant.employer_id == org_unit_id, _employer_rule())
     return sa.or_(same_employer, declared.exists())
 
 
@@ -58,6 +72,8 @@ def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
         .join(Entrant)
         .where(Entrant.competition_id == competition.id)
     ).all()
+    if not by_employer(competition):
+        return {(judge, entrant) for judge, entrant in declared}
     same_employer = db.session.execute(
         sa.select(JudgeAssignment.user_id, Entrant.id)
         .join(User, User.id == JudgeAssignment.user_id)

@@ -173,7 +173,7 @@ def progress(judge: User, competition: Competition, criteria: list[Criterion], p
             Entrant.competition_id == competition.id,
             Entrant.status == "ok",
             Entrant.secret_code.is_not(None),
-            recusal.markable_by(judge),
+            recusal.markable_by(judge, competition),
         )
         .order_by(Entrant.secret_code)
     )
@@ -249,7 +249,7 @@ def next_entrant(judge: User, entrant: Entrant, criteria: list[Criterion] | None
             Entrant.competition_id == entrant.competition_id,
             Entrant.status == "ok",
             Entrant.secret_code > entrant.secret_code,
-            recusal.markable_by(judge),
+            recusal.markable_by(judge, entrant.competition),
         )
         .order_by(Entrant.secret_code)
         .limit(1)
