@@ -219,8 +219,19 @@ def test_the_shapes_of_the_recusal_rule_agree(running, rule):
                 )
             )
         )
+        given = set(
+            db.session.scalars(
+                sa.select(Entrant.id).where(
+                    Entrant.competition_id == running.id,
+                    recusal.markable_given(
+                        sa.literal(judge.id), sa.literal(judge.org_unit_id, sa.Integer), sa.literal(rule == "employer")
+                    ),
+                )
+            )
+        )
         for entrant in (e1, e2):
             recused = (judge.id, entrant.id) in pairs
+            assert (entrant.id in given) is not recused
             assert recusal.is_recused(judge, entrant) is recused
             assert (entrant.id in markable) is not recused
             assert (entrant.id in in_statement) is recused

@@ -142,3 +142,24 @@ def test_a_judge_from_the_entrants_employer_cannot_save(running, tablet):
     e2 = entrant_of(running, "E2")
     other = t.url(e2, f"/mark/{route.id}")
     assert t.post(other, {"value": "3", "version": str(mark_of(t.judge, e2, route).version)}).status_code == 200
+
+
+def test_the_sheet_page_costs_at_most_five_statements(running, tablet):
+    # The page a tablet opens for every entrant: the login, the sheet's context (competition, seat, entrant,
+    # recusal, signature), the criteria with their marks, the re-mark requests, the next entrant.
+    t, e1, _route, _url = _sheet(running, tablet)
+    sheet_url = t.url(e1)
+    with statements() as sent:
+        response = t.client.get(sheet_url)
+    assert response.status_code == 200 and 'class="mark-row' in response.get_data(as_text=True)
+    assert len(sent) <= 5, "\n".join(sent)
+
+
+def test_the_sheet_page_refuses_as_every_page_does(running, tablet, make_competition, client, auth, make_user):
+    t, e1, _route, _url = _sheet(running, tablet)
+    assert t.client.get(t.url(e1).replace(e1.secret_code, "NOSUCHCODE")).status_code == 404
+    assert t.client.get(t.url(e1).replace(running.code, "NO-SUCH-CODE")).status_code == 404
+    other = make_competition(status="running")
+    assert t.client.get(t.url(e1).replace(running.code, other.code)).status_code == 403  # not on that panel
+    draft = make_competition(status="draft")
+    assert t.client.get(t.url(e1).replace(running.code, draft.code)).status_code == 404  # judges see no draft

@@ -63,13 +63,28 @@ def home(code: str):
     return fragment_or_page("judging/_entrants.html", "judging/home.html", q=prefix, **data)
 
 
+def _sheet(code: str, secret: str, remarks: bool = True) -> scoresheets.Sheet:
+    """Return the judge's sheet of the entrant with this secret code (404, 403 as `_entrant` and `load_sheet`).
+
+    A judge's sheet is read with its checks in one statement (`open_sheet`: the page a tablet opens for every
+    entrant); anyone else goes through the permission checks every page makes, and is refused by them.
+    """
+    if current_user.role != "judge":
+        return _permitted(scoresheets.load_sheet, current_user, _entrant(code, secret), remarks)
+    try:
+        return scoresheets.open_sheet(current_user, code, secret, remarks)
+    except LookupError:
+        abort(404)
+    except PermissionError:
+        abort(403)
+
+
 @bp.get("/<code>/sheet/<secret>")
 @login_required
 def sheet(code: str, secret: str):
     """Show the judge's score sheet for one entrant."""
-    entrant = _entrant(code, secret)
-    sheet = _permitted(scoresheets.load_sheet, current_user, entrant)
-    next_code = scoresheets.next_entrant(current_user, entrant, [row.criterion for row in sheet.rows])
+    sheet = _sheet(code, secret)
+    next_code = scoresheets.next_entrant(current_user, sheet.entrant, [row.criterion for row in sheet.rows])
     return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet, next_code=next_code)
 
 
@@ -77,8 +92,7 @@ def sheet(code: str, secret: str):
 @login_required
 def tally(code: str, secret: str):
     """Render the sheet's subtotals, running total and sign-off (refreshed on every saved mark)."""
-    entrant = _entrant(code, secret)
-    sheet = _permitted(scoresheets.load_sheet, current_user, entrant, False)
+    sheet = _sheet(code, secret, remarks=False)
     return render_template(
         "judging/_tally.html",
         tally=sheet.tally,

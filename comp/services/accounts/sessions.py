@@ -54,21 +54,24 @@ def start(user: User, ip: str | None = None, user_agent: str | None = None) -> s
     return token
 
 
+_LOAD = (  # built once: every request of a logged-in user runs it
+    sa.select(User, UserSession.id, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == sa.bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > sa.bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def load(token: str) -> User | None:
     """Return the active user of a live session, with its token set, or None (one query)."""
     if not token or len(token) > 128:
         return None
     now = utcnow()
-    row = db.session.execute(
-        sa.select(User, UserSession.id, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == _digest(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            User.active.is_(True),
-        )
-    ).first()
+    row = db.session.execute(_LOAD, {"token_hash": _digest(token), "now": now}).first()
     if row is None:
         return None
     user, session_id, seen = row

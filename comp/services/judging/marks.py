@@ -352,6 +352,14 @@ _CHANGE = sa.insert(cast(sa.Table, MarkChange.__table__))
 _FIRST_MARK = sa.insert(cast(sa.Table, Mark.__table__)).returning(cast(sa.Table, Mark.__table__).c.id)
 
 
+_UPDATE_MARK = (  # built once, as the save's other statements
+    sa.update(Mark)
+    .where(Mark.id == sa.bindparam("mark_id"), Mark.version == sa.bindparam("seen"))
+    .values(value_cents=sa.bindparam("new_cents"), version=sa.bindparam("new_version"), updated_at=sa.bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: int) -> Mark:
     """Insert the first mark, or update the one at version `seen` (the check and the write are one step)."""
     now = utcnow()
@@ -371,15 +379,8 @@ def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: 
         return Mark(id=mark_id, **values)
     # The version in the WHERE clause: of two app processes saving over the same version, exactly one
     # updates a row.
-    updated = cast(
-        "CursorResult[Any]",
-        db.session.execute(
-            sa.update(Mark)
-            .where(Mark.id == mark.id, Mark.version == seen)
-            .values(value_cents=cents, version=seen + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    )
+    params = {"mark_id": mark.id, "seen": seen, "new_cents": cents, "new_version": seen + 1, "now": now}
+    updated = cast("CursorResult[Any]", db.session.execute(_UPDATE_MARK, params))
     if updated.rowcount != 1:
         assert context.entrant is not None and context.criterion is not None
         raise _stale(judge, context.entrant, context.criterion)

@@ -65,6 +65,22 @@ def recused_given(judge_id: sa.ColumnElement[int], org_unit_id: sa.ColumnElement
     return sa.or_(same_employer, declared.exists())
 
 
+def markable_given(
+    judge_id: sa.ColumnElement[int], org_unit_id: sa.ColumnElement[int], by_employer: sa.ColumnElement[bool]
+) -> sa.ColumnElement[bool]:
+    """Return the condition on `Entrant` rows that a judge may mark, the judge and the rule given as parameters.
+
+    The same rule as `markable_by`, for a statement built once (the next entrant of every sheet page).
+    """
+    declared = sa.select(JudgeConflict.id).where(
+        JudgeConflict.judge_id == judge_id, JudgeConflict.entrant_id == Entrant.id
+    )
+    other_employer = sa.or_(
+        ~by_employer, org_unit_id.is_(None), Entrant.employer_id.is_(None), Entrant.employer_id != org_unit_id
+    )
+    return sa.and_(~declared.exists(), other_employer)
+
+
 def recused_pairs(competition: Competition) -> set[tuple[int, int]]:
     """Return the (judge user id, entrant id) pairs of the competition where the judge must not mark."""
     declared = db.session.execute(

@@ -24,6 +24,7 @@ from comp.models import (
     Criterion,
     Entrant,
     JudgeAssignment,
+    JudgeCriterion,
     Mark,
     MarkChange,
     RemarkRequest,
@@ -220,11 +221,53 @@ def overview(judge: User, competition: Competition, prefix: str = "") -> dict:
     }
 
 
+def _next_statement() -> sa.Select:
+    """Build the query of the entrant after one on a judge's list: the first unfinished sheet, else the next one."""
+    judge_id = sa.bindparam("judge_id", type_=sa.Integer)
+    marked = (
+        sa.select(sa.func.count(Mark.id))
+        .where(
+            Mark.entrant_id == Entrant.id,
+            Mark.judge_id == judge_id,
+            Mark.criterion_id.in_(sa.bindparam("criteria", expanding=True)),
+        )
+        .scalar_subquery()
+    )
+    signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id)
+    later = (
+        sa.select(Entrant.secret_code)
+        .where(
+            Entrant.competition_id == sa.bindparam("competition_id", type_=sa.Integer),
+            Entrant.status == "ok",
+            Entrant.secret_code > sa.bindparam("after", type_=sa.String),
+            recusal.markable_given(
+                judge_id,
+                sa.bindparam("org_unit_id", type_=sa.Integer),
+                sa.bindparam("by_employer", type_=sa.Boolean),
+            ),
+        )
+        .order_by(Entrant.secret_code)
+        .limit(1)
+    )
+    # In code order the first unfinished sheet is usually the very next one: the scan stops there. Both
+    # candidates are read in one statement, the unfinished one first.
+    unfinished = later.where(~signed.exists(), marked < sa.bindparam("due", type_=sa.Integer)).subquery()
+    following = later.subquery()
+    either = sa.union_all(
+        sa.select(unfinished.c.secret_code, sa.literal(0).label("choice")),
+        sa.select(following.c.secret_code, sa.literal(1).label("choice")),
+    ).subquery()
+    return sa.select(either.c.secret_code).order_by(either.c.choice).limit(1)
+
+
+_NEXT = _next_statement()  # built once, as the sheet page asks on every entrant
+
+
 def next_entrant(judge: User, entrant: Entrant, criteria: list[Criterion] | None = None) -> str | None:
     """Return the secret code of the entrant after this one on the judge's list, None on the last.
 
     The first one after it whose sheet is neither complete nor signed, else simply the next (one
-    statement, usually, when the judge's `criteria` are given, as the sheet has them).
+    statement when the judge's `criteria` are given, as the sheet has them).
     """
     if entrant.secret_code is None:
         return None
@@ -233,30 +276,16 @@ def next_entrant(judge: User, entrant: Entrant, criteria: list[Criterion] | None
         if assignment is None:
             return None
         criteria = judge_criteria(assignment)
-    marked = (
-        sa.select(sa.func.count(Mark.id))
-        .where(
-            Mark.entrant_id == Entrant.id,
-            Mark.judge_id == judge.id,
-            Mark.criterion_id.in_([c.id for c in criteria]),
-        )
-        .scalar_subquery()
-    )
-    signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge.id)
-    later = (
-        sa.select(Entrant.secret_code)
-        .where(
-            Entrant.competition_id == entrant.competition_id,
-            Entrant.status == "ok",
-            Entrant.secret_code > entrant.secret_code,
-            recusal.markable_by(judge, entrant.competition),
-        )
-        .order_by(Entrant.secret_code)
-        .limit(1)
-    )
-    # In code order the first unfinished sheet is usually the very next one: the scan stops there.
-    unfinished = later.where(~signed.exists(), marked < len(criteria))
-    return db.session.scalar(unfinished) or db.session.scalar(later)
+    params = {
+        "judge_id": judge.id,
+        "org_unit_id": judge.org_unit_id,
+        "by_employer": recusal.by_employer(entrant.competition),
+        "competition_id": entrant.competition_id,
+        "after": entrant.secret_code,
+        "criteria": [c.id for c in criteria],
+        "due": len(criteria),
+    }
+    return db.session.scalar(_NEXT, params)
 
 
 def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
@@ -269,23 +298,98 @@ def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
         raise PermissionError("the judge is not on the panel")
     if recusal.is_recused(judge, entrant):
         raise PermissionError("the judge is recused from this entrant")
-    criteria = judge_criteria(assignment)
-    marks = {
-        m.criterion_id: m
-        for m in db.session.scalars(
-            sa.select(Mark).where(
-                Mark.entrant_id == entrant.id,
-                Mark.judge_id == judge.id,
-                Mark.criterion_id.in_([c.id for c in criteria]),
-            )
+    return _sheet(judge, entrant.competition, assignment, entrant, signoff_of(judge, entrant), remarks, True)
+
+
+def _open_statement() -> sa.Select:
+    """Build the one query the sheet page reads its context with: competition, seat, entrant, recusal, signature."""
+    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+    reopened = sa.select(AuditEvent.id).where(
+        AuditEvent.competition_id == Competition.id, AuditEvent.action == "sheet.reopened"
+    )
+    return (
+        sa.select(
+            Competition,
+            JudgeAssignment,
+            Entrant,
+            recusal.recused_given(judge_id, sa.bindparam("org_unit_id", type_=sa.Integer)),
+            SheetSignoff,
+            reopened.exists(),
         )
-    }
-    signoff = signoff_of(judge, entrant)
-    closed = closed_reason(entrant.competition, entrant, signoff)
-    asked = {r.criterion_id: r for r in pending_remarks(judge, entrant.competition, entrant)} if remarks else {}
-    rows = [SheetRow(c, marks.get(c.id), closed, asked.get(c.id)) for c in criteria]
-    reopened = None if signoff else reopen_reason(entrant, assignment.ref)
-    return Sheet(entrant.competition, entrant, rows, signoff, closed, reopened)
+        .select_from(Competition)
+        .outerjoin(
+            JudgeAssignment,
+            sa.and_(JudgeAssignment.competition_id == Competition.id, JudgeAssignment.user_id == judge_id),
+        )
+        .outerjoin(
+            Entrant, sa.and_(Entrant.competition_id == Competition.id, Entrant.secret_code == sa.bindparam("secret"))
+        )
+        .outerjoin(SheetSignoff, sa.and_(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id))
+        .where(Competition.code == sa.bindparam("code"))
+    )
+
+
+_OPEN = _open_statement()  # built once: the sheet page is the judging day's second most frequent request
+
+
+def open_sheet(judge: User, code: str, secret: str, remarks: bool = True) -> Sheet:
+    """Return the judge's sheet of the entrant with this secret code, reading its context in one statement.
+
+    LookupError when the competition (or a draft, which judges do not see) or the entrant is not there (404);
+    PermissionError when the user does not judge it or is recused from the entrant (403): the checks of
+    `competition_for(code, "competition.judge")`, `find_entrant` and `load_sheet`, in that order.
+    """
+    params = {"judge_id": judge.id, "org_unit_id": judge.org_unit_id, "code": code, "secret": secret}
+    row = db.session.execute(_OPEN, params).first()
+    if row is None or row[0].status == "draft":
+        raise LookupError("no such competition")
+    competition, assignment, entrant, recused, signoff, reopened = row
+    if judge.role != "judge" or assignment is None:
+        raise PermissionError("the judge is not on the panel")
+    if entrant is None:
+        raise LookupError("no such entrant")
+    if recused:
+        raise PermissionError("the judge is recused from this entrant")
+    set_committed_value(entrant, "competition", competition)  # held by the entrant, as find_entrant does
+    return _sheet(judge, competition, assignment, entrant, signoff, remarks, reopened)
+
+
+_ROWS = (  # the judge's criteria, each with its stage and the judge's mark of the entrant, if any
+    sa.select(Criterion, Mark)
+    .join(JudgeCriterion, JudgeCriterion.criterion_id == Criterion.id)
+    .join(Criterion.stage)
+    .outerjoin(
+        Mark,
+        sa.and_(
+            Mark.criterion_id == Criterion.id,
+            Mark.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
+            Mark.judge_id == sa.bindparam("judge_id", type_=sa.Integer),
+        ),
+    )
+    .options(so.contains_eager(Criterion.stage))
+    .where(JudgeCriterion.assignment_id == sa.bindparam("assignment_id", type_=sa.Integer))
+    .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
+)
+
+
+def _sheet(
+    judge: User,
+    competition: Competition,
+    assignment: JudgeAssignment,
+    entrant: Entrant,
+    signoff: SheetSignoff | None,
+    remarks: bool,
+    reopened: bool,
+) -> Sheet:
+    """Build the sheet: the judge's criteria with their marks (one statement), re-mark requests, why it is closed."""
+    params = {"entrant_id": entrant.id, "judge_id": judge.id, "assignment_id": assignment.id}
+    rows_read = db.session.execute(_ROWS, params).all()
+    closed = closed_reason(competition, entrant, signoff)
+    asked = {r.criterion_id: r for r in pending_remarks(judge, competition, entrant)} if remarks else {}
+    rows = [SheetRow(criterion, mark, closed, asked.get(criterion.id)) for criterion, mark in rows_read]
+    # Only a sheet the chief reopened has a reason to show, and only when some sheet of the competition was.
+    why = reopen_reason(entrant, assignment.ref) if reopened and signoff is None else None
+    return Sheet(competition, entrant, rows, signoff, closed, why)
 
 
 def reopen_reason(entrant: Entrant, judge_ref: str) -> str | None:
@@ -342,12 +446,8 @@ def pending() -> sa.ColumnElement[bool]:
     return sa.and_(RemarkRequest.answered_at.is_(None), ~remarked())
 
 
-def pending_remarks(
-    judge: User, competition: Competition, entrant: Entrant | None = None, criterion: Criterion | None = None
-) -> list[PendingRemark]:
-    """Return the re-mark requests waiting for the judge (one query), oldest first; none unless running."""
-    if competition.status != "running":
-        return []
+def _remarks_statement(by_entrant: bool, by_criterion: bool) -> sa.Select:
+    """Build the query of a judge's waiting re-mark requests; competition, judge and the filters are parameters."""
     query = (
         sa.select(
             RemarkRequest.id,
@@ -362,16 +462,38 @@ def pending_remarks(
         .join(Entrant, Entrant.id == RemarkRequest.entrant_id)
         .join(Criterion, Criterion.id == RemarkRequest.criterion_id)
         .join(Stage, Stage.id == Criterion.stage_id)
-        .where(RemarkRequest.competition_id == competition.id, RemarkRequest.judge_id == judge.id, pending())
+        .where(
+            RemarkRequest.competition_id == sa.bindparam("competition_id", type_=sa.Integer),
+            RemarkRequest.judge_id == sa.bindparam("judge_id", type_=sa.Integer),
+            pending(),
+        )
         .order_by(RemarkRequest.asked_at, RemarkRequest.id)
     )
+    if by_entrant:
+        query = query.where(RemarkRequest.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer))
+    if by_criterion:
+        query = query.where(RemarkRequest.criterion_id == sa.bindparam("criterion_id", type_=sa.Integer))
+    return query
+
+
+# Built once: every sheet page asks, and building the statement costs more than running it.
+_REMARKS = {(e, c): _remarks_statement(e, c) for e in (False, True) for c in (False, True)}
+
+
+def pending_remarks(
+    judge: User, competition: Competition, entrant: Entrant | None = None, criterion: Criterion | None = None
+) -> list[PendingRemark]:
+    """Return the re-mark requests waiting for the judge (one query), oldest first; none unless running."""
+    if competition.status != "running":
+        return []
+    params = {"competition_id": competition.id, "judge_id": judge.id}
     if entrant is not None:
-        query = query.where(RemarkRequest.entrant_id == entrant.id)
+        params["entrant_id"] = entrant.id
     if criterion is not None:
-        query = query.where(RemarkRequest.criterion_id == criterion.id)
+        params["criterion_id"] = criterion.id
     seen: set[tuple[int, int]] = set()
     out = []
-    for row in db.session.execute(query):
+    for row in db.session.execute(_REMARKS[(entrant is not None, criterion is not None)], params):
         if (row.entrant_id, row.criterion_id) in seen:
             continue  # asked twice about one mark: one answer serves both
         seen.add((row.entrant_id, row.criterion_id))
