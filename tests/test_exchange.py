@@ -609,3 +609,63 @@ def test_a_competition_without_entrants_imports_as_running(exchange_doc):
     competition = exchange.import_competition(exchange_doc)
     assert competition.status == "running"
     assert results.document(competition)["results"] == []
+
+
+# ------------------------------------------------------------------ a trim of more than one mark each end
+
+
+def _seven_judges(trim: object = 2, aggregation: str = "trimmed") -> dict:
+    """A one-criterion final marked by seven judges (diving drops two from each end)."""
+    marks = {"D1": ["7.5", "8", "8", "8.5", "8.5", "9", "9.5"], "D2": ["6", "6.5", "7", "7", "7", "7.5", "9"]}
+    return {
+        "format": "jiangxin.competition/1",
+        "competition": {"code": "QZ-2026-DIVE", "name": "跳水决赛", "year": 2026, "rules": {"tiebreak": []}},
+        "stages": [
+            {
+                "key": "dive",
+                "name": "动作",
+                "weight": "1",
+                "criteria": [
+                    {
+                        "key": "execution",
+                        "name": "完成",
+                        "max": "10",
+                        "step": "0.5",
+                        "aggregation": aggregation,
+                        "trim": trim,
+                    }
+                ],
+            }
+        ],
+        "entrants": [{"ref": ref, "name": f"选手{ref}"} for ref in marks],
+        "judges": [{"ref": f"J{n}", "name": f"裁判{n}", "chief": n == 1} for n in range(1, 8)],
+        "marks": [
+            {"entrant": ref, "judge": f"J{n}", "criterion": "dive.execution", "value": value}
+            for ref, values in marks.items()
+            for n, value in enumerate(values, 1)
+        ],
+    }
+
+
+def test_two_marks_dropped_from_each_end_give_the_middle_three():
+    competition = exchange.import_competition(_seven_judges())
+    doc = results.document(competition)
+    totals = {row["ref"]: row["total"] for row in doc["results"]}
+    # D1 keeps 8, 8.5, 8.5 → 8.333… of 10 → 83.33 of 100; D2 keeps 7, 7, 7 → 70.00.
+    assert totals == {"D1": "83.33", "D2": "70.00"}
+    again = exchange.export_competition(db.session.get(Competition, competition.id))
+    assert again["stages"][0]["criteria"][0]["trim"] == 2
+
+
+@pytest.mark.parametrize(
+    "trim, aggregation, words",
+    [
+        (2, "mean", "only a trimmed mean drops marks"),
+        (0, "trimmed", "is not a count of 1 or more"),
+        ("2", "trimmed", "is not a count of 1 or more"),
+    ],
+)
+def test_a_trim_that_cannot_be_used_is_refused(english, trim, aggregation, words):
+    problems = problems_of(_seven_judges(trim, aggregation))
+    assert [path for path, _message in problems] == ["stages[0].criteria[0].trim"]
+    assert words in problems[0][1]

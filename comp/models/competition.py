@@ -114,6 +114,7 @@ class Criterion(Model):
         sa.CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
         sa.CheckConstraint("max_value > 0", name="max_value"),
         sa.CheckConstraint("step IS NULL OR step > 0", name="step"),
+        sa.CheckConstraint("trim >= 1", name="trim"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -126,6 +127,8 @@ class Criterion(Model):
     step: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
     # A judgement scale (0–3 in steps of 1): the tablet shows one tap-button per value.
     fixed_scale: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # A trimmed mean drops this many marks from each end (1 by default; 2 of 7 judges in diving).
+    trim: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")

@@ -60,11 +60,17 @@ def _mean(summary: MarkSummary) -> tuple[int, int]:
     return _ratio(summary.total, summary.count)
 
 
-def _trimmed(summary: MarkSummary) -> tuple[int, int]:
-    # Dropping one highest and one lowest only makes sense with 3 or more marks.
-    if summary.count < 3:
+def _trimmed(summary: MarkSummary, trim: int = 1) -> tuple[int, int]:
+    # Dropping the `trim` highest and lowest only makes sense with at least one mark left between them.
+    if summary.count < 2 * trim + 1:
         return _mean(summary)
-    return _ratio(summary.total - summary.low - summary.high, summary.count - 2)
+    if trim == 1:  # the bounds are enough: no need of every value
+        return _ratio(summary.total - summary.low - summary.high, summary.count - 2)
+    values = summary.values
+    if values is None or len(values) != summary.count:
+        raise ValueError("a trim of more than one mark needs every mark value in MarkSummary.values")
+    kept = sorted(values)[trim:-trim]
+    return _ratio(sum(kept), len(kept))
 
 
 def _median(summary: MarkSummary) -> tuple[int, int]:
@@ -95,6 +101,8 @@ def score_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int,
     expected = summary.expected if summary.expected is not None else criterion.expected
     if expected is not None and summary.count != expected:
         return None
+    if criterion.aggregation == "trimmed":
+        return _trimmed(summary, criterion.trim)
     aggregator = _AGGREGATORS.get(criterion.aggregation)
     if aggregator is None:
         raise ValueError(f"unknown aggregation {criterion.aggregation!r}")

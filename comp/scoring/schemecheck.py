@@ -39,6 +39,14 @@ def _check_criterion(stage: Stage, criterion: Criterion, path: str, problems: Pr
         problems.append((f"{path}.expected", "not_count", {"value": expected}))
     elif criterion.aggregation == "single" and expected not in (None, 1):
         problems.append((f"{path}.expected", "single_one_mark", {}))
+    trim = criterion.trim
+    if isinstance(trim, bool) or not isinstance(trim, int) or trim < 1:
+        problems.append((f"{path}.trim", "not_count", {"value": trim}))
+    elif trim > 1 and criterion.aggregation != "trimmed":
+        problems.append((f"{path}.trim", "trim_not_trimmed", {"trim": trim}))
+    elif trim > 1 and expected is not None and expected < 2 * trim + 1:
+        # Dropping `trim` from each end of `expected` marks would leave no mark to average.
+        problems.append((f"{path}.trim", "trim_leaves_nothing", {"trim": trim, "expected": expected}))
 
 
 def _check_stage(stage: Stage, path: str, seen: set[str], problems: Problems) -> None:

@@ -64,8 +64,8 @@ class Criterion:
     kind: str = "score"
     aggregation: str = "mean"
     step: Decimal | None = None
-    # How many marks each entrant should get; None means "at least one".
-    expected: int | None = None
+    expected: int | None = None  # how many marks each entrant should get; None means "at least one"
+    trim: int = 1  # "trimmed": the marks dropped from each end (2 of 7 judges, say)
 
     @property
     def stage(self) -> str:

@@ -122,3 +122,25 @@ def test_a_recused_raters_units_are_complete_with_the_other_marks(campaign, unit
     # The shoe company's rater marked only the petrochemical team; the others kept the mean of two.
     assert totals["制帮班组"] == ("87.50", "四星")
     assert totals["裂解车间一班"] == ("60.00", None)
+
+
+def test_a_trim_that_would_drop_every_mark_of_the_panel_cannot_start(campaign, units, organizer, make_user, tree):
+    from comp.extensions import db
+    from comp.services import ServiceError
+
+    rating = campaign("team")
+    ratings.nominate(rating, [units[name].id for name in SHARES], organizer)
+    lifecycle.transition(rating, "open", organizer)
+    draw.close_registration(rating, organizer)
+    first = _criteria(rating)[0]
+    first.trim = 2  # two off each end: five raters at least
+    db.session.commit()
+    _panel(rating, organizer, make_user, [tree["city"], tree["jinjiang"], tree["quangang"]])
+    with pytest.raises(ServiceError) as refused:
+        lifecycle.transition(rating, "running", organizer)
+    assert "dropping 2 marks from each end of 3 leaves no mark" in str(refused.value)
+    assert rating.status == "closed"
+    first.trim = 1
+    db.session.commit()
+    lifecycle.transition(rating, "running", organizer)
+    assert rating.status == "running"

@@ -155,3 +155,31 @@ def test_aggregate_from_a_database_style_summary():
     summary = MarkSummary(count=4, total=30000, low=6000, high=9000)
     assert aggregate(_crit("trimmed"), summary) == F(75)
     assert aggregate(_crit("mean"), summary) == F(75)
+
+
+# ---------------------------------------------------------------- a wider trim
+
+
+def _trim(k: int, expected=None) -> Criterion:
+    return Criterion("s.c", "c", D("10"), aggregation="trimmed", expected=expected, trim=k)
+
+
+@pytest.mark.parametrize(
+    "k, marks, score",
+    [
+        # Diving: seven judges, the two highest and the two lowest dropped, the middle three kept.
+        (2, ["7.5", "8", "8", "8.5", "8.5", "9", "9.5"], F(25, 3)),  # (8 + 8.5 + 8.5) / 3 = 8.333…
+        (2, ["6", "6", "6", "6", "6"], F(6)),  # five marks: the middle one
+        (3, ["1", "2", "3", "4", "5", "6", "7"], F(4)),  # seven marks, three off each end
+        (2, ["8", "9", "10", "7"], F(34, 4)),  # too few for the trim: the mean of all, as for one each end
+        (1, ["10", "80", "81", "82", "100"], F(81)),  # k = 1 as before
+    ],
+)
+def test_a_trim_of_k_from_each_end(k, marks, score):
+    summary = MarkSummary.of(D(m) for m in marks)
+    assert aggregate(_trim(k), summary) == score
+
+
+def test_a_wider_trim_needs_every_mark():
+    with pytest.raises(ValueError):
+        aggregate(_trim(2), MarkSummary(7, 5700, 0, 1000))  # bounds only: not enough to drop two from each end

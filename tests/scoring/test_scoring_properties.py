@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from decimal import Decimal as D
+from fractions import Fraction as F
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from comp.scoring import (
     Rules,
     Scheme,
     Stage,
+    aggregate,
     awards,
     bias_parts,
     compute,
@@ -176,3 +178,18 @@ def test_fixed_places_hold_their_counts_but_for_ties(case):
         # Tied entrants always get the same award.
         for a in ranked:
             assert all(got[a.ref] == got[b.ref] for b in ranked if b.rank == a.rank)
+
+
+@PROPERTY
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=15), st.integers(1, 4))
+def test_a_trimmed_mean_is_symmetric_and_within_the_kept_marks(cents, k):
+    summary = MarkSummary.of(D(c) / 100 for c in cents)
+    criterion = Criterion("s.c", "c", D("10"), aggregation="trimmed", trim=k)
+    score = aggregate(criterion, summary)
+    # Mirrored marks (10 − m) give the mirrored score: the same number dropped from each end.
+    mirrored = MarkSummary.of((1000 - D(c)) / 100 for c in cents)
+    assert aggregate(criterion, mirrored) == 10 - score
+    ordered = sorted(cents)
+    kept = ordered[k:-k] if len(cents) >= 2 * k + 1 else ordered
+    assert F(min(kept), 100) <= score <= F(max(kept), 100)
+    assert score == F(sum(kept), 100 * len(kept))

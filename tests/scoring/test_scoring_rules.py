@@ -258,6 +258,19 @@ def crit(key, max="10", **extra):
     [
         ((Stage("p", "P", D("1"), (crit("p.a"),)),), []),
         ((), [("stages", "no_stages", {})]),
+        ((Stage("p", "P", D("1"), (crit("p.a", aggregation="trimmed", trim=2, expected=5),)),), []),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", aggregation="trimmed", trim=2, expected=4),)),),
+            [("stages[0].criteria[0].trim", "trim_leaves_nothing", {"trim": 2, "expected": 4})],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", aggregation="mean", trim=2),)),),
+            [("stages[0].criteria[0].trim", "trim_not_trimmed", {"trim": 2})],
+        ),
+        (
+            (Stage("p", "P", D("1"), (crit("p.a", aggregation="trimmed", trim=0),)),),
+            [("stages[0].criteria[0].trim", "not_count", {"value": 0})],
+        ),
         (
             (Stage("p", "P", D("1"), (crit("p.a", "0"), crit("p.b", "-5"))),),
             [

@@ -144,6 +144,34 @@ def test_a_bad_criterion_comes_back_with_its_error(browser, competition, values,
     assert len(scheme_of(competition).stages[1].criteria) == 2
 
 
+def test_a_trimmed_mean_dropping_two_marks_from_each_end(browser, competition):
+    route = competition.stages[1].criteria[0]
+    prefix = f"criterion-{route.id}"
+    body = fragment(
+        browser.post(
+            url(competition, f"/criteria/{route.id}"),
+            criterion_row(prefix, key="route", aggregation="trimmed-2"),
+            htmx=True,
+        )
+    )
+    assert scheme_of(competition).criterion("practical.route").trim == 2
+    assert re.search(r'<option selected value="trimmed-2">|<option value="trimmed-2" selected>', body)
+    body = fragment(
+        browser.post(
+            url(competition, f"/criteria/{route.id}"), criterion_row(prefix, key="route", aggregation="mean"), htmx=True
+        )
+    )
+    assert scheme_of(competition).criterion("practical.route").trim == 1  # a mean drops nothing
+
+
+def test_a_wider_trim_from_an_import_is_offered_as_it_is(browser, competition):
+    route = competition.stages[1].criteria[0]
+    route.aggregation, route.trim = "trimmed", 4
+    db.session.commit()
+    page = text(browser.get(url(competition, "/edit")))
+    assert re.search(r'<option selected value="trimmed-4">|<option value="trimmed-4" selected>', page)
+
+
 def test_save_a_criterion_row_in_place(browser, competition):
     route = competition.stages[1].criteria[0]
     prefix = f"criterion-{route.id}"

@@ -47,6 +47,9 @@ CRITERION_KIND_CHOICES = [("score", _l("Score")), ("deduction", _l("Deduction"))
 AGGREGATION_CHOICES = [
     ("mean", _l("Mean")),
     ("trimmed", _l("Trimmed mean")),  # said short (it sits in a table cell); the editor explains it
+    # A wider trim for a larger panel (2 of 7 judges each end in diving): the form's value carries it.
+    ("trimmed-2", _l("Trimmed mean, %(n)s each end", n=2)),
+    ("trimmed-3", _l("Trimmed mean, %(n)s each end", n=3)),
     ("median", _l("Median")),
     ("single", _l("Single mark")),
 ]
@@ -206,9 +209,27 @@ class CriterionForm(RowForm):
     step = DecimalField(_l("Step"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
     fixed_scale = BooleanField(_l("Fixed scale"))
 
+    def values(self) -> dict:
+        """Return the row's values, the trim of a trimmed mean read from its choice ("trimmed-2")."""
+        values = super().values()
+        aggregation, _dash, trim = (values.get("aggregation") or "").partition("-")
+        values["aggregation"], values["trim"] = aggregation, int(trim) if trim.isdigit() else 1
+        return values
+
     @classmethod
     def of(cls, criterion, prefix: str) -> CriterionForm:
-        """Return the row filled from a criterion."""
+        """Return the row filled from a criterion (a trim wider than the choices, as imported, is offered too)."""
+        form = cls._filled(criterion, prefix)
+        wanted = f"trimmed-{criterion.trim}"
+        if criterion.trim > 1 and all(choice.value != wanted for choice in form.aggregation.choices):
+            form.aggregation.choices = [
+                *form.aggregation.choices,
+                SelectChoice(wanted, _l("Trimmed mean, %(n)s each end", n=criterion.trim)),
+            ]
+        return form
+
+    @classmethod
+    def _filled(cls, criterion, prefix: str) -> CriterionForm:
         return cls(
             formdata=None,
             prefix=prefix,
@@ -217,7 +238,7 @@ class CriterionForm(RowForm):
                 "name": criterion.name,
                 "kind": criterion.kind,
                 "max_value": _decimal(criterion.max_value),
-                "aggregation": criterion.aggregation,
+                "aggregation": f"trimmed-{criterion.trim}" if criterion.trim > 1 else criterion.aggregation,
                 "step": _decimal(criterion.step),
                 "fixed_scale": criterion.fixed_scale,
             },

@@ -44,6 +44,10 @@ MESSAGES = {
     "criterion_key": _l("the key “%(value)s” must read %(stage)s.<key>"),
     "not_count": _l("“%(value)s” is not a count of 1 or more"),
     "single_one_mark": _l("a criterion with a single mark takes exactly one mark"),
+    "trim_not_trimmed": _l("only a trimmed mean drops marks: a trim of %(trim)s needs the aggregation “trimmed”"),
+    "trim_leaves_nothing": _l(
+        "dropping %(trim)s marks from each end of %(expected)s leaves no mark: expect at least 2 × trim + 1 judges"
+    ),
     "no_score_criterion": _l("a stage needs at least one score criterion"),
     # Rules.
     "rules_object": _l("the rules must be an object"),
@@ -81,6 +85,7 @@ FIELDS = {
     "kind": _l("kind"),
     "aggregation": _l("aggregation"),
     "expected": _l("judges expected"),
+    "trim": _l("marks dropped from each end"),
     "criteria": _l("criteria"),
     "share": _l("share"),
     "count": _l("number of places"),

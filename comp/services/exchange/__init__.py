@@ -255,6 +255,7 @@ def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int
                 kind=c.get("kind", "score"),
                 aggregation=c.get("aggregation", "mean"),
                 step=Decimal(str(c["step"])) if c.get("step") is not None else None,
+                trim=c.get("trim", 1),
                 position=p,
             )
             for p, c in enumerate(s["criteria"])

@@ -139,9 +139,10 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     step = decimal_of(c.get("step")) if c.get("step") is not None else None
     if c.get("step") is not None and (step is None or step <= 0 or _exponent(step) < -2):
         problems.add(f"{path}.step", _not_positive(c.get("step")))
+    trim = c.get("trim", 1)  # checked with the scheme (check_scheme): a count, and only for a trimmed mean
     if not key or maximum is None or maximum <= 0:
         return None
-    return scoring.Criterion(f"{stage_key}.{key}", name, maximum, kind, aggregation, step)
+    return scoring.Criterion(f"{stage_key}.{key}", name, maximum, kind, aggregation, step, trim=trim)
 
 
 def _not_positive(value: Any) -> str:

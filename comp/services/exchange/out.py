@@ -48,6 +48,8 @@ def _criterion(c) -> dict:
     if c.kind != "score":
         out["kind"] = c.kind
     out["aggregation"] = c.aggregation
+    if c.trim != 1:
+        out["trim"] = c.trim
     if c.step is not None:
         out["step"] = plain(c.step)
     return out

@@ -66,6 +66,7 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
                         c.step,
                         # Several judges may share a single criterion, one mark per entrant.
                         None if c.aggregation == "single" else expected.get(c.id),
+                        c.trim,
                     )
                     for c in s.criteria
                 ),
@@ -80,7 +81,7 @@ def rules_of(competition: Competition, scheme: scoring.Scheme) -> scoring.Rules:
     return scoring.parse_rules(competition.rules or {}, scheme, competition.kind)
 
 
-def _expected_marks(competition: Competition) -> dict[int, int]:
+def expected_marks(competition: Competition) -> dict[int, int]:
     """Count the judges assigned to each criterion: the marks each entrant should receive."""
     rows = db.session.execute(
         sa.select(JudgeCriterion.criterion_id, sa.func.count())
@@ -108,7 +109,7 @@ def _group_keys(competition: Competition) -> dict[int, str]:
 
 def load(competition: Competition) -> Loaded:
     """Convert the competition's scheme, rules and entrants to scoring types."""
-    scheme = scheme_of(competition, _expected_marks(competition))
+    scheme = scheme_of(competition, expected_marks(competition))
     criterion_keys = dict(
         db.session.execute(
             sa.select(Criterion.id, Stage.key + "." + Criterion.key)
@@ -201,7 +202,7 @@ def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[sco
             sum(cents),
             min(cents),
             max(cents),
-            tuple(sorted(cents)) if criterion.aggregation == "median" else None,
+            tuple(sorted(cents)) if criterion.aggregation == "median" or criterion.trim > 1 else None,
             expected.get((entrant_id, criterion_id)),
         )
         bias.add(criterion.max, marks)

@@ -79,9 +79,9 @@ def publish(competition: Competition, actor=None) -> None:
 
 def scheme_problems(competition: Competition) -> list[str]:
     """Return what keeps the competition's stages, criteria and rules from being valid."""
-    from comp.services.results import scheme_of
+    from comp.services.results import expected_marks, scheme_of
 
-    scheme = scheme_of(competition)
+    scheme = scheme_of(competition, expected_marks(competition))  # with its panel, once judges are seated
     if not scheme.stages:  # said in the user's language, not the engine's "stages: …"
         problems = [_("The competition has no stages yet.")]
     else:
@@ -112,7 +112,14 @@ def _guard_lock(competition: Competition) -> None:
         raise ServiceError(_("The scores cannot be locked: %(problems)s", problems=" ".join(problems)))
 
 
-GUARDS: dict[str, Callable[[Competition], None]] = {"open": _guard_open, "locked": _guard_lock}
+def _guard_start(competition: Competition) -> None:
+    # The panel is known now: a trimmed mean that would drop every mark of its judges is refused here.
+    problems = scheme_problems(competition)
+    if problems:
+        raise ServiceError(_("The competition cannot start: %(problems)s", problems="; ".join(problems)))
+
+
+GUARDS: dict[str, Callable[[Competition], None]] = {"open": _guard_open, "running": _guard_start, "locked": _guard_lock}
 
 
 def check_scheme_editable(competition: Competition) -> None:

@@ -116,11 +116,17 @@ def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = No
         _add(problems, "kind", _("Choose score or deduction."))
     if data.get("aggregation") not in AGGREGATIONS:
         _add(problems, "aggregation", _("Choose mean, trimmed mean, median or single mark."))
+    trim = data.get("trim") or 1
+    if isinstance(trim, bool) or not isinstance(trim, int) or trim < 1:
+        _add(problems, "aggregation", _("A trimmed mean drops 1 or more marks from each end."))
+    elif trim > 1 and data.get("aggregation") != "trimmed":
+        _add(problems, "aggregation", _("Only a trimmed mean drops marks."))
     values = {
         "key": key,
         "name": name,
         "kind": data.get("kind"),
         "aggregation": data.get("aggregation"),
+        "trim": trim,
         "max_value": _amount(data.get("max_value"), "max_value", problems, positive=True),
         "step": _amount(data.get("step"), "step", problems, positive=True, required=False),
         "fixed_scale": bool(data.get("fixed_scale")),
@@ -227,7 +233,7 @@ def add_criterion(stage: Stage, data: dict, actor: User | None) -> Criterion:
 
 
 def update_criterion(criterion: Criterion, data: dict, actor: User | None) -> None:
-    """Change a criterion's key, name, kind, maximum, aggregation, step or fixed scale."""
+    """Change a criterion's key, name, kind, maximum, aggregation (with its trim), step or fixed scale."""
     stage = criterion.stage
     lifecycle.check_scheme_editable(stage.competition)
     values = _criterion_values(stage, data, criterion)
