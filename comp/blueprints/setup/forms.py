@@ -48,8 +48,8 @@ AGGREGATION_CHOICES = [
     ("mean", _l("Mean")),
     ("trimmed", _l("Trimmed mean")),  # said short (it sits in a table cell); the editor explains it
     # A wider trim for a larger panel (2 of 7 judges each end in diving): the form's value carries it.
-    ("trimmed-2", _l("Trimmed mean, %(n)s each end", n=2)),
-    ("trimmed-3", _l("Trimmed mean, %(n)s each end", n=3)),
+    ("trimmed-2", _l("Trim %(n)s each end", n=2)),  # short like the others: it sits in a table cell too
+    ("trimmed-3", _l("Trim %(n)s each end", n=3)),
     ("median", _l("Median")),
     ("single", _l("Single mark")),
 ]
@@ -224,7 +224,7 @@ class CriterionForm(RowForm):
         if criterion.trim > 1 and all(choice.value != wanted for choice in form.aggregation.choices):
             form.aggregation.choices = [
                 *form.aggregation.choices,
-                SelectChoice(wanted, _l("Trimmed mean, %(n)s each end", n=criterion.trim)),
+                SelectChoice(wanted, _l("Trim %(n)s each end", n=criterion.trim)),
             ]
         return form
 
