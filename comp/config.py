@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import tempfile
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -108,6 +109,7 @@ def from_environment() -> dict:
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip() or None,
         "METRICS_ALLOW": networks(os.environ.get("METRICS_ALLOW", "")),
         "CERTIFICATE_BATCH_FOLDER": str(instance / "batches"),
+        "EXPORT_FOLDER": str(instance / "exports"),  # big exports, written by the job worker (kept a day)
         # The job queue (comp.jobs): Redis when set (several app servers), else a SQLite file beside the database.
         "JOBS_URL": os.environ.get("JOBS_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{instance / 'jobs.db'}",
         "JOBS_STALLED_AFTER": int(os.environ.get("JOBS_STALLED_AFTER", "600")),  # seconds without progress
@@ -161,4 +163,6 @@ def test_config(database_url: str) -> dict:
         "SESSION_COOKIE_SECURE": False,
         "PROXY_FIX": False,
         "JOBS_IMMEDIATE": True,  # a job runs as it is queued; tests/certs/test_batch_worker.py runs a real worker
+        # Export files of the whole run in one scratch folder, not the checkout's instance folder.
+        "EXPORT_FOLDER": tempfile.mkdtemp(prefix="jiangxin-exports-"),
     }

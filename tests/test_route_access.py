@@ -28,6 +28,7 @@ from comp.models import (
     Achievement,
     CertificateBatch,
     Entrant,
+    ExportJob,
     Honour,
     JudgeAssignment,
     Objection,
@@ -37,7 +38,7 @@ from comp.models import (
     User,
 )
 from comp.models.types import utcnow
-from comp.services import accounts, exchange
+from comp.services import accounts, exchange, exports
 from comp.services import certs as certificates
 from comp.services.accounts import claims, links
 from comp.services.certs import batches as printing
@@ -201,6 +202,10 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     # talent pool and craftsman profiles
     (G, "/people"): ORGANIZER,
     (G, "/people/export.xlsx"): ORGANIZER,
+    (P, "/people/exports"): ORGANIZER(302),  # queued (run at once in the tests), then its progress page
+    (G, "/people/exports/<int:job_id>"): of_own(ORGANIZER),
+    (G, "/people/exports/<int:job_id>/file"): of_own(ORGANIZER),
+    (P, "/people/exports/<int:job_id>/again"): of_own(ORGANIZER(302)),
     (G, "/people/me"): Expect(WORKERS, 302, refused=404),
     # A worker is not told whether another's record exists; an organizer beyond its unions gets 403.
     (G, "/people/<int:worker_id>"): Expect(MANAGING | {"worker"})(other_worker=404),
@@ -456,6 +461,16 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         finished_at=utcnow(),
     )
     (batch_folder / "batch.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    # The city organizer's finished talent-pool export: nobody else's to see or download.
+    export = ExportJob(
+        kind="talent_pool",
+        user_id=city.id,
+        params={"filters": {}},
+        status="done",
+        filename="talent_pool-world.xlsx",
+        finished_at=utcnow(),
+    )
+    (exports.folder() / "talent_pool-world.xlsx").write_bytes(b"PK\x05\x06" + bytes(18))
     objection = Objection(
         competition_id=made["running"].id,
         name="异议人",
@@ -480,7 +495,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         for kind in ("registration", "units", "accounts")
     ]
     invited = accounts.new_user("invited.judge", "judge", display_name="待激活裁判")  # waits for its link
-    db.session.add_all([batch, objection, honour, unit, *uploads])
+    db.session.add_all([batch, export, objection, honour, unit, *uploads])
     db.session.flush()
     link = links.issue(invited, "activate", city)
     db.session.commit()
@@ -496,6 +511,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         "request_id": change.id,
         "objection_id": objection.id,
         "batch_id": batch.id,
+        "job_id": export.id,
         "number": certificates.of_worker(worker)[0].number,
         "token:activate": links.token(link),
         "token:objection": "objection-token",

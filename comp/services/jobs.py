@@ -1,4 +1,4 @@
-"""The job queue: long work (certificate batches first) runs in a worker process, not in a web request.
+"""The job queue: long work (certificate batches, big exports) runs in a worker process, not in a web request.
 
 Huey carries the jobs: on one machine a SQLite file in the instance folder (`make run` needs
 no other server), with several app servers Redis (REDIS_URL, or JOBS_URL). Huey takes a job
@@ -82,6 +82,7 @@ class Jobs:
         self.huey = make_huey(app)
         self.tasks: dict[str, Any] = {}
         self._task("certificate_batch", _certificate_batch, retries=0)
+        self._task("export", _export, retries=0)
         self.huey.periodic_task(crontab(minute="*"), name="reap")(self._in_app(reap))
 
     def _task(self, name: str, function: Callable[..., None], **options) -> None:
@@ -113,6 +114,12 @@ def _certificate_batch(batch_id: int) -> None:
     batches.run(batch_id)
 
 
+def _export(job_id: int) -> None:
+    from comp.services import exports
+
+    exports.run(job_id)
+
+
 def of(app: Flask | None = None) -> Jobs:
     """Return the app's jobs (the current app's by default)."""
     return (app or current_app).extensions[EXTENSION]
@@ -127,15 +134,21 @@ def submit(name: str, *args) -> None:
 
 
 def reap() -> list[int]:
-    """Queue again every running job that stopped moving (its worker died); return the batch ids."""
+    """Queue again every running job that stopped moving (its worker died); return the rows' ids."""
+    from comp.services import exports
     from comp.services.certs import batches
 
-    ids = batches.stalled_ids()
-    for batch_id in ids:
-        of().submit("certificate_batch", batch_id)
-    if ids:
-        current_app.logger.warning("queued stalled certificate batches again: %s", ids)
-    return ids
+    queued = []
+    for name, what, ids in (
+        ("certificate_batch", "certificate batches", batches.stalled_ids()),
+        ("export", "exports", exports.stalled_ids()),
+    ):
+        for row_id in ids:
+            of().submit(name, row_id)
+        if ids:
+            current_app.logger.warning("queued stalled %s again: %s", what, ids)
+        queued += ids
+    return queued
 
 
 def state() -> dict[str, Any]:
@@ -144,22 +157,25 @@ def state() -> dict[str, Any]:
     It fails only when the queue's store cannot be read: stalled jobs (no worker running) are shown,
     not failed on, or a load balancer would take every web server out for want of a worker.
     """
-    from comp.services.certs import batches
-
     jobs = of()
+    stored = counts()
     return {
         "backend": "redis" if storage_url(jobs.app).startswith(REDIS_SCHEMES) else "sqlite",
         "queued": jobs.huey.pending_count(),
-        "running": batches.running_count(),
-        "stalled": len(batches.stalled_ids()),
+        "running": sum(count for (_kind, status), count in stored.items() if status == "running"),
+        "stalled": sum(count for (_kind, status), count in stored.items() if status == "stalled"),
     }
 
 
 def counts() -> dict[tuple[str, str], float]:
     """Return {(kind, state): count} of the jobs the database holds, for /metrics (jiangxin_jobs_stored)."""
+    from comp.services import exports
     from comp.services.certs import batches
 
-    return {("certificate_batch", status): count for status, count in batches.counts_by_state().items()}
+    return {
+        **{("certificate_batch", status): count for status, count in batches.counts_by_state().items()},
+        **{("export", status): count for status, count in exports.counts_by_state().items()},
+    }
 
 
 def run_worker(app: Flask, workers: int = 2) -> None:

@@ -17,7 +17,6 @@ import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -34,7 +33,7 @@ from comp.models.types import utcnow
 from comp.services import ServiceError, in_transaction, jobs, transaction
 from comp.services import certs as certificate_service
 from comp.services import results as results_service
-from comp.services.common import audit
+from comp.services.common import audit, heartbeat
 from comp.services.hall import printing
 from comp.services.setup import lifecycle
 
@@ -162,32 +161,12 @@ def stalled(batch: CertificateBatch) -> bool:
 
 def stalled_ids() -> list[int]:
     """Return the running batches that stopped moving, oldest first: the reaper queues them again."""
-    return list(
-        db.session.scalars(
-            sa.select(CertificateBatch.id)
-            .where(CertificateBatch.status == "running", CertificateBatch.updated_at < utcnow() - jobs.stalled_after())
-            .order_by(CertificateBatch.id)
-        )
-    )
-
-
-def running_count() -> int:
-    """Return how many batches are running (or waiting for a worker)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(CertificateBatch).where(CertificateBatch.status == "running")
-        )
-        or 0
-    )
+    return heartbeat.stalled_ids(CertificateBatch)
 
 
 def counts_by_state() -> dict[str, int]:
     """Return how many batches are in each state: running (of which some may be stalled), done, failed."""
-    counted = dict(
-        db.session.execute(sa.select(CertificateBatch.status, sa.func.count()).group_by(CertificateBatch.status)).all()
-    )
-    counted["stalled"] = len(stalled_ids())
-    return {state: counted.get(state, 0) for state in ("running", "stalled", "done", "failed")}
+    return heartbeat.counts_by_state(CertificateBatch)
 
 
 def latest_batches(competition: Competition) -> dict[str, CertificateBatch]:
@@ -254,8 +233,7 @@ def start_batch(competition: Competition, kind: str, actor: User | None = None) 
     return batch
 
 
-class Lost(Exception):
-    """Another worker took the batch over (this one was thought dead): stop without touching it."""
+Lost = heartbeat.Lost  # another worker took the batch over
 
 
 def run(batch_id: int) -> None:
@@ -280,12 +258,7 @@ def run(batch_id: int) -> None:
         outcome = "failed"
         db.session.rollback()
         current_app.logger.exception("certificate batch %s failed", batch_id)
-        db.session.execute(
-            sa.update(CertificateBatch)
-            .where(CertificateBatch.id == batch_id, CertificateBatch.status == "running")
-            .values(status="failed", error=str(error)[:300] or type(error).__name__, finished_at=utcnow())
-        )
-        db.session.commit()
+        heartbeat.fail(CertificateBatch, batch_id, error)
     finally:
         jobs.moved(JOB, "running", -1)
     jobs.moved(JOB, outcome, 1)
@@ -293,39 +266,12 @@ def run(batch_id: int) -> None:
 
 def _claim(batch_id: int) -> datetime | None:
     """Take the batch if nobody holds it (never started, or stopped moving); return the heartbeat it now has."""
-    now = utcnow()
-    taken = db.session.execute(
-        sa.update(CertificateBatch)
-        .where(
-            CertificateBatch.id == batch_id,
-            CertificateBatch.status == "running",
-            sa.or_(
-                CertificateBatch.updated_at == CertificateBatch.created_at,
-                CertificateBatch.updated_at < now - jobs.stalled_after(),
-            ),
-        )
-        .values(updated_at=now)
-    )
-    db.session.commit()
-    return now if cast("sa.CursorResult", taken).rowcount == 1 else None
+    return heartbeat.claim(CertificateBatch, batch_id)
 
 
 def _beat(batch_id: int, token: datetime, **values) -> datetime:
     """Record progress and the heartbeat, if this worker still holds the batch; return the new heartbeat."""
-    now = max(utcnow(), token + timedelta(microseconds=1))  # never equal to the last one
-    moved = db.session.execute(
-        sa.update(CertificateBatch)
-        .where(
-            CertificateBatch.id == batch_id,
-            CertificateBatch.status == "running",
-            CertificateBatch.updated_at == token,
-        )
-        .values(updated_at=now, **values)
-    )
-    db.session.commit()
-    if cast("sa.CursorResult", moved).rowcount != 1:
-        raise Lost(batch_id)
-    return now
+    return heartbeat.beat(CertificateBatch, batch_id, token, **values)
 
 
 def segment_size() -> int:

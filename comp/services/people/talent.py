@@ -9,7 +9,7 @@ Standing, never recomputed.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -398,16 +398,31 @@ def search(filters: Filters, user: User, page: int = 1, per_page: int = PER_PAGE
     return Page(rows=_rows(workers, tree) if workers else [], total=total, page=page, pages=pages)
 
 
-def export(filters: Filters, user: User, tree: Tree | None = None) -> tuple[int, Iterator[bytes]]:
+def count(filters: Filters, user: User, tree: Tree | None = None) -> int:
+    """Return how many workers the filters match in the user's scope."""
+    where = _conditions(filters, user, tree or Tree())
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Worker).where(*where)) or 0
+
+
+def export(
+    filters: Filters,
+    user: User,
+    tree: Tree | None = None,
+    progress: Callable[[int], None] | None = None,
+    audited: bool = True,
+) -> tuple[int, Iterator[bytes]]:
     """Audit the export of the matching workers (masked ID numbers); return the count and the .xlsx bytes to stream.
 
     The workers are read at once (so the audit names the count); honours and awards are
-    read a chunk at a time while the sheet streams out.
+    read a chunk at a time while the sheet streams out, and `progress` is told how many rows
+    are written after each chunk. An export job (comp.services.exports) audits when it is asked
+    for, and passes `audited=False`.
     """
     tree = tree or Tree()
     workers = db.session.execute(_listing(filters, _conditions(filters, user, tree))).all()
-    with transaction():
-        audit.record("talent.export", user, None, None, filters=filters.args(), rows=len(workers))
+    if audited:
+        with transaction():
+            audit.record("talent.export", user, None, None, filters=filters.args(), rows=len(workers))
 
     def rows() -> Iterator[tuple]:
         for start in range(0, len(workers), EXPORT_CHUNK):
@@ -423,5 +438,7 @@ def export(filters: Filters, user: User, tree: Tree | None = None) -> tuple[int,
                     row.awards,
                     row.best_award or "",
                 )
+            if progress is not None:
+                progress(min(start + EXPORT_CHUNK, len(workers)))
 
     return len(workers), xlsx_stream.stream([str(h) for h in HEADERS], rows(), "人才库 Talent pool")
