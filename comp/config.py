@@ -110,6 +110,7 @@ def from_environment() -> dict:
         "METRICS_ALLOW": networks(os.environ.get("METRICS_ALLOW", "")),
         "CERTIFICATE_BATCH_FOLDER": str(instance / "batches"),
         "EXPORT_FOLDER": str(instance / "exports"),  # big exports, written by the job worker (kept a day)
+        "EXPORT_INLINE_ROWS": int(os.environ.get("EXPORT_INLINE_ROWS", "5000")),  # above: an export is a job
         # The job queue (comp.jobs): Redis when set (several app servers), else a SQLite file beside the database.
         "JOBS_URL": os.environ.get("JOBS_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{instance / 'jobs.db'}",
         "JOBS_STALLED_AFTER": int(os.environ.get("JOBS_STALLED_AFTER", "600")),  # seconds without progress
