@@ -669,3 +669,73 @@ def test_a_trim_that_cannot_be_used_is_refused(english, trim, aggregation, words
     problems = problems_of(_seven_judges(trim, aggregation))
     assert [path for path, _message in problems] == ["stages[0].criteria[0].trim"]
     assert words in problems[0][1]
+
+
+def _judgement_and_signed(finish: dict | None = None, goe: dict | None = None, marks: dict | None = None) -> dict:
+    """A stage with a 0–3 judgement worth 5 points and a −3…+3 grade of execution worth its own 3 points."""
+    marks = marks or {"E1": (["2", "3", "3"], ["-1", "0", "1"]), "E2": (["1", "1", "2"], ["-3", "-2", "-3"])}
+    return {
+        "format": "jiangxin.competition/1",
+        "competition": {"code": "QZ-2026-WS", "name": "世赛选拔", "year": 2026, "rules": {"tiebreak": []}},
+        "stages": [
+            {
+                "key": "practical",
+                "name": "实际操作",
+                "weight": "1",
+                "criteria": [
+                    {"key": "finish", "name": "完成质量", "max": "3", "step": "1", "worth": "5", **(finish or {})},
+                    {"key": "goe", "name": "执行分", "max": "3", "step": "1", "low": "-3", **(goe or {})},
+                    {"key": "size", "name": "尺寸", "max": "5", "aggregation": "single"},
+                ],
+            }
+        ],
+        "entrants": [{"ref": ref, "name": f"选手{ref}"} for ref in marks],
+        "judges": [{"ref": f"J{n}", "name": f"裁判{n}", "chief": n == 1} for n in range(1, 4)],
+        "marks": [
+            *(
+                {"entrant": ref, "judge": f"J{n}", "criterion": f"practical.{key}", "value": value}
+                for ref, pair in marks.items()
+                for key, values in zip(("finish", "goe"), pair, strict=True)
+                for n, value in enumerate(values, 1)
+            ),
+            *({"entrant": ref, "judge": "J1", "criterion": "practical.size", "value": "4"} for ref in marks),
+        ],
+    }
+
+
+def test_a_judgement_worth_points_and_a_signed_scale_score_exactly_and_survive_a_round_trip():
+    competition = exchange.import_competition(_judgement_and_signed())
+    doc = results.document(competition)
+    totals = {row["ref"]: row["total"] for row in doc["results"]}
+    # E1: 40/9 + 0 + 4 of 5 + 3 + 5 = 13 → 100 × (76/9) ÷ 13 = 64.957… ; E2: 20/9 − 8/3 + 4 = 32/9 → 27.35.
+    assert totals == {"E1": "64.96", "E2": "27.35"}
+    again = exchange.export_competition(db.session.get(Competition, competition.id))
+    finish, goe, size = again["stages"][0]["criteria"]
+    assert (finish["worth"], "low" in finish) == ("5", False)
+    assert (goe["low"], "worth" in goe) == ("-3", False)
+    assert "low" not in size and "worth" not in size
+    again["competition"]["code"] = "QZ-2026-WS2"  # a second copy beside the first
+    copy_ = exchange.import_competition(again)
+    assert {row["ref"]: row["total"] for row in results.document(copy_)["results"]} == totals
+
+
+@pytest.mark.parametrize(
+    "finish, goe, path, words",
+    [
+        ({"worth": "0"}, {}, "criteria[0].worth", "positive number"),
+        ({"low": "3"}, {}, "criteria[0].low", "must be below the top mark 3"),
+        ({}, {"low": "-3.125"}, "criteria[1].low", "at most 2 decimal places"),
+        ({}, {"kind": "deduction"}, "criteria[1].low", "a deduction cannot go below 0"),
+    ],
+)
+def test_a_range_or_points_that_cannot_be_used_is_refused_naming_the_field(english, finish, goe, path, words):
+    problems = dict(problems_of(_judgement_and_signed(finish, goe)))
+    # The marks typed on the refused scale may be refused too; the field is named first.
+    assert next(iter(problems)) == f"stages[0].{path}"
+    assert words in problems[f"stages[0].{path}"]
+
+
+def test_a_mark_below_a_signed_scale_is_refused_with_its_lowest_mark(english):
+    marks = {"E1": (["2", "3", "3"], ["-1", "-4", "1"])}
+    problems = problems_of(_judgement_and_signed(marks=marks))
+    assert len(problems) == 1 and "-4 is below the minimum -3" in problems[0][1]

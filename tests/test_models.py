@@ -148,7 +148,6 @@ def test_each_competition_has_its_own_chief(make_competition):
 # --- check constraints ---
 
 CHECKS = [
-    (Mark, "value_cents", -1),
     (User, "role", "superuser"),
     (Competition, "status", "finished"),
     (Competition, "kind", "exam"),
@@ -158,6 +157,8 @@ CHECKS = [
     (Stage, "weight", Decimal("-1")),
     (Criterion, "max_value", Decimal("0")),
     (Criterion, "aggregation", "max"),
+    (Criterion, "low_value", Decimal("1000")),  # the lowest mark lies below the maximum
+    (Criterion, "worth", Decimal("0")),
 ]
 
 
@@ -172,6 +173,7 @@ def test_check_constraints(make_competition, model, column, value):
     "model, column, value",
     [
         (Mark, "value_cents", 0),
+        (Mark, "value_cents", -300),  # a signed scale (−3…+3): the criterion's range is checked on entry
         (Stage, "weight", Decimal("0")),
         (Competition, "status", "archived"),
         (User, "role", "admin"),

@@ -254,7 +254,8 @@ def shoes(workers: list[WorkerSpec]) -> dict:
         "80",
         _crit("cutting", "鞋面裁断", 30),
         _crit("stitching", "帮面缝制", 40),
-        _crit("finish", "成鞋质量", 30),
+        # Judged as WorldSkills does: each judge gives 0–3 (below standard … excellent), worth 30 points.
+        {**_crit("finish", "成鞋质量", 3, "mean", step="1"), "worth": "30"},
     )
     header = _header(
         data.SHOE,

@@ -115,6 +115,8 @@ class Criterion(Model):
         sa.CheckConstraint("max_value > 0", name="max_value"),
         sa.CheckConstraint("step IS NULL OR step > 0", name="step"),
         sa.CheckConstraint("trim >= 1", name="trim"),
+        sa.CheckConstraint("low_value < max_value", name="low_value"),
+        sa.CheckConstraint("worth IS NULL OR worth > 0", name="worth"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -129,6 +131,10 @@ class Criterion(Model):
     fixed_scale: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     # A trimmed mean drops this many marks from each end (1 by default; 2 of 7 judges in diving).
     trim: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    # The judges' range is low_value…max_value (below 0 on a signed scale, −3…+3); `worth` is the points the
+    # top mark is worth when the scale is not points (a 0–3 judgement worth 5 points), None when it is.
+    low_value: so.Mapped[Decimal] = so.mapped_column(Scaled(2), default=Decimal(0), server_default="0")
+    worth: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")

@@ -80,7 +80,7 @@ class Mark(Model):
     __tablename__ = "mark"
     __table_args__ = (
         sa.UniqueConstraint("entrant_id", "judge_id", "criterion_id"),
-        sa.CheckConstraint("value_cents >= 0", name="value_cents"),
+        # No sign check: a signed scale (−3…+3) takes negative marks; the criterion's range is checked on entry.
         sa.CheckConstraint("version >= 1", name="version"),
         sa.Index("ix_mark_competition_criterion_entrant", "competition_id", "criterion_id", "entrant_id"),
     )

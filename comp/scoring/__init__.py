@@ -27,6 +27,7 @@ from comp.scoring.consistency import (
 )
 from comp.scoring.document import results_document
 from comp.scoring.engine import compute, entrant_result
+from comp.scoring.frozen import FrozenMap
 from comp.scoring.marks import MarkError, aggregate, check_mark, parse_mark
 from comp.scoring.problems import Problem, ProblemsError
 from comp.scoring.ranking import TieBreak, applicable_tiebreak, rank, ranking_key
@@ -47,7 +48,6 @@ from comp.scoring.types import (
     Discrepancy,
     Entrant,
     EntrantResult,
-    FrozenMap,
     JudgeBias,
     MarkSummary,
     Results,

@@ -12,13 +12,13 @@ from comp.scoring.types import BiasPart, Criterion, Discrepancy, JudgeBias, Mark
 
 
 def discrepancy(ref: str, criterion: Criterion, summary: MarkSummary, share: Decimal) -> Discrepancy | None:
-    """Return the discrepancy when the marks' spread exceeds `share` of the maximum."""
+    """Return the discrepancy when the marks' spread exceeds `share` of the scale (top mark minus lowest)."""
     if summary.count < 2:
         return None
     spread = Decimal(summary.high - summary.low).scaleb(-2)
-    if spread <= share * criterion.max:
+    if spread <= share * criterion.span:
         return None
-    return Discrepancy(ref, criterion.key, spread, Fraction(spread) / Fraction(criterion.max))
+    return Discrepancy(ref, criterion.key, spread, Fraction(spread) / Fraction(criterion.span))
 
 
 def discrepancies(
@@ -30,7 +30,7 @@ def discrepancies(
     """Return the flagged discrepancies, by ref then criterion key, optionally only for `refs`."""
     wanted = None if refs is None else set(refs)
     # The limit per criterion once, so the common case (no flag) is one subtraction.
-    limits = {c.key: (c, share * c.max * 100) for c in scheme.criteria}  # in hundredths
+    limits = {c.key: (c, share * c.span * 100) for c in scheme.criteria}  # in hundredths
     found = []
     for (ref, key), summary in summaries.items():
         if key not in limits:
@@ -96,7 +96,7 @@ def bias_parts(marks: Iterable[tuple[str, str, str, Decimal]], scheme: Scheme) -
         groups[(entrant, key)].append((judge, Fraction(value)))
     sums = BiasSums()
     for (_entrant, key), group in groups.items():
-        sums.add(scheme.criterion(key).max, group)
+        sums.add(scheme.criterion(key).span, group)
     return sums.parts()
 
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from comp.scoring.awards import awards
 from comp.scoring.consistency import discrepancies, judge_bias
+from comp.scoring.frozen import FrozenMap
 from comp.scoring.ranking import rank
 from comp.scoring.teams import team_standings
 from comp.scoring.totals import Ratio, StagePlan, criterion_ratios, plan, publish_ratio, stage_ratio, total_ratio
@@ -15,7 +16,6 @@ from comp.scoring.types import (
     Criterion,
     Entrant,
     EntrantResult,
-    FrozenMap,
     MarkSummary,
     Results,
     Rules,

@@ -19,15 +19,15 @@ class MarkError(ValueError):
 
 
 def check_mark(criterion: Criterion, value: Decimal) -> None:
-    """Refuse a mark outside [0, max], finer than 2 places or off the criterion's step."""
+    """Refuse a mark outside [low, max], finer than 2 places or off the criterion's step."""
     # bool is an int; a judge's "True" is never a mark.
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise MarkError("not_decimal", value=value)
     value = Decimal(value)
     if not value.is_finite():
         raise MarkError("not_decimal", value=value)
-    if value < 0:
-        raise MarkError("below_minimum", value=value, min=Decimal(0))
+    if value < criterion.low:
+        raise MarkError("below_minimum", value=value, min=criterion.low)
     if value > criterion.max:
         if criterion.kind == "deduction":  # its maximum is the most it takes away, not a full mark
             raise MarkError("above_deduction", value=value, max=criterion.max)
@@ -36,8 +36,9 @@ def check_mark(criterion: Criterion, value: Decimal) -> None:
     scaled = value.scaleb(2)
     if scaled != scaled.to_integral_value():
         raise MarkError("too_many_places", value=value)
-    # A step has at most two places too (check_scheme), so both sides are whole hundredths.
-    if criterion.step is not None and int(scaled) % int(Decimal(criterion.step).scaleb(2)) != 0:
+    # A step has at most two places too (check_scheme), so both sides are whole hundredths; the steps
+    # count from the lowest mark (−3, −2, … on a signed scale).
+    if criterion.step is not None and int(scaled - criterion.low.scaleb(2)) % int(Decimal(criterion.step).scaleb(2)):
         raise MarkError("off_step", value=value, step=criterion.step)
 
 
@@ -93,6 +94,16 @@ _AGGREGATORS: dict[str, Callable[[MarkSummary], tuple[int, int]]] = {
 
 def score_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int, int] | None:
     """Return the exact criterion score as (numerator, denominator), None while marks are missing or too many."""
+    mark = mark_ratio(criterion, summary)
+    if mark is None or criterion.worth is None:
+        return mark
+    # On a scale that is not points (a 0–3 judgement): the aggregated mark / top mark × the points it is worth.
+    worth, top = criterion.worth.as_integer_ratio(), criterion.max.as_integer_ratio()
+    return mark[0] * worth[0] * top[1], mark[1] * worth[1] * top[0]
+
+
+def mark_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int, int] | None:
+    """Return the judges' marks aggregated on their own scale, as (numerator, denominator), or None."""
     if summary is None or summary.count < 1:
         return None
     if criterion.aggregation == "single":

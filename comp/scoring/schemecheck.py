@@ -34,6 +34,7 @@ def _check_criterion(stage: Stage, criterion: Criterion, path: str, problems: Pr
         problems.append((f"{path}.aggregation", "not_one_of", {"value": criterion.aggregation, "choices": choices}))
     if criterion.step is not None:
         _positive(criterion.step, f"{path}.step", problems)
+    _check_scale(criterion, path, problems)
     expected = criterion.expected
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 1):
         problems.append((f"{path}.expected", "not_count", {"value": expected}))
@@ -47,6 +48,21 @@ def _check_criterion(stage: Stage, criterion: Criterion, path: str, problems: Pr
     elif trim > 1 and expected is not None and expected < 2 * trim + 1:
         # Dropping `trim` from each end of `expected` marks would leave no mark to average.
         problems.append((f"{path}.trim", "trim_leaves_nothing", {"trim": trim, "expected": expected}))
+
+
+def _check_scale(criterion: Criterion, path: str, problems: Problems) -> None:
+    # The judges' range [low, max] and the points it is worth: separate fields (a 0–3 judgement worth 5 points).
+    low = criterion.low
+    if not isinstance(low, Decimal) or not low.is_finite():
+        problems.append((f"{path}.low", "not_decimal", {"value": low}))
+    elif not _places_ok(low):
+        problems.append((f"{path}.low", "too_many_places", {"value": low}))
+    elif isinstance(criterion.max, Decimal) and criterion.max.is_finite() and 0 < criterion.max <= low:
+        problems.append((f"{path}.low", "low_not_below_max", {"low": low, "max": criterion.max}))
+    elif low < 0 and criterion.kind == "deduction":
+        problems.append((f"{path}.low", "deduction_signed", {"low": low}))
+    if criterion.worth is not None:
+        _positive(criterion.worth, f"{path}.worth", problems)
 
 
 def _check_stage(stage: Stage, path: str, seen: set[str], problems: Problems) -> None:

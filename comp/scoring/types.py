@@ -2,53 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from typing import TypeVar
+
+from comp.scoring.frozen import FrozenMap
 
 KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
 STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
 RULE_KINDS = ("competition", "rating")
 RECUSALS = ("employer", "declared")  # 回避: own employer and declared conflicts (default), or declared ones only
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class FrozenMap(Mapping[K, V]):
-    """An immutable, hashable mapping that keeps insertion order (scheme order)."""
-
-    __slots__ = ("_data",)
-    _data: dict[K, V]
-
-    def __init__(self, pairs: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        items = pairs.items() if isinstance(pairs, Mapping) else pairs
-        object.__setattr__(self, "_data", dict(items))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("FrozenMap is immutable")
-
-    def __getitem__(self, key: K) -> V:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._data.items()))
-
-    def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
-
-    def __reduce__(self) -> tuple[type[FrozenMap[K, V]], tuple[tuple[tuple[K, V], ...]]]:
-        # Pickle and deepcopy would otherwise restore the slot through the blocked __setattr__ (cached results).
-        return (FrozenMap, (tuple(self._data.items()),))
 
 
 # ---------------------------------------------------------------- the scheme
@@ -66,6 +32,18 @@ class Criterion:
     step: Decimal | None = None
     expected: int | None = None  # how many marks each entrant should get; None means "at least one"
     trim: int = 1  # "trimmed": the marks dropped from each end (2 of 7 judges, say)
+    low: Decimal = Decimal(0)  # the lowest mark: below 0 on a signed scale (−3…+3 grade of execution)
+    worth: Decimal | None = None  # the points the top mark `max` is worth, when the scale is not points (0–3)
+
+    @property
+    def points(self) -> Decimal:
+        """Return the points the criterion is worth: `worth`, else its top mark."""
+        return self.max if self.worth is None else self.worth
+
+    @property
+    def span(self) -> Decimal:
+        """Return the width of the judges' scale, top mark minus lowest (what discrepancies are measured on)."""
+        return self.max - self.low
 
     @property
     def stage(self) -> str:
@@ -84,8 +62,8 @@ class Stage:
 
     @property
     def maximum(self) -> Decimal:
-        """Return the stage maximum: the sum of its score-criteria maxima."""
-        return sum((c.max for c in self.criteria if c.kind == "score"), Decimal(0))
+        """Return the stage maximum: the sum of the points its score criteria are worth."""
+        return sum((c.points for c in self.criteria if c.kind == "score"), Decimal(0))
 
 
 @dataclass(frozen=True)

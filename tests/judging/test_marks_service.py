@@ -157,6 +157,38 @@ def test_the_fixed_scale_offers_0_to_max_by_step(blank):
     assert row.scale == ["0", "1", "2", "3"]
 
 
+def test_a_signed_scale_takes_negative_marks_down_to_its_lowest(blank):
+    competition, judge, entrant, route = blank
+    route.max_value, route.low_value, route.step = D("3"), D("-3"), D("1")
+    db.session.commit()
+    assert marks.record_mark(judge, entrant, route, "-2", 0, "tablet-a").value == D("-2")
+    with pytest.raises(marks.MarkRefused, match="-4 低于最小值 -3"):
+        marks.record_mark(judge, entrant, route, "-4", 1, "tablet-a")
+    assert mark_of(judge, entrant, route).value_cents == -200
+    safety = criterion_of(competition, "practical.safety")
+    safety.max_value, safety.low_value, safety.step, safety.fixed_scale = D("3"), D("-3"), D("1"), True
+    db.session.commit()
+    assert scoresheets.load_row(judge, entrant, safety).scale == ["-3", "-2", "-1", "0", "1", "2", "3"]
+
+
+def test_a_judgement_worth_points_shows_its_points_in_the_judges_tally(blank):
+    competition, judge, entrant, route = blank
+
+    def practical():
+        sheet = scoresheets.open_sheet(judge, competition.code, entrant.secret_code)
+        return next(s for s in sheet.tally.stages if s.stage.key == "practical")
+
+    before = practical().maximum
+    assert route.max_value == 40
+    route.max_value, route.step, route.worth = D("3"), D("1"), D("40")
+    db.session.commit()
+    marks.record_mark(judge, entrant, route, "2", 0, "tablet-a")
+    db.session.expire_all()
+    # 2 of 3 is worth 26.67 of the 40 points; the stage maximum counts the points, not the top mark 3.
+    assert practical().points == D("26.67")
+    assert practical().maximum == before
+
+
 def test_a_criterion_not_assigned_to_the_judge_is_forbidden(running):
     judge, entrant = judge_of(running, "J3"), entrant_of(running, "E1")  # J3 marks the route only
     with pytest.raises(PermissionError):

@@ -172,6 +172,40 @@ def test_a_wider_trim_from_an_import_is_offered_as_it_is(browser, competition):
     assert re.search(r'<option selected value="trimmed-4">|<option value="trimmed-4" selected>', page)
 
 
+def test_a_judgement_scale_worth_points_and_a_signed_scale_in_the_editor(browser, competition):
+    route = competition.stages[1].criteria[0]
+    prefix = f"criterion-{route.id}"
+    body = fragment(
+        browser.post(
+            url(competition, f"/criteria/{route.id}"),
+            criterion_row(prefix, key="route", max_value="3", step="1", worth="40"),
+            htmx=True,
+        )
+    )
+    rule = scheme_of(competition).criterion("practical.route")
+    assert (rule.max, rule.low, rule.worth, rule.points) == (3, 0, 40, 40)
+    assert re.search(rf'name="{prefix}-worth"[^>]*value="40"', body)
+    body = fragment(
+        browser.post(
+            url(competition, f"/criteria/{route.id}"),
+            criterion_row(prefix, key="route", max_value="3", step="1", low_value="-3"),
+            htmx=True,
+        )
+    )
+    rule = scheme_of(competition).criterion("practical.route")
+    assert (rule.low, rule.worth) == (-3, None)  # the points left empty: the top mark
+    assert re.search(rf'name="{prefix}-low_value"[^>]*value="-3"', body)
+    bad = fragment(
+        browser.post(
+            url(competition, f"/criteria/{route.id}"),
+            criterion_row(prefix, key="route", max_value="3", low_value="3"),
+            htmx=True,
+        )
+    )
+    assert "The lowest mark 3 must be below the maximum 3." in bad
+    assert scheme_of(competition).criterion("practical.route").low == -3  # nothing of the refused row is kept
+
+
 def test_save_a_criterion_row_in_place(browser, competition):
     route = competition.stages[1].criteria[0]
     prefix = f"criterion-{route.id}"

@@ -260,6 +260,12 @@ def test_add_stage_refuses_each_bad_field(draft, data, field, words):
         ({"fixed_scale": True, "max_value": "100", "step": "1"}, "fixed_scale", "at most 20 steps"),
         ({"kind": "bonus"}, "kind", "score or deduction"),
         ({"aggregation": "max"}, "aggregation", "mean"),
+        ({"low_value": "40"}, "low_value", "must be below the maximum 40"),
+        ({"low_value": "-1", "kind": "deduction"}, "low_value", "deduction cannot go below 0"),
+        ({"low_value": "-0.125"}, "low_value", "more than 2 decimal places"),
+        ({"low_value": "x"}, "low_value", "is not a number"),
+        ({"worth": "0"}, "worth", "greater than 0"),
+        ({"max_value": "3", "low_value": "-3", "step": "4"}, "step", "whole number of steps"),
     ],
 )
 def test_add_criterion_refuses_each_bad_field(draft, data, field, words):
@@ -274,6 +280,16 @@ def test_a_fixed_scale_in_whole_steps_is_accepted(draft):
     practical = stage(draft)
     judged = criterion(practical, "manner", "3", step="1", fixed_scale=True)
     assert judged.fixed_scale and judged.step == Decimal(1)
+
+
+def test_a_signed_scale_and_a_judgement_worth_points_are_kept(draft):
+    practical = stage(draft)
+    goe = criterion(practical, "goe", "3", step="1", fixed_scale=True, low_value="-3")
+    judged = criterion(practical, "finish", "3", step="1", worth="5")
+    assert (goe.low_value, goe.worth) == (Decimal(-3), None)
+    assert (judged.low_value, judged.worth) == (Decimal(0), Decimal(5))
+    (rules_stage,) = scheme_of(draft).stages
+    assert rules_stage.maximum == Decimal(3 + 5)  # the signed scale's top mark, and the judgement's points
 
 
 def test_update_stage_and_criterion_in_place(draft, organizer):

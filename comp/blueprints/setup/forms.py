@@ -197,7 +197,7 @@ class StageForm(RowForm):
 
 
 class CriterionForm(RowForm):
-    """A criterion row: key, name, kind, maximum, aggregation, optional step and fixed scale."""
+    """A criterion row: key, name, kind, range (lowest and maximum mark), aggregation, step, points, fixed scale."""
 
     key = StringField(_l("Key"), validators=[Optional(), Length(max=32)])
     name = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=64)])
@@ -208,6 +208,15 @@ class CriterionForm(RowForm):
     aggregation = SelectField(_l("Aggregation"), choices=choices(AGGREGATION_CHOICES))
     step = DecimalField(_l("Step"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
     fixed_scale = BooleanField(_l("Fixed scale"))
+    # The judges' range starts at the lowest mark (−3 on a signed scale); the points the maximum is worth when the
+    # judges mark on a scale that is not points (a 0–3 judgement worth 5 points). Empty: 0, and the maximum.
+    low_value = DecimalField(_l("Lowest"), places=None, validators=[Optional()], render_kw={"placeholder": "0"})
+    worth = DecimalField(
+        _l("Points"),
+        places=None,
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "placeholder": "=", "title": _l("Empty: the points are the maximum.")},
+    )
 
     def values(self) -> dict:
         """Return the row's values, the trim of a trimmed mean read from its choice ("trimmed-2")."""
@@ -241,6 +250,8 @@ class CriterionForm(RowForm):
                 "aggregation": f"trimmed-{criterion.trim}" if criterion.trim > 1 else criterion.aggregation,
                 "step": _decimal(criterion.step),
                 "fixed_scale": criterion.fixed_scale,
+                "low_value": _decimal(criterion.low_value) if criterion.low_value else None,
+                "worth": _decimal(criterion.worth),
             },
         )
 

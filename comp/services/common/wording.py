@@ -49,6 +49,8 @@ MESSAGES = {
         "dropping %(trim)s marks from each end of %(expected)s leaves no mark: expect at least 2 × trim + 1 judges"
     ),
     "no_score_criterion": _l("a stage needs at least one score criterion"),
+    "low_not_below_max": _l("the lowest mark %(low)s must be below the top mark %(max)s"),
+    "deduction_signed": _l("a deduction cannot go below 0 (the lowest mark is %(low)s)"),
     # Rules.
     "rules_object": _l("the rules must be an object"),
     "unknown_rule": _l("“%(name)s” is not a known rule"),
@@ -86,6 +88,8 @@ FIELDS = {
     "aggregation": _l("aggregation"),
     "expected": _l("judges expected"),
     "trim": _l("marks dropped from each end"),
+    "low": _l("lowest mark"),
+    "worth": _l("points"),
     "criteria": _l("criteria"),
     "share": _l("share"),
     "count": _l("number of places"),

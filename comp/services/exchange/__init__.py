@@ -256,6 +256,8 @@ def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int
                 aggregation=c.get("aggregation", "mean"),
                 step=Decimal(str(c["step"])) if c.get("step") is not None else None,
                 trim=c.get("trim", 1),
+                low_value=Decimal(str(c.get("low", 0))),
+                worth=Decimal(str(c["worth"])) if c.get("worth") is not None else None,
                 position=p,
             )
             for p, c in enumerate(s["criteria"])

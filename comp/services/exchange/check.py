@@ -140,9 +140,21 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     if c.get("step") is not None and (step is None or step <= 0 or _exponent(step) < -2):
         problems.add(f"{path}.step", _not_positive(c.get("step")))
     trim = c.get("trim", 1)  # checked with the scheme (check_scheme): a count, and only for a trimmed mean
+    # The judges' lowest mark (below 0 on a signed scale) and the points the top mark is worth (a 0–3 judgement).
+    low = decimal_of(c.get("low", 0))
+    if low is None or _exponent(low) < -2:
+        problems.add(
+            f"{path}.low",
+            _("must be a number with at most 2 decimal places, not %(value)s", value=as_json(c.get("low"))),
+        )
+    worth = decimal_of(c.get("worth")) if c.get("worth") is not None else None
+    if c.get("worth") is not None and (worth is None or worth <= 0 or _exponent(worth) < -2):
+        problems.add(f"{path}.worth", _not_positive(c.get("worth")))
     if not key or maximum is None or maximum <= 0:
         return None
-    return scoring.Criterion(f"{stage_key}.{key}", name, maximum, kind, aggregation, step, trim=trim)
+    return scoring.Criterion(
+        f"{stage_key}.{key}", name, maximum, kind, aggregation, step, trim=trim, low=low or Decimal(0), worth=worth
+    )
 
 
 def _not_positive(value: Any) -> str:

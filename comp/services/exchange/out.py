@@ -52,6 +52,10 @@ def _criterion(c) -> dict:
         out["trim"] = c.trim
     if c.step is not None:
         out["step"] = plain(c.step)
+    if c.low_value != 0:
+        out["low"] = plain(c.low_value)
+    if c.worth is not None:
+        out["worth"] = plain(c.worth)
     return out
 
 

@@ -143,17 +143,15 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
     text = (raw or "").strip()
     if not text:
         raise MarkRefused(_("Enter a mark."))
-    if text.startswith("-") and PLAIN_NUMBER.fullmatch(text[1:]):
+    negative = text.startswith("-") and PLAIN_NUMBER.fullmatch(text[1:]) is not None
+    if negative and criterion.low_value >= 0:
         raise MarkRefused(_("%(value)s is below the minimum 0.", value=text))
-    if not PLAIN_NUMBER.fullmatch(text):
+    if not negative and not PLAIN_NUMBER.fullmatch(text):
         raise MarkRefused(
             _("“%(value)s” is not a number: type digits and at most one decimal point, e.g. 35.5.", value=text)
         )
-    rule = scoring.Criterion(
-        criterion.key, criterion.name, criterion.max_value, criterion.kind, criterion.aggregation, criterion.step
-    )
     try:
-        return scoring.parse_mark(rule, text)
+        return scoring.parse_mark(tally.rule(criterion.key, criterion), text)
     except scoring.MarkError as error:
         raise MarkRefused(_("%(problem)s.", problem=wording.message(error.code, error.params))) from None
 

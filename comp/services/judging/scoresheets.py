@@ -44,7 +44,7 @@ from comp.services.judging.marks import (
     judge_criteria,
     signoff_of,
 )
-from comp.services.judging.tally import Tally, judge_tally
+from comp.services.judging.tally import Tally, judge_tally, points_of, signed_points
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,9 @@ class SheetRow:
 
     @property
     def scale(self) -> list[str]:
-        """Return the values a fixed-scale criterion offers as buttons, 0 to max by step."""
-        step = self.criterion.step or Decimal(1)
-        return [plain(step * i) for i in range(int(self.criterion.max_value // step) + 1)]
+        """Return the values a fixed-scale criterion offers as buttons, its lowest mark to its top by step."""
+        step, low = self.criterion.step or Decimal(1), self.criterion.low_value
+        return [plain(low + step * i) for i in range(int((self.criterion.max_value - low) // step) + 1)]
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Sheet:
                 stage,
                 rows,
                 _points(rows),
-                sum((r.criterion.max_value for r in rows if r.criterion.kind == "score"), Decimal(0)),
+                sum((points_of(r.criterion) for r in rows if r.criterion.kind == "score"), Decimal(0)),
             )
             for stage, rows in out.values()
         ]
@@ -133,8 +133,7 @@ class Sheet:
 
 
 def _points(rows: list[SheetRow]) -> Decimal:
-    sign = {"score": 1, "deduction": -1}
-    return sum((sign[r.criterion.kind] * r.value for r in rows if r.value is not None), Decimal(0))
+    return signed_points((r.criterion, r.value) for r in rows)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ transaction, in one statement (`read`), so the tablet needs no second request to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -45,6 +47,45 @@ class CriterionLike(Protocol):
     def aggregation(self) -> str: ...
     @property
     def step(self) -> Decimal | None: ...
+    @property
+    def low_value(self) -> Decimal: ...
+    @property
+    def worth(self) -> Decimal | None: ...
+
+
+def rule(key: str, criterion: CriterionLike, expected: int | None = None, trim: int = 1) -> scoring.Criterion:
+    """Return the engine's criterion for a stored one (its key "stage.criterion" given)."""
+    return scoring.Criterion(
+        key,
+        criterion.name,
+        criterion.max_value,
+        criterion.kind,
+        criterion.aggregation,
+        criterion.step,
+        expected,
+        trim,
+        low=criterion.low_value,
+        worth=criterion.worth,
+    )
+
+
+def points_of(criterion: CriterionLike) -> Decimal:
+    """Return the points a criterion is worth: `worth` on a scale that is not points, else its top mark."""
+    return criterion.max_value if criterion.worth is None else criterion.worth
+
+
+def worth_of(criterion: CriterionLike, value: Decimal) -> Fraction:
+    """Return the exact points one mark is worth (a judgement of 2 on 0–3 worth 5 points: 10/3)."""
+    if criterion.worth is None:
+        return Fraction(value)
+    return Fraction(value) * Fraction(criterion.worth) / Fraction(criterion.max_value)
+
+
+def signed_points(rows: Iterable[tuple[CriterionLike, Decimal | None]]) -> Decimal:
+    """Return the points of the marks given, deductions subtracted, published to 2 places."""
+    sign = {"score": 1, "deduction": -1}
+    exact = sum((sign[c.kind] * worth_of(c, v) for c, v in rows if v is not None), Fraction(0))
+    return scoring.publish(exact)
 
 
 @dataclass(frozen=True)
@@ -67,6 +108,8 @@ class CriterionRow:
     kind: str
     aggregation: str
     step: Decimal | None
+    low_value: Decimal
+    worth: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -105,18 +148,17 @@ def judge_tally(lines: list[Line]) -> Tally:
     grouped: dict[int, tuple[StageLike, list[tuple[CriterionLike, Decimal | None]]]] = {}
     for stage, criterion, value in lines:
         grouped.setdefault(stage.id, (stage, []))[1].append((criterion, value))
-    sign = {"score": 1, "deduction": -1}
     scheme_stages, summaries, shown = [], {}, []
     for stage, rows in grouped.values():
-        points = sum((sign[c.kind] * v for c, v in rows if v is not None), Decimal(0))
-        maximum = sum((c.max_value for c, _v in rows if c.kind == "score"), Decimal(0))
+        points = signed_points(rows)
+        maximum = sum((points_of(c) for c, _v in rows if c.kind == "score"), Decimal(0))
         shown.append((stage, points, maximum))
         if maximum <= 0:
             continue
         criteria = []
         for c, value in rows:
             key = f"{stage.key}.{c.key}"
-            criteria.append(scoring.Criterion(key, c.name, c.max_value, c.kind, c.aggregation, c.step))
+            criteria.append(rule(key, c))
             if value is not None:
                 summaries[("sheet", key)] = scoring.MarkSummary.of([value])
         scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria)))
@@ -147,6 +189,8 @@ def _statement() -> sa.Select:
             Criterion.kind,
             Criterion.aggregation,
             Criterion.step,
+            Criterion.low_value,
+            Criterion.worth,
             Mark.value_cents,
         )
         .select_from(JudgeAssignment)
@@ -175,10 +219,8 @@ def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
     stages: dict[int, StageRow] = {}
     lines: list[Line] = []
     params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
-    for sid, skey, sname, weight, ckey, cname, maximum, kind, aggregation, step, cents in db.session.execute(
-        _READ, params
-    ):
+    for sid, skey, sname, weight, *criterion, cents in db.session.execute(_READ, params):
         stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight))
         value = None if cents is None else Decimal(cents).scaleb(-2)
-        lines.append((stage, CriterionRow(ckey, cname, maximum, kind, aggregation, step), value))
+        lines.append((stage, CriterionRow(*criterion), value))
     return judge_tally(lines)

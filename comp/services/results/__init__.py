@@ -67,6 +67,8 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
                         # Several judges may share a single criterion, one mark per entrant.
                         None if c.aggregation == "single" else expected.get(c.id),
                         c.trim,
+                        low=c.low_value,
+                        worth=c.worth,
                     )
                     for c in s.criteria
                 ),
@@ -205,7 +207,7 @@ def read_marks(competition: Competition, loaded: Loaded) -> tuple[dict, list[sco
             tuple(sorted(cents)) if criterion.aggregation == "median" or criterion.trim > 1 else None,
             expected.get((entrant_id, criterion_id)),
         )
-        bias.add(criterion.max, marks)
+        bias.add(criterion.span, marks)
     return summaries, bias.parts()
 
 

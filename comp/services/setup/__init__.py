@@ -252,6 +252,9 @@ def _copy_scheme(source: Competition) -> list[Stage]:
                     aggregation=c.aggregation,
                     step=c.step,
                     fixed_scale=c.fixed_scale,
+                    trim=c.trim,
+                    low_value=c.low_value,
+                    worth=c.worth,
                     position=c.position,
                 )
                 for c in s.criteria

@@ -17,16 +17,25 @@ from comp import scoring
 from comp.extensions import db
 from comp.models import Competition, Criterion, Stage, User
 from comp.models.competition import AGGREGATIONS, CRITERION_KINDS
+from comp.models.types import plain
 from comp.services import transaction
 from comp.services.common import audit
 from comp.services.setup import KEY, _add, _refuse, lifecycle, parse_decimal
 
-LABELS = {"weight": _l("weight"), "max_value": _l("maximum"), "step": _l("step")}
+LABELS = {
+    "weight": _l("weight"),
+    "max_value": _l("maximum"),
+    "step": _l("step"),
+    "low_value": _l("lowest mark"),
+    "worth": _l("points"),
+}
 LIMIT = Decimal(1_000_000)
 MAX_SCALE_STEPS = 20
 
 
-def _amount(value, field: str, problems: dict[str, str], positive: bool, required: bool = True) -> Decimal | None:
+def _amount(
+    value, field: str, problems: dict[str, str], positive: bool, required: bool = True, signed: bool = False
+) -> Decimal | None:
     """Return the decimal the field holds, or None after noting what is wrong with it."""
     label = LABELS[field]
     if value is None or str(value).strip() == "":
@@ -38,9 +47,9 @@ def _amount(value, field: str, problems: dict[str, str], positive: bool, require
         _add(problems, field, _("The %(field)s “%(value)s” is not a number.", field=label, value=value))
     elif positive and number <= 0:
         _add(problems, field, _("The %(field)s must be greater than 0, not %(value)s.", field=label, value=number))
-    elif number < 0:
+    elif number < 0 and not signed:
         _add(problems, field, _("The %(field)s must not be negative, not %(value)s.", field=label, value=number))
-    elif number >= LIMIT:
+    elif abs(number) >= LIMIT:
         _add(problems, field, _("The %(field)s %(value)s is too large.", field=label, value=number))
     elif number * 100 != (number * 100).to_integral_value():
         _add(problems, field, _("The %(field)s %(value)s has more than 2 decimal places.", field=label, value=number))
@@ -89,9 +98,29 @@ def _stage_values(competition: Competition, data: dict, stage: Stage | None = No
     return {"key": key, "name": name, "weight": weight}
 
 
+def _range_problems(values: dict, problems: dict[str, str]) -> None:
+    """The lowest mark lies below the maximum; only a score criterion's scale may be signed (−3…+3)."""
+    low, maximum = values["low_value"], values["max_value"]
+    if low is None or maximum is None:
+        return
+    if low >= maximum:
+        _add(
+            problems,
+            "low_value",
+            _("The lowest mark %(low)s must be below the maximum %(max)s.", low=plain(low), max=plain(maximum)),
+        )
+    elif low < 0 and values["kind"] == "deduction":
+        _add(problems, "low_value", _("A deduction cannot go below 0."))
+
+
 def _scale_problems(values: dict, problems: dict[str, str]) -> None:
     maximum, step = values["max_value"], values["step"]
-    if maximum is not None and step is not None and (maximum / step) != (maximum / step).to_integral_value():
+    low = values["low_value"] or Decimal(0)
+    if (
+        maximum is not None
+        and step is not None
+        and ((maximum - low) / step) != ((maximum - low) / step).to_integral_value()
+    ):
         _add(
             problems,
             "step",
@@ -99,7 +128,7 @@ def _scale_problems(values: dict, problems: dict[str, str]) -> None:
         )
     if values["fixed_scale"] and step is None and "step" not in problems:
         _add(problems, "step", _("A fixed scale needs a step, e.g. 1 for 0–3 in steps of 1."))
-    elif values["fixed_scale"] and maximum and step and maximum / step > MAX_SCALE_STEPS:
+    elif values["fixed_scale"] and maximum and step and (maximum - low) / step > MAX_SCALE_STEPS:
         _add(
             problems,
             "fixed_scale",
@@ -130,7 +159,12 @@ def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = No
         "max_value": _amount(data.get("max_value"), "max_value", problems, positive=True),
         "step": _amount(data.get("step"), "step", problems, positive=True, required=False),
         "fixed_scale": bool(data.get("fixed_scale")),
+        "low_value": _amount(data.get("low_value"), "low_value", problems, positive=False, required=False, signed=True),
+        "worth": _amount(data.get("worth"), "worth", problems, positive=True, required=False),
     }
+    if "low_value" not in problems and values["low_value"] is None:
+        values["low_value"] = Decimal(0)  # left empty: marks start at 0
+    _range_problems(values, problems)
     _scale_problems(values, problems)
     if criterion is not None and key != criterion.key:
         _still_named(stage.competition, problems, stage.key, criterion.key)
@@ -233,7 +267,7 @@ def add_criterion(stage: Stage, data: dict, actor: User | None) -> Criterion:
 
 
 def update_criterion(criterion: Criterion, data: dict, actor: User | None) -> None:
-    """Change a criterion's key, name, kind, maximum, aggregation (with its trim), step or fixed scale."""
+    """Change a criterion's key, name, kind, range, points, aggregation (with its trim), step or fixed scale."""
     stage = criterion.stage
     lifecycle.check_scheme_editable(stage.competition)
     values = _criterion_values(stage, data, criterion)
