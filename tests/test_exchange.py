@@ -739,3 +739,25 @@ def test_a_mark_below_a_signed_scale_is_refused_with_its_lowest_mark(english):
     marks = {"E1": (["2", "3", "3"], ["-1", "-4", "1"])}
     problems = problems_of(_judgement_and_signed(marks=marks))
     assert len(problems) == 1 and "-4 is below the minimum -3" in problems[0][1]
+
+
+def test_a_criterion_rounded_before_it_counts_imports_scores_and_exports_its_places(english):
+    doc = _judgement_and_signed(finish={"worth": None, "max": "10", "step": None, "places": 0})
+    doc["marks"] = [m for m in doc["marks"] if m["criterion"] != "practical.finish"] + [
+        {"entrant": ref, "judge": f"J{n}", "criterion": "practical.finish", "value": value}
+        for ref, values in {"E1": ["7", "8", "8"], "E2": ["6", "6", "7"]}.items()
+        for n, value in enumerate(values, 1)
+    ]
+    competition = exchange.import_competition(doc)
+    totals = {row["ref"]: row["total"] for row in results.document(competition)["results"]}
+    # finish 7.666… counts as 8 and 6.333… as 6: E1 100 × (8 + 0 + 4) ÷ 18, E2 100 × (6 − 8/3 + 4) ÷ 18.
+    assert totals == {"E1": "66.67", "E2": "40.74"}  # unrounded they would be 64.81 and 42.59
+    again = exchange.export_competition(db.session.get(Competition, competition.id))
+    assert again["stages"][0]["criteria"][0]["places"] == 0
+    assert "places" not in again["stages"][0]["criteria"][1]
+
+
+@pytest.mark.parametrize("places", [5, "2", True])
+def test_a_number_of_places_that_cannot_be_used_is_refused(english, places):
+    problems = dict(problems_of(_judgement_and_signed(finish={"places": places})))
+    assert "from 0 to 4" in problems["stages[0].criteria[0].places"]

@@ -117,6 +117,7 @@ class Criterion(Model):
         sa.CheckConstraint("trim >= 1", name="trim"),
         sa.CheckConstraint("low_value < max_value", name="low_value"),
         sa.CheckConstraint("worth IS NULL OR worth > 0", name="worth"),
+        sa.CheckConstraint("places IS NULL OR (places >= 0 AND places <= 4)", name="places"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -135,6 +136,8 @@ class Criterion(Model):
     # top mark is worth when the scale is not points (a 0–3 judgement worth 5 points), None when it is.
     low_value: so.Mapped[Decimal] = so.mapped_column(Scaled(2), default=Decimal(0), server_default="0")
     worth: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
+    # A rule that rounds each criterion's aggregated mark before it counts (保留两位小数): the places kept, or None.
+    places: so.Mapped[int | None]
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")

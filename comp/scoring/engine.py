@@ -97,6 +97,7 @@ def compute(
 ) -> Results:
     """Compute ranks, awards, teams and judge checks; summaries are keyed (ref, criterion key)."""
     entrants = _unique(entrants)
+    scheme = scheme.rounded(rules.criterion_places)
     prepared = plan(scheme)
     criteria = scheme.criteria
     provisional = [entrant_result(e, scheme, summaries, prepared, criteria) for e in entrants]

@@ -42,6 +42,14 @@ def check_mark(criterion: Criterion, value: Decimal) -> None:
         raise MarkError("off_step", value=value, step=criterion.step)
 
 
+def round_units(numerator: int, denominator: int, places: int) -> int:
+    """Return numerator/denominator in units of 10**-places, rounded half up (away from zero)."""
+    scaled = abs(numerator) * 10**places
+    # floor(v + 1/2) on the magnitude, in integers: round() on a Fraction is banker's rounding.
+    units: int = (2 * scaled + denominator) // (2 * denominator)
+    return -units if numerator < 0 else units
+
+
 def parse_mark(criterion: Criterion, text: str) -> Decimal:
     """Parse a mark typed by a judge or read from a file, and check it."""
     try:
@@ -95,6 +103,9 @@ _AGGREGATORS: dict[str, Callable[[MarkSummary], tuple[int, int]]] = {
 def score_ratio(criterion: Criterion, summary: MarkSummary | None) -> tuple[int, int] | None:
     """Return the exact criterion score as (numerator, denominator), None while marks are missing or too many."""
     mark = mark_ratio(criterion, summary)
+    if mark is not None and criterion.places is not None:
+        # A rule that rounds each criterion before it counts (保留两位小数; the ISU's components), half up.
+        mark = round_units(mark[0], mark[1], criterion.places), 10**criterion.places
     if mark is None or criterion.worth is None:
         return mark
     # On a scale that is not points (a 0–3 judgement): the aggregated mark / top mark × the points it is worth.

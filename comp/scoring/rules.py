@@ -22,6 +22,7 @@ FIELDS = (
     "bias_threshold",
     "notice_days",
     "recusal",
+    "criterion_places",
 )
 _TIER_FIELDS = ("name", "share", "count", "min")
 _MEASURES = ("share", "count", "min")
@@ -161,6 +162,13 @@ def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Probl
             problems.append((path, "not_one_of", {"value": value, "choices": ", ".join(RECUSALS)}))
             return None
         return value
+    if key == "criterion_places":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4:
+            problems.append((path, "places_range", {"value": value}))
+            return None
+        return value
     return _integer(value, path, 1 if key == "team_counted" else 0, problems)
 
 
@@ -201,6 +209,8 @@ def rules_to_dict(rules: Rules, full: bool = True) -> dict[str, object]:
         "notice_days": rules.notice_days,
         "recusal": rules.recusal,
     }
+    if rules.criterion_places is not None:  # beyond SPEC: written only when set
+        data["criterion_places"] = rules.criterion_places
     if full:
         return data
     # Values compare as decimals, so "60" and "60.00" both count as the default.

@@ -63,6 +63,9 @@ def _check_scale(criterion: Criterion, path: str, problems: Problems) -> None:
         problems.append((f"{path}.low", "deduction_signed", {"low": low}))
     if criterion.worth is not None:
         _positive(criterion.worth, f"{path}.worth", problems)
+    places = criterion.places
+    if places is not None and (isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= 4):
+        problems.append((f"{path}.places", "places_range", {"value": places}))
 
 
 def _check_stage(stage: Stage, path: str, seen: set[str], problems: Problems) -> None:

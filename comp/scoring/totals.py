@@ -13,18 +13,10 @@ from decimal import Decimal
 from fractions import Fraction
 from math import lcm
 
-from comp.scoring.marks import aggregate, score_ratio
+from comp.scoring.marks import aggregate, round_units, score_ratio
 from comp.scoring.types import Criterion, MarkSummary, Scheme, Stage
 
 Ratio = tuple[int, int]  # the exact value numerator / denominator, denominator > 0
-
-
-def round_units(numerator: int, denominator: int, places: int) -> int:
-    """Return numerator/denominator in units of 10**-places, rounded half up (away from zero)."""
-    scaled = abs(numerator) * 10**places
-    # floor(v + 1/2) on the magnitude, in integers: round() on a Fraction is banker's rounding.
-    units: int = (2 * scaled + denominator) // (2 * denominator)
-    return -units if numerator < 0 else units
 
 
 def round_half_up(x: Fraction, places: int) -> Decimal:

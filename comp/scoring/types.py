@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
@@ -34,6 +34,7 @@ class Criterion:
     trim: int = 1  # "trimmed": the marks dropped from each end (2 of 7 judges, say)
     low: Decimal = Decimal(0)  # the lowest mark: below 0 on a signed scale (−3…+3 grade of execution)
     worth: Decimal | None = None  # the points the top mark `max` is worth, when the scale is not points (0–3)
+    places: int | None = None  # round the aggregated mark to this many decimals (half up) before it counts
 
     @property
     def points(self) -> Decimal:
@@ -94,6 +95,17 @@ class Scheme:
         """Return the stage with this key, or None."""
         return next((s for s in self.stages if s.key == key), None)
 
+    def rounded(self, places: int | None) -> Scheme:
+        """Return the scheme with every criterion that sets no places of its own rounded to `places`."""
+        if places is None or all(c.places is not None for c in self.criteria):
+            return self
+        return Scheme(
+            tuple(
+                replace(s, criteria=tuple(c if c.places is not None else replace(c, places=places) for c in s.criteria))
+                for s in self.stages
+            )
+        )
+
 
 # ---------------------------------------------------------------- the rules
 
@@ -140,6 +152,7 @@ class Rules:
     bias_threshold: Decimal = Decimal("0.10")
     notice_days: int = 5
     recusal: str = "employer"
+    criterion_places: int | None = None  # 各评分项得分保留两位小数: the places every criterion is rounded to
 
     def __post_init__(self) -> None:
         tiers = default_tiers(self.kind) if self.award_tiers is None else self.award_tiers

@@ -132,3 +132,79 @@ def test_a_signed_mean_lies_between_the_lowest_and_highest_mark(cents):
         check_mark(criterion, mark)
     score = aggregate(criterion, MarkSummary.of(marks))
     assert score is not None and Fraction(min(marks)) <= score <= Fraction(max(marks))
+
+
+# ---- a rule that rounds each criterion before it counts (保留两位小数; the ISU's components)
+
+
+def test_the_aggregated_mark_is_rounded_half_up_before_it_counts():
+    kept = Criterion("s.c", "x", D(10), places=2)
+    assert aggregate(kept, summary("8.25", "8.5", "9")) == Fraction("8.58")  # 25.75 ÷ 3 = 8.58333…
+    assert aggregate(kept, summary("8.25", "8.5", "8.5", "8.5")) == Fraction("8.44")  # 8.4375: the half goes up
+    assert aggregate(Criterion("s.c", "x", D(10), places=0), summary("7", "8")) == 8  # 7.5 → 8
+    assert aggregate(Criterion("s.c", "x", D(10)), summary("8.25", "8.5", "9")) == Fraction(103, 12)  # exact
+
+
+def test_a_skating_component_is_rounded_then_multiplied_by_its_factor():
+    # A component marked 0.25–10, factor 1.67 (worth 16.7): the trimmed mean to 2 places, then × 1.67, exact.
+    component = Criterion("pcs.skating", "滑行技术", D(10), aggregation="trimmed", worth=D("16.7"), places=2)
+    marks = summary("8.25", "8.5", "8.75", "8.5", "9", "8.25", "8.75", "8.5", "8.75")
+    # Drop one 9 and one 8.25: (8.25 + 8.5 × 3 + 8.75 × 3) ÷ 7 = 60 ÷ 7 = 8.5714… → 8.57 → × 1.67 = 14.3119.
+    assert aggregate(component, marks) == Fraction("8.57") * Fraction("1.67")
+
+
+@pytest.mark.parametrize("places", [5, -1, True, "2"])
+def test_a_number_of_places_outside_0_to_4_is_refused(places):
+    stage = Stage("s", "S", D(1), (Criterion("s.c", "x", D(3), places=places),))
+    assert [(p, c) for p, c, _ in check_scheme(Scheme((stage,)))] == [("stages[0].criteria[0].places", "places_range")]
+
+
+@given(st.lists(st.integers(0, 1000), min_size=1, max_size=7), st.integers(0, 4))
+def test_a_rounded_score_is_within_half_a_unit_of_the_exact_one(cents, places):
+    marks = MarkSummary.of([D(c).scaleb(-2) for c in cents])
+    exact = aggregate(Criterion("s.c", "x", D(10)), marks)
+    rounded = aggregate(Criterion("s.c", "x", D(10), places=places), marks)
+    assert exact is not None and rounded is not None
+    assert abs(rounded - exact) <= Fraction(1, 2 * 10**places)
+    assert (rounded * 10**places).denominator == 1
+
+
+def test_the_rules_may_round_every_criterion_that_sets_no_places_of_its_own():
+    from comp.scoring import Entrant, Rules, compute, parse_rules
+
+    scheme = Scheme(
+        (
+            Stage(
+                "practical",
+                "实际操作",
+                D(1),
+                (Criterion("practical.a", "甲", D(10)), Criterion("practical.b", "乙", D(10), places=0)),
+            ),
+        )
+    )
+    summaries = {("E1", "practical.a"): summary("7", "8", "8"), ("E1", "practical.b"): summary("7", "8")}
+    exact = compute(scheme, Rules(tiebreak=()), [Entrant("E1", "ok")], summaries).entrants[0]
+    kept = compute(
+        scheme, parse_rules({"criterion_places": 1, "tiebreak": []}, scheme), [Entrant("E1", "ok")], summaries
+    )
+    # a: 23/3 = 7.666… → 7.7 under the rule; b keeps its own 0 places: 7.5 → 8 either way.
+    assert exact.criteria == {"practical.a": D("7.67"), "practical.b": D("8.00")}
+    assert kept.entrants[0].criteria == {"practical.a": D("7.70"), "practical.b": D("8.00")}
+    assert kept.entrants[0].total == D("78.50") and exact.total == D("78.33")
+
+
+@pytest.mark.parametrize("value", [5, -1, "2", True, 1.5])
+def test_a_rule_rounding_to_places_outside_0_to_4_is_refused(value):
+    from comp.scoring import RuleError, parse_rules
+
+    with pytest.raises(RuleError) as refused:
+        parse_rules({"criterion_places": value})
+    assert [(p, c) for p, c, _ in refused.value.problems] == [("rules.criterion_places", "places_range")]
+
+
+def test_the_rule_is_written_back_only_when_set():
+    from comp.scoring import Rules, parse_rules, rules_to_dict
+
+    assert "criterion_places" not in rules_to_dict(Rules())
+    assert rules_to_dict(parse_rules({"criterion_places": 2}))["criterion_places"] == 2
+    assert rules_to_dict(parse_rules({"criterion_places": 2}), full=False) == {"criterion_places": 2}

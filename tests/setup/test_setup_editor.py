@@ -383,6 +383,16 @@ def test_recusal_by_declared_conflicts_only(browser, competition):
     assert "recusal" not in competition.rules
 
 
+def test_every_criterion_kept_to_two_decimal_places(browser, competition):
+    page = text(browser.get(url(competition, "/edit")))
+    assert re.search(r'<option selected value="">exact|<option value="" selected>exact', page)
+    body = fragment(browser.post(url(competition, "/rules"), rules_form(criterion_places="2"), htmx=True))
+    assert "The rules were saved." in body and competition.rules["criterion_places"] == 2
+    assert re.search(r'<option selected value="2">|<option value="2" selected>', body)
+    browser.post(url(competition, "/rules"), rules_form(), htmx=True)  # exact again: the key goes
+    assert "criterion_places" not in competition.rules
+
+
 def _places(**overrides) -> dict:
     """Return the rules form with tiers by fixed number of places: 一等奖 1 名, 二等奖 3 名, 三等奖 6 名."""
     data = rules_form(

@@ -299,6 +299,17 @@ class RulesForm(Form):
         validators=[InputRequired(), NumberRange(0, 100)],
     )
     notice_days = IntegerField(_l("Notice period (days)"), validators=[InputRequired(), NumberRange(min=0)])
+    # 各评分项得分保留两位小数: each criterion score rounded before it counts; empty, nothing is rounded on the way.
+    criterion_places = SelectField(
+        _l("Criterion scores kept to"),
+        choices=choices(
+            [
+                ("", _l("exact (rounded only in the total)")),
+                *((str(n), _l("%(n)s decimal places", n=n)) for n in (2, 1, 0)),
+            ]
+        ),
+        default="",
+    )
     # Off (the default, and what a form without it means): a judge marks no entrant of their own employer.
     declared_only = BooleanField(_l("Judges may mark their own employer's entrants (recuse declared conflicts only)"))
 
@@ -356,6 +367,7 @@ class RulesForm(Form):
         """Return the rules in the exchange format, keeping what the form does not show."""
         measure = self.tier_measure
         tiers = [{"name": (t.form.name.data or "").strip(), measure: _tier_value(t.form, measure)} for t in self.tiers]
+        keep = {key: value for key, value in keep.items() if key != "criterion_places"}  # the form shows it
         return {
             **keep,
             "award_tiers": tiers,
@@ -365,6 +377,7 @@ class RulesForm(Form):
             "discrepancy_share": plain(self.discrepancy_share.data / HUNDRED),
             "notice_days": self.notice_days.data,
             "recusal": "declared" if self.declared_only.data else "employer",
+            **({"criterion_places": int(self.criterion_places.data)} if self.criterion_places.data else {}),
         }
 
     @classmethod
@@ -390,6 +403,7 @@ class RulesForm(Form):
                 "discrepancy_share": _decimal(rules.discrepancy_share * HUNDRED),
                 "notice_days": rules.notice_days,
                 "declared_only": rules.recusal == "declared",
+                "criterion_places": "" if rules.criterion_places is None else str(rules.criterion_places),
             },
         )
 

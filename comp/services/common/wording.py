@@ -51,6 +51,7 @@ MESSAGES = {
     "no_score_criterion": _l("a stage needs at least one score criterion"),
     "low_not_below_max": _l("the lowest mark %(low)s must be below the top mark %(max)s"),
     "deduction_signed": _l("a deduction cannot go below 0 (the lowest mark is %(low)s)"),
+    "places_range": _l("“%(value)s” is not a number of decimal places from 0 to 4"),
     # Rules.
     "rules_object": _l("the rules must be an object"),
     "unknown_rule": _l("“%(name)s” is not a known rule"),
@@ -90,6 +91,7 @@ FIELDS = {
     "trim": _l("marks dropped from each end"),
     "low": _l("lowest mark"),
     "worth": _l("points"),
+    "places": _l("decimal places kept"),
     "criteria": _l("criteria"),
     "share": _l("share"),
     "count": _l("number of places"),
@@ -101,6 +103,7 @@ FIELDS = {
     "discrepancy_share": _l("discrepancy threshold"),
     "bias_threshold": _l("judge bias threshold"),
     "notice_days": _l("notice period (days)"),
+    "criterion_places": _l("decimal places each criterion score keeps"),
 }
 _STEP = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 

@@ -258,6 +258,7 @@ def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int
                 trim=c.get("trim", 1),
                 low_value=Decimal(str(c.get("low", 0))),
                 worth=Decimal(str(c["worth"])) if c.get("worth") is not None else None,
+                places=c.get("places"),
                 position=p,
             )
             for p, c in enumerate(s["criteria"])

@@ -152,8 +152,18 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
         problems.add(f"{path}.worth", _not_positive(c.get("worth")))
     if not key or maximum is None or maximum <= 0:
         return None
+    places = c.get("places")  # checked with the scheme: a count of decimals from 0 to 4
     return scoring.Criterion(
-        f"{stage_key}.{key}", name, maximum, kind, aggregation, step, trim=trim, low=low or Decimal(0), worth=worth
+        f"{stage_key}.{key}",
+        name,
+        maximum,
+        kind,
+        aggregation,
+        step,
+        trim=trim,
+        low=low or Decimal(0),
+        worth=worth,
+        places=places,
     )
 
 

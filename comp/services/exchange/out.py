@@ -56,6 +56,8 @@ def _criterion(c) -> dict:
         out["low"] = plain(c.low_value)
     if c.worth is not None:
         out["worth"] = plain(c.worth)
+    if c.places is not None:
+        out["places"] = c.places
     return out
 
 

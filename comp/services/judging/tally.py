@@ -51,6 +51,8 @@ class CriterionLike(Protocol):
     def low_value(self) -> Decimal: ...
     @property
     def worth(self) -> Decimal | None: ...
+    @property
+    def places(self) -> int | None: ...
 
 
 def rule(key: str, criterion: CriterionLike, expected: int | None = None, trim: int = 1) -> scoring.Criterion:
@@ -66,6 +68,7 @@ def rule(key: str, criterion: CriterionLike, expected: int | None = None, trim: 
         trim,
         low=criterion.low_value,
         worth=criterion.worth,
+        places=criterion.places,
     )
 
 
@@ -110,6 +113,7 @@ class CriterionRow:
     step: Decimal | None
     low_value: Decimal
     worth: Decimal | None
+    places: int | None
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ def _statement() -> sa.Select:
             Criterion.step,
             Criterion.low_value,
             Criterion.worth,
+            Criterion.places,
             Mark.value_cents,
         )
         .select_from(JudgeAssignment)

@@ -69,6 +69,7 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
                         c.trim,
                         low=c.low_value,
                         worth=c.worth,
+                        places=c.places,
                     )
                     for c in s.criteria
                 ),

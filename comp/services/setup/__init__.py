@@ -255,6 +255,7 @@ def _copy_scheme(source: Competition) -> list[Stage]:
                     trim=c.trim,
                     low_value=c.low_value,
                     worth=c.worth,
+                    places=c.places,
                     position=c.position,
                 )
                 for c in s.criteria
