@@ -21,8 +21,9 @@ from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 
-# Before the compact editor this page was 4,059 px tall at 1024×768 with these four criteria; now about 2,800.
-SCHEME_HEIGHT_BOUND = 3000
+# Before the compact editor this page was 4,059 px tall at 1024×768 with these four criteria; then about 2,800, and
+# about 3,050 since the guide explains the lowest mark and the points and the rules offer criterion rounding.
+SCHEME_HEIGHT_BOUND = 3100
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
