@@ -9,8 +9,9 @@ many rows are written, and when it last moved, so the reaper queues a job whose 
 and a second run writes the file again from the start (an export changes nothing, and the file
 gets its name only when whole). The export is audited once, when it is asked for.
 
-The file lies in the instance folder (EXPORT_FOLDER) for a day; only the user who asked may
-download it.
+The file lies in the instance folder (EXPORT_FOLDER) for a day, then the reaper deletes it with
+its row; only the user who asked may download it. Asking again for an export that is being
+written returns that job.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def start(kind: str, user: User, params: dict[str, Any], total: int, action: str
     """
     if kind not in KINDS:
         raise ServiceError(_("Unknown export."))
+    running = _running(user, kind, params)
+    if running is not None:
+        return running  # asked again while it is being written: the same job, not a second one
     now = utcnow()
     with transaction():
         _purge(user)
@@ -99,17 +103,33 @@ def start(kind: str, user: User, params: dict[str, Any], total: int, action: str
     return job
 
 
-def _purge(user: User) -> None:
-    """Forget the user's finished exports older than a day, and their files."""
-    old = db.session.scalars(
-        sa.select(ExportJob).where(
-            ExportJob.user_id == user.id, ExportJob.status != "running", ExportJob.created_at < utcnow() - KEPT_FOR
-        )
-    ).all()
+def _running(user: User, kind: str, params: dict[str, Any]) -> ExportJob | None:
+    """Return the user's export of the same kind and filters that a live worker is writing, if any."""
+    for job in db.session.scalars(
+        sa.select(ExportJob).where(ExportJob.user_id == user.id, ExportJob.kind == kind, ExportJob.status == "running")
+    ):
+        if {k: v for k, v in job.params.items() if k != "locale"} == params and not stalled(job):
+            return job
+    return None
+
+
+def _purge(user: User | None = None) -> int:
+    """Forget finished exports older than a day (the user's, or everyone's) and their files; return how many."""
+    query = sa.select(ExportJob).where(ExportJob.status != "running", ExportJob.created_at < utcnow() - KEPT_FOR)
+    if user is not None:
+        query = query.where(ExportJob.user_id == user.id)
+    old = db.session.scalars(query).all()
     for job in old:
         if job.filename:
             (folder() / job.filename).unlink(missing_ok=True)
         db.session.delete(job)
+    return len(old)
+
+
+def purge() -> int:
+    """Forget every export finished more than a day ago, with its file (the reaper calls it every minute)."""
+    with transaction():
+        return _purge()
 
 
 def get(user: User, job_id: int) -> ExportJob | None:
@@ -138,9 +158,11 @@ def stalled(job: ExportJob) -> bool:
 
 
 def file_of(job: ExportJob) -> Path | None:
-    """Return a finished export's file, None when it is not (or no longer) there."""
-    path = folder() / job.filename if job.status == "done" and job.filename else None
-    return path if path is not None and path.is_file() else None
+    """Return a finished export's file, None when it is not there or its day is over."""
+    if job.status != "done" or not job.filename or utcnow() - job.created_at > KEPT_FOR:
+        return None
+    path = folder() / job.filename
+    return path if path.is_file() else None
 
 
 def again(job: ExportJob) -> ExportJob:
@@ -198,17 +220,22 @@ def _write(job_id: int, token: datetime) -> None:
     assert user is not None  # the row's foreign key
     writer, _name = KINDS[job.kind]
     path = folder() / f"{job.kind}-{job.id}.xlsx"
-    partial = path.with_name(path.name + ".tmp")
+    # A name of this claim's own: a worker thought dead and taken over never renames another's half-file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{token.timestamp():.6f}.tmp")
 
     def progress(done: int) -> None:
         nonlocal token
         token = heartbeat.beat(ExportJob, job_id, token, done=min(done, total))
 
-    with force_locale(job.params.get("locale") or "zh"):
-        total, chunks = writer(job.params, user, progress)
-        token = heartbeat.beat(ExportJob, job_id, token, total=total, done=0)
-        with partial.open("wb") as file:
-            for chunk in chunks:
-                file.write(chunk)
+    try:
+        with force_locale(job.params.get("locale") or "zh"):
+            total, chunks = writer(job.params, user, progress)
+            token = heartbeat.beat(ExportJob, job_id, token, total=total, done=0)
+            with partial.open("wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed or taken-over run leaves no half-file
+        raise
     os.replace(partial, path)  # the file is whole once it has its name
     heartbeat.beat(ExportJob, job_id, token, filename=path.name, status="done", done=total, finished_at=utcnow())

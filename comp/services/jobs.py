@@ -148,6 +148,7 @@ def reap() -> list[int]:
         if ids:
             current_app.logger.warning("queued stalled %s again: %s", what, ids)
         queued += ids
+    exports.purge()  # export files are kept a day
     return queued
 
 

@@ -5,7 +5,8 @@ low_value is the lowest mark a judge may type (0 unless the scale is signed, −
 points the top mark is worth when the judges mark on a scale that is not points (a 0–3 judgement
 worth 5 points). Both are stored as integer hundredths, as max_value is. A mark may now be negative
 (on a signed scale), so mark.value_cents loses its sign check: the criterion's range is checked when a
-mark is entered, saved or imported.
+mark is entered, saved or imported. Downgrading puts the sign check back, which fails while any
+negative mark is stored: remove those competitions' marks first.
 
 Revision ID: 7c3e5a9d1f24
 Revises: 0b8ed8de7893

@@ -137,6 +137,7 @@ def test_a_failed_export_says_why_and_can_be_tried_again(client, auth, pool, mon
     page = client.get(job_page).get_data(as_text=True)
     assert "The file could not be prepared: disk full" in page and "Try again" in page
     assert client.get(f"{job_page}/file").status_code == 404
+    assert list(exports.folder().glob("*.tmp")) == []  # the failed run left no half-file
     monkeypatch.setitem(exports.KINDS, "talent_pool", (writer, name))
     token = csrf_token(client, job_page)
     assert client.post(f"{job_page}/again", data={"csrf_token": token}).status_code == 302
@@ -215,3 +216,37 @@ def test_an_old_finished_export_and_its_file_are_forgotten_when_another_is_asked
     _start(client)
     assert not path.exists()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob)) == 1
+
+
+def test_a_file_is_not_sent_after_its_day_and_the_reaper_deletes_it(client, auth, pool):
+    auth.login("city")
+    job_page = _start(client).headers["Location"]
+    job = db.session.scalar(sa.select(ExportJob))
+    path = exports.file_of(job)
+    assert path is not None
+    job.created_at = utcnow() - timedelta(days=1, minutes=1)
+    db.session.commit()
+    assert client.get(f"{job_page}/file").status_code == 404  # the page promised a day
+    jobs.reap()
+    assert not path.exists()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob)) == 0
+
+
+def test_asking_again_while_it_is_written_returns_the_same_job(client, auth, pool):
+    now = utcnow()
+    writing = ExportJob(
+        kind="talent_pool",
+        user_id=pool.city_user.id,
+        params={"filters": {"trade": "制鞋工"}, "locale": "en"},
+        total=2,
+        created_at=now - timedelta(seconds=5),
+        updated_at=now,  # claimed, and its worker beat just now
+    )
+    db.session.add(writing)
+    db.session.commit()
+    auth.login("city")
+    assert _start(client, trade="制鞋工").headers["Location"] == f"/people/exports/{writing.id}"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob)) == 1
+    other = _start(client, trade="缝纫工").headers["Location"]  # other filters: a job of its own
+    assert other != f"/people/exports/{writing.id}"
+    assert len(_audits()) == 1  # the repeated request wrote no second audit

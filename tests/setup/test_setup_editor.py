@@ -391,6 +391,13 @@ def test_every_criterion_kept_to_two_decimal_places(browser, competition):
     assert re.search(r'<option selected value="2">|<option value="2" selected>', body)
     browser.post(url(competition, "/rules"), rules_form(), htmx=True)  # exact again: the key goes
     assert "criterion_places" not in competition.rules
+    # An imported 3 or 4 is offered as it is, so saving another rule keeps it.
+    competition.rules = {"criterion_places": 3}
+    db.session.commit()
+    page = text(browser.get(url(competition, "/edit")))
+    assert re.search(r'<option selected value="3">|<option value="3" selected>', page)
+    browser.post(url(competition, "/rules"), rules_form(criterion_places="3", notice_days="7"), htmx=True)
+    assert competition.rules["criterion_places"] == 3 and competition.rules["notice_days"] == 7
 
 
 def _places(**overrides) -> dict:

@@ -301,11 +301,11 @@ class RulesForm(Form):
     notice_days = IntegerField(_l("Notice period (days)"), validators=[InputRequired(), NumberRange(min=0)])
     # 各评分项得分保留两位小数: each criterion score rounded before it counts; empty, nothing is rounded on the way.
     criterion_places = SelectField(
-        _l("Criterion scores kept to"),
+        _l("Criterion marks kept to"),
         choices=choices(
             [
                 ("", _l("exact (rounded only in the total)")),
-                *((str(n), _l("%(n)s decimal places", n=n)) for n in (2, 1, 0)),
+                *((str(n), _l("%(n)s decimal places", n=n)) for n in (4, 3, 2, 1, 0)),
             ]
         ),
         default="",

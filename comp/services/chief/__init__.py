@@ -57,6 +57,7 @@ class Flag:
     marks: tuple[tuple[str, Decimal], ...]
     state: str  # open, remark (re-mark requested), changed (marks moved since confirmed), confirmed
     note: str | None
+    low: Decimal = Decimal(0)  # the lowest mark: the spread is measured on low…maximum (a signed scale, −3…+3)
 
     @property
     def key(self) -> str:
@@ -280,6 +281,7 @@ def _flags(competition, loaded, outcome, entrants: dict[str, Entrant], revealed:
                 tuple(marks[key]),
                 state,
                 review.note if review else None,
+                criterion.low,
             )
         )
     return tuple(sorted(flags, key=lambda f: (not f.is_open, f.code, f.criterion)))

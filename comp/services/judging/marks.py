@@ -145,7 +145,8 @@ def parse_value(criterion: Criterion, raw: str | None) -> Decimal:
         raise MarkRefused(_("Enter a mark."))
     negative = text.startswith("-") and PLAIN_NUMBER.fullmatch(text[1:]) is not None
     if negative and criterion.low_value >= 0:
-        raise MarkRefused(_("%(value)s is below the minimum 0.", value=text))
+        below = wording.message("below_minimum", {"value": text, "min": plain(criterion.low_value)})
+        raise MarkRefused(_("%(problem)s.", problem=below))
     if not negative and not PLAIN_NUMBER.fullmatch(text):
         raise MarkRefused(
             _("“%(value)s” is not a number: type digits and at most one decimal point, e.g. 35.5.", value=text)
