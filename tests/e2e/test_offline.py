@@ -100,6 +100,52 @@ def test_a_mark_entered_offline_is_sent_from_the_home_without_reopening_the_shee
     assert page.evaluate(OUTBOX) == []
 
 
+def test_the_network_back_while_a_doomed_send_is_on_its_way_sends_at_once(page, server, sheet_setup):
+    """The home's first send hangs (a captive network) and fails only after the network is back: the mark
+    goes as soon as that send gives up, not at the next retry ten seconds later."""
+    competition, judge, entrant = sheet_setup
+    route = criterion_of(competition, "practical.route")
+    _login(page, server.url, judge.username)
+    page.goto(f"{server.url}/judge/{competition.code}/sheet/{entrant.secret_code}")
+    page.wait_for_selector("#tally-total")
+    page.context.set_offline(True)
+    page.fill(f"#value-{route.id}", "34.5")
+    page.keyboard.press("Tab")
+    page.wait_for_selector(f'#mark-{route.id}[data-state="unsaved"]')
+    held: list = []
+    hold = [True]
+
+    def handle(request_route):
+        # While `hold`, a send is neither answered nor refused: it hangs. Then sends go through.
+        if hold[0]:
+            held.append(request_route)
+        else:
+            request_route.continue_()
+
+    page.route(MARKS, handle)
+    page.context.set_offline(False)
+    page.goto(f"{server.url}/judge/{competition.code}")
+
+    def from_home() -> list:
+        # The sheet's own resend (htmx names the page it came from) died with the sheet; the home's is a fetch.
+        return [r for r in held if "hx-current-url" not in r.request.headers]
+
+    for _ in range(100):  # Playwright calls the route handler only while the test talks to it
+        if from_home():
+            break
+        page.wait_for_timeout(100)
+    (home_send,) = from_home()
+    hold[0] = False
+    page.context.set_offline(True)
+    page.context.set_offline(False)  # `online` while the first send is still on its way
+    started = time.monotonic()
+    home_send.abort()
+    _expect(page.locator("#outbox")).to_be_hidden()
+    assert time.monotonic() - started < 5  # the retry timer would have waited 10 s
+    assert _saved_value(judge, entrant, route) == 3450
+    assert page.evaluate(OUTBOX) == []
+
+
 def test_a_sheet_closed_while_offline_is_sent_when_any_page_opens(page, server, sheet_setup):
     competition, judge, entrant = sheet_setup
     route = criterion_of(competition, "practical.route")

@@ -83,6 +83,7 @@
   var RETRY_MS = 10000;
   var sending = {};
   var timer = null;
+  var again = false;  // asked to send (the network came back) while a send was still on its way
 
   function store() { try { return window.localStorage; } catch (e) { return null; } }
   function put(key, entry) { try { store().setItem(key, JSON.stringify(entry)); } catch (e) { /* kept as it was */ } }
@@ -137,11 +138,14 @@
         delete sending[item.key];
         show();
         if (saved) { document.body.dispatchEvent(new CustomEvent("outbox-sent", {bubbles: true})); }
+        // The network came back while a doomed send was on its way: send now, not at the next retry.
+        if (again && !Object.keys(sending).length) { again = false; flush(); }
       });
   }
 
   function flush() {
     if (timer) { window.clearTimeout(timer); timer = null; }
+    if (Object.keys(sending).length) { again = true; }
     var waiting = entries().filter(function (item) { return item.entry && !("refused" in item.entry); });
     waiting.forEach(send);
     if (waiting.length) { timer = window.setTimeout(flush, RETRY_MS); }
