@@ -138,6 +138,8 @@ class Criterion(Model):
     worth: so.Mapped[Decimal | None] = so.mapped_column(Scaled(2))
     # A rule that rounds each criterion's aggregated mark before it counts (保留两位小数): the places kept, or None.
     places: so.Mapped[int | None]
+    # Multiplied by a factor each entrant declares with their programme (a dive's degree of difficulty).
+    factored: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     stage: so.Mapped[Stage] = so.relationship(back_populates="criteria")
@@ -192,3 +194,24 @@ class Entrant(Model):
     unit: so.Mapped[Unit | None] = so.relationship()
     employer: so.Mapped[OrgUnit | None] = so.relationship()
     registered_by: so.Mapped[User | None] = so.relationship()
+
+
+class ProgrammeItem(Model):
+    """One line of an entrant's declared programme: the factor a factored criterion is multiplied by for them.
+
+    A dive's degree of difficulty (3.4 for 5154B) or an element's base value, declared before judging;
+    the criterion's score is the judges' score × the factor, and the judges never mark the factor.
+    """
+
+    __tablename__ = "programme_item"
+    __table_args__ = (
+        sa.UniqueConstraint("entrant_id", "criterion_id"),
+        sa.CheckConstraint("factor > 0", name="factor"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"), index=True)
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    factor: so.Mapped[Decimal] = so.mapped_column(Scaled(3))
+    # What the entrant performs there, as the sport writes it (dive 5154B, element 4T): shown on sheets.
+    label: so.Mapped[str] = so.mapped_column(sa.String(16), default="")

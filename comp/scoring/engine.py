@@ -38,7 +38,7 @@ def entrant_result(
             entrant.ref, entrant.status, None, None, None, time_seconds=entrant.time_seconds, team=entrant.team
         )
     stages, weights = prepared or plan(scheme)
-    scores = criterion_ratios(scheme, entrant.ref, summaries, criteria)
+    scores = criterion_ratios(scheme, entrant.ref, summaries, criteria, entrant.factors)
     stage_values = {stage.key: value for stage in stages if (value := stage_ratio(stage, scores)) is not None}
     exact = total_ratio(stages, weights, stage_values)
     return EntrantResult(
@@ -98,7 +98,7 @@ def compute(
     """Compute ranks, awards, teams and judge checks; summaries are keyed (ref, criterion key)."""
     entrants = _unique(entrants)
     scheme = scheme.rounded(rules.criterion_places)
-    prepared = plan(scheme)
+    prepared = plan(scheme, rules.total == "points")
     criteria = scheme.criteria
     provisional = [entrant_result(e, scheme, summaries, prepared, criteria) for e in entrants]
     ranks = rank(provisional, rules.tiebreak, scheme)

@@ -9,7 +9,7 @@ from typing import Any
 from comp.scoring.problems import Problems, ProblemsError
 from comp.scoring.ranking import TieBreak
 from comp.scoring.schemecheck import check_scheme
-from comp.scoring.types import RECUSALS, RULE_KINDS, AwardTier, Rules, Scheme
+from comp.scoring.types import RECUSALS, RULE_KINDS, TOTALS, AwardTier, Rules, Scheme
 
 __all__ = ["Problems", "RuleError", "check_scheme", "parse_rules", "rules_to_dict"]
 
@@ -23,6 +23,7 @@ FIELDS = (
     "notice_days",
     "recusal",
     "criterion_places",
+    "total",
 )
 _TIER_FIELDS = ("name", "share", "count", "min")
 _MEASURES = ("share", "count", "min")
@@ -71,7 +72,7 @@ def _integer(value: object, path: str, low: int, problems: Problems) -> int | No
     return value
 
 
-def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
+def _tier(item: object, path: str, problems: Problems, top: Decimal) -> AwardTier | None:
     if not isinstance(item, Mapping):
         problems.append((path, "tier_object", {}))
         return None
@@ -91,7 +92,7 @@ def _tier(item: object, path: str, problems: Problems) -> AwardTier | None:
     if "count" in item:
         count = _integer(item["count"], f"{path}.count", 1, problems)
         return AwardTier(name, count=count) if count is not None else None
-    low = _within(item["min"], f"{path}.min", Decimal(0), Decimal(100), False, problems)
+    low = _within(item["min"], f"{path}.min", Decimal(0), top, False, problems)
     return AwardTier(name, min=low) if low is not None else None
 
 
@@ -116,11 +117,11 @@ def _check_tier_set(items: list[object], tiers: list[AwardTier | None], problems
             previous = tier.min
 
 
-def _tiers(value: object, problems: Problems) -> tuple[AwardTier, ...] | None:
+def _tiers(value: object, problems: Problems, top: Decimal) -> tuple[AwardTier, ...] | None:
     if not isinstance(value, list):
         problems.append(("rules.award_tiers", "tiers_list", {}))
         return None
-    tiers = [_tier(item, f"rules.award_tiers[{i}]", problems) for i, item in enumerate(value)]
+    tiers = [_tier(item, f"rules.award_tiers[{i}]", problems, top) for i, item in enumerate(value)]
     _check_tier_set(value, tiers, problems)
     kept = [tier for tier in tiers if tier is not None]
     return tuple(kept) if len(kept) == len(tiers) else None
@@ -146,20 +147,22 @@ def _tiebreak(value: object, scheme: Scheme | None, problems: Problems) -> tuple
     return tuple(value) if len(problems) == before else None
 
 
-def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Problems) -> Any:
+def _parse_field(key: str, value: object, scheme: Scheme | None, problems: Problems, top: Decimal) -> Any:
     # Any: the type depends on `key` (tiers, tie-break, Decimal or int), and Rules(**values) takes each by name.
-    path, one, hundred = f"rules.{key}", Decimal(1), Decimal(100)
+    # `top` is the highest total there is: 100, or no bound worth the name when totals are raw points.
+    path, one = f"rules.{key}", Decimal(1)
     if key == "award_tiers":
-        return _tiers(value, problems)
+        return _tiers(value, problems, top)
     if key == "tiebreak":
         return _tiebreak(value, scheme, problems)
     if key == "award_min_total":
-        return _within(value, path, Decimal(0), hundred, False, problems)
+        return _within(value, path, Decimal(0), top, False, problems)
     if key in ("discrepancy_share", "bias_threshold"):
         return _within(value, path, Decimal(0), one, True, problems)
-    if key == "recusal":
-        if value not in RECUSALS:
-            problems.append((path, "not_one_of", {"value": value, "choices": ", ".join(RECUSALS)}))
+    if key in ("recusal", "total"):
+        choices = RECUSALS if key == "recusal" else TOTALS
+        if value not in choices:
+            problems.append((path, "not_one_of", {"value": value, "choices": ", ".join(choices)}))
             return None
         return value
     if key == "criterion_places":
@@ -183,7 +186,8 @@ def parse_rules(data: Mapping[str, object] | None, scheme: Scheme | None = None,
     for key in data:
         if key not in FIELDS:
             problems.append((f"rules.{key}", "unknown_rule", {"name": key}))
-    values = {key: _parse_field(key, data[key], scheme, problems) for key in FIELDS if key in data}
+    top = Decimal(10) ** 9 if data.get("total") == "points" else Decimal(100)
+    values = {key: _parse_field(key, data[key], scheme, problems, top) for key in FIELDS if key in data}
     if problems:
         raise RuleError(problems)
     return Rules(kind=kind, **values)
@@ -211,6 +215,8 @@ def rules_to_dict(rules: Rules, full: bool = True) -> dict[str, object]:
     }
     if rules.criterion_places is not None:  # beyond SPEC: written only when set
         data["criterion_places"] = rules.criterion_places
+    if rules.total != "percent":
+        data["total"] = rules.total
     if full:
         return data
     # Values compare as decimals, so "60" and "60.00" both count as the default.

@@ -61,6 +61,8 @@ def _check_scale(criterion: Criterion, path: str, problems: Problems) -> None:
         problems.append((f"{path}.low", "low_not_below_max", {"low": low, "max": criterion.max}))
     elif low < 0 and criterion.kind == "deduction":
         problems.append((f"{path}.low", "deduction_signed", {"low": low}))
+    if criterion.factored and criterion.kind == "deduction":
+        problems.append((f"{path}.factored", "deduction_factored", {}))
     if criterion.worth is not None:
         _positive(criterion.worth, f"{path}.worth", problems)
     places = criterion.places

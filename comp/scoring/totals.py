@@ -48,7 +48,11 @@ def add_ratios(terms: Iterable[Ratio]) -> Ratio:
 
 @dataclass(frozen=True)
 class StagePlan:
-    """A stage prepared for integer arithmetic: signed criteria, maximum and weight as ratios."""
+    """A stage prepared for integer arithmetic: signed criteria, maximum and weight as ratios.
+
+    `maximum` is what the stage's points are divided by before × 100: the stage's maximum when
+    the total is out of 100, and 100 when the total is in raw points (the stage is its points).
+    """
 
     key: str
     items: tuple[tuple[str, int], ...]  # (criterion key, +1 score / −1 deduction)
@@ -56,18 +60,20 @@ class StagePlan:
     weight: Ratio
 
 
-def plan(scheme: Scheme) -> tuple[tuple[StagePlan, ...], Ratio]:
+def plan(scheme: Scheme, points: bool = False) -> tuple[tuple[StagePlan, ...], Ratio]:
     """Prepare a scheme once per computation: its stage plans and the sum of the weights."""
+    # With `points` (rules.total "points") a stage is its raw points and the total their plain sum:
+    # every stage weighs 1 of a sum of weights 1.
     stages = tuple(
         StagePlan(
             s.key,
             tuple((c.key, 1 if c.kind == "score" else -1) for c in s.criteria),
-            s.maximum.as_integer_ratio(),
-            Decimal(s.weight).as_integer_ratio(),
+            (100, 1) if points else s.maximum.as_integer_ratio(),
+            (1, 1) if points else Decimal(s.weight).as_integer_ratio(),
         )
         for s in scheme.stages
     )
-    return stages, add_ratios(s.weight for s in stages)
+    return stages, (1, 1) if points else add_ratios(s.weight for s in stages)
 
 
 def stage_ratio(stage: StagePlan, scores: Mapping[str, Ratio]) -> Ratio | None:
@@ -101,14 +107,25 @@ def criterion_ratios(
     ref: str,
     summaries: Mapping[tuple[str, str], MarkSummary],
     criteria: tuple[Criterion, ...] | None = None,
+    factors: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Ratio]:
     """Return the exact scores, as ratios, of the criteria that have acceptable marks for `ref`."""
+    # A factored criterion (a dive) counts only with the factor the entrant declared for it
+    # (`factors`, by criterion key): its score is the judges' score × that factor, exact.
     scores = {}
     for criterion in criteria or scheme.criteria:
         score = score_ratio(criterion, summaries.get((ref, criterion.key)))
+        if score is not None and criterion.factored:
+            factor = None if factors is None else factors.get(criterion.key)
+            score = None if factor is None else _times(score, factor)
         if score is not None:
             scores[criterion.key] = score
     return scores
+
+
+def _times(score: Ratio, factor: Decimal) -> Ratio:
+    numerator, denominator = factor.as_integer_ratio()
+    return score[0] * numerator, score[1] * denominator
 
 
 def criterion_scores(scheme: Scheme, ref: str, summaries: Mapping[tuple[str, str], MarkSummary]) -> dict[str, Fraction]:

@@ -14,6 +14,7 @@ KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
 STATUSES = ("pending", "approved", "ok", "absent", "disqualified", "withdrawn")
 RULE_KINDS = ("competition", "rating")
+TOTALS = ("percent", "points")  # weighted stage scores out of 100 (SPEC), or the sum of the stages' raw points
 RECUSALS = ("employer", "declared")  # 回避: own employer and declared conflicts (default), or declared ones only
 
 
@@ -35,6 +36,7 @@ class Criterion:
     low: Decimal = Decimal(0)  # the lowest mark: below 0 on a signed scale (−3…+3 grade of execution)
     worth: Decimal | None = None  # the points the top mark `max` is worth, when the scale is not points (0–3)
     places: int | None = None  # round the aggregated mark to this many decimals (half up) before it counts
+    factored: bool = False  # each entrant declares a factor (a dive's degree of difficulty) the score is multiplied by
 
     @property
     def points(self) -> Decimal:
@@ -153,6 +155,7 @@ class Rules:
     notice_days: int = 5
     recusal: str = "employer"
     criterion_places: int | None = None  # 各评分项得分保留两位小数: the places every criterion is rounded to
+    total: str = "percent"  # "points": a stage is its raw points and the total their sum (diving's 708.72)
 
     def __post_init__(self) -> None:
         tiers = default_tiers(self.kind) if self.award_tiers is None else self.award_tiers
@@ -176,6 +179,8 @@ class Entrant:
     status: str
     time_seconds: int | None = None
     team: str = ""
+    # The factors of the entrant's programme, by criterion key (a dive's degree of difficulty), declared before judging.
+    factors: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
 
 
 @dataclass(frozen=True)

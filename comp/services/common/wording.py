@@ -51,6 +51,7 @@ MESSAGES = {
     "no_score_criterion": _l("a stage needs at least one score criterion"),
     "low_not_below_max": _l("the lowest mark %(low)s must be below the top mark %(max)s"),
     "deduction_signed": _l("a deduction cannot go below 0 (the lowest mark is %(low)s)"),
+    "deduction_factored": _l("a deduction is not multiplied by an entrant's factor: only score criteria are"),
     "places_range": _l("“%(value)s” is not a number of decimal places from 0 to 4"),
     # Rules.
     "rules_object": _l("the rules must be an object"),
@@ -92,6 +93,7 @@ FIELDS = {
     "low": _l("lowest mark"),
     "worth": _l("points"),
     "places": _l("decimal places kept"),
+    "factored": _l("multiplied by each entrant's factor"),
     "criteria": _l("criteria"),
     "share": _l("share"),
     "count": _l("number of places"),
@@ -104,6 +106,7 @@ FIELDS = {
     "bias_threshold": _l("judge bias threshold"),
     "notice_days": _l("notice period (days)"),
     "criterion_places": _l("decimal places each criterion score keeps"),
+    "total": _l("how the total is counted"),
 }
 _STEP = re.compile(r"^(\w+)(?:\[(\d+)\])?$")
 

@@ -20,6 +20,7 @@ from comp.models import (
     JudgeCriterion,
     Mark,
     OrgUnit,
+    ProgrammeItem,
     Stage,
     Unit,
     User,
@@ -37,6 +38,7 @@ from comp.services.exchange.check import (
     check_entrants,
     check_judges,
     check_marks,
+    check_programmes,
     check_stages,
 )
 
@@ -58,6 +60,7 @@ class Checked:
     entrants: dict[str, dict]
     judges: dict[str, dict]
     marks: list[tuple[str, str, str, Decimal]]
+    programmes: dict[str, dict[str, tuple]]
 
 
 def read_file(path: str) -> dict:
@@ -103,6 +106,7 @@ def check(data) -> Checked:
     # tie-break names are matched against the stages only when those are sound.
     _check_rules(comp, scheme if len(problems) == before else None, kind, problems)
     entrants = check_entrants(data, kind, problems)
+    programmes = check_programmes(data, scheme, problems)
     judges = check_judges(data, problems)
     marks = check_marks(data, scheme, entrants, judges, problems)
     code = comp.get("code")
@@ -112,7 +116,7 @@ def check(data) -> Checked:
         _check_judge_accounts(code, data, judges, problems)
     if problems:
         raise ExchangeError(list(problems))
-    return Checked(data, scheme, entrants, judges, marks)
+    return Checked(data, scheme, entrants, judges, marks, programmes)
 
 
 def _check_rules(comp: dict, scheme: scoring.Scheme | None, kind: str, problems: Problems) -> None:
@@ -217,6 +221,13 @@ def _write(checked: Checked, actor) -> Competition:
     criterion_ids = _write_scheme(competition, checked.data["stages"])
     entrant_ids = _write_entrants(competition, checked, orgs)
     judge_ids = _write_judges(competition, checked, orgs, criterion_ids)
+    programme = [
+        {"entrant_id": entrant_ids[ref], "criterion_id": criterion_ids[key], "factor": factor, "label": label}
+        for ref, items in checked.programmes.items()
+        for key, (factor, label) in items.items()
+    ]
+    if programme:
+        db.session.execute(sa.insert(ProgrammeItem), programme)
     now = utcnow()
     rows = [
         {
@@ -259,6 +270,7 @@ def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int
                 low_value=Decimal(str(c.get("low", 0))),
                 worth=Decimal(str(c["worth"])) if c.get("worth") is not None else None,
                 places=c.get("places"),
+                factored=c.get("factored", False),
                 position=p,
             )
             for p, c in enumerate(s["criteria"])

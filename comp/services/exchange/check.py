@@ -153,6 +153,10 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
     if not key or maximum is None or maximum <= 0:
         return None
     places = c.get("places")  # checked with the scheme: a count of decimals from 0 to 4
+    factored = c.get("factored", False)
+    if not isinstance(factored, bool):
+        problems.add(f"{path}.factored", _("must be true or false"))
+        factored = False
     return scoring.Criterion(
         f"{stage_key}.{key}",
         name,
@@ -164,6 +168,7 @@ def _criterion(c: Any, path: str, stage_key: str, problems: Problems) -> scoring
         low=low or Decimal(0),
         worth=worth,
         places=places,
+        factored=factored,
     )
 
 
@@ -254,6 +259,43 @@ def _check_entrant_fields(e: dict, path: str, kind: str, ids: dict, problems: Pr
             if value in ids:
                 problems.add(f"{path}.id_number", _("is the same person as %(other)s", other=ids[value]))
             ids.setdefault(value, path)
+
+
+def check_programmes(data: dict, scheme: scoring.Scheme, problems: Problems) -> dict[str, dict[str, tuple]]:
+    """Check each entrant's declared programme; return (factor, label) by criterion key, by entrant ref.
+
+    `"programme": {"final.d1": {"factor": "3.4", "label": "5154B"}}` names factored criteria only;
+    a factor is a positive number with at most 3 decimals (a degree of difficulty, a base value).
+    """
+    programmes: dict[str, dict[str, tuple]] = {}
+    for i, e in enumerate(_list_or_empty(data.get("entrants"))):
+        if not isinstance(e, dict) or e.get("programme") is None:
+            continue
+        path = f"entrants[{i}].programme"
+        items = _object(e["programme"], path, problems)
+        found = {}
+        for key, item in items.items():
+            where = f"{path}.{key}"
+            criterion = scheme.criterion(key) if scheme.has_criterion(key) else None
+            if criterion is None or not criterion.factored:
+                problems.add(where, _("names no criterion marked “factored”: %(value)s", value=as_json(key)))
+                continue
+            item = _object(item, where, problems)
+            factor = decimal_of(item.get("factor"))
+            if factor is None or factor <= 0 or _exponent(factor) < -3 or factor >= 10**6:
+                problems.add(
+                    f"{where}.factor",
+                    _(
+                        "must be a positive number with at most 3 decimal places, not %(value)s",
+                        value=as_json(item.get("factor")),
+                    ),
+                )
+                continue
+            label = _text(item, "label", where, problems, required=False, limit=16)
+            found[key] = (factor, label)
+        if isinstance(e.get("ref"), str):
+            programmes[e["ref"]] = found
+    return programmes
 
 
 def check_judges(data: dict, problems: Problems) -> dict[str, dict]:

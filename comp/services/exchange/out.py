@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import Competition, Entrant, JudgeAssignment, Mark, OrgUnit, User
+from comp.models import Competition, Criterion, Entrant, JudgeAssignment, Mark, OrgUnit, ProgrammeItem, Stage, User
 from comp.models.types import plain
 from comp.services import people
 from comp.services.exchange.check import FORMAT
@@ -58,6 +58,8 @@ def _criterion(c) -> dict:
         out["worth"] = plain(c.worth)
     if c.places is not None:
         out["places"] = c.places
+    if c.factored:
+        out["factored"] = True
     return out
 
 
@@ -73,6 +75,7 @@ def _entrants(competition: Competition) -> list[dict]:
         .options(sa.orm.selectinload(Entrant.worker))
         .order_by(Entrant.id)
     ).all()
+    programmes = _programmes(competition)
     out = []
     for e in rows:
         item: dict[str, Any] = {"ref": e.ref, "name": e.name}
@@ -84,7 +87,27 @@ def _entrants(competition: Competition) -> list[dict]:
         item.update({"employer": employer, "team": e.team, "status": e.status})
         if e.time_seconds is not None:
             item["time_seconds"] = e.time_seconds
+        if e.id in programmes:
+            item["programme"] = programmes[e.id]
         out.append(item)
+    return out
+
+
+def _programmes(competition: Competition) -> dict[int, dict[str, dict[str, str]]]:
+    """Return each entrant's declared programme, by "stage.criterion" key, in scheme order."""
+    rows = db.session.execute(
+        sa.select(ProgrammeItem.entrant_id, Stage.key, Criterion.key, ProgrammeItem.factor, ProgrammeItem.label)
+        .join(Criterion, Criterion.id == ProgrammeItem.criterion_id)
+        .join(Stage, Stage.id == Criterion.stage_id)
+        .where(Stage.competition_id == competition.id)
+        .order_by(ProgrammeItem.entrant_id, Stage.position, Criterion.position)
+    ).all()
+    out: dict[int, dict[str, dict[str, str]]] = {}
+    for entrant_id, stage, key, factor, label in rows:
+        item = {"factor": plain(factor)}
+        if label:
+            item["label"] = label
+        out.setdefault(entrant_id, {})[f"{stage}.{key}"] = item
     return out
 
 

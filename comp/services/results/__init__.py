@@ -21,6 +21,7 @@ from comp.models import (
     Mark,
     MarkChange,
     OrgUnit,
+    ProgrammeItem,
     Stage,
 )
 from comp.models.competition import FINAL_STATES
@@ -70,6 +71,7 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
                         low=c.low_value,
                         worth=c.worth,
                         places=c.places,
+                        factored=c.factored,
                     )
                     for c in s.criteria
                 ),
@@ -133,9 +135,14 @@ def load(competition: Competition) -> Loaded:
         ).where(Entrant.competition_id == competition.id)
     ).all()
     by_team = competition.team_by == "team"
+    factors = programme_factors(competition, criterion_keys)
     entrants = tuple(
         scoring.Entrant(
-            r.ref, r.status, r.time_seconds, (r.team if by_team and r.team else groups.get(r.employer_id, ""))
+            r.ref,
+            r.status,
+            r.time_seconds,
+            (r.team if by_team and r.team else groups.get(r.employer_id, "")),
+            factors.get(r.id, _NO_FACTORS),
         )
         for r in rows
     )
@@ -155,6 +162,21 @@ def load(competition: Competition) -> Loaded:
         {r.id: r.ref for r in rows},
         judge_refs,
     )
+
+
+_NO_FACTORS: scoring.FrozenMap = scoring.FrozenMap()
+
+
+def programme_factors(competition: Competition, criterion_keys: dict[int, str]) -> dict[int, scoring.FrozenMap]:
+    """Return each entrant's declared factors (a dive's degree of difficulty) by criterion key, one query."""
+    found: dict[int, dict[str, object]] = {}
+    for entrant_id, criterion_id, factor in db.session.execute(
+        sa.select(ProgrammeItem.entrant_id, ProgrammeItem.criterion_id, ProgrammeItem.factor)
+        .join(Entrant, Entrant.id == ProgrammeItem.entrant_id)
+        .where(Entrant.competition_id == competition.id)
+    ).all():
+        found.setdefault(entrant_id, {})[criterion_keys[criterion_id]] = factor
+    return {entrant_id: scoring.FrozenMap(items) for entrant_id, items in found.items()}
 
 
 def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
