@@ -89,6 +89,7 @@ class Stage(Model):
     __table_args__ = (
         sa.UniqueConstraint("competition_id", "key"),
         sa.CheckConstraint("weight >= 0", name="weight"),
+        sa.CheckConstraint("best IS NULL OR best >= 1", name="best"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -96,6 +97,8 @@ class Stage(Model):
     key: so.Mapped[str] = so.mapped_column(sa.String(32))
     name: so.Mapped[str] = so.mapped_column(sa.String(64))
     weight: so.Mapped[Decimal] = so.mapped_column(Scaled(4))
+    # A stage of attempts (runs, rounds): only the best `best` of its score criteria count; None: all of them.
+    best: so.Mapped[int | None]
     position: so.Mapped[int] = so.mapped_column(default=0)
 
     competition: so.Mapped[Competition] = so.relationship(back_populates="stages")
@@ -215,3 +218,28 @@ class ProgrammeItem(Model):
     factor: so.Mapped[Decimal] = so.mapped_column(Scaled(3))
     # What the entrant performs there, as the sport writes it (dive 5154B, element 4T): shown on sheets.
     label: so.Mapped[str] = so.mapped_column(sa.String(16), default="")
+
+
+NOT_TAKEN_REASONS = ("DNS", "DNI")  # did not start the attempt; did not improve (not scored, by the sport's rule)
+
+
+class NotTaken(Model):
+    """An attempt an entrant did not take (a run, a round): no score, and the entrant is not waited for.
+
+    Only in a stage of attempts (Stage.best); recorded by the chief judge, audited, and only where no
+    judge has marked the attempt.
+    """
+
+    __tablename__ = "not_taken"
+    __table_args__ = (
+        sa.UniqueConstraint("entrant_id", "criterion_id"),
+        sa.CheckConstraint(_in("reason", NOT_TAKEN_REASONS), name="reason"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(8))
+    recorded_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    recorded_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -39,7 +39,8 @@ def entrant_result(
         )
     stages, weights = prepared or plan(scheme)
     scores = criterion_ratios(scheme, entrant.ref, summaries, criteria, entrant.factors)
-    stage_values = {stage.key: value for stage in stages if (value := stage_ratio(stage, scores)) is not None}
+    skipped = entrant.skipped
+    stage_values = {s.key: value for s in stages if (value := stage_ratio(s, scores, skipped)) is not None}
     exact = total_ratio(stages, weights, stage_values)
     return EntrantResult(
         entrant.ref,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -13,13 +13,16 @@ from comp.scoring.types import EntrantResult, Scheme
 
 @dataclass(frozen=True)
 class TieBreak:
-    """One entry of the tie-break chain: "time", "stage:KEY" or "criterion:STAGE.KEY".
+    """One entry of the tie-break chain: "time", "stage:KEY", "criterion:STAGE.KEY" or "attempts:STAGE".
+
+    "attempts:STAGE" compares a best-of stage's attempts from the best down: the next-best run
+    breaks a tie on the best one, then the one after it; an attempt not taken comes last.
 
     The chain's syntax is read here and nowhere else: the rules check it, the ranking applies
     it, the scheme editor lists and protects what it names.
     """
 
-    kind: str  # "time", "stage" or "criterion"
+    kind: str  # "time", "stage", "criterion" or "attempts"
     name: str = ""
 
     @staticmethod
@@ -32,15 +35,16 @@ class TieBreak:
 
     def exists_in(self, scheme: Scheme) -> bool:
         """Tell whether the scheme has what the entry names (time always exists)."""
-        if self.kind == "stage":
-            return scheme.stage(self.name) is not None
+        if self.kind in ("stage", "attempts"):
+            stage = scheme.stage(self.name)
+            return stage is not None and (self.kind == "stage" or bool(stage.best))
         return self.kind == "time" or scheme.has_criterion(self.name)
 
     def names(self, stage: str, criterion: str | None = None) -> bool:
         """Tell whether the entry names the stage (or one of its criteria), or the stage's criterion."""
         if criterion is not None:
             return self.kind == "criterion" and self.name == f"{stage}.{criterion}"
-        return (self.kind == "stage" and self.name == stage) or (
+        return (self.kind in ("stage", "attempts") and self.name == stage) or (
             self.kind == "criterion" and self.name.startswith(f"{stage}.")
         )
 
@@ -50,7 +54,7 @@ def _parse(entry: str) -> TieBreak | None:
     if entry == "time":
         return TieBreak("time")
     kind, colon, name = entry.partition(":")
-    if not colon or not name or kind not in ("stage", "criterion"):
+    if not colon or not name or kind not in ("stage", "criterion", "attempts"):
         return None
     if kind == "criterion" and name.count(".") != 1:
         return None
@@ -69,14 +73,23 @@ def applicable_tiebreak(tiebreak: Iterable[str], scheme: Scheme) -> tuple[str, .
     return tuple(kept)
 
 
-# One tie-break entry's part of the sort key: (missing?, seconds) for time, a signed figure otherwise.
-Part = tuple[int, int] | tuple[Decimal]
+# One tie-break entry's part of the sort key: (missing?, seconds) for time, signed figures otherwise.
+Part = tuple[int, int] | tuple[Decimal, ...]
+_NOT_TAKEN = Decimal("Infinity")  # after every negated score: an attempt not taken ranks below any score
 
 
-def _part(result: EntrantResult, entry: str, deductions: frozenset[str] = frozenset()) -> Part:
+def _part(
+    result: EntrantResult,
+    entry: str,
+    deductions: frozenset[str] = frozenset(),
+    attempts: Mapping[str, tuple[str, ...]] | None = None,
+) -> Part:
     parsed = _parse(entry)
     if parsed is None:
         raise ValueError(f"not a tie-break entry: {entry!r}")
+    if parsed.kind == "attempts":
+        keys = (attempts or {}).get(parsed.name, ())
+        return tuple(sorted(-result.criteria[k] if k in result.criteria else _NOT_TAKEN for k in keys))
     if parsed.kind == "time":
         # A recorded time beats a missing one; among recorded times, shorter first.
         if result.time_seconds is None:
@@ -95,10 +108,13 @@ def ranked_total(result: EntrantResult) -> Decimal:
 
 
 def ranking_key(
-    result: EntrantResult, chain: tuple[str, ...], deductions: frozenset[str] = frozenset()
+    result: EntrantResult,
+    chain: tuple[str, ...],
+    deductions: frozenset[str] = frozenset(),
+    attempts: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[Decimal | Part, ...]:
     """Return the sort key of a ranked entrant: published total, then the chain."""
-    return (-ranked_total(result),) + tuple(_part(result, entry, deductions) for entry in chain)
+    return (-ranked_total(result),) + tuple(_part(result, entry, deductions, attempts) for entry in chain)
 
 
 def is_rankable(result: EntrantResult) -> bool:
@@ -110,8 +126,9 @@ def rank(results: Iterable[EntrantResult], tiebreak: Iterable[str], scheme: Sche
     """Return the competition rank (1, 2, 2, 4) of every rankable entrant by ref."""
     chain = applicable_tiebreak(tiebreak, scheme)
     deductions = frozenset(c.key for c in scheme.criteria if c.kind == "deduction")
+    attempts = {s.key: tuple(c.key for c in s.criteria if c.kind == "score") for s in scheme.stages if s.best}
     # Sorting on (key, ref) lists tied entrants by ref.
-    keyed = sorted((ranking_key(r, chain, deductions), r.ref) for r in results if is_rankable(r))
+    keyed = sorted((ranking_key(r, chain, deductions, attempts), r.ref) for r in results if is_rankable(r))
     ranks: dict[str, int] = {}
     position = 0
     for _, group in groupby(keyed, key=lambda pair: pair[0]):

@@ -86,6 +86,9 @@ def _check_stage(stage: Stage, path: str, seen: set[str], problems: Problems) ->
         _check_criterion(stage, criterion, where, problems)
     if not any(c.kind == "score" for c in stage.criteria):
         problems.append((f"{path}.criteria", "no_score_criterion", {}))
+    best, attempts = stage.best, sum(c.kind == "score" for c in stage.criteria)
+    if best is not None and (isinstance(best, bool) or not isinstance(best, int) or not 1 <= best <= attempts):
+        problems.append((f"{path}.best", "best_range", {"value": best, "attempts": attempts}))
 
 
 def check_scheme(scheme: Scheme) -> Problems:

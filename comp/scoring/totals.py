@@ -7,7 +7,7 @@ would cost seconds on a 10,000-entrant final.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -58,6 +58,7 @@ class StagePlan:
     items: tuple[tuple[str, int], ...]  # (criterion key, +1 score / −1 deduction)
     maximum: Ratio
     weight: Ratio
+    best: int | None = None  # attempts: only the best `best` score criteria count
 
 
 def plan(scheme: Scheme, points: bool = False) -> tuple[tuple[StagePlan, ...], Ratio]:
@@ -70,20 +71,27 @@ def plan(scheme: Scheme, points: bool = False) -> tuple[tuple[StagePlan, ...], R
             tuple((c.key, 1 if c.kind == "score" else -1) for c in s.criteria),
             (100, 1) if points else s.maximum.as_integer_ratio(),
             (1, 1) if points else Decimal(s.weight).as_integer_ratio(),
+            s.best,
         )
         for s in scheme.stages
     )
     return stages, (1, 1) if points else add_ratios(s.weight for s in stages)
 
 
-def stage_ratio(stage: StagePlan, scores: Mapping[str, Ratio]) -> Ratio | None:
+def stage_ratio(stage: StagePlan, scores: Mapping[str, Ratio], skipped: Set[str] = frozenset()) -> Ratio | None:
     """Return 100 × max(0, Σscore − Σdeduction) / maximum, None while a criterion is unscored."""
-    terms = []
+    terms: list[Ratio] = []
+    attempts: list[Ratio] = []
     for key, sign in stage.items:
         score = scores.get(key)
         if score is None:
+            # An attempt not taken (DNS, did not improve) has no score and is not waited for.
+            if stage.best and sign > 0 and key in skipped:
+                continue
             return None
-        terms.append((sign * score[0], score[1]))
+        (attempts if stage.best and sign > 0 else terms).append((sign * score[0], score[1]))
+    if stage.best:
+        terms += sorted(attempts, key=lambda r: Fraction(*r), reverse=True)[: stage.best]
     if stage.maximum[0] <= 0:
         raise ValueError(f"stage {stage.key!r} has no score criteria to divide by")
     raw, common = add_ratios(terms)

@@ -9,6 +9,23 @@ from fractions import Fraction
 from functools import cached_property
 
 from comp.scoring.frozen import FrozenMap
+from comp.scoring.output import Discrepancy, EntrantResult, JudgeBias, Results, TeamResult
+
+__all__ = [
+    "AwardTier",
+    "BiasPart",
+    "Criterion",
+    "Discrepancy",
+    "Entrant",
+    "EntrantResult",
+    "JudgeBias",
+    "MarkSummary",
+    "Results",
+    "Rules",
+    "Scheme",
+    "Stage",
+    "TeamResult",
+]
 
 KINDS = ("score", "deduction")
 AGGREGATIONS = ("mean", "trimmed", "median", "single")
@@ -62,11 +79,13 @@ class Stage:
     name: str
     weight: Decimal
     criteria: tuple[Criterion, ...]
+    best: int | None = None  # attempts (runs, dives): only the best `best` score criteria count, summed
 
     @property
     def maximum(self) -> Decimal:
-        """Return the stage maximum: the sum of the points its score criteria are worth."""
-        return sum((c.points for c in self.criteria if c.kind == "score"), Decimal(0))
+        """Return the stage maximum: the sum of the points its score criteria (its best k attempts) are worth."""
+        points = sorted((c.points for c in self.criteria if c.kind == "score"), reverse=True)
+        return sum(points[: self.best] if self.best else points, Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -181,6 +200,8 @@ class Entrant:
     team: str = ""
     # The factors of the entrant's programme, by criterion key (a dive's degree of difficulty), declared before judging.
     factors: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
+    # Attempts the entrant did not take (DNS, "did not improve"): no score, and not missing either.
+    skipped: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -224,72 +245,3 @@ class BiasPart:
     judge: str
     items: int
     deviation_sum: Fraction
-
-
-# ---------------------------------------------------------------- the outputs
-
-
-@dataclass(frozen=True)
-class EntrantResult:
-    """One entrant's standing: published figures, exact total, rank and award."""
-
-    ref: str
-    status: str
-    rank: int | None
-    total: Decimal | None
-    exact_total: Fraction | None
-    stages: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
-    award: str | None = None
-    complete: bool = False
-    time_seconds: int | None = None
-    # Published criterion scores, for score sheets and `criterion:` tie-breaks.
-    criteria: FrozenMap[str, Decimal] = field(default_factory=FrozenMap)
-    team: str = ""
-
-
-@dataclass(frozen=True)
-class TeamResult:
-    """A team's standing: the sum of its best members' published totals."""
-
-    team: str
-    rank: int
-    total: Decimal
-    members: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """A flagged spread of marks on one criterion for one entrant."""
-
-    ref: str
-    criterion: str
-    spread: Decimal
-    share: Fraction  # spread / criterion maximum
-
-
-@dataclass(frozen=True)
-class JudgeBias:
-    """A judge's mean deviation from the other judges."""
-
-    judge: str
-    items: int
-    bias: Fraction
-    flagged: bool
-
-
-@dataclass(frozen=True)
-class Results:
-    """Everything `compute` works out for one competition or rating."""
-
-    entrants: tuple[EntrantResult, ...]
-    teams: tuple[TeamResult, ...] = ()
-    discrepancies: tuple[Discrepancy, ...] = ()
-    judges: tuple[JudgeBias, ...] = ()
-    complete: bool = True
-
-    def entrant(self, ref: str) -> EntrantResult:
-        """Return the result of the entrant with this ref (KeyError if none)."""
-        for result in self.entrants:
-            if result.ref == ref:
-                return result
-        raise KeyError(ref)

@@ -111,3 +111,58 @@ def test_a_points_total_is_the_sum_of_its_stages(scores):
     summaries = {("E", f"s{i}.c"): MarkSummary.of([D(v)]) for i, v in enumerate(scores)}
     result = compute(Scheme(stages), POINTS, [Entrant("E", "ok")], summaries).entrant("E")
     assert result.exact_total == sum(scores)
+
+
+# ---------------------------------------------------------------- best of N attempts (item 2)
+
+RUNS = tuple(Criterion(f"final.run{n}", f"第{n}轮", D(100), aggregation="single") for n in (1, 2, 3))
+
+
+def runs(best: int = 1) -> Scheme:
+    return Scheme((Stage("final", "决赛", D(1), RUNS, best=best),))
+
+
+def run_marks(ref: str, *values: str | None) -> dict:
+    return {(ref, f"final.run{n}"): MarkSummary.of([D(v)]) for n, v in enumerate(values, 1) if v is not None}
+
+
+def test_the_best_run_counts_and_a_run_not_taken_waits_for_nobody():
+    riders = [Entrant("A", "ok", skipped=frozenset({"final.run3"})), Entrant("B", "ok")]
+    summaries = run_marks("A", "91", "95", None) | run_marks("B", "93.5", "20", "30")
+    outcome = compute(runs(), POINTS, riders, summaries)
+    assert outcome.complete and [(r.ref, r.total, r.rank) for r in outcome.entrants] == [
+        ("A", D("95.00"), 1),
+        ("B", D("93.50"), 2),
+    ]
+
+
+def test_an_unmarked_run_not_recorded_as_not_taken_is_missing():
+    outcome = compute(runs(), POINTS, [Entrant("A", "ok")], run_marks("A", "91", "95", None))
+    assert not outcome.complete and outcome.entrant("A").rank is None
+
+
+def test_the_next_best_run_breaks_a_tie_on_the_best():
+    rules = Rules(total="points", award_min_total=D(0), tiebreak=("attempts:final",))
+    skipped = frozenset({"final.run3"})
+    riders = [Entrant("A", "ok", skipped=skipped), Entrant("B", "ok"), Entrant("C", "ok", skipped=skipped)]
+    summaries = run_marks("A", "92", "80", None) | run_marks("B", "92", "80", "10") | run_marks("C", "92", "91", None)
+    ranks = {r.ref: r.rank for r in compute(runs(), rules, riders, summaries).entrants}
+    # C's next best (91) beats 80; A and B tie on 92, 80 and then B's third run beats A's run not taken.
+    assert ranks == {"C": 1, "B": 2, "A": 3}
+
+
+def test_a_best_of_more_than_the_attempts_is_refused():
+    assert [code for _path, code, _p in check_scheme(runs(best=4))] == ["best_range"]
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 100)), min_size=3, max_size=3), st.integers(1, 3))
+def test_best_of_is_never_below_any_attempt_and_never_above_k_of_the_best(values, best):
+    skipped = frozenset(f"final.run{n}" for n, v in enumerate(values, 1) if v is None)
+    summaries = run_marks("A", *(None if v is None else str(v) for v in values))
+    result = compute(runs(best), POINTS, [Entrant("A", "ok", skipped=skipped)], summaries).entrant("A")
+    taken = sorted((v for v in values if v is not None), reverse=True)
+    assert result.exact_total == sum(taken[:best])
+    assert all(result.exact_total >= v for v in taken)
+    # Out of 100, the stage divides by the best k attempts' points.
+    percent = compute(runs(best), Rules(tiebreak=()), [Entrant("A", "ok", skipped=skipped)], summaries).entrant("A")
+    assert percent.exact_total == Fraction(sum(taken[:best]), best)

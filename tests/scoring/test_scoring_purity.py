@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import comp.scoring
-from comp.scoring import types
+from comp.scoring import output, types
 
 PACKAGE = Path(comp.scoring.__file__).parent
 MODULES = sorted(PACKAGE.glob("*.py"))
@@ -77,8 +77,9 @@ def test_public_functions_have_a_one_line_docstring(path):
 def test_every_dataclass_is_frozen():
     classes = [
         c
-        for _, c in inspect.getmembers(types, inspect.isclass)
-        if dataclasses.is_dataclass(c) and c.__module__ == types.__name__
+        for module in (types, output)
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__ == module.__name__
     ]
     assert len(classes) >= 12
     assert [c.__name__ for c in classes if not c.__dataclass_params__.frozen] == []

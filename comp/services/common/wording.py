@@ -52,6 +52,7 @@ MESSAGES = {
     "low_not_below_max": _l("the lowest mark %(low)s must be below the top mark %(max)s"),
     "deduction_signed": _l("a deduction cannot go below 0 (the lowest mark is %(low)s)"),
     "deduction_factored": _l("a deduction is not multiplied by an entrant's factor: only score criteria are"),
+    "best_range": _l("the best %(value)s cannot count: the stage has %(attempts)s attempts (score criteria)"),
     "places_range": _l("“%(value)s” is not a number of decimal places from 0 to 4"),
     # Rules.
     "rules_object": _l("the rules must be an object"),
@@ -66,9 +67,12 @@ MESSAGES = {
     "shares_past_one": _l("the shares add up to %(total)s, more than 1"),
     "min_order": _l("the minimum %(min)s must be below the tier above it (%(above)s)"),
     "tiebreak_list": _l("the tie-break must be a list of stages, criteria or the completion time"),
-    "tiebreak_syntax": _l("“%(value)s” is not a tie-break: the completion time, a stage or a criterion"),
+    "tiebreak_syntax": _l(
+        "“%(value)s” is not a tie-break: the completion time, a stage, a criterion or a stage's attempts"
+    ),
     "tiebreak_no_stage": _l("there is no stage “%(name)s”"),
     "tiebreak_no_criterion": _l("there is no criterion “%(name)s”"),
+    "tiebreak_no_attempts": _l("there is no stage of attempts “%(name)s” (a stage where only the best count)"),
     # What results earn (comp.scoring.outcomes).
     "empty_award": _l("name the award"),
     "places_pair": _l("give the first and the last place"),
@@ -94,6 +98,7 @@ FIELDS = {
     "worth": _l("points"),
     "places": _l("decimal places kept"),
     "factored": _l("multiplied by each entrant's factor"),
+    "best": _l("best attempts counted"),
     "criteria": _l("criteria"),
     "share": _l("share"),
     "count": _l("number of places"),

@@ -19,6 +19,7 @@ from comp.models import (
     JudgeAssignment,
     JudgeCriterion,
     Mark,
+    NotTaken,
     OrgUnit,
     ProgrammeItem,
     Stage,
@@ -38,6 +39,7 @@ from comp.services.exchange.check import (
     check_entrants,
     check_judges,
     check_marks,
+    check_not_taken,
     check_programmes,
     check_stages,
 )
@@ -61,6 +63,7 @@ class Checked:
     judges: dict[str, dict]
     marks: list[tuple[str, str, str, Decimal]]
     programmes: dict[str, dict[str, tuple]]
+    not_taken: dict[str, dict[str, str]]
 
 
 def read_file(path: str) -> dict:
@@ -107,8 +110,10 @@ def check(data) -> Checked:
     _check_rules(comp, scheme if len(problems) == before else None, kind, problems)
     entrants = check_entrants(data, kind, problems)
     programmes = check_programmes(data, scheme, problems)
+    skipped = check_not_taken(data, scheme, problems)
     judges = check_judges(data, problems)
     marks = check_marks(data, scheme, entrants, judges, problems)
+    _check_marked_not_taken(data, marks, skipped, problems)
     code = comp.get("code")
     if isinstance(code, str) and db.session.scalar(sa.select(Competition.id).where(Competition.code == code)):
         problems.add("competition.code", _("a competition with code “%(code)s” already exists", code=code))
@@ -116,7 +121,24 @@ def check(data) -> Checked:
         _check_judge_accounts(code, data, judges, problems)
     if problems:
         raise ExchangeError(list(problems))
-    return Checked(data, scheme, entrants, judges, marks, programmes)
+    return Checked(data, scheme, entrants, judges, marks, programmes, skipped)
+
+
+def _check_marked_not_taken(data: dict, marks: list, skipped: dict[str, dict[str, str]], problems: Problems) -> None:
+    """Refuse an attempt recorded as not taken that a judge has marked: one of the two is wrong."""
+    marked = {(entrant, key) for entrant, _judge, key, _value in marks}
+    where = {e.get("ref"): i for i, e in enumerate(data.get("entrants") or []) if isinstance(e, dict)}
+    for ref, items in skipped.items():
+        for key in items:
+            if (ref, key) in marked:
+                problems.add(
+                    f"entrants[{where.get(ref)}].not_taken.{key}",
+                    _(
+                        "%(entrant)s has marks on %(criterion)s, which is recorded as not taken",
+                        entrant=ref,
+                        criterion=key,
+                    ),
+                )
 
 
 def _check_rules(comp: dict, scheme: scoring.Scheme | None, kind: str, problems: Problems) -> None:
@@ -228,6 +250,20 @@ def _write(checked: Checked, actor) -> Competition:
     ]
     if programme:
         db.session.execute(sa.insert(ProgrammeItem), programme)
+    skipped = [
+        {
+            "competition_id": competition.id,
+            "entrant_id": entrant_ids[ref],
+            "criterion_id": criterion_ids[key],
+            "reason": reason,
+            "recorded_by_id": getattr(actor, "id", None),
+            "recorded_at": utcnow(),
+        }
+        for ref, items in checked.not_taken.items()
+        for key, reason in items.items()
+    ]
+    if skipped:
+        db.session.execute(sa.insert(NotTaken), skipped)
     now = utcnow()
     rows = [
         {
@@ -257,7 +293,9 @@ def _jsonable(value):
 
 def _write_scheme(competition: Competition, stages: list[dict]) -> dict[str, int]:
     for position, s in enumerate(stages):
-        stage = Stage(key=s["key"], name=s["name"], weight=Decimal(str(s["weight"])), position=position)
+        stage = Stage(
+            key=s["key"], name=s["name"], weight=Decimal(str(s["weight"])), best=s.get("best"), position=position
+        )
         stage.criteria = [
             Criterion(
                 key=c["key"],

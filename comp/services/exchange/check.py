@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from comp import idcard, scoring
-from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS
+from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS, NOT_TAKEN_REASONS
 from comp.services.common import wording
 
 FORMAT = "jiangxin.competition/1"
@@ -204,7 +204,8 @@ def check_stages(data: dict, problems: Problems) -> scoring.Scheme:
             elif crit:
                 keys.add(crit.key)
                 criteria.append(crit)
-        stages.append(scoring.Stage(key, name, weight if weight is not None else Decimal(0), tuple(criteria)))
+        best = s.get("best")  # checked with the scheme: a count of at most the stage's score criteria
+        stages.append(scoring.Stage(key, name, weight if weight is not None else Decimal(0), tuple(criteria), best))
     scheme = scoring.Scheme(tuple(stages))
     # The whole-scheme checks (zero weights, a stage without score criteria) only make
     # sense on well-formed stages; problems elsewhere in the file do not stop them.
@@ -296,6 +297,33 @@ def check_programmes(data: dict, scheme: scoring.Scheme, problems: Problems) -> 
         if isinstance(e.get("ref"), str):
             programmes[e["ref"]] = found
     return programmes
+
+
+def check_not_taken(data: dict, scheme: scoring.Scheme, problems: Problems) -> dict[str, dict[str, str]]:
+    """Check each entrant's attempts not taken; return "stage.criterion" → DNS or DNI, by entrant ref.
+
+    `"not_taken": {"final.run3": "DNI"}` names score criteria of a stage of attempts (one with `best`).
+    """
+    attempts = {c.key for s in scheme.stages if s.best for c in s.criteria if c.kind == "score"}
+    found: dict[str, dict[str, str]] = {}
+    for i, e in enumerate(_list_or_empty(data.get("entrants"))):
+        if not isinstance(e, dict) or e.get("not_taken") is None:
+            continue
+        path = f"entrants[{i}].not_taken"
+        items = {}
+        for key, reason in _object(e["not_taken"], path, problems).items():
+            if key not in attempts:
+                problems.add(
+                    f"{path}.{key}",
+                    _("names no attempt of a stage where only the best count: %(value)s", value=as_json(key)),
+                )
+            elif reason not in NOT_TAKEN_REASONS:
+                problems.add(f"{path}.{key}", not_one_of(reason, NOT_TAKEN_REASONS))
+            else:
+                items[key] = reason
+        if isinstance(e.get("ref"), str):
+            found[e["ref"]] = items
+    return found
 
 
 def check_judges(data: dict, problems: Problems) -> dict[str, dict]:

@@ -7,7 +7,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import Competition, Criterion, Entrant, JudgeAssignment, Mark, OrgUnit, ProgrammeItem, Stage, User
+from comp.models import (
+    Competition,
+    Criterion,
+    Entrant,
+    JudgeAssignment,
+    Mark,
+    NotTaken,
+    OrgUnit,
+    ProgrammeItem,
+    Stage,
+    User,
+)
 from comp.models.types import plain
 from comp.services import people
 from comp.services.exchange.check import FORMAT
@@ -39,6 +50,7 @@ def _stage(stage) -> dict:
         "key": stage.key,
         "name": stage.name,
         "weight": plain(stage.weight),
+        **({"best": stage.best} if stage.best else {}),
         "criteria": [_criterion(c) for c in stage.criteria],
     }
 
@@ -76,6 +88,7 @@ def _entrants(competition: Competition) -> list[dict]:
         .order_by(Entrant.id)
     ).all()
     programmes = _programmes(competition)
+    skipped = _not_taken(competition)
     out = []
     for e in rows:
         item: dict[str, Any] = {"ref": e.ref, "name": e.name}
@@ -89,7 +102,24 @@ def _entrants(competition: Competition) -> list[dict]:
             item["time_seconds"] = e.time_seconds
         if e.id in programmes:
             item["programme"] = programmes[e.id]
+        if e.id in skipped:
+            item["not_taken"] = skipped[e.id]
         out.append(item)
+    return out
+
+
+def _not_taken(competition: Competition) -> dict[int, dict[str, str]]:
+    """Return each entrant's attempts not taken, "stage.criterion" → DNS or DNI, in scheme order."""
+    rows = db.session.execute(
+        sa.select(NotTaken.entrant_id, Stage.key, Criterion.key, NotTaken.reason)
+        .join(Criterion, Criterion.id == NotTaken.criterion_id)
+        .join(Stage, Stage.id == Criterion.stage_id)
+        .where(NotTaken.competition_id == competition.id)
+        .order_by(NotTaken.entrant_id, Stage.position, Criterion.position)
+    ).all()
+    out: dict[int, dict[str, str]] = {}
+    for entrant_id, stage, key, reason in rows:
+        out.setdefault(entrant_id, {})[f"{stage}.{key}"] = reason
     return out
 
 

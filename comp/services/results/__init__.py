@@ -20,6 +20,7 @@ from comp.models import (
     JudgeCriterion,
     Mark,
     MarkChange,
+    NotTaken,
     OrgUnit,
     ProgrammeItem,
     Stage,
@@ -75,6 +76,7 @@ def scheme_of(competition: Competition, expected: dict[int, int] | None = None) 
                     )
                     for c in s.criteria
                 ),
+                s.best,
             )
             for s in stages
         )
@@ -136,6 +138,7 @@ def load(competition: Competition) -> Loaded:
     ).all()
     by_team = competition.team_by == "team"
     factors = programme_factors(competition, criterion_keys)
+    skipped = not_taken(competition, criterion_keys)
     entrants = tuple(
         scoring.Entrant(
             r.ref,
@@ -143,6 +146,7 @@ def load(competition: Competition) -> Loaded:
             r.time_seconds,
             (r.team if by_team and r.team else groups.get(r.employer_id, "")),
             factors.get(r.id, _NO_FACTORS),
+            skipped.get(r.id, frozenset()),
         )
         for r in rows
     )
@@ -177,6 +181,16 @@ def programme_factors(competition: Competition, criterion_keys: dict[int, str]) 
     ).all():
         found.setdefault(entrant_id, {})[criterion_keys[criterion_id]] = factor
     return {entrant_id: scoring.FrozenMap(items) for entrant_id, items in found.items()}
+
+
+def not_taken(competition: Competition, criterion_keys: dict[int, str]) -> dict[int, frozenset[str]]:
+    """Return the attempts each entrant did not take, by criterion key, one query."""
+    found: dict[int, set[str]] = {}
+    for entrant_id, criterion_id in db.session.execute(
+        sa.select(NotTaken.entrant_id, NotTaken.criterion_id).where(NotTaken.competition_id == competition.id)
+    ).all():
+        found.setdefault(entrant_id, set()).add(criterion_keys[criterion_id])
+    return {entrant_id: frozenset(keys) for entrant_id, keys in found.items()}
 
 
 def _recused_expected(competition: Competition) -> dict[tuple[int, int], int]:
