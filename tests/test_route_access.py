@@ -31,6 +31,7 @@ from comp.models import (
     ExportJob,
     Honour,
     JudgeAssignment,
+    NotTaken,
     Objection,
     Unit,
     UnitMember,
@@ -270,6 +271,8 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (G, "/chief/<code>"): {"running": CONSOLE, "draft": hidden(CONSOLE, LOGIN)},
     (P, "/chief/<code>/discrepancies"): CHIEF(302),
     (P, "/chief/<code>/reopen"): CHIEF(302),
+    (P, "/chief/<code>/attempts"): CHIEF(302),
+    (P, "/chief/<code>/attempts/<int:skipped_id>/undo"): CHIEF(302),
     (P, "/chief/<code>/objections/<int:objection_id>"): CHIEF(302),
     (P, "/chief/<code>/unlock"): CHIEF(302),
     (P, "/chief/<code>/lock"): CHIEF(302),
@@ -495,7 +498,15 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         for kind in ("registration", "units", "accounts")
     ]
     invited = accounts.new_user("invited.judge", "judge", display_name="待激活裁判")  # waits for its link
-    db.session.add_all([batch, export, objection, honour, unit, *uploads])
+    # E2's route of the running competition recorded as not taken (the undo acts on it).
+    running = _of(made["running"])
+    skipped = NotTaken(
+        competition_id=made["running"].id,
+        entrant_id=_first(Entrant, Entrant.competition_id == made["running"].id, Entrant.ref == "E2").id,
+        criterion_id=running["criterion_id"],
+        reason="DNI",
+    )
+    db.session.add_all([batch, export, objection, honour, unit, skipped, *uploads])
     db.session.flush()
     link = links.issue(invited, "activate", city)
     db.session.commit()
@@ -510,6 +521,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         "user_id": worker.id,
         "request_id": change.id,
         "objection_id": objection.id,
+        "skipped_id": skipped.id,
         "batch_id": batch.id,
         "job_id": export.id,
         "number": certificates.of_worker(worker)[0].number,

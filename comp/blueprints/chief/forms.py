@@ -41,6 +41,19 @@ class ReopenForm(Form):
     )
 
 
+class NotTakenForm(Form):
+    """Record that an entrant did not take an attempt (a run): by secret code, the attempt, DNS or DNI."""
+
+    code = StringField(
+        _l("Secret code"), validators=[DataRequired(message=_l("Give the entrant's secret code.")), Length(max=16)]
+    )
+    attempt = IntegerField(_l("Attempt"), validators=[InputRequired(message=_l("Choose the attempt."))])
+    reason = StringField(
+        _l("Why"),
+        validators=[AnyOf(["DNS", "DNI"], message=_l("Choose DNS (did not start) or DNI (did not improve)."))],
+    )
+
+
 class ReasonForm(Form):
     """An action that needs a reason in the audit trail (unlock, amend)."""
 

@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from comp.blueprints.chief import bp
-from comp.blueprints.chief.forms import ActionForm, ReasonForm, ReopenForm, ReviewForm, RulingForm
+from comp.blueprints.chief.forms import ActionForm, NotTakenForm, ReasonForm, ReopenForm, ReviewForm, RulingForm
 from comp.extensions import htmx
 from comp.models import Competition
 from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError, chief
+from comp.services.chief import attempts
 from comp.services.results import objections
 
 
@@ -134,6 +135,35 @@ def reopen(code: str):
         "reopen",
         lambda c: chief.reopen_sheet(c, current_user, form.judge.data, form.code.data, form.reason.data),
         _("The sheet is open again for the judge."),
+    )
+
+
+@bp.post("/<code>/attempts")
+@login_required
+def not_taken(code: str):
+    """Record that an entrant did not take an attempt (DNS, DNI)."""
+    form = NotTakenForm()
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "attempts",
+        lambda c: attempts.record(c, current_user, form.code.data, form.attempt.data, form.reason.data),
+        _("The attempt is recorded as not taken."),
+    )
+
+
+@bp.post("/<code>/attempts/<int:skipped_id>/undo")
+@login_required
+def taken_after_all(code: str, skipped_id: int):
+    """Take back an attempt recorded as not taken: its marks are due again."""
+    return _act(
+        code,
+        "competition.chief",
+        ActionForm(),
+        "attempts",
+        lambda c: attempts.undo(c, current_user, skipped_id),
+        _("The attempt is due again."),
     )
 
 

@@ -187,13 +187,18 @@ class StageForm(RowForm):
     key = StringField(_l("Key"), validators=[Optional(), Length(max=32)])
     name = StringField(_l("Stage"), validators=[DataRequired(), Length(max=64)])
     weight = DecimalField(_l("Weight"), places=None, validators=[InputRequired()], render_kw={"inputmode": "decimal"})
+    # A stage of attempts (three runs): only the best this many of its score criteria count. Empty: all of them.
+    best = IntegerField(
+        _l("Best counted"),
+        validators=[Optional()],
+        render_kw={"inputmode": "numeric", "placeholder": _l("all"), "title": _l("Empty: every criterion counts.")},
+    )
 
     @classmethod
     def of(cls, stage, prefix: str) -> StageForm:
         """Return the row filled from a stage."""
-        return cls(
-            formdata=None, prefix=prefix, data={"key": stage.key, "name": stage.name, "weight": _decimal(stage.weight)}
-        )
+        data = {"key": stage.key, "name": stage.name, "weight": _decimal(stage.weight), "best": stage.best}
+        return cls(formdata=None, prefix=prefix, data=data)
 
 
 class CriterionForm(RowForm):
@@ -208,6 +213,8 @@ class CriterionForm(RowForm):
     aggregation = SelectField(_l("Aggregation"), choices=choices(AGGREGATION_CHOICES))
     step = DecimalField(_l("Step"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
     fixed_scale = BooleanField(_l("Fixed scale"))
+    # Multiplied by each entrant's declared factor (a dive's degree of difficulty), set on the programme page.
+    factored = BooleanField(_l("× factor"), render_kw={"title": _l("Multiplied by each entrant's declared factor")})
     # The judges' range starts at the lowest mark (−3 on a signed scale); the points the maximum is worth when the
     # judges mark on a scale that is not points (a 0–3 judgement worth 5 points). Empty: 0, and the maximum.
     low_value = DecimalField(_l("Lowest"), places=None, validators=[Optional()], render_kw={"placeholder": "0"})
@@ -250,6 +257,7 @@ class CriterionForm(RowForm):
                 "aggregation": f"trimmed-{criterion.trim}" if criterion.trim > 1 else criterion.aggregation,
                 "step": _decimal(criterion.step),
                 "fixed_scale": criterion.fixed_scale,
+                "factored": criterion.factored,
                 "low_value": _decimal(criterion.low_value) if criterion.low_value else None,
                 "worth": _decimal(criterion.worth),
             },
@@ -281,6 +289,10 @@ class TierForm(PlainForm):
 
 
 MEASURES = (("share", _l("by share of ranked entrants (%)")), ("count", _l("by a fixed number of places")))
+TOTALS = (
+    ("percent", _l("out of 100: the stages' scores weighted")),
+    ("points", _l("in points: the sum of the stages' points (weights unused)")),
+)
 
 
 class RulesForm(Form):
@@ -289,8 +301,9 @@ class RulesForm(Form):
     measure = SelectField(_l("Awards given"), choices=choices(MEASURES), default="share")
     tiers = FieldList(FormField(TierForm), label=_l("Award tiers"))
     award_min_total = DecimalField(
-        _l("Award minimum (total)"), places=None, validators=[InputRequired(), NumberRange(0, 100)]
+        _l("Award minimum (total)"), places=None, validators=[InputRequired(), NumberRange(0)]
     )
+    total = SelectField(_l("The total is counted"), choices=choices(TOTALS), default="percent")
     tiebreak = FieldList(SelectField(validate_choice=False), label=_l("Tie-break chain"))
     team_counted = IntegerField(_l("Members counted per team"), validators=[InputRequired(), NumberRange(min=1)])
     discrepancy_share = DecimalField(
@@ -317,6 +330,11 @@ class RulesForm(Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.list_errors: dict[str, list] = {}
+
+    def validate_award_min_total(self, field) -> None:
+        # Out of 100 a minimum above 100 could never be reached; in raw points (708.72) it may be anything.
+        if field.data is not None and field.data > HUNDRED and self.total.data != "points":
+            raise ValidationError(_l("The total is out of 100: the award minimum is at most 100."))
 
     def validate_discrepancy_share(self, field) -> None:
         # The rules take a share in (0, 1]; the form asks for per cent, so it says so in per cent.
@@ -367,7 +385,7 @@ class RulesForm(Form):
         """Return the rules in the exchange format, keeping what the form does not show."""
         measure = self.tier_measure
         tiers = [{"name": (t.form.name.data or "").strip(), measure: _tier_value(t.form, measure)} for t in self.tiers]
-        keep = {key: value for key, value in keep.items() if key != "criterion_places"}  # the form shows it
+        keep = {key: value for key, value in keep.items() if key not in ("criterion_places", "total")}  # shown here
         return {
             **keep,
             "award_tiers": tiers,
@@ -378,6 +396,7 @@ class RulesForm(Form):
             "notice_days": self.notice_days.data,
             "recusal": "declared" if self.declared_only.data else "employer",
             **({"criterion_places": int(self.criterion_places.data)} if self.criterion_places.data else {}),
+            **({"total": "points"} if self.total.data == "points" else {}),
         }
 
     @classmethod
@@ -404,6 +423,7 @@ class RulesForm(Form):
                 "notice_days": rules.notice_days,
                 "declared_only": rules.recusal == "declared",
                 "criterion_places": "" if rules.criterion_places is None else str(rules.criterion_places),
+                "total": rules.total,
             },
         )
 

@@ -66,6 +66,9 @@ def _tiebreak_choices(competition: Competition, chosen: list[str]) -> list[tuple
     choices = [] if competition.kind == "rating" else [("time", _("Completion time, shorter first"))]
     for stage in competition.stages:
         choices.append((str(scoring.TieBreak("stage", stage.key)), _("Stage: %(name)s", name=stage.name)))
+        if stage.best:
+            label = _("Attempts of %(name)s, the next best first", name=stage.name)
+            choices.append((str(scoring.TieBreak("attempts", stage.key)), label))
         choices += [
             (str(scoring.TieBreak("criterion", f"{stage.key}.{c.key}")), f"{stage.name} · {c.name}")
             for c in stage.criteria
@@ -83,6 +86,8 @@ def _skipped_label(value: str) -> str:
     kind, _colon, key = value.partition(":")
     if kind == "stage":
         return _("The stage “%(key)s”: not in this scheme, so skipped", key=key)
+    if kind == "attempts":
+        return _("The attempts of “%(key)s”: no such stage of attempts, so skipped", key=key)
     return _("The criterion “%(key)s”: not in this scheme, so skipped", key=key)
 
 

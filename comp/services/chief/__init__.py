@@ -33,6 +33,7 @@ from comp.models import (
 from comp.models.competition import FINAL_STATES
 from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
+from comp.services.chief import attempts as chief_attempts
 from comp.services.chief import progress as chief_progress
 from comp.services.common import audit
 from comp.services.judging import scoresheets
@@ -109,6 +110,8 @@ class Console:
     objections: tuple
     can_amend: bool
     remarks: tuple[RemarkEntry, ...] = ()
+    attempts: tuple[chief_attempts.Attempt, ...] = ()  # of the stages where only the best count
+    skipped: tuple[chief_attempts.Skipped, ...] = ()  # the attempts recorded as not taken
 
     @property
     def open_flags(self) -> int:
@@ -151,6 +154,8 @@ def console(competition: Competition, viewer) -> Console:
         tuple(objections.for_competition(competition)),
         can_amend(competition),
         remark_history(competition, revealed),
+        chief_attempts.attempts_of(competition),
+        chief_attempts.recorded(competition, revealed),
     )
 
 

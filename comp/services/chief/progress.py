@@ -21,6 +21,7 @@ from comp.models import (
     JudgeAssignment,
     JudgeCriterion,
     Mark,
+    NotTaken,
     SheetSignoff,
     Stage,
     User,
@@ -58,6 +59,7 @@ class Panel:
     judges: tuple[Judge, ...]
     assigned: dict[int, tuple[Judge, ...]]
     recusals: frozenset[tuple[int, int]]  # (judge id, entrant id)
+    skipped: frozenset[tuple[int, int]] = frozenset()  # (entrant id, criterion id): attempts not taken
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -73,14 +75,16 @@ class Panel:
         return (judge.id, entrant_id) in self.recusals
 
     def due(self, criterion_id: int, aggregation: str, entrant_id: int) -> int:
-        """Return how many marks the entrant should get on the criterion."""
+        """Return how many marks the entrant should get on the criterion (none on an attempt not taken)."""
+        if (entrant_id, criterion_id) in self.skipped:
+            return 0
         free = sum(1 for j in self.assigned.get(criterion_id, ()) if not self.recused(j, entrant_id))
         return min(free, 1) if aggregation == "single" else free
 
 
 @dataclass(frozen=True)
 class Row:
-    """One entrant's line of the grid: each cell (state, value); state marked/missing/recused/spare."""
+    """One entrant's line of the grid: each cell (state, value); state marked/missing/recused/spare/skipped."""
 
     entrant_id: int
     ref: str
@@ -157,6 +161,11 @@ def load_panel(competition: Competition) -> Panel:
         tuple(judges.values()),
         {k: tuple(v) for k, v in assigned.items()},
         frozenset(recused_pairs(competition)),
+        frozenset(
+            db.session.execute(
+                sa.select(NotTaken.entrant_id, NotTaken.criterion_id).where(NotTaken.competition_id == competition.id)
+            ).all()
+        ),
     )
 
 
@@ -214,6 +223,8 @@ def _row(panel: Panel, columns, marks: dict, signed: dict, entrant, reveal: bool
         cents = marks.get((entrant.id, column.judge.id, column.criterion_id))
         if cents is not None:
             cells.append(("marked", Decimal(cents).scaleb(-2)))
+        elif (entrant.id, column.criterion_id) in panel.skipped:
+            cells.append(("skipped", None))
         elif panel.recused(column.judge, entrant.id):
             cells.append(("recused", None))
         elif column.single and any(

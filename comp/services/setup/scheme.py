@@ -86,16 +86,38 @@ def _still_named(competition: Competition, problems: dict[str, str], stage: str,
         )
 
 
+def _still_named_attempts(competition: Competition, problems: dict[str, str], stage: str) -> None:
+    entry = f"attempts:{stage}"
+    if entry in ((competition.rules or {}).get("tiebreak") or []):
+        _add(
+            problems,
+            "best",
+            _("The tie-break chain names “%(entry)s”: change the rules before counting every criterion.", entry=entry),
+        )
+
+
 def _stage_values(competition: Competition, data: dict, stage: Stage | None = None) -> dict:
     problems: dict[str, str] = {}
     key, name = _key_and_name(data, str(_l("stage")), problems)
     if "key" not in problems and any(s.key == key and s is not stage for s in competition.stages):
         _add(problems, "key", _("Another stage already has the key “%(key)s”.", key=key))
     weight = _amount(data.get("weight"), "weight", problems, positive=False)
+    best = data.get("best")
+    attempts = sum(c.kind == "score" for c in stage.criteria) if stage is not None else None
+    if best is not None and (isinstance(best, bool) or not isinstance(best, int) or best < 1):
+        _add(problems, "best", _("Count the best 1 or more attempts, or leave it empty to count every criterion."))
+    elif best is not None and attempts is not None and best > attempts:
+        _add(
+            problems,
+            "best",
+            _("The stage has %(n)s score criteria: it cannot count the best %(best)s.", n=attempts, best=best),
+        )
     if stage is not None and key != stage.key:
         _still_named(competition, problems, stage.key)
+    if stage is not None and stage.best and not best:
+        _still_named_attempts(competition, problems, stage.key)
     _refuse(problems)
-    return {"key": key, "name": name, "weight": weight}
+    return {"key": key, "name": name, "weight": weight, "best": best}
 
 
 def _range_problems(values: dict, problems: dict[str, str]) -> None:
@@ -111,6 +133,8 @@ def _range_problems(values: dict, problems: dict[str, str]) -> None:
         )
     elif low < 0 and values["kind"] == "deduction":
         _add(problems, "low_value", _("A deduction cannot go below 0."))
+    if values["factored"] and values["kind"] == "deduction":
+        _add(problems, "factored", _("Only a score criterion is multiplied by an entrant's factor."))
 
 
 def _scale_problems(values: dict, problems: dict[str, str]) -> None:
@@ -160,6 +184,7 @@ def _criterion_values(stage: Stage, data: dict, criterion: Criterion | None = No
         "step": _amount(data.get("step"), "step", problems, positive=True, required=False),
         "fixed_scale": bool(data.get("fixed_scale")),
         "low_value": _amount(data.get("low_value"), "low_value", problems, positive=False, required=False, signed=True),
+        "factored": bool(data.get("factored")),
         "worth": _amount(data.get("worth"), "worth", problems, positive=True, required=False),
     }
     if "low_value" not in problems and values["low_value"] is None:
