@@ -147,3 +147,18 @@ def test_another_judge_cannot_record_it(client, auth, runs):
         {"code": entrant(runs, "R1").secret_code, "attempt": criterion(runs, "final.run3").id, "reason": "DNI"},
     )
     assert answer.status_code == 403 and db.session.scalar(sa.select(sa.func.count(NotTaken.id))) == 0
+
+
+def test_the_judge_sees_the_run_not_taken_and_can_sign_without_it(client, auth, runs):
+    rider = entrant(runs, "R1")
+    attempts.record(runs, judge(runs, "J1"), rider.secret_code, criterion(runs, "final.run3").id, "DNI")
+    login_judge(auth, runs, "J2")
+    sheet = html.unescape(client.get(f"/judge/{runs.code}/sheet/{rider.secret_code}").get_data(as_text=True))
+    assert "Not taken: the entrant did not improve on this attempt (DNI)." in sheet
+    home = html.unescape(client.get(f"/judge/{runs.code}").get_data(as_text=True))
+    assert "2/2" in home.replace(" ", "")
+    signed = htmx_post(client, f"/judge/{runs.code}/sheet/{rider.secret_code}/sign")
+    assert signed.status_code in (200, 302)
+    from comp.models import SheetSignoff
+
+    assert db.session.scalar(sa.select(sa.func.count(SheetSignoff.id)).where(SheetSignoff.entrant_id == rider.id)) == 1

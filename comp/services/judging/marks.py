@@ -30,6 +30,7 @@ from comp.models import (
     JudgeCriterion,
     Mark,
     MarkChange,
+    NotTaken,
     SheetSignoff,
     Stage,
     User,
@@ -430,7 +431,10 @@ def sign_sheet(judge: User, entrant: Entrant) -> SheetSignoff:
             )
         ).all()
     )
-    missing = [c.name for c in criteria if c.id not in cents]
+    skipped = set(
+        db.session.scalars(sa.select(NotTaken.criterion_id).where(NotTaken.entrant_id == entrant.id))
+    )  # attempts not taken: nothing to mark
+    missing = [c.name for c in criteria if c.id not in cents and c.id not in skipped]
     if missing:
         raise ServiceError(_("The sheet cannot be signed yet: no mark for %(criteria)s.", criteria=", ".join(missing)))
     try:
@@ -444,7 +448,7 @@ def sign_sheet(judge: User, entrant: Entrant) -> SheetSignoff:
                 entrant.competition,
                 entrant,
                 judge_id=judge.id,
-                marks={c.path: plain(Decimal(cents[c.id]).scaleb(-2)) for c in criteria},
+                marks={c.path: plain(Decimal(cents[c.id]).scaleb(-2)) for c in criteria if c.id in cents},
             )
     except sa.exc.IntegrityError:
         raise ServiceError(_("This sheet is already signed.")) from None

@@ -27,6 +27,7 @@ from comp.models import (
     JudgeCriterion,
     Mark,
     MarkChange,
+    NotTaken,
     RemarkRequest,
     SheetSignoff,
     Stage,
@@ -71,6 +72,7 @@ class SheetRow:
     mark: Mark | None
     closed: str | None = None
     remark: PendingRemark | None = None
+    not_taken: str | None = None  # DNS or DNI: an attempt the chief recorded as not taken, nothing to mark
 
     @property
     def value(self) -> Decimal | None:
@@ -107,8 +109,8 @@ class Sheet:
 
     @property
     def complete(self) -> bool:
-        """Tell whether every criterion of the judge has a mark."""
-        return all(r.mark is not None for r in self.rows)
+        """Tell whether every criterion of the judge has a mark (an attempt not taken needs none)."""
+        return all(r.mark is not None or r.not_taken for r in self.rows)
 
     @property
     def stages(self) -> list[tuple[Stage, list[SheetRow], Decimal, Decimal]]:
@@ -197,8 +199,16 @@ def progress(judge: User, competition: Competition, criteria: list[Criterion], p
             .where(Entrant.competition_id == competition.id, SheetSignoff.judge_id == judge.id)
         )
     )
+    # Attempts not taken are not due (none, unless the competition has stages where only the best count).
+    skipped = dict(
+        db.session.execute(
+            sa.select(NotTaken.entrant_id, sa.func.count())
+            .where(NotTaken.competition_id == competition.id, NotTaken.criterion_id.in_([c.id for c in criteria]))
+            .group_by(NotTaken.entrant_id)
+        ).all()
+    )
     return [
-        Progress(i, code, counts.get(i, 0), len(criteria), i in signed)
+        Progress(i, code, counts.get(i, 0), len(criteria) - skipped.get(i, 0), i in signed)
         for i, code in db.session.execute(query)
         if code is not None  # as the query asks: this tells the type
     ]
@@ -232,6 +242,14 @@ def _next_statement() -> sa.Select:
         )
         .scalar_subquery()
     )
+    skipped = (
+        sa.select(sa.func.count(NotTaken.id))
+        .where(
+            NotTaken.entrant_id == Entrant.id,
+            NotTaken.criterion_id.in_(sa.bindparam("criteria", expanding=True)),
+        )
+        .scalar_subquery()
+    )
     signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id)
     later = (
         sa.select(Entrant.secret_code)
@@ -250,7 +268,7 @@ def _next_statement() -> sa.Select:
     )
     # In code order the first unfinished sheet is usually the very next one: the scan stops there. Both
     # candidates are read in one statement, the unfinished one first.
-    unfinished = later.where(~signed.exists(), marked < sa.bindparam("due", type_=sa.Integer)).subquery()
+    unfinished = later.where(~signed.exists(), marked + skipped < sa.bindparam("due", type_=sa.Integer)).subquery()
     following = later.subquery()
     either = sa.union_all(
         sa.select(unfinished.c.secret_code, sa.literal(0).label("choice")),
@@ -353,8 +371,8 @@ def open_sheet(judge: User, code: str, secret: str, remarks: bool = True) -> She
     return _sheet(judge, competition, assignment, entrant, signoff, remarks, reopened)
 
 
-_ROWS = (  # the judge's criteria, each with its stage and the judge's mark of the entrant, if any
-    sa.select(Criterion, Mark)
+_ROWS = (  # the judge's criteria, each with its stage, the judge's mark of the entrant, and a run not taken
+    sa.select(Criterion, Mark, NotTaken.reason)
     .join(JudgeCriterion, JudgeCriterion.criterion_id == Criterion.id)
     .join(Criterion.stage)
     .outerjoin(
@@ -363,6 +381,13 @@ _ROWS = (  # the judge's criteria, each with its stage and the judge's mark of t
             Mark.criterion_id == Criterion.id,
             Mark.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
             Mark.judge_id == sa.bindparam("judge_id", type_=sa.Integer),
+        ),
+    )
+    .outerjoin(
+        NotTaken,
+        sa.and_(
+            NotTaken.criterion_id == Criterion.id,
+            NotTaken.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
         ),
     )
     .options(so.contains_eager(Criterion.stage))
@@ -385,10 +410,22 @@ def _sheet(
     rows_read = db.session.execute(_ROWS, params).all()
     closed = closed_reason(competition, entrant, signoff)
     asked = {r.criterion_id: r for r in pending_remarks(judge, competition, entrant)} if remarks else {}
-    rows = [SheetRow(criterion, mark, closed, asked.get(criterion.id)) for criterion, mark in rows_read]
+    rows = [
+        SheetRow(criterion, mark, closed or _not_taken_reason(skipped, mark), asked.get(criterion.id), skipped)
+        for criterion, mark, skipped in rows_read
+    ]
     # Only a sheet the chief reopened has a reason to show, and only when some sheet of the competition was.
     why = reopen_reason(entrant, assignment.ref) if reopened and signoff is None else None
     return Sheet(competition, entrant, rows, signoff, closed, why)
+
+
+def _not_taken_reason(skipped: str | None, mark: Mark | None) -> str | None:
+    """Say why an attempt not taken is not marked (a marked one stays open: the chief sees the conflict)."""
+    if skipped is None or mark is not None:
+        return None
+    if skipped == "DNS":
+        return _("Not taken: the entrant did not start this attempt (DNS).")
+    return _("Not taken: the entrant did not improve on this attempt (DNI).")
 
 
 def reopen_reason(entrant: Entrant, judge_ref: str) -> str | None:
