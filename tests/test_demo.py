@@ -7,6 +7,7 @@ loaded rows back from a snapshot (the suite empties the database between tests).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -18,14 +19,24 @@ from comp.models import (
     Competition,
     Entrant,
     JudgeAssignment,
+    NotTaken,
     OrgUnit,
+    ProgrammeItem,
     Unit,
     User,
     Worker,
 )
 from comp.services import people, results
 
-CODES = ("QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE", "PJ-2026-TEAM", "QZ-2025-UAV")
+CODES = (
+    "QZ-2026-UAV",
+    "QZ-2026-TEA",
+    "QZ-2026-NOODLE",
+    "JJ-2026-SHOE",
+    "PJ-2026-TEAM",
+    "QZ-2025-UAV",
+    "QZ-2026-CERAMIC",
+)
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,8 @@ def test_demo_judges_hold_the_panel_seats(loaded):
         "judge.qz-2026-uav.j4",
         "judge.qz-2026-tea.j3",
         "judge.qz-2026-tea.j4",
+        "judge.qz-2026-ceramic.j2",
+        "judge.qz-2026-ceramic.j3",
     }
     # A guest judge on two years' panels is one account: the organizer's list names each person once.
     judges = db.session.scalars(sa.select(User.display_name).where(User.role == "judge")).all()
@@ -276,3 +289,17 @@ def test_the_demo_worker_has_a_certificate_to_download(loaded, client, auth):
     auth.login("worker", "jiangxin2026")
     response = client.get(f"/my/certificates/{held[0].number}.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_the_ceramics_final_shows_best_of_three_pieces_and_declared_difficulty(loaded):
+    competition = _competition(data.CERAMIC)
+    assert competition.status == "running"
+    doc = results.document(competition)
+    ranked = [row for row in doc["results"] if row["rank"] is not None]
+    # Two throwers are still at the wheel; the rest are ranked, some on two pieces and a third not taken.
+    assert len(ranked) == len(doc["results"]) - 2 and doc["complete"] is False
+    assert max(float(row["total"]) for row in ranked) > 100  # a difficult shape's points pass 100
+    skipped = db.session.scalars(sa.select(NotTaken).where(NotTaken.competition_id == competition.id)).all()
+    assert skipped and {s.reason for s in skipped} == {"DNI"}
+    factors = db.session.scalars(sa.select(ProgrammeItem.factor)).all()
+    assert set(factors) <= {Decimal("0.9"), Decimal("1"), Decimal("1.1")} and len(set(factors)) > 1

@@ -24,18 +24,21 @@ SCHEDULE = {
     data.TEA: ("2026-09-15", "2026-10-20", 80, None, "审评台"),
     data.NOODLE: ("2026-11-15", "2026-12-20", 200, "open", None),
     data.SHOE: ("2026-10-20", "2026-11-25", 100, "closed", None),
+    data.CERAMIC: ("2026-10-08", "2026-11-10", 30, None, "拉坯台"),
 }
 SEES = {
     "admin": "every competition and rating; every account",
-    "organizer": "all six: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
-    " rating locked, last year's UAV archived; the city dashboard and the talent pool;"
+    "organizer": "all seven: UAV published (its honours to confirm), TEA running, NOODLE open, SHOE closed,"
+    " rating locked, last year's UAV archived, CERAMIC running (best of three pieces × declared difficulty,"
+    " totals in points; its programme page); the city dashboard and the talent pool;"
     " accounts, an invited judge, a worker's claim and a correction to decide",
     "jinjiang": "Jinjiang's county competition JJ-2026-SHOE (registration closed; awards by fixed places 1/3/6);"
     " Jinjiang's accounts",
     "liaison": "enterprise liaison of the Hutou rice-noodle company: uploads its employees for QZ-2026-NOODLE",
     "judge1": "chief judge of QZ-2026-TEA (running, part-marked, one discrepancy to resolve)",
     "judge2": "chief judge of QZ-2026-UAV and PJ-2026-TEAM",
-    "judge3": "judge on QZ-2026-UAV and PJ-2026-TEAM",
+    "judge3": "judge on QZ-2026-UAV and PJ-2026-TEAM; chief judge of QZ-2026-CERAMIC (record a third piece"
+    " not taken, DNI)",
     "judge4": "judge on QZ-2026-TEA and PJ-2026-TEAM",
     "wangyf": "signed up herself; her claim of her record waits for the organizer",
     "worker": "own entry in QZ-2026-UAV, with an award in the published results and its certificate;"

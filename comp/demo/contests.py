@@ -32,7 +32,10 @@ PANELS = {
     data.TEA: {"J1": ("judge1", True), "J2": ("judge4", False), "J3": ("tea3", False), "J4": ("tea4", False)},
     RATING: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("judge4", False)},
     data.UAV_2025: {"J1": ("judge2", True), "J2": ("uav3", False), "J3": ("uav4", False), "J4": ("judge3", False)},
+    data.CERAMIC: {"J1": ("judge3", True), "J2": ("cer2", False), "J3": ("cer3", False)},
 }
+# The shapes a thrower may declare for a piece, with the difficulty its score is multiplied by.
+SHAPES = (("碗", "0.9"), ("梅瓶", "1"), ("葫芦瓶", "1.1"))
 # The drone competition's story needs these two near the top: the demo worker and her mentor.
 STARS = {"su": 0.95, "huang": 0.90}
 TEA_CRITERIA = (
@@ -268,6 +271,48 @@ def shoes(workers: list[WorkerSpec]) -> dict:
     return _doc(header, [_theory("20"), practical], entrants)
 
 
+def ceramic(workers: list[WorkerSpec], rng: random.Random) -> dict:
+    """Return the wheel-throwing final under way in Dehua: three pieces each, the best one counts, its score
+    multiplied by the difficulty of the shape the thrower declared; totals in points. Most throwers have
+    thrown all three; some did not improve on their third (DNI, recorded); two are still at the wheel."""
+    throwers = _entered(workers, data.CERAMIC)
+    entrants, marks = [], []
+    for i, w in enumerate(throwers, 1):
+        ref, skill = f"E{i:02d}", rng.uniform(0.7, 0.95)
+        shapes = [rng.choice(SHAPES) for _ in range(3)]
+        entrant = _entrant(ref, w, "ok")
+        entrant["programme"] = {
+            f"throwing.piece{n}": {"factor": factor, "label": shape} for n, (shape, factor) in enumerate(shapes, 1)
+        }
+        third = "DNI" if i % 3 == 1 else "marked"
+        if i > len(throwers) - 2:
+            third = "waiting"  # the last two are still throwing their third piece
+        if third == "DNI":
+            entrant["not_taken"] = {"throwing.piece3": "DNI"}
+        entrants.append(entrant)
+        for n in (1, 2, 3) if third == "marked" else (1, 2):
+            base = 100 * min(skill + rng.gauss(0, 0.05), 0.98)
+            marks += [
+                {
+                    "entrant": ref,
+                    "judge": j,
+                    "criterion": f"throwing.piece{n}",
+                    "value": _mark(base + rng.uniform(-2, 2), 100),
+                }
+                for j in PANELS[data.CERAMIC]
+            ]
+    pieces = [{**_crit(f"piece{n}", f"第{n}件", 100, "mean"), "factored": True} for n in (1, 2, 3)]
+    throwing = {**_stage("throwing", "拉坯成型", "1", *pieces), "best": 1}
+    rules = {
+        "award_tiers": [{"name": "一等奖", "count": 1}, {"name": "二等奖", "count": 2}, {"name": "三等奖", "count": 3}],
+        "award_min_total": "60",
+        "tiebreak": ["attempts:throwing"],
+        "total": "points",
+    }
+    header = _header(data.CERAMIC, "2026年泉州市陶瓷拉坯成型职工技能竞赛（德化赛区）", "陶瓷成型工", rules=rules)
+    return _doc(header, [throwing], entrants, _judges(data.CERAMIC), marks)
+
+
 def rating(rng: random.Random) -> dict:
     """Return the rating of the craftsman teams with every mark in."""
     entrants, marks = [], []
@@ -304,5 +349,9 @@ def documents(workers: list[WorkerSpec], seed: int = data.SEED) -> list[dict]:
     """Return every demo competition's document, in the order they are imported."""
     rng = random.Random(seed)
     documents = [uav(workers, rng), tea(workers, rng), noodle(workers), shoes(workers), rating(rng)]
-    # Last year's final comes from its own draw, so adding it leaves this year's marks as they were.
-    return documents + [uav(workers, random.Random(seed - 1), data.UAV_2025, 2025)]
+    # Last year's final comes from its own draw, so adding it leaves this year's marks as they were; so does
+    # the ceramics final.
+    return documents + [
+        uav(workers, random.Random(seed - 1), data.UAV_2025, 2025),
+        ceramic(workers, random.Random(seed + 1)),
+    ]

@@ -55,6 +55,7 @@ WORKSHOPS = {
 
 UAV, TEA, NOODLE, SHOE = "QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE"
 UAV_2025 = "QZ-2025-UAV"  # last year's final: archived, its honours confirmed
+CERAMIC = "QZ-2026-CERAMIC"  # three pieces thrown, the best counts × the shape's declared difficulty
 # 以赛促升: what the drone finals' results earn.
 UAV_OUTCOMES = {
     "rules": [
@@ -143,10 +144,12 @@ GROUPS = (
     ("oldtown", "古城讲解员", 2, (3, 4), ()),
     ("equip", "电工", 3, (2, 3, 4), ()),
     ("power", "电工", 1, (2,), ()),
-    ("ceramics", "陶瓷成型工", 3, (2, 3, 4), ()),
+    ("ceramics", "陶瓷成型工", 3, (2, 3, 4), (CERAMIC,)),
     ("shoes", "制鞋工", 3, (3, 4, 5), (SHOE,)),
     ("shoes2", "制鞋工", 3, (3, 4, 5), (SHOE,)),
     ("garment", "服装制版师", 1, (3,), ()),
+    # Added last, so the workers drawn before keep their names: the wheel-throwers of the Dehua porcelain works.
+    ("ceramics", "陶瓷成型工", 6, (3, 4, 5), (CERAMIC,)),
 )
 
 SURNAMES = "陈林黄王吴张李郑蔡洪许苏庄施杨曾刘傅周谢颜柯卢郭邱骆潘龚戴"
@@ -236,6 +239,8 @@ GUEST_JUDGES = {
     "uav4": ("施国华", "石狮市总工会"),
     "tea3": ("苏清泉", CITY),
     "tea4": ("黄美玉", "德化县总工会"),
+    "cer2": ("郭德顺", "德化县总工会"),
+    "cer3": ("颜春华", "永春县总工会"),
 }
 
 # Innovation studios: (name, enterprise, leader key, level, founded, member keys, achievements).

@@ -106,8 +106,11 @@ def workers(seed: int = data.SEED) -> list[WorkerSpec]:
         name, gender, year, enterprise, trade, grade, entries, mentor, honours = spec
         number = draw.id_number(draw.region(enterprise), year, gender)
         out.append(WorkerSpec(key, name, number, draw.phone(), enterprise, trade, grade, entries, mentor, honours))
+    made: dict[tuple[str, str], int] = {}  # a trade may come twice for one enterprise: keys keep counting
     for enterprise, trade, count, grades, entries in data.GROUPS:
-        for i in range(count):
+        first = made.get((enterprise, trade), 0)
+        made[(enterprise, trade)] = first + count
+        for i in range(first, first + count):
             gender = draw.rng.choice("FFM" if trade in MOSTLY_WOMEN else "MF")
             grade = draw.rng.choice(grades)
             number = draw.id_number(draw.region(enterprise), _birth_year(draw.rng, grade), gender)
