@@ -158,3 +158,16 @@ def test_attempts_that_cannot_be_used_are_refused(english, change, path, words):
         exchange.check(doc)
     found = dict(refused.value.problems)
     assert path in found and words in found[path], refused.value.problems
+
+
+def test_the_results_page_states_the_rules_it_applied(client, auth, make_user, final):
+    import re
+
+    make_user("organizer", "organizer", locale="en")
+    assert auth.login("organizer").status_code == 302
+    page = re.sub(r"<[^>]+>", " ", client.get(f"/competitions/{final.code}/results").get_data(as_text=True))
+    page = re.sub(r"\s+", " ", page.replace("&#39;", "'"))
+    assert "total = the sum of the stages' points (the weights are not used)" in page
+    assert "决赛: only the best attempt counts; an attempt not taken (DNS, DNI) has no score" in page
+    assert "决赛: the next best attempt, then the one after" in page
+    assert "95.00" in page
