@@ -329,6 +329,8 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, CODE + "/honours/rules"): {"published": MANAGERS(422)},
     (P, CODE + "/honours/rules/<int:index>/delete"): {"published": MANAGERS(302)},
     (P, CODE + "/honours/confirm"): {"published": MANAGERS(302)},
+    (G, CODE + "/programme"): MANAGERS,
+    (P, CODE + "/programme"): MANAGERS(302),  # an empty grid: nothing to save, back to the page
     (G, CODE + "/nominations"): MANAGERS(422),  # not a rating campaign
     (P, CODE + "/nominations"): MANAGERS(422),
     (P, CODE + "/nominations/<int:entrant_id>/remove"): MANAGERS(422),

@@ -526,10 +526,13 @@ def test_clone_copies_scheme_rules_and_eligibility_into_a_new_year(make_competit
     source.eligibility = {"trades": ["无人机驾驶员"], "min_grade": 3}
     source.registration_opens, source.registration_closes = datetime(2024, 2, 29, 8), datetime(2026, 3, 31, 9)
     source.capacity = 80
+    source.stages[-1].best = 1  # a stage of attempts, its criteria multiplied by declared factors: both kept
+    source.stages[-1].criteria[0].factored = True
     db.session.commit()
     clone = setup.clone_competition(source, "T-2027-UAV", 2027, organizer)
     assert (clone.code, clone.year, clone.status, clone.name) == ("T-2027-UAV", 2027, "draft", "2027年测试无人机竞赛")
-    assert scheme_of(clone) == scheme_of(source)
+    assert scheme_of(clone) == scheme_of(source) and scheme_of(clone).stages[-1].best == 1
+    assert scheme_of(clone).stages[-1].criteria[0].factored
     assert (clone.rules, clone.eligibility, clone.capacity) == (source.rules, source.eligibility, 80)
     assert clone.registration_opens == datetime(2025, 2, 28, 8)  # 2024-02-29 moved one year on
     assert clone.registration_closes == datetime(2027, 3, 31, 9)

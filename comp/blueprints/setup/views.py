@@ -203,6 +203,7 @@ def clone(code: str):
 
 from comp.blueprints.setup import (  # noqa: E402
     honours,  # noqa: E402,F401
+    programme,  # noqa: F401  the declared programme (factors)
     ratings,  # noqa: E402,F401
     scheme,  # noqa: F401  the scheme editor's routes
 )

@@ -242,6 +242,7 @@ def _copy_scheme(source: Competition) -> list[Stage]:
             key=s.key,
             name=s.name,
             weight=s.weight,
+            best=s.best,
             position=s.position,
             criteria=[
                 Criterion(
@@ -256,6 +257,7 @@ def _copy_scheme(source: Competition) -> list[Stage]:
                     low_value=c.low_value,
                     worth=c.worth,
                     places=c.places,
+                    factored=c.factored,
                     position=c.position,
                 )
                 for c in s.criteria
