@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,13 @@ from comp.services.chief import attempts, progress
 from tests.chief.helpers import criterion, entrant, htmx_post, judge, login_judge
 
 RUNS = ("final.run1", "final.run2", "final.run3")
+
+
+def judge_tally_of(competition, ref: str, rider):
+    """The judge's tally as the save answers it (the save path's own statement)."""
+    from comp.services.judging import tally
+
+    return tally.read(competition.id, judge(competition, ref).id, rider.id)
 
 
 def runs_document() -> dict:
@@ -155,6 +163,10 @@ def test_the_judge_sees_the_run_not_taken_and_can_sign_without_it(client, auth, 
     login_judge(auth, runs, "J2")
     sheet = html.unescape(client.get(f"/judge/{runs.code}/sheet/{rider.secret_code}").get_data(as_text=True))
     assert "Not taken: the entrant did not improve on this attempt (DNI)." in sheet
+    # The judge's tally leaves the run out: best run 90 of 100, the sheet complete, the sign button live.
+    button = re.search(r'<button[^>]*id="sign-sheet"[^>]*>', sheet).group(0)
+    assert "disabled" not in button
+    assert judge_tally_of(runs, "J2", rider).complete and judge_tally_of(runs, "J2", rider).points == 90
     home = html.unescape(client.get(f"/judge/{runs.code}").get_data(as_text=True))
     assert "2/2" in home.replace(" ", "")
     signed = htmx_post(client, f"/judge/{runs.code}/sheet/{rider.secret_code}/sign")

@@ -131,7 +131,10 @@ class Sheet:
     @cached_property
     def tally(self) -> Tally:
         """Return the judge's own marks scored as the rules score them: stages and total out of 100."""
-        return judge_tally([(row.criterion.stage, row.criterion, row.value) for row in self.rows])
+        # An attempt not taken is left out, as the save's tally statement leaves it out.
+        return judge_tally(
+            [(row.criterion.stage, row.criterion, row.value) for row in self.rows if row.mark or not row.not_taken]
+        )
 
 
 def _points(rows: list[SheetRow]) -> Decimal:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from comp import scoring
 from comp.extensions import db
-from comp.models import Criterion, JudgeAssignment, JudgeCriterion, Mark, Stage
+from comp.models import Criterion, JudgeAssignment, JudgeCriterion, Mark, NotTaken, Stage
 
 
 class StageLike(Protocol):
@@ -30,6 +30,8 @@ class StageLike(Protocol):
     def name(self) -> str: ...
     @property
     def weight(self) -> Decimal: ...
+    @property
+    def best(self) -> int | None: ...
 
 
 class CriterionLike(Protocol):
@@ -99,6 +101,7 @@ class StageRow:
     key: str
     name: str
     weight: Decimal
+    best: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,9 @@ def judge_tally(lines: list[Line]) -> Tally:
         grouped.setdefault(stage.id, (stage, []))[1].append((criterion, value))
     scheme_stages, summaries, shown = [], {}, []
     for stage, rows in grouped.values():
-        points = signed_points(rows)
-        maximum = sum((points_of(c) for c, _v in rows if c.kind == "score"), Decimal(0))
+        points = signed_points(_counted(rows, stage.best))
+        tops = sorted((points_of(c) for c, _v in rows if c.kind == "score"), reverse=True)
+        maximum = sum(tops[: stage.best] if stage.best else tops, Decimal(0))
         shown.append((stage, points, maximum))
         if maximum <= 0:
             continue
@@ -165,7 +169,7 @@ def judge_tally(lines: list[Line]) -> Tally:
             criteria.append(rule(key, c))
             if value is not None:
                 summaries[("sheet", key)] = scoring.MarkSummary.of([value])
-        scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria)))
+        scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria), stage.best))
     scored: scoring.EntrantResult | None = None
     if scheme_stages and any(s.weight > 0 for s in scheme_stages):
         scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scoring.Scheme(tuple(scheme_stages)), summaries)
@@ -179,6 +183,16 @@ def judge_tally(lines: list[Line]) -> Tally:
     )
 
 
+def _counted(rows: list[tuple[CriterionLike, Decimal | None]], best: int | None) -> list:
+    """Return the rows whose points count: in a stage of attempts only the best `best` marked ones, deductions all."""
+    if not best:
+        return rows
+    marked = sorted(
+        ((c, v) for c, v in rows if c.kind == "score" and v is not None), key=lambda r: worth_of(*r), reverse=True
+    )
+    return marked[:best] + [(c, v) for c, v in rows if c.kind != "score"]
+
+
 def _statement() -> sa.Select:
     judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
     return (
@@ -187,6 +201,7 @@ def _statement() -> sa.Select:
             Stage.key,
             Stage.name,
             Stage.weight,
+            Stage.best,
             Criterion.key,
             Criterion.name,
             Criterion.max_value,
@@ -197,6 +212,7 @@ def _statement() -> sa.Select:
             Criterion.worth,
             Criterion.places,
             Mark.value_cents,
+            NotTaken.id,
         )
         .select_from(JudgeAssignment)
         .join(JudgeCriterion, JudgeCriterion.assignment_id == JudgeAssignment.id)
@@ -208,6 +224,13 @@ def _statement() -> sa.Select:
                 Mark.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
                 Mark.judge_id == judge_id,
                 Mark.criterion_id == Criterion.id,
+            ),
+        )
+        .outerjoin(
+            NotTaken,
+            sa.and_(
+                NotTaken.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
+                NotTaken.criterion_id == Criterion.id,
             ),
         )
         .where(JudgeAssignment.competition_id == sa.bindparam("competition_id", type_=sa.Integer))
@@ -224,8 +247,10 @@ def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
     stages: dict[int, StageRow] = {}
     lines: list[Line] = []
     params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
-    for sid, skey, sname, weight, *criterion, cents in db.session.execute(_READ, params):
-        stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight))
+    for sid, skey, sname, weight, best, *criterion, cents, skipped in db.session.execute(_READ, params):
+        if skipped is not None and cents is None:
+            continue  # an attempt not taken: nothing to mark, nothing to wait for
+        stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight, best))
         value = None if cents is None else Decimal(cents).scaleb(-2)
         lines.append((stage, CriterionRow(*criterion), value))
     return judge_tally(lines)
