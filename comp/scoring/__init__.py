@@ -35,6 +35,7 @@ from comp.scoring.rules import RuleError, check_scheme, parse_rules, rules_to_di
 from comp.scoring.teams import team_standings
 from comp.scoring.totals import (
     criterion_scores,
+    plan,
     publish,
     round_half_up,
     stage_score,
@@ -99,6 +100,7 @@ __all__ = [
     "judge_bias",
     "parse_mark",
     "parse_rules",
+    "plan",
     "publish",
     "rank",
     "ranking_key",

@@ -166,7 +166,10 @@ def test_the_judge_sees_the_run_not_taken_and_can_sign_without_it(client, auth, 
     # The judge's tally leaves the run out: best run 90 of 100, the sheet complete, the sign button live.
     button = re.search(r'<button[^>]*id="sign-sheet"[^>]*>', sheet).group(0)
     assert "disabled" not in button
-    assert judge_tally_of(runs, "J2", rider).complete and judge_tally_of(runs, "J2", rider).points == 90
+    mine = judge_tally_of(runs, "J2", rider)
+    assert mine.complete and mine.points == 90 and mine.maximum == 100
+    assert mine.in_points and mine.total == 90  # the rules total raw points: the tally says so, not "/ 100" of a mean
+    assert "/ 100" in sheet and "/ 300" not in sheet
     home = html.unescape(client.get(f"/judge/{runs.code}").get_data(as_text=True))
     assert "2/2" in home.replace(" ", "")
     signed = htmx_post(client, f"/judge/{runs.code}/sheet/{rider.secret_code}/sign")

@@ -45,7 +45,7 @@ from comp.services.judging.marks import (
     judge_criteria,
     signoff_of,
 )
-from comp.services.judging.tally import Tally, judge_tally, points_of, signed_points
+from comp.services.judging.tally import Tally, in_points, judge_tally, points_of, signed_points
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,8 @@ class Sheet:
         """Return the judge's own marks scored as the rules score them: stages and total out of 100."""
         # An attempt not taken is left out, as the save's tally statement leaves it out.
         return judge_tally(
-            [(row.criterion.stage, row.criterion, row.value) for row in self.rows if row.mark or not row.not_taken]
+            [(row.criterion.stage, row.criterion, row.value) for row in self.rows if row.mark or not row.not_taken],
+            in_points(self.competition.rules),
         )
 
 

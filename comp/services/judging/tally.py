@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from comp import scoring
 from comp.extensions import db
-from comp.models import Criterion, JudgeAssignment, JudgeCriterion, Mark, NotTaken, Stage
+from comp.models import Competition, Criterion, JudgeAssignment, JudgeCriterion, Mark, NotTaken, Stage
 
 
 class StageLike(Protocol):
@@ -139,12 +139,13 @@ class Tally:
     points: Decimal  # the judge's marks summed, deductions subtracted
     maximum: Decimal  # the most the judge's score criteria can give
     complete: bool  # every criterion of the judge has a mark
+    in_points: bool = False  # the rules total raw points (rules.total "points"): no figure is out of 100
 
 
 Line = tuple[StageLike, CriterionLike, "Decimal | None"]  # a criterion the judge marks, in scheme order, and the mark
 
 
-def judge_tally(lines: list[Line]) -> Tally:
+def judge_tally(lines: list[Line], in_points: bool = False) -> Tally:
     """Score one judge's marks with the engine, as if the judge's criteria were the whole scheme.
 
     Each stage keeps its weight and holds the criteria this judge marks; the engine aggregates the
@@ -172,7 +173,9 @@ def judge_tally(lines: list[Line]) -> Tally:
         scheme_stages.append(scoring.Stage(stage.key, stage.name, stage.weight, tuple(criteria), stage.best))
     scored: scoring.EntrantResult | None = None
     if scheme_stages and any(s.weight > 0 for s in scheme_stages):
-        scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scoring.Scheme(tuple(scheme_stages)), summaries)
+        scheme = scoring.Scheme(tuple(scheme_stages))
+        prepared = scoring.plan(scheme, in_points)
+        scored = scoring.entrant_result(scoring.Entrant("sheet", "ok"), scheme, summaries, prepared)
     figures = scored.stages if scored else {}
     return Tally(
         tuple(StageTally(s, p, m, figures.get(s.key), m > 0) for s, p, m in shown),
@@ -180,6 +183,7 @@ def judge_tally(lines: list[Line]) -> Tally:
         sum((p for _s, p, _m in shown), Decimal(0)),
         sum((m for _s, _p, m in shown), Decimal(0)),
         all(v is not None for _s, _c, v in lines),
+        in_points,
     )
 
 
@@ -197,6 +201,7 @@ def _statement() -> sa.Select:
     judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
     return (
         sa.select(
+            Competition.rules,
             Stage.id,
             Stage.key,
             Stage.name,
@@ -215,6 +220,7 @@ def _statement() -> sa.Select:
             NotTaken.id,
         )
         .select_from(JudgeAssignment)
+        .join(Competition, Competition.id == JudgeAssignment.competition_id)
         .join(JudgeCriterion, JudgeCriterion.assignment_id == JudgeAssignment.id)
         .join(Criterion, Criterion.id == JudgeCriterion.criterion_id)
         .join(Stage, Stage.id == Criterion.stage_id)
@@ -247,10 +253,17 @@ def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
     stages: dict[int, StageRow] = {}
     lines: list[Line] = []
     params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
-    for sid, skey, sname, weight, best, *criterion, cents, skipped in db.session.execute(_READ, params):
+    rules: dict | None = None
+    for read_rules, sid, skey, sname, weight, best, *criterion, cents, skipped in db.session.execute(_READ, params):
+        rules = read_rules  # the competition's, the same on every row
         if skipped is not None and cents is None:
             continue  # an attempt not taken: nothing to mark, nothing to wait for
         stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight, best))
         value = None if cents is None else Decimal(cents).scaleb(-2)
         lines.append((stage, CriterionRow(*criterion), value))
-    return judge_tally(lines)
+    return judge_tally(lines, in_points(rules))
+
+
+def in_points(rules: dict | None) -> bool:
+    """Tell whether a competition's rules total raw points rather than a weighted score out of 100."""
+    return (rules or {}).get("total") == "points"
