@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -43,6 +44,7 @@ from comp.services import accounts, exchange, exports
 from comp.services import certs as certificates
 from comp.services.accounts import claims, links
 from comp.services.certs import batches as printing
+from comp.services.chief import recheck
 from comp.services.exchange import judge_username
 from comp.services.results import objections
 from comp.services.setup import lifecycle
@@ -273,6 +275,8 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, "/chief/<code>/reopen"): CHIEF(302),
     (P, "/chief/<code>/attempts"): CHIEF(302),
     (P, "/chief/<code>/attempts/<int:skipped_id>/undo"): CHIEF(302),
+    (P, "/chief/<code>/recheck"): MANAGERS(302),  # the organizer draws the re-check sample (drawn already here)
+    (P, "/chief/<code>/recheck/<int:item_id>"): CHIEF(302),
     (P, "/chief/<code>/objections/<int:objection_id>"): CHIEF(302),
     (P, "/chief/<code>/unlock"): CHIEF(302),
     (P, "/chief/<code>/lock"): CHIEF(302),
@@ -286,6 +290,9 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (P, JUDGE + "/mark/<int:criterion_id>"): {"running": PANEL(302), "crossed": crossed(PANEL)},
     (P, JUDGE + "/mark/<int:criterion_id>/keep"): {"running": PANEL(302), "crossed": crossed(PANEL)},
     (P, JUDGE + "/sign"): {"running": PANEL(302), "crossed": crossed(PANEL)},
+    # the re-check's second marker (the judge persona); the rest of the panel has no such page
+    (G, "/judge/<code>/recheck"): {"running": PANEL(chief=404), "draft": hidden(PANEL, LOGIN)},
+    (P, "/judge/<code>/recheck/<int:item_id>"): {"running": PANEL(302, chief=403), "draft": hidden(PANEL(302), LOGIN)},
     # the hall: numbers, lots, lists, check-in, the panel
     (G, CODE + "/draw"): MANAGERS,
     (P, CODE + "/draw/close"): MANAGERS(302),
@@ -512,6 +519,8 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
     db.session.flush()
     link = links.issue(invited, "activate", city)
     db.session.commit()
+    # The running competition's re-check sample, marked by the judge persona (J2): the chief rules on its items.
+    sample = recheck.draw(made["running"], city, users["judge"].id, Decimal("0.15"), Decimal("0.10"), "route-access")
     change = claims.request_change(worker, {"phone": "13911112222"}, "换了手机号")
     return {
         "worker_id": worker.worker_id,
@@ -524,6 +533,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         "request_id": change.id,
         "objection_id": objection.id,
         "skipped_id": skipped.id,
+        "item_id": sample.items[0].id,
         "batch_id": batch.id,
         "job_id": export.id,
         "number": certificates.of_worker(worker)[0].number,

@@ -13,6 +13,8 @@ from comp.models.judging import (  # noqa: F401
     Mark,
     MarkChange,
     Objection,
+    RecheckItem,
+    RecheckSample,
     RemarkRequest,
     SheetSignoff,
 )

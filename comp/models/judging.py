@@ -10,8 +10,8 @@ import sqlalchemy.orm as so
 
 from comp.extensions import Model
 from comp.models.competition import Competition, Criterion, Entrant
-from comp.models.people import User
-from comp.models.types import utcnow
+from comp.models.people import User, _in
+from comp.models.types import Scaled, utcnow
 
 MARK_SCALE = 100  # marks are kept as integer hundredths so the database sums them exactly
 
@@ -213,5 +213,62 @@ class RemarkRequest(Model):
     answered_at: so.Mapped[datetime | None]
     answer: so.Mapped[str | None] = so.mapped_column(sa.String(16))
 
+    entrant: so.Mapped[Entrant] = so.relationship()
+    criterion: so.Mapped[Criterion] = so.relationship()
+
+
+RECHECK_STATES = ("waiting", "agreed", "differs", "kept", "second")
+
+
+class RecheckSample(Model):
+    """A re-check sample (复核抽样) drawn before the lock: the award zone plus a share of the rest, from a seed.
+
+    `zone` and `pool` are the entrant refs the draw started from (those in the award zone, and the
+    others ranked), so the sample can be drawn again from its seed and compared, like the lot draw.
+    """
+
+    __tablename__ = "recheck_sample"
+    __table_args__ = (
+        sa.CheckConstraint("share >= 0 AND share <= 10000", name="share"),
+        sa.CheckConstraint("tolerance > 0 AND tolerance <= 10000", name="tolerance"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    competition_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("competition.id", ondelete="CASCADE"), unique=True)
+    seed: so.Mapped[str] = so.mapped_column(sa.String(32))
+    share: so.Mapped[Decimal] = so.mapped_column(Scaled(4))  # of the entrants outside the award zone
+    tolerance: so.Mapped[Decimal] = so.mapped_column(Scaled(4))  # of the criterion's range
+    zone: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    pool: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    marker_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    drawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    drawn_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    items: so.Mapped[list[RecheckItem]] = so.relationship(
+        back_populates="sample", cascade="all, delete-orphan", order_by="RecheckItem.id"
+    )
+
+
+class RecheckItem(Model):
+    """One sampled (entrant, criterion): the panel's mark, the second marker's blind mark, and the chief's ruling."""
+
+    __tablename__ = "recheck_item"
+    __table_args__ = (
+        sa.UniqueConstraint("sample_id", "entrant_id", "criterion_id"),
+        sa.CheckConstraint(_in("state", RECHECK_STATES), name="state"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sample_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("recheck_sample.id", ondelete="CASCADE"), index=True)
+    entrant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("entrant.id", ondelete="CASCADE"))
+    criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
+    second_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    second_at: so.Mapped[datetime | None]
+    state: so.Mapped[str] = so.mapped_column(sa.String(12), default="waiting")
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    resolved_at: so.Mapped[datetime | None]
+
+    sample: so.Mapped[RecheckSample] = so.relationship(back_populates="items")
     entrant: so.Mapped[Entrant] = so.relationship()
     criterion: so.Mapped[Criterion] = so.relationship()

@@ -28,9 +28,10 @@ from comp.scoring.consistency import (
 from comp.scoring.document import results_document
 from comp.scoring.engine import compute, entrant_result
 from comp.scoring.frozen import FrozenMap
-from comp.scoring.marks import MarkError, aggregate, check_mark, parse_mark
+from comp.scoring.marks import MarkError, aggregate, check_mark, mark_ratio, parse_mark
 from comp.scoring.problems import Problem, ProblemsError
 from comp.scoring.ranking import TieBreak, applicable_tiebreak, rank, ranking_key
+from comp.scoring.recheck import differs, draw_sample, sample_size
 from comp.scoring.rules import RuleError, check_scheme, parse_rules, rules_to_dict
 from comp.scoring.teams import team_standings
 from comp.scoring.totals import (
@@ -90,12 +91,15 @@ __all__ = [
     "awards",
     "bias_parts",
     "lock_blockers",
+    "mark_ratio",
     "check_mark",
     "check_scheme",
     "compute",
     "criterion_scores",
     "discrepancies",
     "discrepancy",
+    "differs",
+    "draw_sample",
     "entrant_result",
     "judge_bias",
     "parse_mark",
@@ -107,6 +111,7 @@ __all__ = [
     "results_document",
     "round_half_up",
     "rules_to_dict",
+    "sample_size",
     "share_cutoffs",
     "stage_score",
     "stage_scores",

@@ -1,8 +1,10 @@
 """Forms of the chief judge's console; each one posts one action and says what is missing."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms import DecimalField, IntegerField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from comp.forms import Form
 from comp.services.results.objections import RULING_MAX
@@ -51,6 +53,37 @@ class NotTakenForm(Form):
     reason = StringField(
         _l("Why"),
         validators=[AnyOf(["DNS", "DNI"], message=_l("Choose DNS (did not start) or DNI (did not improve)."))],
+    )
+
+
+class RecheckDrawForm(Form):
+    """Draw the re-check sample: the second marker, the share of the other entrants, the tolerance, a seed."""
+
+    marker = IntegerField(_l("Second marker"), validators=[InputRequired(message=_l("Choose the second marker."))])
+    share = DecimalField(
+        _l("Share of the other entrants (per cent)"),
+        places=None,
+        default=Decimal(15),
+        validators=[InputRequired(), NumberRange(0, 100)],
+    )
+    tolerance = DecimalField(
+        _l("Tolerance (per cent of the criterion's range)"),
+        places=None,
+        default=Decimal(10),
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )
+    seed = StringField(_l("Seed (empty: drawn at random and recorded)"), validators=[Optional(), Length(max=32)])
+
+
+class RulingRecheckForm(Form):
+    """The chief judge's ruling on a re-check difference."""
+
+    action = StringField(
+        validators=[AnyOf(["keep", "second"], message=_l("Choose to keep the panel's mark or to take the second one."))]
+    )
+    note = StringField(
+        _l("Why"),
+        validators=[DataRequired(message=_l("Write why: the ruling is kept with the scores.")), Length(max=200)],
     )
 
 

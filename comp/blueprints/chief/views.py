@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from comp.blueprints.chief import bp
-from comp.blueprints.chief.forms import ActionForm, NotTakenForm, ReasonForm, ReopenForm, ReviewForm, RulingForm
+from comp.blueprints.chief.forms import (
+    ActionForm,
+    NotTakenForm,
+    ReasonForm,
+    RecheckDrawForm,
+    ReopenForm,
+    ReviewForm,
+    RulingForm,
+    RulingRecheckForm,
+)
 from comp.extensions import htmx
 from comp.models import Competition
 from comp.permissions import authorize, can, competition_or_404
 from comp.services import ServiceError, chief
-from comp.services.chief import attempts
+from comp.services.chief import attempts, recheck
 from comp.services.results import objections
 
 
@@ -164,6 +174,39 @@ def taken_after_all(code: str, skipped_id: int):
         "attempts",
         lambda c: attempts.undo(c, current_user, skipped_id),
         _("The attempt is due again."),
+    )
+
+
+@bp.post("/<code>/recheck")
+@login_required
+def draw_recheck(code: str):
+    """Draw the re-check sample from a recorded seed (the organizer)."""
+    form = RecheckDrawForm()
+    hundred = Decimal(100)
+    return _act(
+        code,
+        "competition.manage",
+        form,
+        "recheck",
+        lambda c: recheck.draw(
+            c, current_user, form.marker.data, form.share.data / hundred, form.tolerance.data / hundred, form.seed.data
+        ),
+        _("The re-check sample is drawn; the second marker sees it on their home page."),
+    )
+
+
+@bp.post("/<code>/recheck/<int:item_id>")
+@login_required
+def rule_recheck(code: str, item_id: int):
+    """Rule on a re-check difference: keep the panel's mark or take the second one."""
+    form = RulingRecheckForm()
+    return _act(
+        code,
+        "competition.chief",
+        form,
+        "recheck",
+        lambda c: recheck.resolve(c, current_user, item_id, form.action.data, form.note.data),
+        _("The ruling is recorded."),
     )
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")
 
-from comp.blueprints.judging import views  # noqa: E402,F401
+from comp.blueprints.judging import recheck, views  # noqa: E402,F401

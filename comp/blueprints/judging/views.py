@@ -17,6 +17,7 @@ from comp.models import Criterion, Entrant
 from comp.models.types import plain
 from comp.permissions import competition_for
 from comp.services import ServiceError
+from comp.services.chief import recheck
 from comp.services.judging import marks, scoresheets
 
 TABLET_SESSION = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -60,6 +61,7 @@ def home(code: str):
     competition = competition_for(code, "competition.judge")
     prefix = request.args.get("q", "").strip()[:16]
     data = _permitted(scoresheets.overview, current_user, competition, prefix)
+    data["recheck_waiting"] = recheck.waiting_for(competition, current_user)
     return fragment_or_page("judging/_entrants.html", "judging/home.html", q=prefix, **data)
 
 

@@ -35,6 +35,7 @@ from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
 from comp.services.chief import attempts as chief_attempts
 from comp.services.chief import progress as chief_progress
+from comp.services.chief import recheck as chief_recheck
 from comp.services.common import audit
 from comp.services.judging import scoresheets
 from comp.services.results import objections
@@ -112,6 +113,7 @@ class Console:
     remarks: tuple[RemarkEntry, ...] = ()
     attempts: tuple[chief_attempts.Attempt, ...] = ()  # of the stages where only the best count
     skipped: tuple[chief_attempts.Skipped, ...] = ()  # the attempts recorded as not taken
+    recheck: chief_recheck.Review | None = None  # the re-check sample (复核), once drawn
 
     @property
     def open_flags(self) -> int:
@@ -141,7 +143,7 @@ def console(competition: Competition, viewer) -> Console:
     names = {j.ref: j.name for j in panel.judges}
     judges = results.document_from(competition, loaded, outcome)["judges"]
     bias = tuple(dict(j, name=names.get(j["ref"], "")) for j in judges)
-    blockers = () if revealed else _blockers(outcome, flags, entrants)
+    blockers = () if revealed else _blockers(outcome, flags, entrants) + tuple(chief_recheck.blockers(competition))
     return Console(
         competition,
         revealed,
@@ -156,6 +158,7 @@ def console(competition: Competition, viewer) -> Console:
         remark_history(competition, revealed),
         chief_attempts.attempts_of(competition),
         chief_attempts.recorded(competition, revealed),
+        chief_recheck.review(competition, revealed),
     )
 
 
@@ -332,10 +335,11 @@ def _blockers(outcome: scoring.Results, flags: tuple[Flag, ...], entrants: dict[
 
 
 def lock_blockers(competition: Competition) -> tuple[str, ...]:
-    """Return, by secret code, what keeps the scores from being locked."""
+    """Return, by secret code, what keeps the scores from being locked (a re-check under way included)."""
     loaded, outcome = results.compute(competition)
     entrants = _entrants(competition)
-    return _blockers(outcome, _flags(competition, loaded, outcome, entrants, False), entrants)
+    blockers = _blockers(outcome, _flags(competition, loaded, outcome, entrants, False), entrants)
+    return blockers + tuple(chief_recheck.blockers(competition))
 
 
 def lock(competition: Competition, actor) -> None:

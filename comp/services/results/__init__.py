@@ -23,6 +23,8 @@ from comp.models import (
     NotTaken,
     OrgUnit,
     ProgrammeItem,
+    RecheckItem,
+    RecheckSample,
     Stage,
 )
 from comp.models.competition import FINAL_STATES
@@ -252,7 +254,26 @@ def compute(competition: Competition) -> tuple[Loaded, scoring.Results]:
     """Compute the competition's results from the database."""
     loaded = load(competition)
     summaries, bias = read_marks(competition, loaded)
+    _apply_rulings(competition, loaded, summaries)
     return loaded, scoring.compute(loaded.scheme, loaded.rules, loaded.entrants, summaries, bias)
+
+
+def _apply_rulings(competition: Competition, loaded: Loaded, summaries: dict) -> None:
+    """Put a re-check's second mark in place of the panel's where the chief judge took it (复核改判)."""
+    for entrant_id, criterion_id, cents in db.session.execute(
+        sa.select(RecheckItem.entrant_id, RecheckItem.criterion_id, RecheckItem.second_cents)
+        .join(RecheckSample)
+        .where(
+            RecheckSample.competition_id == competition.id,
+            RecheckItem.state == "second",
+            RecheckItem.second_cents.is_not(None),
+        )
+    ).all():
+        assert cents is not None  # as the query asks: a second mark is taken only once given
+        # One mark, expected alone: the criterion's aggregation of it is the mark itself.
+        summaries[(loaded.entrant_refs[entrant_id], loaded.criterion_keys[criterion_id])] = scoring.MarkSummary(
+            1, cents, cents, cents, (cents,), 1
+        )
 
 
 def stamp_columns() -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
