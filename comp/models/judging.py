@@ -217,7 +217,9 @@ class RemarkRequest(Model):
     criterion: so.Mapped[Criterion] = so.relationship()
 
 
-RECHECK_STATES = ("waiting", "agreed", "differs", "kept", "second")
+# waiting for the second mark; agreed within the tolerance; differs, for the chief judge; third, waiting for a third
+# marker; kept (the panel's mark) or second (the second mark), as the chief judge or the third mark decided.
+RECHECK_STATES = ("waiting", "agreed", "differs", "third", "kept", "second")
 
 
 class RecheckSample(Model):
@@ -264,6 +266,9 @@ class RecheckItem(Model):
     criterion_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("criterion.id", ondelete="CASCADE"))
     second_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     second_at: so.Mapped[datetime | None]
+    # A third marker the chief judge asked: their blind mark picks the nearer of the panel's and the second.
+    third_marker_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    third_cents: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     state: so.Mapped[str] = so.mapped_column(sa.String(12), default="waiting")
     note: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))

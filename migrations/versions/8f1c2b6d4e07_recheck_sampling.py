@@ -2,7 +2,8 @@
 
 Before the lock the organizer draws a sample from a recorded seed (every entrant in the award zone
 and a share of the rest); a second marker marks the sampled criteria blind; marks further from the
-panel's than the tolerance wait for the chief judge's ruling, and the lock waits for them.
+panel's than the tolerance wait for the chief judge's ruling (keep, take the second, or ask a third
+marker, whose blind mark picks the nearer of the two), and the lock waits for them.
 
 Revision ID: 8f1c2b6d4e07
 Revises: 5d2e8f4a7b19
@@ -49,11 +50,14 @@ def upgrade():
         sa.Column('criterion_id', sa.Integer(), nullable=False),
         sa.Column('second_cents', sa.BigInteger(), nullable=True),
         sa.Column('second_at', sa.DateTime(), nullable=True),
+        sa.Column('third_marker_id', sa.Integer(), nullable=True),
+        sa.Column('third_cents', sa.BigInteger(), nullable=True),
         sa.Column('state', sa.String(length=12), nullable=False),
         sa.Column('note', sa.String(length=200), nullable=True),
         sa.Column('resolved_by_id', sa.Integer(), nullable=True),
         sa.Column('resolved_at', sa.DateTime(), nullable=True),
-        sa.CheckConstraint("state IN ('waiting', 'agreed', 'differs', 'kept', 'second')", name=op.f('ck_recheck_item_state')),
+        sa.CheckConstraint("state IN ('waiting', 'agreed', 'differs', 'third', 'kept', 'second')", name=op.f('ck_recheck_item_state')),
+        sa.ForeignKeyConstraint(['third_marker_id'], ['user.id'], name=op.f('fk_recheck_item_third_marker_id_user')),
         sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'], name=op.f('fk_recheck_item_criterion_id_criterion'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['entrant_id'], ['entrant.id'], name=op.f('fk_recheck_item_entrant_id_entrant'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['resolved_by_id'], ['user.id'], name=op.f('fk_recheck_item_resolved_by_id_user')),

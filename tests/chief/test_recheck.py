@@ -211,3 +211,52 @@ def test_the_organizer_draws_on_the_console(client, auth, make_user, running):
     assert "The re-check sample is drawn" in answer.get_data(as_text=True)
     assert recheck.sample_of(running).seed == "2026"
     assert criterion(running, "practical.route").id in {i.criterion_id for i in recheck.sample_of(running).items}
+
+
+def test_a_third_marker_decides_between_the_panel_and_the_second(running):
+    draw(running)
+    item = items(running)[("E2", "practical.route")]
+    recheck.save_second(running, judge(running, "J2"), item.id, "38")  # the panel's 31.5: differs
+    with pytest.raises(ServiceError, match="another judge than the second marker"):
+        recheck.resolve(running, judge(running, "J1"), item.id, "third", "请三评", judge(running, "J2").id)
+    recheck.resolve(running, judge(running, "J1"), item.id, "third", "差异较大，请三评", judge(running, "J3").id)
+    assert any("third marker" in p for p in chief.lock_blockers(running))
+    assert recheck.waiting_for(running, judge(running, "J3")) == 1
+    page = recheck.review(running, blind_for=judge(running, "J3"))
+    assert [(i.id, i.first, i.mine) for i in page.items] == [(item.id, None, True)]  # blind, and only theirs
+    with pytest.raises(PermissionError):
+        recheck.save_third(running, judge(running, "J2"), item.id, "33")
+    recheck.save_third(running, judge(running, "J3"), item.id, "33")  # nearer 31.5 than 38: the panel's stands
+    db.session.expire_all()
+    ruled = db.session.get(RecheckItem, item.id)
+    assert (ruled.state, ruled.third_cents) == ("kept", 3300)
+    assert results.compute(running)[1].entrant("E2").criteria["practical.route"] == D("31.50")
+    assert db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "recheck.third_marked"))
+
+
+def test_a_third_mark_nearer_the_second_takes_it(running):
+    draw(running)
+    item = items(running)[("E2", "practical.route")]
+    recheck.save_second(running, judge(running, "J2"), item.id, "38")
+    recheck.resolve(running, judge(running, "J1"), item.id, "third", "三评", judge(running, "J3").id)
+    recheck.save_third(running, judge(running, "J3"), item.id, "37")
+    assert results.compute(running)[1].entrant("E2").criteria["practical.route"] == D("38.00")
+
+
+def test_the_third_marker_marks_on_their_page(client, auth, running):
+    draw(running)
+    item = items(running)[("E2", "practical.route")]
+    recheck.save_second(running, judge(running, "J2"), item.id, "38")
+    recheck.resolve(running, judge(running, "J1"), item.id, "third", "三评", judge(running, "J3").id)
+    login_judge(auth, running, "J3")
+    page = client.get(f"/judge/{running.code}/recheck").get_data(as_text=True)
+    assert page.count('class="mark-row recheck-row"') == 1 and "31.5" not in page and "38" not in page
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, f"/judge/{running.code}/recheck")
+    assert (
+        client.post(f"/judge/{running.code}/recheck/{item.id}", data={"value": "37", "csrf_token": token}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(RecheckItem, item.id).state == "second"

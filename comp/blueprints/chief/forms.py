@@ -79,8 +79,14 @@ class RulingRecheckForm(Form):
     """The chief judge's ruling on a re-check difference."""
 
     action = StringField(
-        validators=[AnyOf(["keep", "second"], message=_l("Choose to keep the panel's mark or to take the second one."))]
+        validators=[
+            AnyOf(
+                ["keep", "second", "third"],
+                message=_l("Choose to keep the panel's mark, to take the second one, or to ask a third marker."),
+            )
+        ]
     )
+    third_marker = IntegerField(validators=[Optional()])
     note = StringField(
         _l("Why"),
         validators=[DataRequired(message=_l("Write why: the ruling is kept with the scores.")), Length(max=200)],

@@ -205,7 +205,7 @@ def rule_recheck(code: str, item_id: int):
         "competition.chief",
         form,
         "recheck",
-        lambda c: recheck.resolve(c, current_user, item_id, form.action.data, form.note.data),
+        lambda c: recheck.resolve(c, current_user, item_id, form.action.data, form.note.data, form.third_marker.data),
         _("The ruling is recorded."),
     )
 

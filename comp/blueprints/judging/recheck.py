@@ -9,7 +9,9 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from comp.blueprints.judging import bp
+from comp.extensions import db
 from comp.forms import Form
+from comp.models import RecheckItem
 from comp.permissions import competition_for
 from comp.services import ServiceError
 from comp.services.chief import recheck
@@ -24,15 +26,14 @@ class SecondMarkForm(Form):
 @bp.get("/<code>/recheck")
 @login_required
 def recheck_marks(code: str):
-    """List the marks the second marker gives blind: secret code and criterion, never the panel's marks."""
+    """List the marks a second (or third) marker gives blind: secret code and criterion, never the panel's marks."""
     competition = competition_for(code, "competition.judge")
-    sample = recheck.sample_of(competition)
-    if sample is None or sample.marker_id != current_user.id:
+    if not recheck.marks_for(competition, current_user):
         abort(404)
     return render_template(
         "judging/recheck.html",
         competition=competition,
-        review=recheck.review(competition, blind=True),
+        review=recheck.review(competition, blind_for=current_user),
         form=SecondMarkForm(),
     )
 
@@ -46,7 +47,11 @@ def save_recheck_mark(code: str, item_id: int):
     try:
         if not form.validate():
             raise ServiceError(_("The page is out of date: reload it."))
-        recheck.save_second(competition, current_user, item_id, form.value.data or "")
+        item = db.session.get(RecheckItem, item_id)
+        # A third marker asked gives the third mark; the second marker, the second.
+        third = item is not None and item.third_marker_id == current_user.id and item.state == "third"
+        save = recheck.save_third if third else recheck.save_second
+        save(competition, current_user, item_id, form.value.data or "")
     except PermissionError:
         abort(403)
     except ServiceError as error:

@@ -33,7 +33,7 @@ from comp.services.setup import lifecycle
 DEFAULT_SHARE = Decimal("0.15")
 DEFAULT_TOLERANCE = Decimal("0.10")
 OPEN = ("waiting", "agreed", "differs")  # a second mark may still be entered or changed
-BLOCKING = ("waiting", "differs")
+BLOCKING = ("waiting", "differs", "third")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,9 @@ class Item:
     second: Decimal | None
     state: str
     note: str | None
+    third: Decimal | None = None
+    third_marker: str = ""
+    mine: bool = False  # on a marker's page: this marker's own mark is the one shown as `second`
 
 
 @dataclass(frozen=True)
@@ -90,40 +93,60 @@ def _first(loaded: results.Loaded, summaries: dict, ref: str, key: str) -> Fract
     return None if ratio is None else Fraction(*ratio)
 
 
-def review(competition: Competition, revealed: bool = False, blind: bool = False) -> Review:
-    """Return the re-check as the console shows it (`blind`: without the panel's marks, for the marker)."""
+def review(competition: Competition, revealed: bool = False, blind_for: User | None = None) -> Review:
+    """Return the re-check as the console shows it; `blind_for` a marker: only their marks, no panel's marks."""
     sample = sample_of(competition)
     if sample is None:
         return Review(None, (), True, "")
-    loaded, summaries = (None, {}) if blind else _panel_marks(competition)
-    rows = db.session.execute(
+    loaded, summaries = (None, {}) if blind_for else _panel_marks(competition)
+    query = (
         sa.select(RecheckItem, Entrant, Criterion, Stage)
         .join(Entrant, Entrant.id == RecheckItem.entrant_id)
         .join(Criterion, Criterion.id == RecheckItem.criterion_id)
         .join(Stage, Stage.id == Criterion.stage_id)
         .where(RecheckItem.sample_id == sample.id)
         .order_by(Entrant.secret_code, Stage.position, Criterion.position)
-    ).all()
+    )
+    if blind_for is not None and blind_for.id != sample.marker_id:
+        query = query.where(RecheckItem.third_marker_id == blind_for.id)
+    names = _names(sample)
     items = []
-    for item, entrant, criterion, stage in rows:
+    for item, entrant, criterion, stage in db.session.execute(query).all():
         first = None if loaded is None else _first(loaded, summaries, entrant.ref, f"{stage.key}.{criterion.key}")
-        items.append(
-            Item(
-                item.id,
-                entrant.secret_code or entrant.ref,
-                entrant.name if revealed else None,
-                f"{stage.name} · {criterion.name}",
-                criterion.low_value,
-                criterion.max_value,
-                criterion.step,
-                None if first is None else scoring.publish(first),
-                None if item.second_cents is None else Decimal(item.second_cents).scaleb(-2),
-                item.state,
-                item.note,
-            )
-        )
-    marker = db.session.get(User, sample.marker_id)
-    return Review(sample, tuple(items), replay(sample), marker.display_name if marker else "")
+        items.append(_view(item, entrant, criterion, stage, first, revealed, blind_for, names))
+    return Review(sample, tuple(items), replay(sample), names.get(sample.marker_id, ""))
+
+
+def _names(sample: RecheckSample) -> dict[int, str]:
+    ids = {sample.marker_id} | {i.third_marker_id for i in sample.items if i.third_marker_id}
+    return dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def _cents(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-2)
+
+
+def _view(item, entrant, criterion, stage, first, revealed: bool, blind_for: User | None, names: dict) -> Item:
+    state, second = item.state, _cents(item.second_cents)
+    third_for_me = blind_for is not None and item.third_marker_id == blind_for.id
+    if third_for_me:  # the third marker sees their own mark, and whether it is still wanted
+        second, state = _cents(item.third_cents), "waiting" if item.state == "third" else "kept"
+    return Item(
+        item.id,
+        entrant.secret_code or entrant.ref,
+        entrant.name if revealed else None,
+        f"{stage.name} · {criterion.name}",
+        criterion.low_value,
+        criterion.max_value,
+        criterion.step,
+        None if first is None else scoring.publish(first),
+        second,
+        state,
+        item.note,
+        None if blind_for else _cents(item.third_cents),
+        names.get(item.third_marker_id or 0, ""),
+        third_for_me,
+    )
 
 
 def replay(sample: RecheckSample) -> bool:
@@ -213,7 +236,7 @@ def draw(
     return sample
 
 
-def _marker(competition: Competition, marker_id: int) -> User:
+def _marker(competition: Competition, marker_id: int | None) -> User:
     marker = db.session.scalar(
         sa.select(User)
         .join(JudgeAssignment, JudgeAssignment.user_id == User.id)
@@ -241,12 +264,7 @@ def save_second(competition: Competition, user: User, item_id: int, text: str) -
         raise ServiceError(_("The chief judge has ruled on this mark; it no longer changes."))
     criterion, entrant = item.criterion, item.entrant
     key = f"{criterion.stage.key}.{criterion.key}"
-    try:
-        value = scoring.parse_mark(rule(key, criterion), text)
-    except scoring.MarkError as error:
-        from comp.services.common import wording
-
-        raise ServiceError(wording.message(error.code, error.params)) from None
+    value = _parsed(criterion, key, text)
     loaded, summaries = _panel_marks(competition)
     first = _first(loaded, summaries, entrant.ref, key)
     tolerance = item.sample.tolerance
@@ -269,23 +287,30 @@ def save_second(competition: Competition, user: User, item_id: int, text: str) -
     return item
 
 
-def resolve(competition: Competition, actor, item_id: int, action: str, note: str) -> None:
-    """Rule on a difference: keep the panel's mark, or take the second (it replaces the panel's in the results)."""
+def resolve(
+    competition: Competition, actor, item_id: int, action: str, note: str, third_marker_id: int | None = None
+) -> None:
+    """Rule on a difference: keep the panel's mark, take the second (it replaces the panel's), or ask a third marker."""
     _require_running(competition)
     item = _item(competition, item_id)
     if item.state != "differs":
         raise ServiceError(_("Only a second mark that differs from the panel's waits for a ruling."))
-    if action not in ("keep", "second"):
-        raise ServiceError(_("Choose to keep the panel's mark or to take the second one."))
+    if action not in ("keep", "second", "third"):
+        raise ServiceError(_("Choose to keep the panel's mark, to take the second one, or to ask a third marker."))
     note = (note or "").strip()
     if not note:
         raise ServiceError(_("Write why: the ruling is kept with the scores."))
+    third = _third_marker(competition, item, third_marker_id) if action == "third" else None
     with transaction():
-        item.state = "kept" if action == "keep" else "second"
-        item.note, item.resolved_by_id, item.resolved_at = note[:200], getattr(actor, "id", None), utcnow()
+        item.note = note[:200]
+        if third is not None:
+            item.state, item.third_marker_id = "third", third.id
+        else:
+            item.state = "kept" if action == "keep" else "second"
+            item.resolved_by_id, item.resolved_at = getattr(actor, "id", None), utcnow()
         lifecycle.touch(competition)
         audit.record(
-            "recheck.resolved",
+            "recheck.resolved" if third is None else "recheck.third_asked",
             actor,
             competition,
             item,
@@ -293,8 +318,68 @@ def resolve(competition: Competition, actor, item_id: int, action: str, note: st
             criterion=f"{item.criterion.stage.key}.{item.criterion.key}",
             ruling=item.state,
             second=plain(Decimal(item.second_cents or 0).scaleb(-2)),
+            third_marker=third.display_name if third else None,
             note=item.note,
         )
+
+
+def _third_marker(competition: Competition, item: RecheckItem, marker_id: int | None) -> User:
+    if marker_id is None:
+        raise ServiceError(_("Choose the third marker."))
+    marker = _marker(competition, marker_id)
+    if marker.id == item.sample.marker_id:
+        raise ServiceError(_("The third marker is another judge than the second marker."))
+    if recusal.is_recused(marker, item.entrant):
+        raise ServiceError(
+            _(
+                "%(marker)s may not mark %(code)s: choose another marker.",
+                marker=marker.display_name,
+                code=item.entrant.secret_code,
+            )
+        )
+    return marker
+
+
+def save_third(competition: Competition, user: User, item_id: int, text: str) -> RecheckItem:
+    """Record the third marker's blind mark: it keeps whichever of the panel's and the second mark is nearer."""
+    _require_running(competition)
+    item = _item(competition, item_id)
+    if item.third_marker_id != user.id:
+        raise PermissionError("only the third marker asked gives the third mark")
+    if item.state != "third":
+        raise ServiceError(_("The chief judge has ruled on this mark; it no longer changes."))
+    criterion, key = item.criterion, f"{item.criterion.stage.key}.{item.criterion.key}"
+    value = _parsed(criterion, key, text)
+    loaded, summaries = _panel_marks(competition)
+    first = _first(loaded, summaries, item.entrant.ref, key)
+    second = Fraction(item.second_cents or 0, 100)
+    # The nearer of the two stands; on a tie the panel's mark.
+    keeps_panel = first is not None and abs(Fraction(value) - first) <= abs(Fraction(value) - second)
+    with transaction():
+        item.third_cents = int(value * 100)
+        item.state = "kept" if keeps_panel else "second"
+        item.resolved_by_id, item.resolved_at = user.id, utcnow()
+        lifecycle.touch(competition)
+        audit.record(
+            "recheck.third_marked",
+            user,
+            competition,
+            item,
+            entrant=item.entrant.ref,
+            criterion=key,
+            value=plain(value),
+            ruling=item.state,
+        )
+    return item
+
+
+def _parsed(criterion: Criterion, key: str, text: str) -> Decimal:
+    try:
+        return scoring.parse_mark(rule(key, criterion), text)
+    except scoring.MarkError as error:
+        from comp.services.common import wording
+
+        raise ServiceError(wording.message(error.code, error.params)) from None
 
 
 def blockers(competition: Competition) -> list[str]:
@@ -308,6 +393,8 @@ def blockers(competition: Competition) -> list[str]:
         ).all()
     )
     problems = []
+    if counts.get("third"):
+        problems.append(_("%(n)s re-check marks wait for a third marker.", n=counts["third"]))
     if counts.get("waiting"):
         problems.append(_("%(n)s sampled marks wait for the second marker.", n=counts["waiting"]))
     if counts.get("differs"):
@@ -316,16 +403,24 @@ def blockers(competition: Competition) -> list[str]:
 
 
 def waiting_for(competition: Competition, user: User) -> int:
-    """Count the sampled marks that wait for this user as the second marker (0 for anyone else)."""
+    """Count the sampled marks that wait for this user, as the second marker or as a third marker asked."""
+    mine = sa.or_(
+        sa.and_(RecheckSample.marker_id == user.id, RecheckItem.state == "waiting"),
+        sa.and_(RecheckItem.third_marker_id == user.id, RecheckItem.state == "third"),
+    )
     return (
         db.session.scalar(
             sa.select(sa.func.count(RecheckItem.id))
             .join(RecheckSample)
-            .where(
-                RecheckSample.competition_id == competition.id,
-                RecheckSample.marker_id == user.id,
-                RecheckItem.state == "waiting",
-            )
+            .where(RecheckSample.competition_id == competition.id, mine)
         )
         or 0
     )
+
+
+def marks_for(competition: Competition, user: User) -> bool:
+    """Tell whether this user has a re-check page: the second marker, or a third marker asked."""
+    sample = sample_of(competition)
+    if sample is None:
+        return False
+    return sample.marker_id == user.id or any(i.third_marker_id == user.id for i in sample.items)
