@@ -260,3 +260,52 @@ def test_the_third_marker_marks_on_their_page(client, auth, running):
     )
     db.session.expire_all()
     assert db.session.get(RecheckItem, item.id).state == "second"
+
+
+# ---------------------------------------------------------------- the exchange format
+
+
+def test_export_then_import_keeps_the_recheck_and_its_rulings(running):
+    from comp.services import exchange
+
+    draw(running)
+    found = items(running)
+    recheck.save_second(running, judge(running, "J2"), found[("E2", "practical.route")].id, "38")
+    recheck.resolve(running, judge(running, "J1"), found[("E2", "practical.route")].id, "second", "录像复核")
+    panel = {("E1", "theory.exam"): "90", ("E2", "theory.exam"): "80", ("E1", "practical.route"): "36"}
+    panel |= {("E1", "practical.safety"): "9", ("E2", "practical.safety"): "8"}
+    for key, item in items(running).items():
+        if item.state == "waiting":
+            recheck.save_second(running, judge(running, "J2"), item.id, panel[key])
+    document = exchange.export_competition(running)
+    assert document["recheck"]["seed"] == "复核-2026" and document["recheck"]["marker"] == "J2"
+    document["competition"]["code"] = "T-2026-COPY"
+    copy_ = exchange.import_competition(document)
+    assert results.document(copy_)["results"] == results.document(running)["results"]
+    assert results.compute(copy_)[1].entrant("E2").criteria["practical.route"] == D("38.00")
+    assert recheck.replay(recheck.sample_of(copy_))
+    again = exchange.export_competition(copy_)
+    assert again["recheck"] == document["recheck"]
+
+
+def test_a_recheck_in_a_file_is_checked_like_the_rest():
+    import copy
+
+    from comp.services import exchange
+    from tests.conftest import SMALL
+
+    document = copy.deepcopy(SMALL)
+    document["recheck"] = {
+        "seed": "s",
+        "share": "1.5",
+        "tolerance": "0.1",
+        "marker": "J9",
+        "zone": ["E1"],
+        "pool": [],
+        "items": [{"entrant": "E1", "criterion": "practical.route", "state": "agreed", "second": "41"}],
+    }
+    with pytest.raises(exchange.ExchangeError) as refused:
+        exchange.check(document)
+    found = dict(refused.value.problems)
+    assert "recheck.share" in found and "recheck.marker" in found
+    assert "above the maximum" in found["recheck.items[0].second"]

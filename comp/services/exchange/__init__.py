@@ -22,6 +22,8 @@ from comp.models import (
     NotTaken,
     OrgUnit,
     ProgrammeItem,
+    RecheckItem,
+    RecheckSample,
     Stage,
     Unit,
     User,
@@ -41,6 +43,7 @@ from comp.services.exchange.check import (
     check_marks,
     check_not_taken,
     check_programmes,
+    check_recheck,
     check_stages,
 )
 
@@ -64,6 +67,7 @@ class Checked:
     marks: list[tuple[str, str, str, Decimal]]
     programmes: dict[str, dict[str, tuple]]
     not_taken: dict[str, dict[str, str]]
+    recheck: dict | None = None
 
 
 def read_file(path: str) -> dict:
@@ -114,6 +118,7 @@ def check(data) -> Checked:
     judges = check_judges(data, problems)
     marks = check_marks(data, scheme, entrants, judges, problems)
     _check_marked_not_taken(data, marks, skipped, problems)
+    recheck = check_recheck(data, scheme, entrants, judges, problems)
     code = comp.get("code")
     if isinstance(code, str) and db.session.scalar(sa.select(Competition.id).where(Competition.code == code)):
         problems.add("competition.code", _("a competition with code “%(code)s” already exists", code=code))
@@ -121,7 +126,7 @@ def check(data) -> Checked:
         _check_judge_accounts(code, data, judges, problems)
     if problems:
         raise ExchangeError(list(problems))
-    return Checked(data, scheme, entrants, judges, marks, programmes, skipped)
+    return Checked(data, scheme, entrants, judges, marks, programmes, skipped, recheck)
 
 
 def _check_marked_not_taken(data: dict, marks: list, skipped: dict[str, dict[str, str]], problems: Problems) -> None:
@@ -194,7 +199,11 @@ def import_competition(data, actor=None) -> Competition:
         competition = _write(checked, actor)
         db.session.flush()
         _, outcome = results.compute(competition)
-        competition.status = "locked" if outcome.complete and checked.marks else "running"
+        # A re-check still under way (marks to give, differences to rule on) holds the lock, as on the console.
+        open_recheck = any(
+            item.get("state") in ("waiting", "differs", "third") for item in (checked.recheck or {}).get("items", [])
+        )
+        competition.status = "locked" if outcome.complete and checked.marks and not open_recheck else "running"
         audit.record(
             "competition.imported",
             actor,
@@ -264,6 +273,8 @@ def _write(checked: Checked, actor) -> Competition:
     ]
     if skipped:
         db.session.execute(sa.insert(NotTaken), skipped)
+    if checked.recheck is not None:
+        _write_recheck(competition, checked.recheck, entrant_ids, judge_ids, criterion_ids)
     now = utcnow()
     rows = [
         {
@@ -280,6 +291,37 @@ def _write(checked: Checked, actor) -> Competition:
     if rows:  # the Core table insert: one executemany, no ORM bookkeeping per mark
         db.session.execute(cast(sa.Table, Mark.__table__).insert(), rows)  # a mapped class's table is a Table
     return competition
+
+
+def _write_recheck(competition: Competition, recheck: dict, entrants: dict, judges: dict, criteria: dict) -> None:
+    """Write a re-check sample carried over from an export: its seed, marks and rulings as they were."""
+
+    def cents(value) -> int | None:
+        return None if value is None else int(Decimal(str(value)) * 100)
+
+    sample = RecheckSample(
+        competition_id=competition.id,
+        seed=recheck["seed"],
+        share=Decimal(str(recheck["share"])),
+        tolerance=Decimal(str(recheck["tolerance"])),
+        zone=list(recheck["zone"]),
+        pool=list(recheck["pool"]),
+        marker_id=judges[recheck["marker"]],
+        drawn_at=utcnow(),
+    )
+    sample.items = [
+        RecheckItem(
+            entrant_id=entrants[item["entrant"]],
+            criterion_id=criteria[item["criterion"]],
+            state=item["state"],
+            second_cents=cents(item.get("second")),
+            third_cents=cents(item.get("third")),
+            third_marker_id=judges.get(item.get("third_marker") or ""),
+            note=item.get("note"),
+        )
+        for item in recheck["items"]
+    ]
+    db.session.add(sample)
 
 
 def _jsonable(value):

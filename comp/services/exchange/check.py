@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from comp import idcard, scoring
 from comp.models.competition import AGGREGATIONS, CRITERION_KINDS, KINDS, LEVELS, NOT_TAKEN_REASONS
+from comp.models.judging import RECHECK_STATES
 from comp.services.common import wording
 
 FORMAT = "jiangxin.competition/1"
@@ -324,6 +325,65 @@ def check_not_taken(data: dict, scheme: scoring.Scheme, problems: Problems) -> d
         if isinstance(e.get("ref"), str):
             found[e["ref"]] = items
     return found
+
+
+def check_recheck(data: dict, scheme: scoring.Scheme, entrants: dict, judges: dict, problems: Problems) -> dict | None:
+    """Check a re-check sample (复核) carried over from an export; return it, or None when the file has none."""
+    if data.get("recheck") is None:
+        return None
+    path = "recheck"
+    recheck = _object(data["recheck"], path, problems)
+    _text(recheck, "seed", path, problems, limit=32)
+    for key, low in (("share", Decimal(0)), ("tolerance", None)):
+        value = decimal_of(recheck.get(key))
+        if value is None or value > 1 or (value < 0 if low is not None else value <= 0):
+            problems.add(
+                f"{path}.{key}", _("must be a share from 0 to 1, not %(value)s", value=as_json(recheck.get(key)))
+            )
+    if recheck.get("marker") not in judges:
+        problems.add(f"{path}.marker", _("names no judge: %(value)s", value=as_json(recheck.get("marker"))))
+    for key in ("zone", "pool"):
+        refs = _list(recheck.get(key), f"{path}.{key}", problems)
+        if any(not isinstance(ref, str) for ref in refs):
+            problems.add(f"{path}.{key}", _("must be a list of entrant refs"))
+    seen: set[tuple] = set()
+    for i, item in enumerate(_list(recheck.get("items"), f"{path}.items", problems)):
+        _check_recheck_item(
+            _object(item, f"{path}.items[{i}]", problems),
+            f"{path}.items[{i}]",
+            scheme,
+            entrants,
+            judges,
+            seen,
+            problems,
+        )
+    return recheck
+
+
+def _check_recheck_item(
+    item: dict, path: str, scheme, entrants: dict, judges: dict, seen: set, problems: Problems
+) -> None:
+    key, ref = item.get("criterion"), item.get("entrant")
+    criterion = scheme.criterion(key) if isinstance(key, str) and scheme.has_criterion(key) else None
+    if ref not in entrants:
+        problems.add(f"{path}.entrant", _("names no entrant: %(value)s", value=as_json(ref)))
+    if criterion is None or criterion.kind != "score":
+        problems.add(f"{path}.criterion", _("names no score criterion: %(value)s", value=as_json(key)))
+    if (ref, key) in seen:
+        problems.add(path, twice(f"{ref} {key}"))
+    seen.add((ref, key))
+    state = item.get("state")
+    if state not in RECHECK_STATES:
+        problems.add(f"{path}.state", not_one_of(state, RECHECK_STATES))
+    for field in ("second", "third"):
+        if item.get(field) is not None:
+            _mark_value(item[field], criterion, f"{path}.{field}", problems)
+    if state != "waiting" and item.get("second") is None:
+        problems.add(f"{path}.second", _("is required once the second marker has marked"))
+    if (state == "third" or item.get("third") is not None) and item.get("third_marker") not in judges:
+        problems.add(f"{path}.third_marker", _("names no judge: %(value)s", value=as_json(item.get("third_marker"))))
+    if item.get("note") is not None:
+        _text(item, "note", path, problems, required=False, limit=200)
 
 
 def check_judges(data: dict, problems: Problems) -> dict[str, dict]:

@@ -16,6 +16,7 @@ from comp.models import (
     NotTaken,
     OrgUnit,
     ProgrammeItem,
+    RecheckSample,
     Stage,
     User,
 )
@@ -26,7 +27,7 @@ from comp.services.exchange.check import FORMAT
 
 def export(competition: Competition) -> dict:
     """Return the competition as an exchange-format document."""
-    return {
+    document = {
         "format": FORMAT,
         "competition": {
             "code": competition.code,
@@ -42,6 +43,53 @@ def export(competition: Competition) -> dict:
         "entrants": _entrants(competition),
         "judges": _judges(competition),
         "marks": _marks(competition),
+    }
+    recheck = _recheck(competition)
+    if recheck is not None:  # beyond SPEC, written only when a re-check sample was drawn
+        document["recheck"] = recheck
+    return document
+
+
+def _recheck(competition: Competition) -> dict[str, Any] | None:
+    """Return the re-check sample (复核) with its second and third marks and rulings, or None."""
+    sample = db.session.scalar(sa.select(RecheckSample).where(RecheckSample.competition_id == competition.id))
+    if sample is None:
+        return None
+    judges = dict(
+        db.session.execute(
+            sa.select(JudgeAssignment.user_id, JudgeAssignment.ref).where(
+                JudgeAssignment.competition_id == competition.id
+            )
+        ).all()
+    )
+    refs = dict(
+        db.session.execute(sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == competition.id)).all()
+    )
+    keys = {c.id: f"{s.key}.{c.key}" for s in competition.stages for c in s.criteria}
+    items = []
+    for item in sample.items:
+        out: dict[str, Any] = {
+            "entrant": refs[item.entrant_id],
+            "criterion": keys[item.criterion_id],
+            "state": item.state,
+        }
+        if item.second_cents is not None:
+            out["second"] = plain(_cents(item.second_cents))
+        if item.third_marker_id is not None:
+            out["third_marker"] = judges[item.third_marker_id]
+        if item.third_cents is not None:
+            out["third"] = plain(_cents(item.third_cents))
+        if item.note:
+            out["note"] = item.note
+        items.append(out)
+    return {
+        "seed": sample.seed,
+        "share": plain(sample.share),
+        "tolerance": plain(sample.tolerance),
+        "marker": judges[sample.marker_id],
+        "zone": list(sample.zone),
+        "pool": list(sample.pool),
+        "items": items,
     }
 
 
