@@ -31,6 +31,9 @@ MARKS = "**/mark/*"
 def _expect(locator):
     from playwright.sync_api import expect
 
+    # The outbox answers after a round trip to the server; on a loaded 2-core CI machine that has taken over
+    # the default 5 s once, so the waits here allow 15 s (a wait ends as soon as the page shows the answer).
+    expect.set_options(timeout=15_000)
     return expect(locator)
 
 
