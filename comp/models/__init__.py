@@ -4,6 +4,16 @@ from comp.models.accounts import AccountLink, UserSession, WorkerRequest  # noqa
 from comp.models.audit import AppendOnlyError, AuditEvent, Upload  # noqa: F401
 from comp.models.certificate import Certificate, CertificateBatch, CertificateSeal, Verification  # noqa: F401
 from comp.models.competition import Competition, Criterion, Entrant, NotTaken, ProgrammeItem, Stage  # noqa: F401
+from comp.models.exam import (  # noqa: F401
+    Answer,
+    Exam,
+    Question,
+    QuestionBank,
+    QuestionImage,
+    QuestionVersion,
+    Sitting,
+    SittingEvent,
+)
 from comp.models.jobs import ExportJob  # noqa: F401
 from comp.models.judging import (  # noqa: F401
     DiscrepancyReview,

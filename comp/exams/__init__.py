@@ -1,0 +1,1 @@
+"""The theory exam's core: blueprints, seeded papers, grading and item statistics, exact and plain Python."""
