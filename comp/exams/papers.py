@@ -282,7 +282,7 @@ def draw(bp: Blueprint, pool: Sequence[Item], seed: str, candidate: str) -> tupl
     supply = _supply(items)
     demands = [s.count for s in bp.sections]
     used: set[int] = set()
-    paper: list[PaperItem] = []
+    parts: list[list[Item]] = []
     for i, section in enumerate(bp.sections):
         choices = [item for item in items if item.ref not in used and _fits(section, _key(item))]
         picked: list[Item] = []
@@ -297,9 +297,14 @@ def draw(bp: Blueprint, pool: Sequence[Item], seed: str, candidate: str) -> tupl
             used.add(item.ref)
             supply[key] -= 1
             demands[i] -= 1
-        if not bp.shuffle_items:
-            picked.sort(key=lambda item: item.ref)
-        paper.extend(PaperItem(item.ref, section.points, _order(bp, item, rng)) for item in picked)
+        parts.append(picked)
+    # The options are shuffled in the order the items were picked, whatever the item order shown: so
+    # `shuffle_items` decides only the order of the paper, never which items or options it holds.
+    orders = {item.ref: _order(bp, item, rng) for picked in parts for item in picked}
+    paper: list[PaperItem] = []
+    for section, picked in zip(bp.sections, parts):
+        shown = picked if bp.shuffle_items else sorted(picked, key=lambda item: item.ref)
+        paper.extend(PaperItem(item.ref, section.points, orders[item.ref]) for item in shown)
     if bp.shuffle_items:
         _shuffled(rng, paper)
     return tuple(paper)

@@ -7,7 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import comp.exams
@@ -256,11 +256,14 @@ def test_scaled_cents_worked_examples(points, total, maximum, cents):
     st.fractions(min_value=Fraction(1, 2), max_value=1000, max_denominator=8),
     st.decimals(min_value=1, max_value=1000, places=2),
 )
+@example(Fraction(61), Fraction(44), Decimal("317.90"))  # 440.725 exactly: a tie, rounded up to 440.73
 def test_scaled_cents_match_decimal_half_up(points, total, maximum):
     with localcontext() as context:
         context.prec = 200  # far more digits than any boundary case here needs
-        value = Decimal(points.numerator) / points.denominator / (Decimal(total.numerator) / total.denominator)
-        expected = (value * maximum).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        # One division, last: a quotient that ends (a tie such as 440.725) comes out exact at this precision.
+        exact = Decimal(points.numerator * total.denominator) * maximum
+        value = exact / Decimal(points.denominator * total.numerator)
+        expected = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert scaled_cents(points, total, maximum) == int(expected * 100)
 
 

@@ -240,11 +240,11 @@ def test_a_recorded_paper_is_rebuilt_exactly():
         (Section("single", 2, Fraction(1)), Section("multiple", 2, Fraction(2)), Section("truefalse", 1, Fraction(1)))
     )
     assert paper_data(draw(bp, pool, "seed-1", "entrant-7")) == [
-        {"v": 3, "p": "1", "o": [2, 0, 3, 1]},
+        {"v": 3, "p": "1", "o": [1, 3, 0, 2]},
         {"v": 5, "p": "1", "o": []},
-        {"v": 7, "p": "2", "o": [3, 2, 1, 0]},
-        {"v": 1, "p": "2", "o": [2, 1, 3, 0]},
-        {"v": 12, "p": "1", "o": [1, 3, 0, 2]},
+        {"v": 7, "p": "2", "o": [3, 0, 1, 2]},
+        {"v": 4, "p": "2", "o": [2, 3, 1, 0]},
+        {"v": 12, "p": "1", "o": [2, 3, 1, 0]},
     ]
 
 
