@@ -220,9 +220,42 @@ def competition_publish(code: str) -> None:
     click.echo(f"{competition.code} published; notice period ends {lifecycle.notice_ends(competition):%Y-%m-%d}")
 
 
+exams_cli = AppGroup("exams", help="Theory exams: finish the sittings whose time is up.")
+
+
+@exams_cli.command("sweep")
+@click.argument("code", required=False)
+@in_default_language
+def exams_sweep(code: str | None) -> None:
+    """Finish and grade every sitting past its deadline (of the exam with this code, or of every open exam).
+
+    The candidate's page and the proctor's finish an overdue sitting when they see it; this catches the
+    ones nobody looks at again (a phone switched off mid-exam). Run it from cron every minute or so.
+    """
+    import sqlalchemy as sa
+
+    from comp.models import Exam
+    from comp.services.exams import grading
+
+    query = sa.select(Exam).where(Exam.status != "draft").order_by(Exam.id)
+    if code:
+        query = query.where(Exam.code == code.upper())
+    exams = db.session.scalars(query).all()
+    if code and not exams:
+        raise click.ClickException(f"no exam with code {code}")
+    for exam in exams:
+        try:
+            finished = grading.sweep(exam)
+        except ServiceError as error:
+            click.echo(f"{exam.code}: {error}", err=True)
+            continue
+        if finished or code:
+            click.echo(f"{exam.code}: {finished} sitting(s) finished by time")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for command in (user_cli, competition_cli, demo, certificate_cli, backup, restore):
+    for command in (user_cli, competition_cli, demo, certificate_cli, backup, restore, exams_cli):
         app.cli.add_command(command)
 
 

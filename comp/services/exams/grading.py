@@ -1,0 +1,359 @@
+"""Grading a sitting into the theory stage: the exact score, the criterion's mark, a key correction and regrade.
+
+A finished sitting is scored with the exam's key as corrected (`Exam.corrections` overrides a question
+version's answer and tolerance), scaled to the criterion's maximum and written as the mark of the exam's
+marker on its `single` criterion, with a MarkChange (source "exam:<id>") and an audit event. The stage
+and the totals follow, since the results are computed from the marks. Every verb composes with the
+caller's `transaction()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from comp.exams import grading as core
+from comp.exams import papers
+from comp.exams.types import Item
+from comp.extensions import db
+from comp.models import AuditEvent, Competition, Criterion, Entrant, Mark, MarkChange
+from comp.models.competition import FINAL_STATES
+from comp.models.exam import Answer, Exam, Question, QuestionVersion, Sitting
+from comp.models.types import plain, utcnow
+from comp.services import ServiceError, transaction
+from comp.services.common import audit
+from comp.services.setup import lifecycle
+
+REASON = "理论机考"  # the MarkChange reason of an exam's mark
+TOLERANCE = Decimal("0.000001")  # QuestionVersion.tolerance keeps six places
+
+
+def source(exam: Exam) -> str:
+    """Return the MarkChange source of the exam's marks."""
+    return f"exam:{exam.id}"
+
+
+def key_item(version: QuestionVersion, corrections: dict) -> Item:
+    """Return the core item of a question version with the exam's corrected key, if any."""
+    fix = (corrections or {}).get(str(version.id))
+    answer, tolerance = version.answer, version.tolerance
+    if fix:
+        answer = fix["answer"]
+        tolerance = None if fix.get("tolerance") in (None, "") else Decimal(fix["tolerance"])
+    return Item(
+        ref=version.id,
+        kind=version.kind,
+        options=tuple(version.options or ()),
+        answer=answer,
+        tolerance=tolerance,
+        area=version.area or "",
+        difficulty=version.difficulty,
+    )
+
+
+def key_items(exam: Exam, refs: Iterable[int]) -> dict[int, Item]:
+    """Return the items of these question versions by id, graded with the exam's corrected key."""
+    ids = sorted(set(refs))
+    if not ids:
+        return {}
+    versions = db.session.scalars(sa.select(QuestionVersion).where(QuestionVersion.id.in_(ids)))
+    return {v.id: key_item(v, exam.corrections) for v in versions}
+
+
+def used_refs(sittings: Sequence[Sitting]) -> set[int]:
+    """Return the question-version ids on the sittings' papers."""
+    return {int(entry["v"]) for s in sittings for entry in s.paper or ()}
+
+
+def responses_of(sitting_ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    """Return each sitting's stored responses by position (one query)."""
+    found: dict[int, dict[int, str]] = {i: {} for i in sitting_ids}
+    if not sitting_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(Answer.sitting_id, Answer.position, Answer.response).where(Answer.sitting_id.in_(sitting_ids))
+    )
+    for sitting_id, position, response in rows:
+        found[sitting_id][position] = response or ""
+    return found
+
+
+def points_of(exam: Exam, sitting: Sitting, items: dict[int, Item], responses: dict[int, str]) -> Fraction:
+    """Return the sitting's exact points with the exam's corrected key."""
+    blueprint = papers.parse_blueprint(exam.blueprint)
+    return core.score(items, papers.paper_from(sitting.paper), responses, blueprint.multiple)
+
+
+def cents_of(exam: Exam, criterion: Criterion, points: Fraction) -> int:
+    """Return the criterion mark in hundredths for these points: scaled from the paper's total to the maximum."""
+    total = papers.total_points(papers.parse_blueprint(exam.blueprint))
+    return core.scaled_cents(points, total, criterion.max_value)
+
+
+def refuse_final(competition: Competition) -> None:
+    """Refuse a grading write once the competition's scores are locked or published."""
+    if competition.status in FINAL_STATES:
+        raise ServiceError(_("The scores are locked: the exam's marks can no longer change."))
+
+
+def write_mark(exam: Exam, entrant_id: int, cents: int, actor, reason: str, mark: Mark | None = None) -> int | None:
+    """Insert or update the exam's mark for the entrant (version + 1) with its MarkChange; return the old value."""
+    now = utcnow()
+    if mark is None:
+        mark = db.session.scalar(
+            sa.select(Mark).where(
+                Mark.entrant_id == entrant_id, Mark.judge_id == exam.marker_id, Mark.criterion_id == exam.criterion_id
+            )
+        )
+    old = mark.value_cents if mark is not None else None
+    if old == cents:
+        return old
+    if mark is None:
+        db.session.add(
+            Mark(
+                competition_id=exam.competition_id,
+                entrant_id=entrant_id,
+                judge_id=exam.marker_id,
+                criterion_id=exam.criterion_id,
+                value_cents=cents,
+                version=1,
+                updated_at=now,
+            )
+        )
+    else:
+        mark.value_cents, mark.version, mark.updated_at = cents, mark.version + 1, now
+    db.session.add(
+        MarkChange(
+            competition_id=exam.competition_id,
+            entrant_id=entrant_id,
+            judge_id=exam.marker_id,
+            criterion_id=exam.criterion_id,
+            old_cents=old,
+            new_cents=cents,
+            actor_id=getattr(actor, "id", None),
+            at=now,
+            reason=reason[:200],
+            source=source(exam),
+        )
+    )
+    return old
+
+
+def _cents_text(cents: int | None) -> str | None:
+    return None if cents is None else plain(Decimal(cents).scaleb(-2))
+
+
+def finish(sitting: Sitting, by: str, actor=None) -> None:
+    """End the sitting and grade it into the exam criterion's mark, audited; nothing again once ended and graded."""
+    if sitting.finished_at is not None and sitting.graded_at is not None:
+        return  # ended and graded already: a second submit changes nothing
+    exam = sitting.exam
+    refuse_final(exam.competition)
+    with transaction():
+        if sitting.finished_at is None:
+            sitting.finished_at, sitting.finished_by = utcnow(), by
+        items = key_items(exam, used_refs([sitting]))
+        points = points_of(exam, sitting, items, responses_of([sitting.id])[sitting.id])
+        cents = cents_of(exam, exam.criterion, points)
+        sitting.points, sitting.score_cents, sitting.graded_at = str(points), cents, utcnow()
+        old = write_mark(exam, sitting.entrant_id, cents, actor, REASON)
+        audit.record(
+            "exam.finished",
+            actor,
+            exam.competition,
+            sitting,
+            exam=exam.code,
+            entrant=sitting.entrant.ref,
+            by=sitting.finished_by,
+            points=str(points),
+            score=_cents_text(cents),
+            previous=_cents_text(old),
+        )
+
+
+def finished_sittings(exam: Exam) -> list[Sitting]:
+    """Return the exam's finished sittings in the order they were started."""
+    return list(
+        db.session.scalars(
+            sa.select(Sitting).where(Sitting.exam_id == exam.id, Sitting.finished_at.is_not(None)).order_by(Sitting.id)
+        )
+    )
+
+
+def regrade(exam: Exam, actor, reason: str) -> int:
+    """Score every finished sitting again with the corrected key; rewrite changed marks; return how many changed."""
+    refuse_final(exam.competition)
+    sittings = finished_sittings(exam)
+    items = key_items(exam, used_refs(sittings))
+    answers = responses_of([s.id for s in sittings])
+    marks = {
+        m.entrant_id: m
+        for m in db.session.scalars(
+            sa.select(Mark).where(Mark.judge_id == exam.marker_id, Mark.criterion_id == exam.criterion_id)
+        )
+    }
+    refs = dict(
+        db.session.execute(
+            sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == exam.competition_id)
+        ).all()
+    )
+    changed: list[dict] = []
+    with transaction():
+        for sitting in sittings:
+            points = points_of(exam, sitting, items, answers[sitting.id])
+            cents = cents_of(exam, exam.criterion, points)
+            mark = marks.get(sitting.entrant_id)
+            if str(points) == sitting.points and cents == sitting.score_cents and mark and mark.value_cents == cents:
+                continue
+            changed.append(
+                {
+                    "entrant": refs.get(sitting.entrant_id),
+                    "old": sitting.points,
+                    "new": str(points),
+                    "score": _cents_text(cents),
+                }
+            )
+            sitting.points, sitting.score_cents, sitting.graded_at = str(points), cents, utcnow()
+            write_mark(exam, sitting.entrant_id, cents, actor, f"{REASON}: {reason}", mark)
+        if changed:  # a new generation of the results: every board rebuilds at once, as after a ruling
+            lifecycle.touch(exam.competition)
+        audit.record(
+            "exam.regraded",
+            actor,
+            exam.competition,
+            exam,
+            exam=exam.code,
+            reason=reason,
+            changed=changed,
+            graded=len(sittings),
+        )
+    return len(changed)
+
+
+def overdue(exam: Exam, now: datetime | None = None) -> list[Sitting]:
+    """Return the exam's unfinished sittings whose deadline has passed."""
+    return list(
+        db.session.scalars(
+            sa.select(Sitting)
+            .where(Sitting.exam_id == exam.id, Sitting.finished_at.is_(None), Sitting.deadline <= (now or utcnow()))
+            .order_by(Sitting.id)
+        )
+    )
+
+
+def sweep(exam: Exam) -> int:
+    """Finish, by time, every unfinished sitting of the exam past its deadline; return how many."""
+    late = overdue(exam)
+    if not late:
+        return 0
+    with transaction():
+        for sitting in late:
+            finish(sitting, "time")
+    return len(late)
+
+
+def parse_key(item: Item, answer: str, tolerance: str | None) -> tuple[str, Decimal | None]:
+    """Check a corrected key for the item: the normalized answer and the tolerance (numeric only)."""
+    text = (answer or "").strip()
+    if not text:
+        raise ServiceError(_("Enter the right answer."))
+    try:
+        normalized = core.normalize(item, text)
+    except ValueError:
+        raise ServiceError(_("“%(answer)s” is not an answer this question takes.", answer=text)) from None
+    if not normalized or (item.kind == "single" and len(normalized) != 1):
+        raise ServiceError(_("“%(answer)s” is not an answer this question takes.", answer=text))
+    raw = (tolerance or "").strip()
+    if item.kind != "numeric":
+        if raw:
+            raise ServiceError(_("Only a numeric question has a tolerance."))
+        return normalized, None
+    if not raw:
+        return normalized, None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value != value.quantize(TOLERANCE):
+        raise ServiceError(_("The tolerance is a number of 0 or more with at most six decimals."))
+    return normalized, value
+
+
+def correct_key(exam: Exam, version_id: int, answer: str, tolerance: str | None, reason: str, actor) -> int:
+    """Correct a question version's answer key for this exam (audited, old and new), then regrade; return changes."""
+    refuse_final(exam.competition)
+    version = db.session.get(QuestionVersion, version_id)
+    if version is None or version.question.bank_id != exam.bank_id:
+        raise ServiceError(_("No such question in this exam's bank."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Write why the key is corrected: the reason is kept with the scores."))
+    before = key_item(version, exam.corrections)
+    normalized, value = parse_key(before, answer, tolerance)
+    if normalized == before.answer and value == before.tolerance:
+        raise ServiceError(_("That is the key already: nothing to correct."))
+    fix = {
+        "answer": normalized,
+        "tolerance": None if value is None else plain(value),
+        "reason": reason[:200],
+        "by": getattr(actor, "id", None),
+        "at": utcnow().isoformat(timespec="seconds"),
+    }
+    with transaction():
+        exam.corrections = {**(exam.corrections or {}), str(version.id): fix}
+        audit.record(
+            "exam.key_corrected",
+            actor,
+            exam.competition,
+            exam,
+            exam=exam.code,
+            version=version.id,
+            question=version.question.code,
+            old={"answer": before.answer, "tolerance": None if before.tolerance is None else plain(before.tolerance)},
+            new={"answer": fix["answer"], "tolerance": fix["tolerance"]},
+            reason=fix["reason"],
+            by=getattr(actor, "display_name", None),
+        )
+        db.session.flush()
+        return regrade(exam, actor, reason)
+
+
+def uses_of(exam: Exam) -> dict[int, int]:
+    """Return how many papers of the exam (finished or not) carry each question version."""
+    uses: dict[int, int] = {}
+    for paper in db.session.scalars(sa.select(Sitting.paper).where(Sitting.exam_id == exam.id)):
+        for entry in paper or ():
+            uses[int(entry["v"])] = uses.get(int(entry["v"]), 0) + 1
+    return uses
+
+
+def versions_of(ids: Iterable[int]) -> list[QuestionVersion]:
+    """Return these question versions in the order of their questions' codes."""
+    return list(
+        db.session.scalars(
+            sa.select(QuestionVersion)
+            .join(Question)
+            .where(QuestionVersion.id.in_(sorted(set(ids))))
+            .order_by(Question.code, QuestionVersion.number)
+        )
+    )
+
+
+def corrections_of(exam: Exam) -> list[AuditEvent]:
+    """Return the audit events of the exam's key corrections, latest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.action == "exam.key_corrected",
+                AuditEvent.object_type == "exam",
+                AuditEvent.object_id == exam.id,
+            )
+            .order_by(AuditEvent.id.desc())
+        )
+    )

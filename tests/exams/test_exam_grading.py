@@ -1,0 +1,181 @@
+"""Grading into the theory stage: the mark, its change record and audit, key corrections and regrade, the sweep."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+import sqlalchemy as sa
+
+from comp.extensions import db
+from comp.models import AuditEvent, MarkChange
+from comp.models.types import utcnow
+from comp.services import ServiceError, results, transaction
+from comp.services.exams import grading
+from tests.chief.helpers import entrant, judge, mark, set_mark
+from tests.exams.exam_helpers import RIGHT, _english, make_bank, make_exam, seat, versions  # noqa: F401
+
+
+@pytest.fixture()
+def exam(make_competition):
+    """The small competition, running, with no theory mark yet, and a ready exam over the whole bank."""
+    competition = make_competition(status="running")
+    for ref in ("E1", "E2"):
+        set_mark(competition, ref, "J1", "theory.exam", None)
+    return make_exam(competition, make_bank())
+
+
+def rows(competition) -> dict[str, dict]:
+    """Return the results document's rows by entrant ref."""
+    return {r["ref"]: r for r in results.document(competition)["results"]}
+
+
+def changes(exam) -> list[MarkChange]:
+    return list(db.session.scalars(sa.select(MarkChange).where(MarkChange.source == f"exam:{exam.id}")))
+
+
+def test_finish_writes_the_scaled_mark_its_change_and_an_audit_event(exam):
+    wrong = ["A", "B", "B", "ABC", "AB", "T", "T", "150.5"]  # 4 of 8 right: B, B, AB, T; 150.5 within 5 is right
+    sitting = seat(exam, "E1", wrong)
+    grading.finish(sitting, "candidate")
+    db.session.commit()
+    assert sitting.finished_by == "candidate" and sitting.finished_at is not None
+    assert sitting.points == "5" and sitting.score_cents == 6250  # 5/8 of 100
+    given = mark(exam.competition, "E1", "J1", "theory.exam")
+    assert given.value_cents == 6250 and given.version == 1
+    (change,) = changes(exam)
+    assert (change.old_cents, change.new_cents, change.reason) == (None, 6250, "理论机考")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exam.finished"))
+    assert event.detail["entrant"] == "E1" and event.detail["score"] == "62.5" and event.detail["points"] == "5"
+
+
+def test_finish_updates_a_typed_mark_and_a_second_finish_changes_nothing(exam):
+    set_mark(exam.competition, "E2", "J1", "theory.exam", "12")
+    sitting = seat(exam, "E2", RIGHT)
+    grading.finish(sitting, "time")
+    db.session.commit()
+    given = mark(exam.competition, "E2", "J1", "theory.exam")
+    assert given.value_cents == 10000 and given.version == 2
+    assert [(c.old_cents, c.new_cents) for c in changes(exam)] == [(1200, 10000)]
+    grading.finish(sitting, "candidate")
+    db.session.commit()
+    assert sitting.finished_by == "time" and len(changes(exam)) == 1
+
+
+def test_the_results_show_the_exam_score_in_the_theory_stage(exam):
+    seat(exam, "E1", RIGHT, finished_by="candidate")
+    seat(exam, "E2", ["C", "B", "B", "ABCD", "", "", "", ""], finished_by="candidate")  # 4 of 8
+    found = rows(exam.competition)
+    assert (found["E1"]["stages"]["theory"], found["E2"]["stages"]["theory"]) == ("100.00", "50.00")
+    # The practical marks stand; the theory stage weighs 30 of 100.
+    practical = {ref: D(found[ref]["stages"]["practical"]) for ref in found}
+    for ref, theory in (("E1", 100), ("E2", 50)):
+        assert D(found[ref]["total"]) == (D(theory) * 30 + practical[ref] * 70) / 100
+
+
+def test_finish_inside_a_failing_transaction_leaves_nothing(exam):
+    sitting = seat(exam, "E1", RIGHT)
+    with pytest.raises(RuntimeError), transaction():
+        grading.finish(sitting, "candidate")
+        raise RuntimeError
+    db.session.expire_all()
+    assert mark(exam.competition, "E1", "J1", "theory.exam") is None and not changes(exam)
+    assert db.session.get(type(sitting), sitting.id).finished_at is None
+
+
+def test_a_locked_competition_refuses_grading(exam):
+    sitting = seat(exam, "E1", RIGHT)
+    exam.competition.status = "locked"
+    db.session.commit()
+    with pytest.raises(ServiceError, match="locked"):
+        grading.finish(sitting, "candidate")
+    db.session.rollback()
+    assert mark(exam.competition, "E1", "J1", "theory.exam") is None
+
+
+def test_a_key_correction_regrades_the_right_sittings_audited_and_the_totals_follow(exam, make_user):
+    organizer = make_user("organizer", "organizer")
+    e1 = seat(exam, "E1", RIGHT, finished_by="candidate")  # right with the old key on Q1 (C)
+    e2 = seat(exam, "E2", ["A", *RIGHT[1:]], finished_by="candidate")  # A on Q1
+    before = {ref: D(r["total"]) for ref, r in rows(exam.competition).items()}
+    q1 = versions(exam.bank)[0]
+    changed = grading.correct_key(exam, q1.id, "a", "", "原答案有误", organizer)
+    db.session.commit()
+    assert changed == 2
+    assert (e1.points, e1.score_cents, e2.points, e2.score_cents) == ("7", 8750, "8", 10000)
+    assert mark(exam.competition, "E1", "J1", "theory.exam").value_cents == 8750
+    assert mark(exam.competition, "E1", "J1", "theory.exam").version == 2
+    after = {ref: D(r["total"]) for ref, r in rows(exam.competition).items()}
+    assert after["E1"] == before["E1"] - D("3.75") and after["E2"] == before["E2"] + D("3.75")  # 12.5 × 30 %
+    assert rows(exam.competition)["E1"]["stages"]["theory"] == "87.50"
+    fixed = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exam.key_corrected"))
+    assert fixed.detail["old"] == {"answer": "C", "tolerance": None} and fixed.detail["new"]["answer"] == "A"
+    assert fixed.actor_id == organizer.id and fixed.detail["reason"] == "原答案有误"
+    regraded = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exam.regraded"))
+    assert {c["entrant"] for c in regraded.detail["changed"]} == {"E1", "E2"}
+    last = changes(exam)[-1]
+    assert last.actor_id == organizer.id and "原答案有误" in last.reason
+    assert exam.corrections[str(q1.id)]["answer"] == "A"
+
+
+def test_a_tolerance_correction_changes_only_the_sittings_it_moves(exam, make_user):
+    organizer = make_user("organizer", "organizer")
+    e1 = seat(exam, "E1", [*RIGHT[:7], "153"], finished_by="candidate")  # within 5
+    e2 = seat(exam, "E2", [*RIGHT[:7], "150"], finished_by="candidate")
+    numeric = versions(exam.bank)[7]
+    assert grading.correct_key(exam, numeric.id, "150", "2", "误差应为2", organizer) == 1
+    db.session.commit()
+    assert (e1.points, e2.points) == ("7", "8")
+
+
+@pytest.mark.parametrize(
+    ("index", "answer", "tolerance", "reason", "message"),
+    [
+        (0, "Z", "", "why", "not an answer"),
+        (0, "AB", "", "why", "not an answer"),
+        (0, "", "", "why", "Enter the right answer"),
+        (0, "A", "1", "why", "Only a numeric question"),
+        (0, "A", "", "  ", "Write why"),
+        (0, "C", "", "why", "nothing to correct"),
+        (7, "150", "-1", "why", "tolerance"),
+        (7, "abc", "", "why", "not an answer"),
+        (5, "X", "", "why", "not an answer"),
+    ],
+)
+def test_a_bad_key_correction_is_refused_and_changes_nothing(exam, index, answer, tolerance, reason, message):
+    seat(exam, "E1", RIGHT, finished_by="candidate")
+    version = versions(exam.bank)[index]
+    with pytest.raises(ServiceError, match=message):
+        grading.correct_key(exam, version.id, answer, tolerance, reason, None)
+    db.session.rollback()
+    assert exam.corrections == {} and len(changes(exam)) == 1
+
+
+def test_a_question_of_another_bank_cannot_be_corrected(exam):
+    other = make_bank(name="另一个")
+    with pytest.raises(ServiceError, match="No such question"):
+        grading.correct_key(exam, versions(other)[0].id, "A", "", "why", None)
+
+
+def test_the_sweep_finishes_by_time_only_the_sittings_past_their_deadline(exam):
+    late = seat(exam, "E1", RIGHT, minutes_left=-1)
+    running = seat(exam, "E2", RIGHT, minutes_left=5)
+    assert grading.sweep(exam) == 1
+    db.session.commit()
+    assert late.finished_by == "time" and late.score_cents == 10000 and running.finished_at is None
+    assert grading.sweep(exam) == 0
+    running.deadline = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert grading.sweep(exam) == 1 and running.finished_by == "time"
+    assert judge(exam.competition, "J1").id == mark(exam.competition, "E2", "J1", "theory.exam").judge_id
+    assert entrant(exam.competition, "E2").id == running.entrant_id
+
+
+def test_the_cli_sweep_finishes_the_overdue_sittings(exam, runner):
+    late = seat(exam, "E1", RIGHT, minutes_left=-1)
+    answer = runner.invoke(args=["exams", "sweep", exam.code])
+    assert answer.exit_code == 0 and f"{exam.code}: 1 sitting(s) finished by time" in answer.output
+    db.session.expire_all()
+    assert late.finished_by == "time" and mark(exam.competition, "E1", "J1", "theory.exam").value_cents == 10000
+    assert runner.invoke(args=["exams", "sweep", "NOSUCH00"]).exit_code != 0
