@@ -19,6 +19,7 @@ ROOT = Path(comp.__file__).parent
 # the application factory, the CLI and the demo sit on top of everything.
 ALLOWED: dict[str, set[str]] = {
     "scoring": set(),  # the engine: the standard library only (tests/scoring/test_scoring_purity.py)
+    "exams": set(),  # the exam core: papers, grading, statistics, GIFT; the standard library only
     "codes": set(),
     "idcard": set(),
     "converters": set(),
@@ -40,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "extensions",
         "models",
         "scoring",
+        "exams",
         "certificates",
         "codes",
         "idcard",
@@ -71,6 +73,7 @@ ALLOWED: dict[str, set[str]] = {
         "labels",
         "certificates",
         "scoring",
+        "exams",
         "idcard",
         "database",
         "codes",
@@ -81,7 +84,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 # Libraries of the web layer that the domain must not reach for: who is asking is passed in.
 WEB_ONLY = ("flask_login", "flask_wtf", "wtforms", "flask_htmx")
-NO_WEB = {"scoring", "codes", "idcard", "certificates", "services"}
+NO_WEB = {"scoring", "exams", "codes", "idcard", "certificates", "services"}
 
 
 def _part(module: str) -> str | None:

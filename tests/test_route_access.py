@@ -28,12 +28,18 @@ from comp.extensions import db
 from comp.models import (
     Achievement,
     CertificateBatch,
+    Criterion,
     Entrant,
+    Exam,
     ExportJob,
     Honour,
     JudgeAssignment,
     NotTaken,
     Objection,
+    Question,
+    QuestionBank,
+    QuestionImage,
+    QuestionVersion,
     Unit,
     UnitMember,
     Upload,
@@ -45,6 +51,7 @@ from comp.services import certs as certificates
 from comp.services.accounts import claims, links
 from comp.services.certs import batches as printing
 from comp.services.chief import recheck
+from comp.services.exams import sitting as sitting_service
 from comp.services.exchange import judge_username
 from comp.services.results import objections
 from comp.services.setup import lifecycle
@@ -363,6 +370,45 @@ ROUTES: dict[tuple[str, str], Expect | dict[str, Expect]] = {
     (G, UPLOAD): of_own(BULK),
     (P, UPLOAD + "/confirm"): of_own(BULK(400)),
     (P, UPLOAD + "/discard"): of_own(BULK(302)),
+    # question banks: the Jinjiang union's bank is its organizers' and those above
+    (G, "/banks"): ORGANIZER,
+    (P, "/banks"): ORGANIZER(422),
+    (G, "/banks/template.xlsx"): ORGANIZER,
+    (G, "/banks/<int:bank_id>"): MANAGERS,
+    (P, "/banks/<int:bank_id>"): MANAGERS(422),
+    (G, "/banks/<int:bank_id>/questions/<int:question_id>"): MANAGERS,
+    (P, "/banks/<int:bank_id>/questions/<int:question_id>"): MANAGERS(422),
+    (P, "/banks/<int:bank_id>/questions/<int:question_id>/retire"): MANAGERS(302),
+    (G, "/banks/<int:bank_id>/import"): MANAGERS,
+    (P, "/banks/<int:bank_id>/import"): MANAGERS(422),
+    (G, "/banks/<int:bank_id>/export.xlsx"): MANAGERS,
+    (G, "/banks/<int:bank_id>/export.gift"): MANAGERS,
+    # a stem's image: who manages the bank, and the candidate whose paper shows it; nobody else learns it exists
+    (G, "/banks/images/<int:image_id>"): Expect(MANAGING | {"worker"}, refused=404),
+    # the running competition's theory exam, set up by its organizers
+    (G, CODE + "/exam"): {"running": MANAGERS, "draft": hidden(MANAGERS)},
+    (P, CODE + "/exam"): {"running": MANAGERS(422), "draft": hidden(MANAGERS(422))},
+    (P, CODE + "/exam/status"): MANAGERS(422),
+    (G, CODE + "/exam/papers"): MANAGERS,
+    (G, CODE + "/exam/proctor"): MANAGERS,
+    (G, CODE + "/exam/key"): MANAGERS,
+    (P, CODE + "/exam/key"): MANAGERS(422),
+    (G, CODE + "/exam/analysis"): MANAGERS,
+    (G, CODE + "/exam/analysis.xlsx"): MANAGERS,
+    (P, CODE + "/exam/sittings/<int:sitting_id>/extend"): MANAGERS(422),
+    (P, CODE + "/exam/sittings/<int:sitting_id>/end"): MANAGERS(422),
+    # the candidate's side: no login needed, but only an entrant of the exam (zhang has started; li may start);
+    # a post without the device's token is a bad request (400)
+    (G, "/exam"): PUBLIC,
+    (P, "/exam"): PUBLIC(422),
+    (G, "/exam/<exam_code>"): Expect(WORKERS, refused=404, anonymous=404),
+    (G, "/exam/<exam_code>/clock"): Expect(frozenset({"worker"}), refused=404, anonymous=404),
+    (G, "/exam/<exam_code>/images/<int:image_id>"): Expect(frozenset({"worker"}), refused=404, anonymous=404),
+    (P, "/exam/<exam_code>/answers/<int:position>"): Expect(frozenset({"worker"}), 400, refused=404, anonymous=404),
+    (P, "/exam/<exam_code>/focus"): Expect(frozenset({"worker"}), 400, refused=404, anonymous=404),
+    (P, "/exam/<exam_code>/device"): Expect(frozenset({"worker"}), 400, refused=404, anonymous=404),
+    (P, "/exam/<exam_code>/start"): Expect(WORKERS, 400, refused=404, anonymous=404),
+    (P, "/exam/<exam_code>/submit"): Expect(frozenset({"worker"}), 302, refused=404, anonymous=404),
 }
 
 # Asked after every other route, in this order: each changes what a later request would find.
@@ -522,6 +568,7 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
     # The running competition's re-check sample, marked by the judge persona (J2): the chief rules on its items.
     sample = recheck.draw(made["running"], city, users["judge"].id, Decimal("0.15"), Decimal("0.10"), "route-access")
     change = claims.request_change(worker, {"phone": "13911112222"}, "换了手机号")
+    exam = _exam(tree, made["running"])
     return {
         "worker_id": worker.worker_id,
         "honour_id": honour.id,
@@ -534,12 +581,62 @@ def _belongings(tree, made: dict, users: dict, batch_folder) -> dict[str, object
         "objection_id": objection.id,
         "skipped_id": skipped.id,
         "item_id": sample.items[0].id,
+        **exam,
         "batch_id": batch.id,
         "job_id": export.id,
         "number": certificates.of_worker(worker)[0].number,
         "token:activate": links.token(link),
         "token:objection": "objection-token",
         **{f"token:{upload.kind}": upload.token for upload in uploads},
+    }
+
+
+def _exam(tree, running) -> dict[str, object]:
+    """Give the running competition an exam from a Jinjiang bank (a question with an image); zhang has started."""
+    question = Question(code="Q1")
+    question.versions.append(
+        QuestionVersion(
+            kind="single",
+            stem="无人机起飞前应检查什么？",
+            options=["电池", "云台"],
+            answer="A",
+            image=QuestionImage(sha256="0" * 64, mime="image/png", data=seal_png(40)),
+        )
+    )
+    bank = QuestionBank(name="无人机理论题库", trade="无人机驾驶员", owner_unit_id=tree.jinjiang.id)
+    bank.questions.append(question)
+    theory = _first(Criterion, Criterion.stage_id == running.stages[0].id, Criterion.key == "exam")
+    marker = _first(JudgeAssignment, JudgeAssignment.competition_id == running.id, JudgeAssignment.ref == "J1")
+    db.session.add(bank)
+    db.session.flush()
+    exam = Exam(
+        competition_id=running.id,
+        criterion_id=theory.id,
+        marker_id=marker.user_id,
+        bank_id=bank.id,
+        code="RTEXAM01",
+        title="理论机考",
+        status="ready",
+        blueprint={"sections": [{"kind": "single", "count": 1, "points": "100"}]},
+        seed="route-access",
+        opens_at=utcnow() - timedelta(hours=1),
+        closes_at=utcnow() + timedelta(days=1),
+        duration_minutes=60,
+        corrections={},
+    )
+    db.session.add(exam)
+    db.session.commit()
+    e1 = _first(Entrant, Entrant.competition_id == running.id, Entrant.ref == "E1")
+    sitting = sitting_service.start(exam, e1, "zhang-phone")
+    e3 = _first(Entrant, Entrant.competition_id == running.id, Entrant.ref == "E3")
+    sitting_service.submit(sitting_service.start(exam, e3, "e3-phone"))  # a finished sitting for the analysis
+    return {
+        "bank_id": bank.id,
+        "question_id": question.id,
+        "image_id": question.versions[0].image_id,
+        "exam_code": exam.code,
+        "sitting_id": sitting.id,
+        "position": 0,
     }
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comp.demo import contests, data, roster, seed
+from comp.demo import contests, data, exams, roster, seed
 from comp.extensions import db
 from comp.models import Competition, JudgeAssignment, Mark, User
 from comp.services import accounts, exchange, results, transaction
@@ -25,6 +25,7 @@ SCHEDULE = {
     data.NOODLE: ("2026-11-15", "2026-12-20", 200, "open", None),
     data.SHOE: ("2026-10-20", "2026-11-25", 100, "closed", None),
     data.CERAMIC: ("2026-10-08", "2026-11-10", 30, None, "拉坯台"),
+    data.TEA_PRE: ("2026-10-15", "2026-11-15", 100, "running", None),
 }
 SEES = {
     "admin": "every competition and rating; every account",
@@ -68,13 +69,15 @@ def load() -> list[str]:
         if results.get_competition(code) is None:
             competition = _import(doc)
             lines.append(f"imported {code} {competition.name}: {competition.status}")
+            if code == data.TEA_PRE:
+                lines.append(_exam_line(exams.load(competition), specs))
     return (lines or ["demo data already loaded; nothing changed"]) + account_lines()
 
 
 def _import(doc: dict) -> Competition:
     """Import a competition, seat the demo judges on its panel, and move it to its demo state."""
     organizer = doc["competition"]["organizer"]
-    actor = accounts.find_user("jinjiang" if organizer != data.CITY else "organizer")
+    actor = accounts.find_user("jinjiang" if organizer == "晋江市总工会" else "organizer")
     competition = exchange.import_competition(doc, actor=actor)
     with transaction():
         _seat_demo_judges(competition)
@@ -92,6 +95,12 @@ def _import(doc: dict) -> Competition:
         honours.confirm(competition, [e.id for e in competition.entrants], actor=actor)
         lifecycle.transition(competition, "archived", actor)
     return competition
+
+
+def _exam_line(exam, specs: list[roster.WorkerSpec]) -> str:
+    """Say how a newcomer sits the open exam: its code and the ID number of a candidate who has not sat it."""
+    waiting = contests.anxi_tasters(specs)[exams.SAT]
+    return f"theory exam {exam.code} is open: sit it at /exam as {waiting.name}, ID number {waiting.id_number}"
 
 
 def _seat_demo_judges(competition: Competition) -> None:

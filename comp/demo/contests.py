@@ -33,6 +33,8 @@ PANELS = {
     RATING: {"J1": ("judge2", True), "J2": ("judge3", False), "J3": ("judge4", False)},
     data.UAV_2025: {"J1": ("judge2", True), "J2": ("uav3", False), "J3": ("uav4", False), "J4": ("judge3", False)},
     data.CERAMIC: {"J1": ("judge3", True), "J2": ("cer2", False), "J3": ("cer3", False)},
+    # The preliminary's only mark is the exam's: its chief judge is the one it is written as.
+    data.TEA_PRE: {"J1": ("judge1", True)},
 }
 # The shapes a thrower may declare for a piece, with the difficulty its score is multiplied by.
 SHAPES = (("碗", "0.9"), ("梅瓶", "1"), ("葫芦瓶", "1.1"))
@@ -345,6 +347,27 @@ def rating(rng: random.Random) -> dict:
     return _doc(header, [review], entrants, _judges(RATING), marks)
 
 
+def anxi_tasters(workers: list[WorkerSpec]) -> list[WorkerSpec]:
+    """Return Anxi's tea tasters: the candidates of the county preliminary."""
+    return [w for w in workers if w.trade == "评茶员" and data.ENTERPRISES[w.enterprise][1] == "安溪县总工会"]
+
+
+def tea_preliminary(workers: list[WorkerSpec]) -> dict:
+    """Return Anxi's county preliminary: one stage, the online theory exam; its marks come from the sittings."""
+    entrants = [_entrant(f"E{i:02d}", w, "ok") for i, w in enumerate(anxi_tasters(workers), 1)]
+    # The best twenty who reach 60 go on to the city final.
+    rules = {"award_tiers": [{"name": "晋级决赛", "count": 20}], "award_min_total": "60"}
+    header = _header(
+        data.TEA_PRE,
+        "2026年安溪县评茶员职工技能竞赛（初赛）",
+        "评茶员",
+        level="county",
+        organizer="安溪县总工会",
+        rules=rules,
+    )
+    return _doc(header, [_theory("100")], entrants, _judges(data.TEA_PRE))
+
+
 def documents(workers: list[WorkerSpec], seed: int = data.SEED) -> list[dict]:
     """Return every demo competition's document, in the order they are imported."""
     rng = random.Random(seed)
@@ -354,4 +377,5 @@ def documents(workers: list[WorkerSpec], seed: int = data.SEED) -> list[dict]:
     return documents + [
         uav(workers, random.Random(seed - 1), data.UAV_2025, 2025),
         ceramic(workers, random.Random(seed + 1)),
+        tea_preliminary(workers),
     ]

@@ -43,6 +43,8 @@ ENTERPRISES = {
     "media": ("泉州丰泽融媒新媒体有限公司", "丰泽区总工会"),
     "oldtown": ("泉州古城文化旅游发展有限公司", "鲤城区总工会"),
     "equip": ("泉州台商投资区智能装备制造有限公司", "泉州台商投资区总工会"),
+    "xiping": ("安溪县西坪铁观音茶业有限公司", "安溪县总工会"),
+    "gande": ("安溪县感德镇茶叶专业合作社联合社", "安溪县总工会"),
 }
 
 # Workshops (车间) and, inside them, teams (班组) in the org tree: enterprise → workshop → teams.
@@ -56,6 +58,8 @@ WORKSHOPS = {
 UAV, TEA, NOODLE, SHOE = "QZ-2026-UAV", "QZ-2026-TEA", "QZ-2026-NOODLE", "JJ-2026-SHOE"
 UAV_2025 = "QZ-2025-UAV"  # last year's final: archived, its honours confirmed
 CERAMIC = "QZ-2026-CERAMIC"  # three pieces thrown, the best counts × the shape's declared difficulty
+# Anxi's county preliminary for tea tasters: a theory exam sat online, on phones, feeding the theory stage.
+TEA_PRE = "AX-2026-TEA"
 # 以赛促升: what the drone finals' results earn.
 UAV_OUTCOMES = {
     "rules": [
@@ -150,6 +154,9 @@ GROUPS = (
     ("garment", "服装制版师", 1, (3,), ()),
     # Added last, so the workers drawn before keep their names: the wheel-throwers of the Dehua porcelain works.
     ("ceramics", "陶瓷成型工", 6, (3, 4, 5), (CERAMIC,)),
+    # And after them, Anxi's tea tasters who sat the county preliminary's online theory exam.
+    ("xiping", "评茶员", 28, (2, 3, 4, 5), (TEA_PRE,)),
+    ("gande", "评茶员", 24, (2, 3, 4), (TEA_PRE,)),
 )
 
 SURNAMES = "陈林黄王吴张李郑蔡洪许苏庄施杨曾刘傅周谢颜柯卢郭邱骆潘龚戴"
