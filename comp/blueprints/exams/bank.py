@@ -54,7 +54,7 @@ DIFFICULTIES = [
 class BankForm(Form):
     """A new bank: its name and trade."""
 
-    name = StringField(_l("Name"), validators=[Length(max=banks.NAME_LENGTH)])
+    name = StringField(_l("Bank name"), validators=[Length(max=banks.NAME_LENGTH)])
     trade = StringField(_l("Trade"), validators=[Length(max=banks.TRADE_LENGTH)])
     submit = SubmitField(_l("Create the bank"))
 
@@ -63,7 +63,7 @@ class QuestionForm(Form):
     """A question's content: a new question, or the next version of one."""
 
     code = StringField(_l("Code (题号)"), validators=[Optional(), Length(max=40)])
-    kind = SelectField(_l("Kind"), choices=[])
+    kind = SelectField(_l("Question type"), choices=[])
     stem = TextAreaField(_l("Question (题干)"))
     option_A = StringField("A")
     option_B = StringField("B")
@@ -73,7 +73,7 @@ class QuestionForm(Form):
     option_F = StringField("F")
     option_G = StringField("G")
     option_H = StringField("H")
-    answer = StringField(_l("Answer"), description=_l("Letters (A, ACD), 对 or 错, or a number"))
+    answer = StringField(_l("Answer key"), description=_l("Letters (A, ACD), 对 or 错, or a number"))
     tolerance = StringField(_l("Tolerance (numeric)"), description=_l("Right within this much either side"))
     explanation = TextAreaField(_l("Explanation (解析)"))
     area = StringField(_l("Knowledge area (知识点)"))

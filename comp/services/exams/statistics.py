@@ -129,7 +129,7 @@ def workbook(exam: Exam, found: Report) -> bytes:
             _("Question"),
             _("Version"),
             _("Type"),
-            _("Key"),
+            _("Answer key"),
             _("Sittings"),
             _("Facility %"),
             _("Discrimination %"),
