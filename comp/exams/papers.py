@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TypeVar
 
+from comp.exams import flow
 from comp.exams.types import CHOICE_KINDS, KINDS, LETTERS, MULTIPLE_RULES, Blueprint, Item, PaperItem, Section
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-ClassKey = tuple[str, str, int]  # (kind, area, difficulty): items of one class are interchangeable for every section
 
 
 # ---------------------------------------------------------------- blueprint JSON
@@ -161,84 +160,12 @@ def total_points(bp: Blueprint) -> Fraction:
 # ---------------------------------------------------------------- the pool against the blueprint
 
 
-def _fits(section: Section, key: ClassKey) -> bool:
-    kind, area, difficulty = key
-    return (
-        section.kind == kind
-        and (not section.area or section.area == area)
-        and (section.difficulty is None or section.difficulty == difficulty)
-    )
-
-
-def _key(item: Item) -> ClassKey:
-    return (item.kind, item.area, item.difficulty)
-
-
 def _sorted_pool(pool: Sequence[Item]) -> list[Item]:
     items = sorted(pool, key=lambda item: item.ref)
     for before, after in zip(items, items[1:]):
         if before.ref == after.ref:
             raise ValueError(f"pool: item {after.ref} appears twice")
     return items
-
-
-class _Network:
-    """A bipartite flow network: demands (sections) on one side, item classes with their supply on the other."""
-
-    def __init__(self, supply: Mapping[ClassKey, int]) -> None:
-        self.keys = sorted(supply)
-        # node 0 is the source, 1 the sink, 2.. the classes, then the demands as they are added
-        self.cap: list[dict[int, int]] = [{}, {}]
-        for key in self.keys:
-            self.cap.append({1: supply[key]})
-            self.cap[1][len(self.cap) - 1] = 0
-
-    def add_demand(self, section: Section, demand: int) -> int:
-        """Add a demand node and return by how much the maximum flow grows (what this demand can get)."""
-        node = len(self.cap)
-        self.cap.append({})
-        self.cap[0][node] = demand
-        self.cap[node][0] = 0
-        for index, key in enumerate(self.keys):
-            if _fits(section, key):
-                self.cap[node][index + 2] = demand
-                self.cap[index + 2][node] = 0
-        return self._augment()
-
-    def _augment(self) -> int:
-        grown = 0
-        while True:
-            parent = {0: 0}
-            queue = deque([0])
-            while queue and 1 not in parent:
-                u = queue.popleft()
-                for v, capacity in self.cap[u].items():
-                    if capacity > 0 and v not in parent:
-                        parent[v] = u
-                        queue.append(v)
-            if 1 not in parent:
-                return grown
-            path = [1]
-            while path[-1] != 0:
-                path.append(parent[path[-1]])
-            edges = [(path[k + 1], path[k]) for k in range(len(path) - 1)]
-            bottleneck = min(self.cap[u][v] for u, v in edges)
-            for u, v in edges:
-                self.cap[u][v] -= bottleneck
-                self.cap[v][u] += bottleneck
-            grown += bottleneck
-
-
-def _supply(items: Iterable[Item]) -> dict[ClassKey, int]:
-    supply: dict[ClassKey, int] = {}
-    for item in items:
-        supply[_key(item)] = supply.get(_key(item), 0) + 1
-    return supply
-
-
-def _allocation(sections: Sequence[Section], demands: Sequence[int], supply: Mapping[ClassKey, int]) -> list[int]:
-    network = _Network(supply)
-    return [network.add_demand(section, demand) for section, demand in zip(sections, demands)]
 
 
 def shortfalls(bp: Blueprint, pool: Sequence[Item]) -> list[tuple[int, int, int]]:
@@ -248,7 +175,7 @@ def shortfalls(bp: Blueprint, pool: Sequence[Item]) -> list[tuple[int, int, int]
     be, leave it (a maximum flow); `draw` succeeds exactly when this list is empty.
     """
     sections = bp.sections
-    got = _allocation(sections, [s.count for s in sections], _supply(_sorted_pool(pool)))
+    got = flow.allocation(sections, [s.count for s in sections], flow.supply(_sorted_pool(pool)))
     return [(i, s.count, have) for i, (s, have) in enumerate(zip(sections, got)) if have < s.count]
 
 
@@ -279,18 +206,18 @@ def draw(bp: Blueprint, pool: Sequence[Item], seed: str, candidate: str) -> tupl
         index, needed, available = short[0]
         raise ValueError(f"sections[{index}]: {needed} items needed, {available} available")
     rng = _rng(seed, candidate)
-    supply = _supply(items)
+    supply = flow.supply(items)
     demands = [s.count for s in bp.sections]
     used: set[int] = set()
     parts: list[list[Item]] = []
     for i, section in enumerate(bp.sections):
-        choices = [item for item in items if item.ref not in used and _fits(section, _key(item))]
+        choices = [item for item in items if item.ref not in used and flow.fits(section, flow.class_of(item))]
         picked: list[Item] = []
         while demands[i]:
             index = rng.randrange(len(choices))
-            key = _key(choices[index])
-            if not _safe(bp.sections, demands, supply, i, key):
-                choices = [item for item in choices if _key(item) != key]
+            key = flow.class_of(choices[index])
+            if not flow.safe(bp.sections, demands, supply, i, key):
+                choices = [item for item in choices if flow.class_of(item) != key]
                 continue
             item = choices.pop(index)
             picked.append(item)
@@ -308,17 +235,6 @@ def draw(bp: Blueprint, pool: Sequence[Item], seed: str, candidate: str) -> tupl
     if bp.shuffle_items:
         _shuffled(rng, paper)
     return tuple(paper)
-
-
-def _safe(sections: Sequence[Section], demands: list[int], supply: dict[ClassKey, int], i: int, key: ClassKey) -> bool:
-    """Tell whether section i may take an item of class `key` and every section still be filled."""
-    later = sum(demands[j] for j in range(i + 1, len(sections)) if _fits(sections[j], key))
-    if supply[key] - 1 >= later:
-        return True  # the later sections could all be served from this class alone
-    rest = dict(supply)
-    rest[key] -= 1
-    wanted = [demands[i] - 1, *demands[i + 1 :]]
-    return _allocation(sections[i:], wanted, rest) == wanted
 
 
 def _order(bp: Blueprint, item: Item, rng: random.Random) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from comp.extensions import db
 from comp.models.exam import Exam, Question, QuestionBank, QuestionImage, Sitting
 from comp.models.types import utcnow
 from comp.services.exams import bank as banks
-from comp.services.exams import bankfile
+from comp.services.exams import bank_checks, bankfile, images
 from tests.chief.helpers import criterion, entrant, judge
 from tests.conftest import csrf_token
 from tests.exams.test_bank_service import GOOD, JPEG, PNG, sheet
@@ -114,7 +114,7 @@ def test_unknown_ids_are_404(browser, bank, county):
     other = banks.create_bank(county, "b", "t")
     assert browser.get("/banks/999999").status_code == 404
     assert browser.get(f"/banks/{bank.id}/questions/999999").status_code == 404
-    foreign = banks.add_question(other, None, banks.check({"kind": "判断", "stem": "s", "answer": "对"}))
+    foreign = banks.add_question(other, None, bank_checks.check({"kind": "判断", "stem": "s", "answer": "对"}))
     assert browser.get(f"/banks/{bank.id}/questions/{foreign.id}").status_code == 404  # a question of another bank
 
 
@@ -227,8 +227,8 @@ def test_image_upload_and_who_may_see_it(client, auth, browser, bank, make_user)
 def test_a_candidate_admitted_by_id_number_sees_an_image_of_her_paper(client, make_competition, county, bank):
     competition = make_competition()
     question = bank.questions[0]
-    image = bankfile.store_image(county, JPEG)
-    version = banks.edit_question(question, county, banks.check(fields_of(question), image.id))
+    image = images.store_image(county, JPEG)
+    version = banks.edit_question(question, county, bank_checks.check(fields_of(question), image.id))
     now = utcnow()
     exam = Exam(
         competition_id=competition.id,

@@ -15,7 +15,7 @@ from comp.models import AuditEvent
 from comp.models.exam import Question, QuestionBank, QuestionImage, QuestionVersion
 from comp.services import ServiceError
 from comp.services.exams import bank as banks
-from comp.services.exams import bankfile
+from comp.services.exams import bank_checks, bankfile, images
 
 HEADER = ["题号", "题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "难度", "知识点"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -98,7 +98,7 @@ def fields(**changed) -> dict:
     ],
 )
 def test_check_reads_each_kind(changed, expected):
-    content = banks.check(fields(**changed))
+    content = bank_checks.check(fields(**changed))
     assert (content.kind, content.options, content.answer, content.tolerance) == expected
 
 
@@ -123,8 +123,8 @@ def test_check_reads_each_kind(changed, expected):
     ],
 )
 def test_check_refuses_with_a_message_per_field(changed, field, words):
-    with pytest.raises(banks.QuestionProblems) as refused:
-        banks.check(fields(**changed))
+    with pytest.raises(bank_checks.QuestionProblems) as refused:
+        bank_checks.check(fields(**changed))
     assert field in refused.value.problems and words in refused.value.problems[field], refused.value.problems
 
 
@@ -132,7 +132,7 @@ def test_check_refuses_with_a_message_per_field(changed, field, words):
     ("text", "level"), [("", 3), ("1", 1), ("5.0", 5), ("易", 1), ("较易", 2), ("中", 3), ("难", 5)]
 )
 def test_difficulty_words(text, level):
-    assert banks.difficulty_of(text) == level
+    assert bank_checks.difficulty_of(text) == level
 
 
 # ---------------------------------------------------------------- banks, versions, retiring
@@ -142,7 +142,7 @@ def test_create_bank_is_owned_by_the_organizer_union_and_audited(make_bank, coun
     bank = make_bank()
     assert bank.owner_unit_id == tree.jinjiang.id and bank.created_by_id == county_organizer.id
     assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.object_id == bank.id)) == "bank.created"
-    with pytest.raises(banks.QuestionProblems) as refused:
+    with pytest.raises(bank_checks.QuestionProblems) as refused:
         banks.create_bank(county_organizer, " ", "")
     assert set(refused.value.problems) == {"name", "trade"}
 
@@ -160,15 +160,15 @@ def test_banks_in_scope(make_bank, make_user, tree, city_organizer, county_organ
 
 def test_add_edit_versions_and_retire(make_bank, county_organizer):
     bank = make_bank()
-    question = banks.add_question(bank, county_organizer, banks.check(fields()))
+    question = banks.add_question(bank, county_organizer, bank_checks.check(fields()))
     assert question.code == "0001" and question.current.number == 1
-    assert banks.edit_question(question, county_organizer, banks.check(fields())) is None  # identical: nothing
-    second = banks.edit_question(question, county_organizer, banks.check(fields(answer="C")))
+    assert banks.edit_question(question, county_organizer, bank_checks.check(fields())) is None  # identical: nothing
+    second = banks.edit_question(question, county_organizer, bank_checks.check(fields(answer="C")))
     assert second is not None and second.number == 2 and question.current.answer == "C"
     assert [v.answer for v in question.versions] == ["B", "C"]
-    with pytest.raises(banks.QuestionProblems, match="already has a question 0001"):
-        banks.add_question(bank, county_organizer, banks.check(fields()), "0001")
-    assert banks.add_question(bank, county_organizer, banks.check(fields())).code == "0002"
+    with pytest.raises(bank_checks.QuestionProblems, match="already has a question 0001"):
+        banks.add_question(bank, county_organizer, bank_checks.check(fields()), "0001")
+    assert banks.add_question(bank, county_organizer, bank_checks.check(fields())).code == "0002"
     assert banks.set_retired(question, county_organizer, True) and question.retired
     assert not banks.set_retired(question, county_organizer, True)
     assert banks.set_retired(question, county_organizer, False) and not question.retired
@@ -185,13 +185,13 @@ def test_add_edit_versions_and_retire(make_bank, county_organizer):
 
 
 def test_images_are_checked_and_stored_once(county_organizer):
-    first = bankfile.store_image(county_organizer, PNG)
-    assert first.mime == "image/png" and bankfile.store_image(county_organizer, PNG).id == first.id
-    assert bankfile.store_image(county_organizer, JPEG).mime == "image/jpeg"
+    first = images.store_image(county_organizer, PNG)
+    assert first.mime == "image/png" and images.store_image(county_organizer, PNG).id == first.id
+    assert images.store_image(county_organizer, JPEG).mime == "image/jpeg"
     with pytest.raises(ServiceError, match="PNG or JPEG"):
-        bankfile.store_image(county_organizer, b"GIF89a" + b"\0" * 10)
+        images.store_image(county_organizer, b"GIF89a" + b"\0" * 10)
     with pytest.raises(ServiceError, match="larger than 1024 KB"):
-        bankfile.store_image(county_organizer, PNG + b"\0" * bankfile.IMAGE_BYTES)
+        images.store_image(county_organizer, PNG + b"\0" * images.IMAGE_BYTES)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(QuestionImage)) == 2
 
 
@@ -326,10 +326,13 @@ def test_xlsx_export_imports_back_the_same(make_bank, county_organizer):
     bank = make_bank()
     bankfile.import_file(bank, county_organizer, "bank.xlsx", sheet(GOOD))
     banks.add_question(
-        bank, county_organizer, banks.check(fields(stem="=SUM(A1) -5℃", options=["-1", "+2"], answer="A")), "F1"
+        bank, county_organizer, bank_checks.check(fields(stem="=SUM(A1) -5℃", options=["-1", "+2"], answer="A")), "F1"
     )
     banks.add_question(
-        bank, county_organizer, banks.check(fields(kind="数值", answer="-0.125", tolerance="0.001", options=[])), "N1"
+        bank,
+        county_organizer,
+        bank_checks.check(fields(kind="数值", answer="-0.125", tolerance="0.001", options=[])),
+        "N1",
     )
     data = b"".join(bankfile.export_xlsx(bank))
     rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
@@ -346,7 +349,7 @@ def test_gift_export_imports_back_the_same(make_bank, county_organizer):
     banks.add_question(
         bank,
         county_organizer,
-        banks.check(fields(kind="数值", answer="3", tolerance="0.25", options=[], source="书")),
+        bank_checks.check(fields(kind="数值", answer="3", tolerance="0.25", options=[], source="书")),
         "N1",
     )
     text = bankfile.export_gift(bank)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("exams", __name__)
 
-from comp.blueprints.exams import bank, candidate, organizer  # noqa: E402,F401
+from comp.blueprints.exams import bank, candidate, organizer, proctoring  # noqa: E402,F401

@@ -39,7 +39,7 @@ from comp.models.exam import QuestionBank, QuestionImage
 from comp.models.types import plain
 from comp.services import ServiceError
 from comp.services.exams import bank as banks
-from comp.services.exams import bankfile
+from comp.services.exams import bank_checks, bankfile, images
 
 LETTERS = "ABCDEFGH"
 DIFFICULTIES = [
@@ -85,7 +85,7 @@ class QuestionForm(Form):
 
     def fill_kinds(self) -> QuestionForm:
         """Offer the kinds in the user's language."""
-        self.kind.choices = [SelectChoice(kind, banks.kind_label(kind)) for kind in banks.KIND_WORDS]
+        self.kind.choices = [SelectChoice(kind, banks.kind_label(kind)) for kind in bank_checks.KIND_WORDS]
         return self
 
     def fields(self) -> dict:
@@ -172,7 +172,7 @@ def bank_list():
     if form.validate_on_submit():
         try:
             created = banks.create_bank(current_user, form.name.data, form.trade.data)
-        except banks.QuestionProblems as refused:
+        except bank_checks.QuestionProblems as refused:
             _attach(form, refused.problems)
             status = REFUSED
         else:
@@ -187,7 +187,7 @@ def bank_list():
         banks=found,
         counts=counts,
         form=form,
-        kinds=banks.KIND_WORDS,
+        kinds=bank_checks.KIND_WORDS,
         kind_label=banks.kind_label,
     ), status
 
@@ -210,12 +210,12 @@ def bank_template():
 # ---------------------------------------------------------------- one bank
 
 
-def _content(form: QuestionForm, keep: int | None) -> banks.Content:
+def _content(form: QuestionForm, keep: int | None) -> bank_checks.Content:
     """Check the form's content, then keep an uploaded image (so a refused form stores none) or drop a removed one."""
-    content = banks.check(form.fields(), None if form.remove_image.data else keep)
+    content = bank_checks.check(form.fields(), None if form.remove_image.data else keep)
     upload = form.image.data
     if upload and getattr(upload, "filename", ""):
-        image = bankfile.store_image(current_user, upload.read(bankfile.IMAGE_BYTES + 1))
+        image = images.store_image(current_user, upload.read(images.IMAGE_BYTES + 1))
         content = dataclasses.replace(content, image_id=image.id)
     return content
 
@@ -232,7 +232,7 @@ def bank_page(bank_id: int):
             try:
                 content = _content(form, None)
                 question = banks.add_question(bank, current_user, content, form.code.data or "")
-            except banks.QuestionProblems as refused:
+            except bank_checks.QuestionProblems as refused:
                 form.attach(refused.problems)
             except ServiceError as error:
                 form.image.errors = [*form.image.errors, str(error)]
@@ -250,7 +250,7 @@ def bank_page(bank_id: int):
         area=area,
         form=form,
         kind_label=banks.kind_label,
-        kinds=banks.KIND_WORDS,
+        kinds=bank_checks.KIND_WORDS,
     ), status
 
 
@@ -267,7 +267,7 @@ def question_page(bank_id: int, question_id: int):
             try:
                 content = _content(form, question.current.image_id)
                 version = banks.edit_question(question, current_user, content)
-            except banks.QuestionProblems as refused:
+            except bank_checks.QuestionProblems as refused:
                 form.attach(refused.problems)
             except ServiceError as error:
                 form.image.errors = [*form.image.errors, str(error)]
@@ -351,7 +351,7 @@ def bank_image(image_id: int):
     image = db.session.get(QuestionImage, image_id)
     user = current_user if current_user.is_authenticated and current_user.active else None
     entrants = [e for e in session.get("exam_entrants", []) if isinstance(e, int)]
-    if image is None or not bankfile.image_visible(user, image.id, entrants):
+    if image is None or not images.image_visible(user, image.id, entrants):
         if user is None and not entrants:
             abort(login.unauthorized())
         abort(404)  # an image nobody may see here is missing, not forbidden: ids are not to be probed

@@ -36,6 +36,7 @@ from comp.forms import Form
 from comp.models.exam import QuestionImage, Sitting
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError
+from comp.services.exams import paper_view
 from comp.services.exams import sitting as service
 
 SESSION_KEY = "exam_entrants"
@@ -119,7 +120,7 @@ def sit(exam_code: str):
     context = {"exam": exam, "entrant": entrant, "sitting": sitting, "state": state}
     if state == "running":
         assert sitting is not None
-        context["rows"] = service.paper_rows(sitting)
+        context["rows"] = paper_view.paper_rows(sitting)
         context["remaining"] = service.remaining(sitting)
     elif state == "finished":
         assert sitting is not None
@@ -127,7 +128,7 @@ def sit(exam_code: str):
         context["closed"] = closed
         if closed and sitting.score_cents is not None:
             context["score"] = plain(Decimal(sitting.score_cents).scaleb(-2))
-        context["rows"] = service.paper_rows(sitting, review=True) if closed and exam.show_answers else []
+        context["rows"] = paper_view.paper_rows(sitting, review=True) if closed and exam.show_answers else []
     return render_template("exams/sit_exam.html", **context)
 
 
@@ -239,7 +240,7 @@ def submit(exam_code: str):
 def image(exam_code: str, image_id: int):
     """Send a stem image of a question on the candidate's paper."""
     sitting = _running(exam_code)
-    if not service.image_on_paper(sitting, image_id):
+    if not paper_view.image_on_paper(sitting, image_id):
         abort(404)
     found = db.session.get(QuestionImage, image_id) or abort(404)
     response = make_response(found.data)

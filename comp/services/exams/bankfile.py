@@ -1,4 +1,4 @@
-"""A bank's files: the .xlsx sheet Chinese organizers use, Moodle's GIFT text, and stem images.
+"""A bank's files: the .xlsx sheet Chinese organizers use and Moodle's GIFT text (stem images are in `images`).
 
 An import reads every row (or GIFT question), checks each as the question form does, and writes
 all of them in one transaction, or nothing when any is refused; the report names each refused
@@ -8,7 +8,6 @@ content differs. Exports write the same layouts, so an export imports back uncha
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,22 +15,20 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from comp import permissions
 from comp.exams import gift
 from comp.exams.types import LETTERS
 from comp.extensions import db
-from comp.models import Entrant, User
-from comp.models.exam import Exam, Question, QuestionBank, QuestionImage, QuestionVersion, Sitting
+from comp.models import User
+from comp.models.exam import Question, QuestionBank
 from comp.models.types import plain
 from comp.services import ServiceError, transaction
 from comp.services.common import audit, sheets, xlsx_stream
 from comp.services.exams import bank as banks
+from comp.services.exams import bank_checks
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
-IMAGE_BYTES = 1024 * 1024
-IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-OPTION_KEYS = tuple(f"option_{letter}" for letter in LETTERS[: banks.MAX_OPTIONS])
+OPTION_KEYS = tuple(f"option_{letter}" for letter in LETTERS[: bank_checks.MAX_OPTIONS])
 HEADERS = (
     ("code", "题号"),
     ("kind", "题型"),
@@ -69,9 +66,9 @@ ALIASES = {
     "source": "source",
     "code": "code",
     "tolerance": "tolerance",
-    **{letter: f"option_{letter}" for letter in LETTERS[: banks.MAX_OPTIONS]},
-    **{f"option {letter.lower()}": f"option_{letter}" for letter in LETTERS[: banks.MAX_OPTIONS]},
-    **{f"选项{letter.lower()}": f"option_{letter}" for letter in LETTERS[: banks.MAX_OPTIONS]},
+    **{letter: f"option_{letter}" for letter in LETTERS[: bank_checks.MAX_OPTIONS]},
+    **{f"option {letter.lower()}": f"option_{letter}" for letter in LETTERS[: bank_checks.MAX_OPTIONS]},
+    **{f"选项{letter.lower()}": f"option_{letter}" for letter in LETTERS[: bank_checks.MAX_OPTIONS]},
 }
 
 
@@ -274,7 +271,7 @@ class _Plan:
 
     row: int
     code: str
-    content: banks.Content
+    content: bank_checks.Content
     question: Question | None
 
 
@@ -294,8 +291,8 @@ def _check(bank: QuestionBank, rows: list[dict]) -> tuple[Report, list[_Plan]]:
         found = sheets.with_formulas(row, problems)
         if code and code in seen:
             found.append(("code", _("The code %(code)s is also in row %(row)s.", code=code, row=seen[code])))
-        elif code and banks.code_problem(code):
-            found.append(("code", banks.code_problem(code) or ""))
+        elif code and bank_checks.code_problem(code):
+            found.append(("code", bank_checks.code_problem(code) or ""))
         if code:
             seen.setdefault(code, number)
         for key, message in found:
@@ -306,7 +303,7 @@ def _check(bank: QuestionBank, rows: list[dict]) -> tuple[Report, list[_Plan]]:
         shown["kind"] = banks.kind_label(content.kind)
         if question is None:
             shown["outcome"] = "added"
-        elif banks.Content.of(question.current) == content:
+        elif bank_checks.Content.of(question.current) == content:
             shown["outcome"] = "unchanged"
         else:
             shown["outcome"] = "versioned"
@@ -319,11 +316,11 @@ def _image_of(question: Question | None) -> int | None:
     return question.current.image_id if question is not None else None
 
 
-def _content(row: dict, image_id: int | None) -> tuple[banks.Content | None, list[tuple[str, str]]]:
+def _content(row: dict, image_id: int | None) -> tuple[bank_checks.Content | None, list[tuple[str, str]]]:
     """Return the row's content, or (None, each problem as (column key, message))."""
     try:
-        return banks.check(row, image_id), []
-    except banks.QuestionProblems as refused:
+        return bank_checks.check(row, image_id), []
+    except bank_checks.QuestionProblems as refused:
         return None, list(refused.problems.items())
 
 
@@ -392,7 +389,7 @@ def export_rows(bank: QuestionBank) -> Iterator[list]:
         if question.retired:
             continue
         v = question.current
-        options = list(v.options or []) + [""] * (banks.MAX_OPTIONS - len(v.options or []))
+        options = list(v.options or []) + [""] * (bank_checks.MAX_OPTIONS - len(v.options or []))
         tolerance = plain(v.tolerance) if v.tolerance is not None else ""
         yield [
             question.code,
@@ -437,61 +434,3 @@ def export_gift(bank: QuestionBank) -> str:
         )
     items.sort(key=lambda item: item.area)  # one category line per area
     return gift.dump(items)
-
-
-# ---------------------------------------------------------------- images
-
-
-def store_image(user: User | None, data: bytes) -> QuestionImage:
-    """Keep an uploaded PNG or JPEG (at most 1 MB) once by its content hash; refuse anything else."""
-    if len(data) > IMAGE_BYTES:
-        raise ServiceError(_("The image is larger than %(n)s KB.", n=IMAGE_BYTES // 1024))
-    mime = next((m for magic, m in IMAGE_TYPES.items() if data.startswith(magic)), None)
-    if mime is None:
-        raise ServiceError(_("The image must be a PNG or JPEG picture."))
-    digest = hashlib.sha256(data).hexdigest()
-    found = db.session.scalar(sa.select(QuestionImage).where(QuestionImage.sha256 == digest))
-    if found is not None:
-        return found
-    with transaction():
-        image = QuestionImage(sha256=digest, mime=mime, data=data)
-        db.session.add(image)
-        db.session.flush()
-        audit.record("question.image", user, None, image, sha256=digest, size=len(data))
-    return image
-
-
-def image_visible(user: User | None, image_id: int, entrant_ids: list[int]) -> bool:
-    """Tell whether a stem image may be shown: to whoever manages a bank or exam using it, or sits a paper showing it.
-
-    `entrant_ids` are the candidates the session admitted by ID number and exam code; a logged-in
-    worker's own entrants count too.
-    """
-    if user is not None and user.role in ("admin", "organizer") and _manages_image(user, image_id):
-        return True
-    entrants = set(entrant_ids)
-    if user is not None and user.worker_id is not None:
-        entrants |= set(db.session.scalars(sa.select(Entrant.id).where(Entrant.worker_id == user.worker_id)))
-    if not entrants:
-        return False
-    papers = db.session.scalars(sa.select(Sitting.paper).where(Sitting.entrant_id.in_(entrants)))
-    shown = {item.get("v") for paper in papers for item in (paper or []) if isinstance(item, dict)}
-    shown_ids = [v for v in shown if isinstance(v, int)]
-    if not shown_ids:
-        return False
-    query = sa.select(QuestionVersion.id).where(QuestionVersion.id.in_(shown_ids), QuestionVersion.image_id == image_id)
-    return db.session.scalar(query.limit(1)) is not None
-
-
-def _manages_image(user: User, image_id: int) -> bool:
-    """Tell whether the user manages a bank holding the image, or a competition whose exam draws from one."""
-    bank_ids = set(
-        db.session.scalars(
-            sa.select(Question.bank_id).join(QuestionVersion).where(QuestionVersion.image_id == image_id).distinct()
-        )
-    )
-    for held in db.session.scalars(sa.select(QuestionBank).where(QuestionBank.id.in_(bank_ids or {0}))):
-        if banks.may_manage(user, held):
-            return True
-    exams = db.session.scalars(sa.select(Exam).where(Exam.bank_id.in_(bank_ids or {0})))
-    return any(permissions.can("competition.manage", exam.competition, user) for exam in exams)

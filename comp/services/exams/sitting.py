@@ -21,7 +21,7 @@ from sqlalchemy.engine import CursorResult
 from comp import idcard
 from comp.exams import grading as core
 from comp.exams import papers
-from comp.exams.types import LETTERS, Item
+from comp.exams.types import Item
 from comp.extensions import db
 from comp.models import Entrant, Worker
 from comp.models.exam import Answer, Exam, Question, QuestionVersion, Sitting, SittingEvent
@@ -339,7 +339,7 @@ def _stored(item: Item, order: Sequence[int], shown: str) -> str:
     return papers.shown_to_stored(value, tuple(order)) if item.kind in CHOICES else value
 
 
-def _shown(entry: dict, response: str | None) -> str:
+def as_shown(entry: dict, response: str | None) -> str:
     """Return a stored response as the candidate's paper shows it."""
     if not response or not entry.get("o"):
         return response or ""
@@ -374,19 +374,19 @@ def save_answer(code: str, who: Who, position: int, shown: str, seen: int, devic
     version = row.version or 0
     if version != seen:
         if row.response == stored:
-            return Saved(position, _shown(entry, stored), version, remaining_of(row.deadline, now))
+            return Saved(position, as_shown(entry, stored), version, remaining_of(row.deadline, now))
         if version == 0 or not _same_device_since(row.id, row.saved_at):
-            raise StaleAnswer(_shown(entry, row.response), version)
+            raise StaleAnswer(as_shown(entry, row.response), version)
         seen = version  # this device wrote the newer answer (its reply was lost): its latest choice stands
     try:
         with transaction():
             _write(row, position, stored, version, seen, now)
     except sa.exc.IntegrityError:  # a first answer raced by another save at the same position
         stale = _stale(row.id, position, entry)
-        if stale.response == _shown(entry, stored):  # a retry of itself: the one written stands
+        if stale.response == as_shown(entry, stored):  # a retry of itself: the one written stands
             return Saved(position, stale.response, stale.version, remaining_of(row.deadline, now))
         raise stale from None
-    return Saved(position, _shown(entry, stored), seen + 1 if version else 1, remaining_of(row.deadline, now))
+    return Saved(position, as_shown(entry, stored), seen + 1 if version else 1, remaining_of(row.deadline, now))
 
 
 def _write(row: Any, position: int, stored: str, version: int, seen: int, now: datetime) -> None:
@@ -423,66 +423,4 @@ def _stale(sitting_id: int, position: int, entry: dict) -> StaleAnswer:
     row = db.session.execute(
         sa.select(Answer.response, Answer.version).where(Answer.sitting_id == sitting_id, Answer.position == position)
     ).first()
-    return StaleAnswer("", 0) if row is None else StaleAnswer(_shown(entry, row.response), row.version)
-
-
-# --- what the pages show -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One question of a paper as the candidate sees it: the options in her order, her answer as shown."""
-
-    position: int
-    version: QuestionVersion
-    points: str
-    options: tuple[tuple[str, str], ...]  # (shown letter, text)
-    response: str
-    answer_version: int
-    key: str = ""  # the right answer as shown (the review only)
-    earned: str = ""  # the points she earned (the review only)
-
-
-def paper_rows(sitting: Sitting, review: bool = False) -> list[Row]:
-    """Return the paper's questions in her order with her answers; with `review`, the key and points too."""
-    entries = list(sitting.paper or ())
-    refs = {int(e["v"]) for e in entries}
-    versions = {v.id: v for v in db.session.scalars(sa.select(QuestionVersion).where(QuestionVersion.id.in_(refs)))}
-    answers = {a.position: a for a in db.session.scalars(sa.select(Answer).where(Answer.sitting_id == sitting.id))}
-    items = grading.key_items(sitting.exam, refs) if review else {}
-    multiple = papers.parse_blueprint(sitting.exam.blueprint).multiple if review else "all"
-    rows = []
-    for position, entry in enumerate(entries):
-        version, answer = versions[int(entry["v"])], answers.get(position)
-        order = entry.get("o") or ()
-        options = tuple((LETTERS[i], version.options[stored]) for i, stored in enumerate(order))
-        key = earned = ""
-        if review:
-            item = items[version.id]
-            key = _shown(entry, item.answer)
-            got = core.mark(item, papers.paper_from([entry])[0].points, answer.response if answer else "", multiple)
-            earned = papers.fraction_text(got)
-        rows.append(
-            Row(
-                position=position,
-                version=version,
-                points=str(entry.get("p", "")),
-                options=options,
-                response=_shown(entry, answer.response if answer else ""),
-                answer_version=answer.version if answer else 0,
-                key=key,
-                earned=earned,
-            )
-        )
-    return rows
-
-
-def image_on_paper(sitting: Sitting, image_id: int) -> bool:
-    """Tell whether a stem image belongs to a question on the sitting's paper."""
-    refs = [int(e["v"]) for e in sitting.paper or ()]
-    return bool(
-        refs
-        and db.session.scalar(
-            sa.select(QuestionVersion.id).where(QuestionVersion.id.in_(refs), QuestionVersion.image_id == image_id)
-        )
-    )
+    return StaleAnswer("", 0) if row is None else StaleAnswer(as_shown(entry, row.response), row.version)
