@@ -14,7 +14,18 @@ from werkzeug.test import encode_multipart
 from comp import config as settings
 from comp import create_app
 from comp.extensions import db
-from comp.models import CertificateBatch, Entrant
+from comp.models import (
+    Answer,
+    CertificateBatch,
+    Entrant,
+    Exam,
+    JudgeAssignment,
+    Question,
+    QuestionBank,
+    QuestionVersion,
+    Sitting,
+)
+from comp.models.types import utcnow
 from comp.services import certs as certificates
 from comp.services.certs import batches as certificate_print
 from comp.services.setup import lifecycle
@@ -117,7 +128,61 @@ EXPORTS = {
     "units.export": ["/units/export.xlsx"],
     "units.template": ["/units/template.xlsx"],
     "certs.my_pdf": ["/my/certificates/{number}.pdf"],  # the worker's own
+    "exams.bank_template": ["/banks/template.xlsx"],
+    "exams.bank_export_xlsx": ["/banks/{bank}/export.xlsx"],
+    "exams.bank_export_gift": ["/banks/{bank}/export.gift"],
+    "exams.exam_analysis_xlsx": ["/competitions/{code}/exam/analysis.xlsx"],
 }
+
+
+def _exam_with_a_sitting(competition) -> int:
+    """Give the competition a theory exam from a one-question bank, sat once by E1; return the bank's id."""
+    question = Question(code="Q1")
+    question.versions.append(
+        QuestionVersion(kind="single", stem="起飞前检查什么？", options=["电池", "云台"], answer="A")
+    )
+    bank = QuestionBank(name="题库", trade="无人机驾驶员", questions=[question])
+    db.session.add(bank)
+    db.session.flush()
+    theory = next(c for stage in competition.stages for c in stage.criteria if c.key == "exam")
+    marker = db.session.scalar(sa.select(JudgeAssignment).where(JudgeAssignment.competition_id == competition.id))
+    entrant = db.session.scalar(sa.select(Entrant).where(Entrant.competition_id == competition.id, Entrant.ref == "E1"))
+    now = utcnow()
+    exam = Exam(
+        competition_id=competition.id,
+        criterion_id=theory.id,
+        marker_id=marker.user_id,
+        bank_id=bank.id,
+        code="CACHEEX1",
+        title="理论机考",
+        status="closed",
+        blueprint={"sections": [{"kind": "single", "count": 1, "points": "100"}]},
+        seed="cache",
+        opens_at=now - timedelta(hours=2),
+        closes_at=now - timedelta(hours=1),
+        duration_minutes=60,
+        corrections={},
+    )
+    db.session.add(exam)
+    db.session.flush()
+    sitting = Sitting(
+        exam_id=exam.id,
+        entrant_id=entrant.id,
+        paper=[{"v": question.versions[0].id, "p": "100", "o": [0, 1]}],
+        started_at=now - timedelta(hours=2),
+        deadline=now - timedelta(hours=1),
+        device="cache-device",
+        finished_at=now - timedelta(hours=1),
+        finished_by="candidate",
+        points="100",
+        score_cents=10000,
+        graded_at=now - timedelta(hours=1),
+    )
+    db.session.add(sitting)
+    db.session.flush()
+    db.session.add(Answer(sitting_id=sitting.id, position=0, response="A"))
+    db.session.commit()
+    return bank.id
 
 
 def test_every_download_is_listed(app):
@@ -149,7 +214,12 @@ def test_every_download_is_not_stored(client, auth, make_user, tree, issued, bat
     )
     batch = certificate_print.start_batch(issued, "pdf")
     certificate = certificates.certificates(issued, "valid")[0]
-    values = {"code": issued.code, "number": certificate.number, "batch": batch.id}
+    values = {
+        "code": issued.code,
+        "number": certificate.number,
+        "batch": batch.id,
+        "bank": _exam_with_a_sitting(issued),
+    }
     fetched = []
     for endpoint, paths in EXPORTS.items():
         if endpoint == "certs.my_pdf":
