@@ -182,3 +182,23 @@ def test_an_unsent_answer_survives_a_reload_and_the_first_phone_can_take_the_pap
     _choose(first, 1)
     _until(lambda: _answers() == 2)
     assert errors == []
+
+
+def test_a_number_being_typed_is_saved_without_leaving_the_field(browser, live_server, make_competition):
+    from tests.exams.sitting_helpers import ID_E1 as number
+
+    make_exam(make_competition(status="running"), duration=30)
+    page = _phone(browser)
+    page.goto(f"{live_server}/exam")
+    page.fill('input[name="code"]', "EXAMCODE")
+    page.fill('input[name="id_number"]', number)
+    page.click("#admit-form button")
+    page.click("#start-form button")
+    page.wait_for_selector("#exam")
+    field = page.locator('#exam form.exam-q[data-kind="numeric"] input[name="response"]')
+    field.click()
+    field.press_sequentially("3.5")  # and she keeps the field: no change event, the time may be running out
+    _until(lambda: _answers() == 1)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Answer.response)) == "3.5"
+    assert page.evaluate("document.activeElement.name") == "response"

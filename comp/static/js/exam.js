@@ -192,6 +192,22 @@
     pump();
   });
 
+  // A number being typed saves a second after the last keystroke, not only when the field is left:
+  // one typed just before the time is up is sent, not lost in the field.
+  var typing = {};
+  root.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.name !== "response" || input.type !== "text") { return; }
+    var position = input.form.dataset.position;
+    window.clearTimeout(typing[position]);
+    typing[position] = window.setTimeout(function () {
+      delete typing[position];
+      var entry = load(position);
+      var held = entry ? entry.response : input.form.dataset.saved;
+      if (input.value.trim() !== held) { input.dispatchEvent(new Event("change", { bubbles: true })); }
+    }, 1000);
+  });
+
   // Reloaded (or back after a crash): put back what this phone chose but the server never confirmed.
   function restore() {
     waiting().forEach(function (w) {
