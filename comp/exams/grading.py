@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 from comp.exams.types import LETTERS, MULTIPLE_RULES, Item, PaperItem
 
@@ -110,6 +111,19 @@ def mark(item: Item, points: Fraction, response: str, multiple: str) -> Fraction
 
 def _key(item: Item) -> str:
     """Return the item's key in stored form; ValueError if it is no answer (a broken key must not pass)."""
+    # A regrade marks each item thousands of times: its key is normalized once (items are frozen values).
+    try:
+        return _cached_key(item)
+    except TypeError:  # unhashable (a signalling-NaN tolerance): checked without the cache, and refused there
+        return _checked_key(item)
+
+
+@lru_cache(maxsize=4096)
+def _cached_key(item: Item) -> str:
+    return _checked_key(item)
+
+
+def _checked_key(item: Item) -> str:
     try:
         key = normalize(item, item.answer)
     except ValueError:
@@ -125,13 +139,18 @@ def score(
     items: Mapping[int, Item], paper: Sequence[PaperItem], responses: Mapping[int, str], multiple: str
 ) -> Fraction:
     """Return a paper's exact points; `responses` are stored responses by position (missing = unanswered)."""
-    total = Fraction(0)
+    total, whole = Fraction(0), 0
     for position, entry in enumerate(paper):
         item = items.get(entry.ref)
         if item is None:
             raise ValueError(f"paper[{position}]: item {entry.ref} is not known")
-        total += mark(item, entry.points, responses.get(position, ""), multiple)
-    return total
+        earned = mark(item, entry.points, responses.get(position, ""), multiple)
+        # Whole points (the usual case) are summed as ints: a Fraction addition costs far more, the sum is the same.
+        if earned.denominator == 1:
+            whole += earned.numerator
+        else:
+            total += earned
+    return total + whole
 
 
 def scaled_cents(points: Fraction, total: Fraction, criterion_max: Decimal) -> int:

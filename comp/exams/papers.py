@@ -257,17 +257,23 @@ def paper_from(data: Sequence[Mapping[str, object]]) -> tuple[PaperItem, ...]:
     if not isinstance(data, list | tuple):
         raise ValueError("paper: must be a list")
     paper = []
+    # A paper repeats a few point texts ("1", "2") a hundred times: each distinct text is parsed once.
+    points: dict[str, Fraction] = {}
     for i, raw in enumerate(data):
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # the exact type first: an ABC check is slow
             raise ValueError(f"paper[{i}]: must be an object")
-        ref, order = raw.get("v"), raw.get("o", [])
+        ref, order, text = raw.get("v"), raw.get("o", []), raw.get("p")
         if not isinstance(ref, int) or isinstance(ref, bool):
             raise ValueError(f"paper[{i}].v: must be a whole number")
         if not isinstance(order, list | tuple) or sorted(order) != list(range(len(order))):
             raise ValueError(f"paper[{i}].o: must be an order of the option indexes")
-        if any(isinstance(o, bool) for o in order):
+        if bool in map(type, order):  # True == 1 passes the sort; bool has no subclasses
             raise ValueError(f"paper[{i}].o: must be an order of the option indexes")
-        paper.append(PaperItem(ref, _parse_fraction(f"paper[{i}].p", raw.get("p")), tuple(order)))
+        value = points.get(text) if isinstance(text, str) else None
+        if value is None:
+            value = _parse_fraction(f"paper[{i}].p", text)
+            points[str(text)] = value  # text: _parse_fraction refuses anything else
+        paper.append(PaperItem(ref, value, tuple(order)))
     return tuple(paper)
 
 

@@ -147,6 +147,12 @@ def test_mark_uses_a_corrected_key_as_given():
     assert mark(corrected, Fraction(3), "A", "partial") == Fraction(3, 2)
 
 
+def test_a_key_normalized_once_is_the_key_of_that_item_only():
+    # The key is normalized once per item value: a corrected item with the same ref is marked by its own key.
+    before, after = Item(7, "single", ("a", "b", "c"), "c"), Item(7, "single", ("a", "b", "c"), "a")
+    assert [mark(it, Fraction(1), "A", "all") for it in (before, after, before, after)] == [0, 1, 0, 1]
+
+
 @pytest.mark.parametrize(
     "broken",
     [
@@ -157,6 +163,7 @@ def test_mark_uses_a_corrected_key_as_given():
         Item(1, "numeric", (), "three"),
         Item(1, "numeric", (), ""),
         Item(1, "numeric", (), "3", tolerance=Decimal("NaN")),
+        Item(1, "numeric", (), "3", tolerance=Decimal("sNaN")),  # cannot be hashed: checked without the cache
     ],
 )
 def test_a_broken_key_is_refused_not_scored(broken):

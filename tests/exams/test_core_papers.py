@@ -400,11 +400,20 @@ def test_paper_json_form():
         ([{"v": 1, "p": "1", "o": "01"}], r"paper\[0\]\.o"),
         ([{"v": 1, "p": "1", "o": [False, True]}], r"paper\[0\]\.o"),
         ([{"v": 1, "p": "1", "o": []}, 5], r"paper\[1\]"),
+        # A point text parsed once for the paper is still checked where it is bad, at the entry that has it.
+        ([{"v": 1, "p": "1", "o": []}, {"v": 2, "p": 1, "o": []}], r"paper\[1\]\.p"),
+        ([{"v": 1, "p": "x", "o": []}, {"v": 2, "p": "x", "o": []}], r"paper\[0\]\.p"),
+        ([{"v": 1, "p": "1", "o": []}, {"v": 2, "p": "1", "o": [1, 1]}], r"paper\[1\]\.o"),
     ],
 )
 def test_paper_from_names_the_bad_entry(data, field):
     with pytest.raises(ValueError, match=rf"^{field}:"):
         paper_from(data)
+
+
+def test_paper_from_gives_each_entry_the_points_of_its_own_text():
+    data = [{"v": i, "p": p, "o": []} for i, p in enumerate(["1", " 1", "0.5", "1", "1/3", "0.5"])]
+    assert [e.points for e in paper_from(data)] == [1, 1, Fraction(1, 2), 1, Fraction(1, 3), Fraction(1, 2)]
 
 
 # ---------------------------------------------------------------- option letters

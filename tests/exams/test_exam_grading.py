@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -14,7 +16,18 @@ from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
 from comp.services.exams import grading
 from tests.chief.helpers import entrant, judge, mark, set_mark
-from tests.exams.exam_helpers import RIGHT, _english, make_bank, make_exam, seat, versions  # noqa: F401
+from tests.exams.exam_helpers import (  # noqa: F401
+    RIGHT,
+    _english,
+    add_entrants,
+    make_bank,
+    make_exam,
+    seat,
+    versions,
+)
+
+# Transaction control is not work the database does for the grading; everything else counts.
+CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
 @pytest.fixture()
@@ -179,3 +192,79 @@ def test_the_cli_sweep_finishes_the_overdue_sittings(exam, runner):
     db.session.expire_all()
     assert late.finished_by == "time" and mark(exam.competition, "E1", "J1", "theory.exam").value_cents == 10000
     assert runner.invoke(args=["exams", "sweep", "NOSUCH00"]).exit_code != 0
+
+
+@contextmanager
+def statements():
+    """Collect the SQL statements sent while the block runs, transaction control left out."""
+    sent: list[str] = []
+
+    def collect(conn, cursor, statement, *args):
+        if not CONTROL.match(statement):
+            sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", collect)
+
+
+def handed_in(exam, refs: list[str]) -> None:
+    """Seat the entrants with every answer right, handed in but not graded yet (as a bulk hand-in leaves them)."""
+    for ref in refs:
+        sitting = seat(exam, ref, RIGHT)
+        sitting.finished_at, sitting.finished_by = utcnow(), "candidate"
+    db.session.commit()
+
+
+def regraded(exam, reason: str) -> tuple[int, list[str]]:
+    """Regrade the exam from a fresh session; return how many changed and the statements sent."""
+    db.session.expire_all()
+    with statements() as sent:
+        changed = grading.regrade(exam, None, reason)
+        db.session.commit()
+    return changed, sent
+
+
+def test_a_regrade_sends_the_same_few_batched_statements_however_many_sittings_change(exam):
+    handed_in(exam, ["E1", "E2"])
+    assert regraded(exam, "first")[0] == 2
+    few = regraded(exam, "again")[1]  # nothing to write: the reads and the audit event
+    handed_in(exam, add_entrants(exam.competition, 5))
+    changed, first = regraded(exam, "five more")  # 5 marks inserted, the 2 graded ones unchanged
+    # The writes are 4 statements for any number of sittings: the sittings, the marks, the changes, the version.
+    assert changed == 5 and len(few) <= 10 and len(first) == len(few) + 4
+    q1 = versions(exam.bank)[0]
+    exam.corrections = {str(q1.id): {"answer": "A", "tolerance": None, "reason": "why", "by": None, "at": ""}}
+    db.session.commit()
+    changed, corrected = regraded(exam, "key")  # 7 marks updated, 7 changes
+    assert changed == 7 and len(corrected) == len(first)
+    assert sum(s.lstrip().startswith("SELECT mark.") for s in corrected) == 1  # the marks are read once
+    for ref in ["E1", "E2", "E3", "E7"]:
+        given = mark(exam.competition, ref, "J1", "theory.exam")
+        assert (given.value_cents, given.version) == (8750, 2)
+    assert [(c.old_cents, c.new_cents) for c in changes(exam)] == [(None, 10000)] * 7 + [(10000, 8750)] * 7
+    assert {c.reason for c in changes(exam)[-7:]} == {"理论机考: key"}
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exam.regraded")).all()[-1]
+    assert event.detail["graded"] == 7 and len(event.detail["changed"]) == 7
+    assert {c["old"] for c in event.detail["changed"]} == {"8"} and {c["new"] for c in event.detail["changed"]} == {"7"}
+
+
+def test_the_sweep_of_many_sends_the_same_few_statements_as_of_one(exam):
+    seat(exam, "E1", RIGHT, minutes_left=-1)
+    with statements() as one:
+        assert grading.sweep(exam) == 1
+        db.session.commit()
+    for ref in add_entrants(exam.competition, 5):
+        seat(exam, ref, ["A", *RIGHT[1:]], minutes_left=-1)
+    db.session.expire_all()
+    with statements() as many:
+        assert grading.sweep(exam) == 5
+        db.session.commit()
+    assert len(many) == len(one)
+    assert [(c.old_cents, c.new_cents) for c in changes(exam)] == [(None, 10000)] + [(None, 8750)] * 5
+    finished = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exam.finished")).all()
+    assert len(finished) == 6 and finished[-1].detail["entrant"] == "E7" and finished[-1].detail["score"] == "87.5"
+    assert finished[-1].object_type == "sitting" and finished[-1].detail["previous"] is None
+    assert finished[-1].detail["by"] == "time" and finished[-1].detail["points"] == "7"

@@ -9,12 +9,15 @@ caller's `transaction()`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import cast
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from comp.exams import grading as core
@@ -31,6 +34,11 @@ from comp.services.setup import lifecycle
 
 REASON = "理论机考"  # the MarkChange reason of an exam's mark
 TOLERANCE = Decimal("0.000001")  # QuestionVersion.tolerance keeps six places
+# A mapped class's table is a Table: the batched writes go through Core, one executemany each.
+_SITTINGS = cast(sa.Table, Sitting.__table__)
+_MARKS = cast(sa.Table, Mark.__table__)
+_CHANGES = cast(sa.Table, MarkChange.__table__)
+_AUDIT = cast(sa.Table, AuditEvent.__table__)
 
 
 def source(exam: Exam) -> str:
@@ -185,41 +193,142 @@ def finished_sittings(exam: Exam) -> list[Sitting]:
     )
 
 
+def bank_items(exam: Exam) -> dict[int, Item]:
+    """Return the items of every question version of the exam's bank by id, graded with the corrected key."""
+    query = sa.select(QuestionVersion).join(Question).where(Question.bank_id == exam.bank_id)
+    return {v.id: key_item(v, exam.corrections) for v in db.session.scalars(query)}
+
+
+def graded(exam: Exam, rows: Iterable[tuple[int, str | list]]) -> Iterator[tuple[int, Fraction, int]]:
+    """Score each (sitting id, paper as JSON or its text) with the corrected key: (sitting id, points, cents).
+
+    The keys and the answers are read once; each paper is decoded only as it is scored, so the regrade of
+    thousands keeps few objects alive (holding every decoded paper at once made the collector the cost).
+    """
+    rows = list(rows)
+    items = bank_items(exam)
+    answers = responses_of([sitting_id for sitting_id, _paper in rows])
+    blueprint = papers.parse_blueprint(exam.blueprint)
+    total, maximum = papers.total_points(blueprint), exam.criterion.max_value
+    for sitting_id, raw in rows:
+        paper = papers.paper_from(json.loads(raw) if isinstance(raw, str) else raw)
+        missing = {entry.ref for entry in paper}.difference(items)
+        if missing:  # a version of another bank: graded as before, with its own key
+            items.update(key_items(exam, missing))
+        points = core.score(items, paper, answers[sitting_id], blueprint.multiple)
+        yield sitting_id, points, core.scaled_cents(points, total, maximum)
+
+
+def marks_of(exam: Exam) -> dict[int, Mark]:
+    """Return the exam's marks (its marker's, on its criterion) by entrant id (one query)."""
+    rows = db.session.scalars(
+        sa.select(Mark).where(Mark.judge_id == exam.marker_id, Mark.criterion_id == exam.criterion_id)
+    )
+    return {m.entrant_id: m for m in rows}
+
+
+def refs_of(exam: Exam) -> dict[int, str]:
+    """Return the refs of the exam's competition's entrants by id (one query)."""
+    query = sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == exam.competition_id)
+    return dict(db.session.execute(query).all())
+
+
+def write_sittings(rows: list[dict]) -> None:
+    """Write these columns of these sittings (by "id") in one batched UPDATE; loaded objects take the values."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != "id"]
+    statement = sa.update(_SITTINGS).where(_SITTINGS.c.id == sa.bindparam("b_id"))
+    statement = statement.values({c: sa.bindparam(f"b_{c}") for c in columns})
+    db.session.execute(statement, [{f"b_{c}": value for c, value in row.items()} for row in rows])
+    loaded = db.session.identity_map
+    for row in rows:
+        sitting = loaded.get(so.util.identity_key(Sitting, row["id"]))
+        for column in columns if sitting is not None else ():
+            so.attributes.set_committed_value(sitting, column, row[column])
+
+
+def write_marks(exam: Exam, scores: dict[int, int], marks: dict[int, Mark], actor, reason: str) -> dict:
+    """Write the exam's marks of these entrants in batches as `write_mark` does each; return the old values."""
+    now, olds, updated, updates, inserts, changes = utcnow(), {}, [], [], [], []
+    for entrant_id, cents in scores.items():
+        mark = marks.get(entrant_id)
+        old = olds[entrant_id] = mark.value_cents if mark is not None else None
+        if old == cents:
+            continue
+        if mark is None:
+            inserts.append(_mark_row(exam, entrant_id, cents=cents, version=1, now=now))
+        else:
+            updated.append(mark)
+            updates.append({"b_id": mark.id, "b_cents": cents, "b_version": mark.version + 1, "b_at": now})
+        changes.append(_change_row(exam, entrant_id, old, cents, actor, reason, now))
+    if updates:
+        statement = sa.update(_MARKS).where(_MARKS.c.id == sa.bindparam("b_id"))
+        statement = statement.values(
+            value_cents=sa.bindparam("b_cents"), version=sa.bindparam("b_version"), updated_at=sa.bindparam("b_at")
+        )
+        db.session.execute(statement, updates)
+        for mark, row in zip(updated, updates):
+            for column, key in (("value_cents", "b_cents"), ("version", "b_version"), ("updated_at", "b_at")):
+                so.attributes.set_committed_value(mark, column, row[key])
+    if inserts:
+        db.session.execute(sa.insert(_MARKS), inserts)
+    if changes:
+        db.session.execute(sa.insert(_CHANGES), changes)
+    return olds
+
+
+def _mark_row(exam: Exam, entrant_id: int, cents: int, version: int, now: datetime) -> dict:
+    return {
+        "competition_id": exam.competition_id,
+        "entrant_id": entrant_id,
+        "judge_id": exam.marker_id,
+        "criterion_id": exam.criterion_id,
+        "value_cents": cents,
+        "version": version,
+        "updated_at": now,
+    }
+
+
+def _change_row(exam: Exam, entrant_id: int, old: int | None, cents: int, actor, reason: str, now: datetime) -> dict:
+    return {
+        "competition_id": exam.competition_id,
+        "entrant_id": entrant_id,
+        "judge_id": exam.marker_id,
+        "criterion_id": exam.criterion_id,
+        "old_cents": old,
+        "new_cents": cents,
+        "actor_id": getattr(actor, "id", None),
+        "at": now,
+        "reason": reason[:200],
+        "source": source(exam),
+    }
+
+
 def regrade(exam: Exam, actor, reason: str) -> int:
     """Score every finished sitting again with the corrected key; rewrite changed marks; return how many changed."""
     refuse_final(exam.competition)
-    sittings = finished_sittings(exam)
-    items = key_items(exam, used_refs(sittings))
-    answers = responses_of([s.id for s in sittings])
-    marks = {
-        m.entrant_id: m
-        for m in db.session.scalars(
-            sa.select(Mark).where(Mark.judge_id == exam.marker_id, Mark.criterion_id == exam.criterion_id)
-        )
-    }
-    refs = dict(
-        db.session.execute(
-            sa.select(Entrant.id, Entrant.ref).where(Entrant.competition_id == exam.competition_id)
-        ).all()
+    # The paper as its JSON text, decoded one at a time by `graded`; rows, not objects: a regrade reads thousands.
+    paper = sa.cast(Sitting.paper, sa.Text).label("paper")
+    query = sa.select(Sitting.id, Sitting.entrant_id, Sitting.points, Sitting.score_cents, paper).where(
+        Sitting.exam_id == exam.id, Sitting.finished_at.is_not(None)
     )
+    sittings = {row.id: row for row in db.session.execute(query.order_by(Sitting.id))}
+    marks, refs, now = marks_of(exam), refs_of(exam), utcnow()
     changed: list[dict] = []
+    rows: list[dict] = []
+    scores: dict[int, int] = {}
+    for sitting_id, points, cents in graded(exam, ((i, row.paper) for i, row in sittings.items())):
+        sitting, mark = sittings[sitting_id], marks.get(sittings[sitting_id].entrant_id)
+        if str(points) == sitting.points and cents == sitting.score_cents and mark and mark.value_cents == cents:
+            continue
+        entrant = refs.get(sitting.entrant_id)
+        changed.append({"entrant": entrant, "old": sitting.points, "new": str(points), "score": _cents_text(cents)})
+        rows.append({"id": sitting_id, "points": str(points), "score_cents": cents, "graded_at": now})
+        scores[sitting.entrant_id] = cents
     with transaction():
-        for sitting in sittings:
-            points = points_of(exam, sitting, items, answers[sitting.id])
-            cents = cents_of(exam, exam.criterion, points)
-            mark = marks.get(sitting.entrant_id)
-            if str(points) == sitting.points and cents == sitting.score_cents and mark and mark.value_cents == cents:
-                continue
-            changed.append(
-                {
-                    "entrant": refs.get(sitting.entrant_id),
-                    "old": sitting.points,
-                    "new": str(points),
-                    "score": _cents_text(cents),
-                }
-            )
-            sitting.points, sitting.score_cents, sitting.graded_at = str(points), cents, utcnow()
-            write_mark(exam, sitting.entrant_id, cents, actor, f"{REASON}: {reason}", mark)
+        write_sittings(rows)
+        write_marks(exam, scores, marks, actor, f"{REASON}: {reason}")
         if changed:  # a new generation of the results: every board rebuilds at once, as after a ruling
             lifecycle.touch(exam.competition)
         audit.record(
@@ -246,14 +355,54 @@ def overdue(exam: Exam, now: datetime | None = None) -> list[Sitting]:
     )
 
 
+def finish_many(exam: Exam, sittings: Sequence[Sitting], by: str, actor=None) -> None:
+    """End and grade these unfinished sittings of the exam as `finish` does each, in batched writes."""
+    refuse_final(exam.competition)
+    marks, refs, now = marks_of(exam), refs_of(exam), utcnow()
+    entrants = {s.id: s.entrant_id for s in sittings}
+    found = list(graded(exam, ((s.id, s.paper) for s in sittings)))
+    with transaction():
+        write_sittings(
+            [
+                {"id": i, "finished_at": now, "finished_by": by, "points": str(p), "score_cents": c, "graded_at": now}
+                for i, p, c in found
+            ]
+        )
+        olds = write_marks(exam, {entrants[i]: c for i, _p, c in found}, marks, actor, REASON)
+        # The events `audit.record` would add, inserted in one batch: the ORM inserts them one by one.
+        events = [
+            _finished_event(exam, i, refs.get(entrants[i]), by, p, c, olds[entrants[i]], actor) for i, p, c in found
+        ]
+        if events:
+            db.session.execute(sa.insert(_AUDIT), events)
+
+
+def _finished_event(
+    exam: Exam, sitting_id: int, entrant: str | None, by: str, points: Fraction, cents: int, old: int | None, actor
+) -> dict:
+    return {
+        "at": utcnow(),
+        "action": "exam.finished",
+        "actor_id": getattr(actor, "id", None),
+        "competition_id": exam.competition_id,
+        "object_type": "sitting",
+        "object_id": sitting_id,
+        "detail": {
+            "exam": exam.code,
+            "entrant": entrant,
+            "by": by,
+            "points": str(points),
+            "score": _cents_text(cents),
+            "previous": _cents_text(old),
+        },
+    }
+
+
 def sweep(exam: Exam) -> int:
     """Finish, by time, every unfinished sitting of the exam past its deadline; return how many."""
     late = overdue(exam)
-    if not late:
-        return 0
-    with transaction():
-        for sitting in late:
-            finish(sitting, "time")
+    if late:
+        finish_many(exam, late, "time")
     return len(late)
 
 
