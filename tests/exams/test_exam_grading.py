@@ -14,7 +14,7 @@ from comp.extensions import db
 from comp.models import AuditEvent, MarkChange
 from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
-from comp.services.exams import grading
+from comp.services.exams import grading, keys
 from tests.chief.helpers import entrant, judge, mark, set_mark
 from tests.exams.exam_helpers import (  # noqa: F401
     RIGHT,
@@ -113,7 +113,7 @@ def test_a_key_correction_regrades_the_right_sittings_audited_and_the_totals_fol
     e2 = seat(exam, "E2", ["A", *RIGHT[1:]], finished_by="candidate")  # A on Q1
     before = {ref: D(r["total"]) for ref, r in rows(exam.competition).items()}
     q1 = versions(exam.bank)[0]
-    changed = grading.correct_key(exam, q1.id, "a", "", "原答案有误", organizer)
+    changed = keys.correct_key(exam, q1.id, "a", "", "原答案有误", organizer)
     db.session.commit()
     assert changed == 2
     assert (e1.points, e1.score_cents, e2.points, e2.score_cents) == ("7", 8750, "8", 10000)
@@ -137,7 +137,7 @@ def test_a_tolerance_correction_changes_only_the_sittings_it_moves(exam, make_us
     e1 = seat(exam, "E1", [*RIGHT[:7], "153"], finished_by="candidate")  # within 5
     e2 = seat(exam, "E2", [*RIGHT[:7], "150"], finished_by="candidate")
     numeric = versions(exam.bank)[7]
-    assert grading.correct_key(exam, numeric.id, "150", "2", "误差应为2", organizer) == 1
+    assert keys.correct_key(exam, numeric.id, "150", "2", "误差应为2", organizer) == 1
     db.session.commit()
     assert (e1.points, e2.points) == ("7", "8")
 
@@ -160,7 +160,7 @@ def test_a_bad_key_correction_is_refused_and_changes_nothing(exam, index, answer
     seat(exam, "E1", RIGHT, finished_by="candidate")
     version = versions(exam.bank)[index]
     with pytest.raises(ServiceError, match=message):
-        grading.correct_key(exam, version.id, answer, tolerance, reason, None)
+        keys.correct_key(exam, version.id, answer, tolerance, reason, None)
     db.session.rollback()
     assert exam.corrections == {} and len(changes(exam)) == 1
 
@@ -168,7 +168,7 @@ def test_a_bad_key_correction_is_refused_and_changes_nothing(exam, index, answer
 def test_a_question_of_another_bank_cannot_be_corrected(exam):
     other = make_bank(name="另一个")
     with pytest.raises(ServiceError, match="No such question"):
-        grading.correct_key(exam, versions(other)[0].id, "A", "", "why", None)
+        keys.correct_key(exam, versions(other)[0].id, "A", "", "why", None)
 
 
 def test_the_sweep_finishes_by_time_only_the_sittings_past_their_deadline(exam):

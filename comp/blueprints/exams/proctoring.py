@@ -23,7 +23,7 @@ from comp.models import Competition
 from comp.models.exam import Exam
 from comp.permissions import competition_for
 from comp.services import ServiceError
-from comp.services.exams import grading, proctor, setup, statistics
+from comp.services.exams import grading, keys, proctor, setup, statistics
 
 
 class ExtendForm(Form):
@@ -99,15 +99,15 @@ def end_sitting(code: str, sitting_id: int):
 
 
 def _key_page(competition: Competition, exam: Exam, status: int = 200, problem: str | None = None):
-    uses = grading.uses_of(exam)
+    uses = keys.uses_of(exam)
     return render_template(
         "exams/exam_key.html",
         competition=competition,
         exam=exam,
-        versions=grading.versions_of(uses),
+        versions=keys.versions_of(uses),
         items=grading.key_items(exam, uses),
         uses=uses,
-        history=grading.corrections_of(exam),
+        history=keys.corrections_of(exam),
         problem=problem,
         kinds=KIND_LABELS,
         typed=request.form if status != 200 else {},
@@ -130,7 +130,7 @@ def correct_key(code: str):
     if not form.validate_on_submit():
         return _key_page(competition, exam, REFUSED, _("The form has expired. Reload the page and try again."))
     try:
-        changed = grading.correct_key(
+        changed = keys.correct_key(
             exam,
             request.form.get("version_id", type=int) or 0,
             request.form.get("answer", ""),

@@ -337,11 +337,12 @@ def set_status(exam: Exam, target: str, actor: User) -> int:
     with transaction():
         if target == "closed":
             ended = grading.sweep(exam)
-            for sitting in db.session.scalars(
+            open_ones = db.session.scalars(
                 sa.select(Sitting).where(Sitting.exam_id == exam.id, Sitting.finished_at.is_(None))
-            ):
-                grading.finish(sitting, "proctor", actor)
-                ended += 1
+            ).all()
+            if open_ones:  # still answering when the organizer closes: ended by the proctor, in one batch
+                grading.finish_many(exam, open_ones, "proctor", actor)
+                ended += len(open_ones)
         previous, exam.status = exam.status, target
         audit.record(f"exam.{target}", actor, exam.competition, exam, code=exam.code, previous=previous, ended=ended)
     return ended
