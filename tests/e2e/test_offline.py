@@ -178,8 +178,11 @@ def test_a_stale_mark_is_refused_kept_and_shown_never_overwriting(page, server, 
     page.fill(f"#value-{route.id}", "36")
     page.keyboard.press("Tab")
     page.wait_for_selector(f'#mark-{route.id}[data-state="saved"]')
-    # Another tablet's answer lost long ago: the value 30 based on the blank sheet (version 0).
     key = _key(judge, competition, entrant, route)
+    # The sheet forgets the row's outbox entry once htmx has settled the swapped row, a moment after it
+    # shows "saved": wait for that, or it would forget the entry planted next (as CI saw once).
+    _until(lambda: page.evaluate("k => localStorage.getItem(k)", key) is None)
+    # Another tablet's answer lost long ago: the value 30 based on the blank sheet (version 0).
     url = f"/judge/{competition.code}/sheet/{entrant.secret_code}/mark/{route.id}"
     _keep(page, key, value="30", version="0", reason="", url=url, session="other-tablet", label=route.name)
 
