@@ -40,6 +40,10 @@
     var field = event.target.querySelector && event.target.querySelector('input[name="device"]');
     if (field) { field.value = device(); }
   }, true);
+  // A form that needs this tab's token waits for this script: tapped before it ran, it would go without one.
+  document.querySelectorAll("form.exam-device-form [data-needs-device]").forEach(function (button) {
+    button.disabled = false;
+  });
 
   var root = document.getElementById("exam");
   if (!root) { return; }
