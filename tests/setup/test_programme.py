@@ -105,6 +105,7 @@ def events(competition: Competition) -> list[AuditEvent]:
             sa.select(AuditEvent).where(
                 AuditEvent.competition_id == competition.id, AuditEvent.action == "programme.saved"
             )
+            .order_by(AuditEvent.id)
         )
     )
 
