@@ -45,7 +45,9 @@ def rows(competition) -> dict[str, dict]:
 
 
 def changes(exam) -> list[MarkChange]:
-    return list(db.session.scalars(sa.select(MarkChange).where(MarkChange.source == f"exam:{exam.id}").order_by(MarkChange.id)))
+    return list(
+        db.session.scalars(sa.select(MarkChange).where(MarkChange.source == f"exam:{exam.id}").order_by(MarkChange.id))
+    )
 
 
 def test_finish_writes_the_scaled_mark_its_change_and_an_audit_event(exam):
@@ -246,7 +248,9 @@ def test_a_regrade_sends_the_same_few_batched_statements_however_many_sittings_c
         assert (given.value_cents, given.version) == (8750, 2)
     assert [(c.old_cents, c.new_cents) for c in changes(exam)] == [(None, 10000)] * 7 + [(10000, 8750)] * 7
     assert {c.reason for c in changes(exam)[-7:]} == {"理论机考: key"}
-    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exam.regraded").order_by(AuditEvent.id)).all()[-1]
+    event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "exam.regraded").order_by(AuditEvent.id)
+    ).all()[-1]
     assert event.detail["graded"] == 7 and len(event.detail["changed"]) == 7
     assert {c["old"] for c in event.detail["changed"]} == {"8"} and {c["new"] for c in event.detail["changed"]} == {"7"}
 
@@ -264,7 +268,9 @@ def test_the_sweep_of_many_sends_the_same_few_statements_as_of_one(exam):
         db.session.commit()
     assert len(many) == len(one)
     assert [(c.old_cents, c.new_cents) for c in changes(exam)] == [(None, 10000)] + [(None, 8750)] * 5
-    finished = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exam.finished").order_by(AuditEvent.id)).all()
+    finished = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "exam.finished").order_by(AuditEvent.id)
+    ).all()
     assert len(finished) == 6 and finished[-1].detail["entrant"] == "E7" and finished[-1].detail["score"] == "87.5"
     assert finished[-1].object_type == "sitting" and finished[-1].detail["previous"] is None
     assert finished[-1].detail["by"] == "time" and finished[-1].detail["points"] == "7"

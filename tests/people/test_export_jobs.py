@@ -53,7 +53,9 @@ def _everyone(pool) -> int:
 
 
 def _audits() -> list[AuditEvent]:
-    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "talent.export").order_by(AuditEvent.id)))
+    return list(
+        db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "talent.export").order_by(AuditEvent.id))
+    )
 
 
 def test_the_pool_offers_a_background_export_above_the_limit_and_a_link_below(client, auth, pool, app):

@@ -102,9 +102,8 @@ def events(competition: Competition) -> list[AuditEvent]:
     """Return the competition's programme audit events."""
     return list(
         db.session.scalars(
-            sa.select(AuditEvent).where(
-                AuditEvent.competition_id == competition.id, AuditEvent.action == "programme.saved"
-            )
+            sa.select(AuditEvent)
+            .where(AuditEvent.competition_id == competition.id, AuditEvent.action == "programme.saved")
             .order_by(AuditEvent.id)
         )
     )
