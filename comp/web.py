@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
@@ -45,12 +45,13 @@ def security_headers(response):
 
 
 def _private(response) -> bool:
-    """Tell whether no cache may keep the answer: whatever a logged-in user is shown, and every download."""
+    """Tell whether no cache may keep the answer: whatever a logged-in user or an admitted candidate is shown,
+    and every download (a hall's shared computer keeps nothing of the last candidate's paper)."""
     if request.endpoint == "static":
         return False  # public files keep their caching, and no user is loaded for them
     if response.headers.get("Content-Disposition", "").startswith("attachment"):
         return True
-    return current_user.is_authenticated
+    return current_user.is_authenticated or bool(session.get("exam_entrants"))
 
 
 def _wants_json() -> bool:

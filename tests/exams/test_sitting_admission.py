@@ -28,6 +28,7 @@ def test_an_id_number_and_the_exam_code_admit_the_candidate_to_her_own_exam(clie
         assert session["exam_entrants"] == [entrant(exam.competition, "E1").id]
     page = client.get("/exam/EXAMCODE")
     assert page.status_code == 200 and "张三" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"  # a shared computer's cache keeps nothing of her paper
 
 
 @pytest.mark.parametrize(
@@ -103,11 +104,24 @@ def test_a_worker_not_entered_sees_no_exam(client, auth, make_user, make_worker,
     assert client.get("/exam/EXAMCODE").status_code == 404
 
 
-def test_the_second_candidate_admitted_in_one_browser_keeps_both(client, exam):
+def test_the_next_candidate_at_a_shared_computer_replaces_the_last_and_never_sees_her_paper(client, exam):
     admit(client, "EXAMCODE", ID_E1)
+    assert "张三" in client.get("/exam/EXAMCODE").get_data(as_text=True)
     admit(client, "EXAMCODE", ID_E2)
     with client.session_transaction() as session:
-        assert len(session["exam_entrants"]) == 2
+        assert session["exam_entrants"] == [entrant(exam.competition, "E2").id]
+    page = client.get("/exam/EXAMCODE").get_data(as_text=True)
+    assert "张三" not in page and entrant(exam.competition, "E2").name in page
+
+
+def test_admissions_to_exams_of_other_competitions_are_kept(client, exam, make_competition):
+    other = make_exam(make_competition(code="T-2026-OTHER", status="running"), code="OTHERCOD")
+    admit(client, "OTHERCOD", ID_E1)
+    admit(client, "EXAMCODE", ID_E2)
+    with client.session_transaction() as session:
+        kept = session["exam_entrants"]
+    assert kept == [entrant(exam.competition, "E2").id, entrant(other.competition, "E1").id]
+    assert client.get("/exam/OTHERCOD").status_code == 200
 
 
 def test_admission_failures_are_rate_limited(app, client, exam, monkeypatch):

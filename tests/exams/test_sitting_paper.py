@@ -242,6 +242,26 @@ def test_after_the_close_the_score_and_with_show_answers_the_key(phone, exam):
     assert 'id="exam-review"' not in phone.page()
 
 
+def test_the_key_waits_while_a_candidate_given_extra_time_is_still_answering(app, phone, exam):
+    """Past the window's close, a neighbour with an extension may still be answering: no score, no key yet."""
+    sitting = sitting_of(exam, "E1")
+    _answer_right(phone, sitting)
+    phone.post("/submit", json=False)
+    other = app.test_client()
+    admit(other, "EXAMCODE", ID_E2)
+    Phone(other, "EXAMCODE", device="device-e2-00003").start()
+    late = sitting_of(exam, "E2")
+    exam.closes_at = utcnow() - timedelta(seconds=1)
+    exam.show_answers = True
+    late.deadline = utcnow() + timedelta(minutes=10)  # the proctor's extension, past the close
+    db.session.commit()
+    html = phone.page()
+    assert 'id="exam-finished"' in html and 'id="exam-score"' not in html and 'id="exam-review"' not in html
+    late.deadline = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert 'id="exam-review"' in phone.page()  # her time is up, unwatched: ended by the sweep or not, no one answers
+
+
 def test_another_candidates_sitting_is_out_of_reach(client, app, phone, exam):
     other = app.test_client()
     admit(other, "EXAMCODE", ID_E2)

@@ -34,7 +34,7 @@ from comp.blueprints.exams import bp
 from comp.extensions import db, limiter
 from comp.forms import Form
 from comp.models.exam import QuestionImage, Sitting
-from comp.models.types import plain, utcnow
+from comp.models.types import plain
 from comp.services import ServiceError
 from comp.services.exams import paper_view
 from comp.services.exams import sitting as service
@@ -97,7 +97,7 @@ def index():
     if form.validate_on_submit():
         entrant = service.admit(form.code.data or "", form.id_number.data or "")
         if entrant is not None:
-            kept = [entrant.id, *(i for i in session.get(SESSION_KEY, []) if i != entrant.id)]
+            kept = [entrant.id, *service.admitted_elsewhere(session.get(SESSION_KEY, []), entrant)]
             session[SESSION_KEY] = kept[:KEPT]
             session.permanent = True  # a phone's browser closed and opened again keeps the admission
             return redirect(url_for(".sit", exam_code=(form.code.data or "").strip().upper()))
@@ -124,7 +124,7 @@ def sit(exam_code: str):
         context["remaining"] = service.remaining(sitting)
     elif state == "finished":
         assert sitting is not None
-        closed = utcnow() >= exam.closes_at or exam.status == "closed"
+        closed = service.results_open(exam)
         context["closed"] = closed
         if closed and sitting.score_cents is not None:
             context["score"] = plain(Decimal(sitting.score_cents).scaleb(-2))

@@ -14,11 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from sqlalchemy.engine import CursorResult
 
 from comp.exams import grading as core
 from comp.exams import papers
@@ -163,8 +164,11 @@ def finish(sitting: Sitting, by: str, actor=None) -> None:
     exam = sitting.exam
     refuse_final(exam.competition)
     with transaction():
-        if sitting.finished_at is None:
-            sitting.finished_at, sitting.finished_by = utcnow(), by
+        if sitting.finished_at is None and not claim(sitting.id, by):
+            # Another request (the sweep, a proctor, her other device) ended it a moment ago and graded it.
+            db.session.refresh(sitting)
+            if sitting.graded_at is not None:
+                return
         items = key_items(exam, used_refs([sitting]))
         points = points_of(exam, sitting, items, responses_of([sitting.id])[sitting.id])
         cents = cents_of(exam, exam.criterion, points)
@@ -182,6 +186,40 @@ def finish(sitting: Sitting, by: str, actor=None) -> None:
             score=_cents_text(cents),
             previous=_cents_text(old),
         )
+
+
+def claim(sitting_id: int, by: str) -> bool:
+    """End the sitting unless another request did first; tell whether this one did (inside the transaction).
+
+    The conditional UPDATE takes the sitting's row lock until the commit: an answer save holds the same lock
+    while it writes (`sitting.save_answer`), so the answers read after the claim are every answer that will
+    ever count, and of two requests ending the sitting together exactly one grades it.
+    """
+    now = utcnow()
+    done = db.session.execute(
+        sa.update(_SITTINGS)
+        .where(_SITTINGS.c.id == sitting_id, _SITTINGS.c.finished_at.is_(None))
+        .values(finished_at=now, finished_by=by)
+    )
+    claimed = cast("CursorResult[Any]", done).rowcount == 1
+    sitting = db.session.identity_map.get(so.util.identity_key(Sitting, sitting_id))
+    if claimed and sitting is not None:
+        so.attributes.set_committed_value(sitting, "finished_at", now)
+        so.attributes.set_committed_value(sitting, "finished_by", by)
+    return claimed
+
+
+def claim_many(sitting_ids: Sequence[int], by: str, now: datetime) -> set[int]:
+    """End those of these sittings no other request has ended; return their ids (one statement, as `claim`)."""
+    if not sitting_ids:
+        return set()
+    statement = (
+        sa.update(_SITTINGS)
+        .where(_SITTINGS.c.id.in_(sitting_ids), _SITTINGS.c.finished_at.is_(None))
+        .values(finished_at=now, finished_by=by)
+        .returning(_SITTINGS.c.id)
+    )
+    return set(db.session.scalars(statement))
 
 
 def finished_sittings(exam: Exam) -> list[Sitting]:
@@ -355,13 +393,20 @@ def overdue(exam: Exam, now: datetime | None = None) -> list[Sitting]:
     )
 
 
-def finish_many(exam: Exam, sittings: Sequence[Sitting], by: str, actor=None) -> None:
-    """End and grade these unfinished sittings of the exam as `finish` does each, in batched writes."""
+def finish_many(exam: Exam, sittings: Sequence[Sitting], by: str, actor=None) -> int:
+    """End and grade these unfinished sittings of the exam as `finish` does each, in batched writes.
+
+    Return how many this call ended: a sitting another request ended meanwhile keeps its grade.
+    """
     refuse_final(exam.competition)
-    marks, refs, now = marks_of(exam), refs_of(exam), utcnow()
+    now = utcnow()
     entrants = {s.id: s.entrant_id for s in sittings}
-    found = list(graded(exam, ((s.id, s.paper) for s in sittings)))
     with transaction():
+        # Claimed first, graded after: an answer saved before the claim counts, none can be saved after it,
+        # and a sitting another request ended meanwhile is left to the grade it was given.
+        claimed = claim_many(list(entrants), by, now)
+        marks, refs = marks_of(exam), refs_of(exam)
+        found = list(graded(exam, ((s.id, s.paper) for s in sittings if s.id in claimed)))
         write_sittings(
             [
                 {"id": i, "finished_at": now, "finished_by": by, "points": str(p), "score_cents": c, "graded_at": now}
@@ -375,6 +420,7 @@ def finish_many(exam: Exam, sittings: Sequence[Sitting], by: str, actor=None) ->
         ]
         if events:
             db.session.execute(sa.insert(_AUDIT), events)
+    return len(found)
 
 
 def _finished_event(
@@ -401,6 +447,4 @@ def _finished_event(
 def sweep(exam: Exam) -> int:
     """Finish, by time, every unfinished sitting of the exam past its deadline; return how many."""
     late = overdue(exam)
-    if late:
-        finish_many(exam, late, "time")
-    return len(late)
+    return finish_many(exam, late, "time") if late else 0

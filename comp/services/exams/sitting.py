@@ -114,6 +114,20 @@ def admit(code: str, id_number: str) -> Entrant | None:
     )
 
 
+def admitted_elsewhere(admitted: Sequence[int], entrant: Entrant) -> list[int]:
+    """Return the admitted entrant ids a browser keeps beside this new admission: those of other competitions.
+
+    One candidate per competition per browser: on a hall's shared computer the afternoon's candidate
+    replaces the morning's, and never lands on her sitting.
+    """
+    ids = [i for i in admitted if isinstance(i, int) and i != entrant.id]
+    if not ids:
+        return []
+    query = sa.select(Entrant.id).where(Entrant.id.in_(ids), Entrant.competition_id != entrant.competition_id)
+    others = set(db.session.scalars(query))
+    return [i for i in ids if i in others]
+
+
 def exams_of(who: Who) -> list[tuple[Exam, Entrant, Sitting | None]]:
     """Return the asker's exams (ready or closed) with the entrant she sits as and her sitting, if started."""
     if not who.worker_id and not who.admitted:
@@ -134,6 +148,8 @@ def candidate_for(code: str, who: Who) -> tuple[Exam, Entrant]:
         sa.select(Exam, Entrant)
         .join(Entrant, Entrant.competition_id == Exam.competition_id)
         .where(Exam.code == code, Exam.status.in_(("ready", "closed")), _mine(who))
+        # The candidate admitted in this browser before the account's own entrant: she typed her ID number.
+        .order_by(Entrant.id.in_(list(who.admitted)).desc(), Entrant.id)
     ).first()
     if row is None:
         raise LookupError("no such exam for this candidate")
@@ -158,6 +174,23 @@ def state(exam: Exam, sitting: Sitting | None, now: datetime | None = None) -> s
     if exam.status != "ready" or now >= exam.closes_at:
         return "closed"
     return "before" if now < exam.opens_at else "ready"
+
+
+def results_open(exam: Exam, now: datetime | None = None) -> bool:
+    """Tell whether candidates may see their scores (and the key, if shown): no one can still be answering.
+
+    The organizer's close ends every sitting; past the window's close, a candidate the proctor gave extra
+    time may still be answering, and the key would reach her from a finished neighbour.
+    """
+    now = now or utcnow()
+    if exam.status == "closed":
+        return True
+    if now < exam.closes_at:
+        return False
+    running = sa.select(Sitting.id).where(
+        Sitting.exam_id == exam.id, Sitting.finished_at.is_(None), Sitting.deadline > now
+    )
+    return not db.session.scalar(sa.select(running.exists()))
 
 
 def finish_if_overdue(sitting: Sitting, now: datetime | None = None) -> bool:
@@ -320,6 +353,16 @@ _UPDATE = (
     .values(response=sa.bindparam("response"), version=sa.bindparam("new_version"), saved_at=sa.bindparam("now"))
 )
 _SITTINGS = cast(sa.Table, Sitting.__table__)
+_HOLD = (  # FOR NO KEY UPDATE: as the UPDATE that ends a sitting, without blocking the answers' foreign keys
+    sa.select(_SITTINGS.c.id)
+    .where(
+        _SITTINGS.c.id == sa.bindparam("sid"),
+        _SITTINGS.c.finished_at.is_(None),
+        _SITTINGS.c.deadline > sa.bindparam("now"),
+        _SITTINGS.c.device == sa.bindparam("device"),
+    )
+    .with_for_update(key_share=True)
+)
 _SEEN = sa.update(_SITTINGS).where(_SITTINGS.c.id == sa.bindparam("sid")).values(last_seen_at=sa.bindparam("now"))
 
 
@@ -349,7 +392,8 @@ def as_shown(entry: dict, response: str | None) -> str:
 def save_answer(code: str, who: Who, position: int, shown: str, seen: int, device: str) -> Saved:
     """Save the candidate's answer at a position over the version `seen`, from the device that answers.
 
-    Two statements (the context, the write) and a third every SEEN_EVERY to note the device is alive.
+    Three statements (the context, the hold on the sitting, the write) and a fourth every SEEN_EVERY to
+    note the device is alive.
     LookupError when there is no such sitting or position (404); AnswerRefused, StaleAnswer, TakenOver,
     TimeUp or Finished otherwise.
     """
@@ -380,6 +424,7 @@ def save_answer(code: str, who: Who, position: int, shown: str, seen: int, devic
         seen = version  # this device wrote the newer answer (its reply was lost): its latest choice stands
     try:
         with transaction():
+            _hold(row.id, device, now)
             _write(row, position, stored, version, seen, now)
     except sa.exc.IntegrityError:  # a first answer raced by another save at the same position
         stale = _stale(row.id, position, entry)
@@ -387,6 +432,24 @@ def save_answer(code: str, who: Who, position: int, shown: str, seen: int, devic
             return Saved(position, stale.response, stale.version, remaining_of(row.deadline, now))
         raise stale from None
     return Saved(position, as_shown(entry, stored), seen + 1 if version else 1, remaining_of(row.deadline, now))
+
+
+def _hold(sitting_id: int, device: str, now: datetime) -> None:
+    """Lock the sitting's row until the commit if it still takes answers from this device, or refuse the save.
+
+    Ending a sitting takes the same row lock (`grading.claim`), so an answer is either written before the
+    sitting ends, and graded, or refused: never saved after the grade was read.
+    """
+    if db.session.execute(_HOLD, {"sid": sitting_id, "device": device, "now": now}).first() is not None:
+        return
+    finished_at, deadline, active = db.session.execute(
+        sa.select(Sitting.finished_at, Sitting.deadline, Sitting.device).where(Sitting.id == sitting_id)
+    ).one()
+    if finished_at is not None:
+        raise Finished()
+    if active != device:
+        raise TakenOver()
+    raise TimeUp()
 
 
 def _write(row: Any, position: int, stored: str, version: int, seen: int, now: datetime) -> None:
