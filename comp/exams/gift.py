@@ -147,7 +147,11 @@ def _area(path: str) -> str:
 
 def parse(text: str) -> list[Parsed | GiftError]:
     """Read every question of a GIFT text, or the problem of each one that cannot be read, in order."""
-    found: list[Parsed | GiftError] = []
+    return list(read(text))
+
+
+def read(text: str) -> Iterator[Parsed | GiftError]:
+    """Yield each question of a GIFT text, or its problem, in order: a reader may stop at a cap."""
     area = ""
     for start, lines in _blocks(text.lstrip("\ufeff")):
         meta: dict[str, str] = {}
@@ -164,8 +168,7 @@ def parse(text: str) -> list[Parsed | GiftError]:
                 continue
             body.append((start + offset, line))
         if body:
-            found.append(_question(body[0][0], "\n".join(line for _n, line in body), area, meta))
-    return found
+            yield _question(body[0][0], "\n".join(line for _n, line in body), area, meta)
 
 
 # ---------------------------------------------------------------- one question

@@ -110,6 +110,20 @@ def test_city_organizer_and_admin_see_every_bank(client, auth, make_user, tree, 
         auth.logout()
 
 
+def test_a_city_bank_of_no_union_is_managed_only_by_those_who_see_every_union(client, auth, make_user, tree, bank):
+    """A bank an admin made without a union: the county's organizer neither sees it nor exports its keys."""
+    bank.owner_unit_id = None
+    db.session.commit()
+    county = Browser(client, auth, "jinjiang")
+    assert "评茶员题库" not in text(county.get("/banks"))
+    for url in urls(bank):
+        assert county.get(url).status_code == 403, url
+    auth.logout()
+    make_user("root", "admin", locale="en")
+    admin = Browser(client, auth, "root")
+    assert all(admin.get(url).status_code == 200 for url in urls(bank))
+
+
 def test_unknown_ids_are_404(browser, bank, county):
     other = banks.create_bank(county, "b", "t")
     assert browser.get("/banks/999999").status_code == 404

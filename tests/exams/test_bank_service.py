@@ -294,6 +294,9 @@ def test_too_many_rows_are_refused(make_bank, county_organizer, monkeypatch):
     gift_text = "\n\n".join(f"Q{n} {{T}}" for n in range(5)).encode()
     with pytest.raises(ServiceError, match="more than 3 questions"):
         bankfile.import_file(make_bank("b2"), county_organizer, "big.gift", gift_text)
+    unreadable = "\n\n".join(f"not a question {n}" for n in range(5)).encode()  # no answers: problems, not rows
+    with pytest.raises(ServiceError, match="more than 3 questions"):
+        bankfile.import_file(make_bank("b3"), county_organizer, "wrong.txt", unreadable)
 
 
 def test_template_imports_nothing_but_its_example(make_bank, county_organizer):

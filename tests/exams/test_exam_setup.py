@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -245,6 +246,16 @@ def test_the_page_shows_each_refused_field_and_adds_and_removes_rows(county, ban
     assert 'name="s-0-kind"' not in removed.text
     short = browser.post(f"/competitions/{county.code}/exam", form_data(county, bank, **{"s-0-count": "x"}))
     assert short.status_code == 422 and "whole number from 1 to 500" in short.text
+
+
+def test_adding_a_row_counts_nothing_in_another_unions_bank(county, bank, browser, tree):
+    """The row counts are the bank's composition: an id posted from outside the choices counts nothing."""
+    own = browser.post(f"/competitions/{county.code}/exam", form_data(county, bank, action="add"))
+    assert re.search(r'<td class="num">[1-9]\d*', own.text)  # the 晋江 bank's items are counted
+    bank.owner_unit_id = tree.shishi.id
+    db.session.commit()
+    foreign = browser.post(f"/competitions/{county.code}/exam", form_data(county, bank, action="add"))
+    assert foreign.status_code == 200 and not re.search(r'<td class="num">[1-9]\d*', foreign.text)
 
 
 def test_no_judge_on_a_single_criterion_says_assign_one_first(county, bank, browser):

@@ -151,6 +151,7 @@ def _setup_page(
     problems: dict[str, str] | None = None,
 ):
     context = _choices(form, competition)
+    usable = {bank.id for bank in context["banks"]}
     criterion = context["criteria"].get(form.criterion_id.data)
     total = setup.total_of(rows)
     problems = problems or {}
@@ -163,7 +164,8 @@ def _setup_page(
         competition=competition,
         exam=exam,
         form=form,
-        sections=setup.availability(form.bank_id.data, rows),
+        # Counted only in a bank the organizer may use: a posted id of another union's bank counts nothing.
+        sections=setup.availability(form.bank_id.data if form.bank_id.data in usable else None, rows),
         total=total,
         total_text=None if total is None else papers.fraction_text(total),
         problems=problems,

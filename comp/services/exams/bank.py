@@ -39,11 +39,15 @@ def kind_label(kind: str) -> str:
 
 
 def may_manage(user: User, bank: QuestionBank) -> bool:
-    """Tell whether the user may manage the bank: admins; organizers whose scope holds its owner unit."""
+    """Tell whether the user may manage the bank: admins; organizers whose scope holds its owner unit.
+
+    A bank of no union is the city's: only those who see every union (admins, the city federation's
+    organizers) manage it, as only they may use it in an exam (`setup.banks_for`).
+    """
     if not user.is_authenticated or not user.active or user.role not in ("admin", "organizer"):
         return False
     units = permissions.scope(user)
-    return units is None or bank.owner_unit_id is None or bank.owner_unit_id in units
+    return units is None or (bank.owner_unit_id is not None and bank.owner_unit_id in units)
 
 
 def banks_for(user: User) -> list[QuestionBank]:
@@ -51,7 +55,7 @@ def banks_for(user: User) -> list[QuestionBank]:
     query = sa.select(QuestionBank).order_by(QuestionBank.trade, QuestionBank.name, QuestionBank.id)
     units = permissions.scope(user)
     if units is not None:
-        query = query.where(sa.or_(QuestionBank.owner_unit_id.is_(None), QuestionBank.owner_unit_id.in_(units)))
+        query = query.where(QuestionBank.owner_unit_id.in_(units))
     return list(db.session.scalars(query))
 
 

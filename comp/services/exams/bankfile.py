@@ -106,8 +106,11 @@ class Report:
 
     def page(self) -> dict:
         """Return the report as _upload_report.html shows it."""
-        bad = {p["row"] for p in self.problems}
-        rows = [{**r, "problems": [p for p in self.problems if p["row"] == r["row"]]} for r in self.rows]
+        by_row: dict[object, list[dict]] = {}
+        for problem in self.problems:
+            by_row.setdefault(problem["row"], []).append(problem)
+        bad = set(by_row)
+        rows = [{**r, "problems": by_row.get(r["row"], [])} for r in self.rows]
         return {"problems": self.problems, "rows": rows, "bad": len(bad), "valid": len(rows) - len(bad)}
 
 
@@ -211,7 +214,9 @@ def read_gift(data: bytes, filename: str) -> list[dict]:
     if "\0" in text:
         raise ServiceError(_("The file is not a GIFT text file."))
     rows: list[dict] = []
-    for found in gift.parse(text):
+    for found in gift.read(text):
+        if len(rows) >= MAX_ROWS:  # unreadable paragraphs count too: a wrong file never runs past the cap
+            raise ServiceError(_("The file has more than %(n)s questions.", n=MAX_ROWS))
         if isinstance(found, gift.GiftError):
             rows.append({"row": found.line, "gift_error": [found.problem, found.detail], "kind": "", "stem": ""})
             continue
@@ -230,8 +235,6 @@ def read_gift(data: bytes, filename: str) -> list[dict]:
                 "source": found.source,
             }
         )
-        if len(rows) > MAX_ROWS:
-            raise ServiceError(_("The file has more than %(n)s questions.", n=MAX_ROWS))
     if not rows:
         raise ServiceError(_("The file holds no question."))
     return rows
