@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -57,6 +58,8 @@ def _letters(item: Item, text: str) -> list[str]:
 
 
 def _number(text: str) -> str:
+    # A Chinese keyboard types full-width figures, point and minus (３．５, －２); a phone may offer "−" (U+2212).
+    text = unicodedata.normalize("NFKC", text).replace("\u2212", "-")
     try:
         value = Decimal(text)
     except InvalidOperation:

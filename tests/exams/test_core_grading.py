@@ -52,6 +52,9 @@ ITEMS = (SINGLE, MULTI, TF, NUM, EXACT)
         (NUM, "1e3", "1000"),
         (NUM, "2.5E-2", "0.025"),
         (NUM, "３.５", "3.5"),
+        (NUM, "３．５", "3.5"),  # a Chinese keyboard's full-width point
+        (NUM, "－２", "-2"),  # and minus
+        (NUM, "\u22122.5", "-2.5"),  # the minus sign a phone's keyboard offers
         (NUM, "-7.000000000001", "-7.000000000001"),
         (NUM, "1.5000000000000000000000000000000", "1.5"),  # trailing zeros beyond 12 places are no places
         (NUM, "123456789012345", "123456789012345"),
