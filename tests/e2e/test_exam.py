@@ -202,3 +202,59 @@ def test_a_number_being_typed_is_saved_without_leaving_the_field(browser, live_s
     db.session.rollback()
     assert db.session.scalar(sa.select(Answer.response)) == "3.5"
     assert page.evaluate("document.activeElement.name") == "response"
+
+
+def test_submit_waits_for_unsent_answers_and_a_refused_page_asks_for_a_reload(browser, live_server, make_competition):
+    from tests.exams.sitting_helpers import ID_E1 as number
+
+    make_exam(make_competition(status="running"), duration=30)
+    page = _phone(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server}/exam")
+    page.fill('input[name="code"]', "EXAMCODE")
+    page.fill('input[name="id_number"]', number)
+    page.click("#admit-form button")
+    page.click("#start-form button")
+    page.wait_for_selector("#exam")
+    # Enter ("Go" on the keypad) in a number saves it: the page is not posted and reloaded.
+    field = page.locator('#exam form.exam-q[data-kind="numeric"] input[name="response"]')
+    field.fill("2.5")
+    field.press("Enter")
+    _until(lambda: _answers() == 1)
+    assert page.url.endswith("/exam/EXAMCODE") and page.locator("#exam").count() == 1
+
+    # An answer that cannot be sent: pressing submit hands in nothing and says why.
+    page.route("**/answers/*", lambda route: route.abort())
+    _choose(page, 0)
+    _expect(page.locator("#exam-outbox")).to_be_visible()
+    dialogs: list[str] = []
+
+    def confirm(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
+    page.click("#submit-form button")
+    _expect(page.locator("#exam-submit-note")).to_contain_text("未发送")
+    screenshot(page, "exam-submit-waits")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Sitting.finished_at)) is None and dialogs == []  # nothing asked, nothing sent
+
+    # The server refuses the page itself (its session expired: an HTML 403): no endless retry, a reload is asked.
+    page.unroute("**/answers/*")
+    page.route("**/answers/*", lambda route: route.fulfill(status=403, content_type="text/html", body="<p>403</p>"))
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _expect(page.locator("#exam-outbox")).to_contain_text("刷新")
+    assert page.evaluate(OUTBOX) == 1  # kept for the reload to send
+
+    # Reloaded with the network back, the answer is sent, and submit asks first, then hands in the paper.
+    page.unroute("**/answers/*")
+    page.reload()
+    _until(lambda: _answers() == 2)
+    page.click("#submit-form button")
+    page.wait_for_selector("#exam-finished")
+    assert len(dialogs) == 1
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Sitting.finished_by)) == "candidate"
+    assert errors == []

@@ -48,6 +48,8 @@ def test_a_wrong_code_or_number_gets_one_message_that_does_not_say_which(client,
     assert "exam_entrants" not in (client.session_transaction().__enter__())
     if number:
         assert "没有找到与此考试码和身份证号对应的考试" in html or GENERIC in html
+    else:  # nothing typed: the field says so, next to it
+        assert 'aria-invalid="true" aria-describedby="id-number-error"' in html and 'id="id-number-error"' in html
     assert "check digit" not in html and "校验" not in html
 
 

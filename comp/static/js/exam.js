@@ -3,13 +3,16 @@
 // sent ("jx:exam:<code>:<entrant>:<position>"); only the server's answer (saved, stale, refused,
 // finished) empties it. A lost request leaves it there: the status line counts the answers waiting, and
 // they are sent again in the order chosen when the network returns, on a timer, and after a reload.
-// The countdown follows the server's clock (each answer and a periodic /clock correct it); at 0 the
-// server ends the sitting. One device answers at a time: another device's take-over shows an overlay.
+// A refusal that is not JSON (an expired token or session) stops the sending until a reload, which sends
+// what waits. The countdown follows the server's clock (each answer and a periodic /clock correct it); at
+// 0 the page asks the server, which ends the sitting, and only its word ends the paper here. One device
+// answers at a time: another device's take-over shows an overlay.
 (function () {
   "use strict";
   var DEVICE_KEY = "jx-exam-device";
   var RETRY_MAX_MS = 30000;
   var CLOCK_EVERY_MS = 30000;
+  var END_CHECK_MS = 5000;  // at 0, how often the server is asked again whether the sitting has ended
   var LOW_SECONDS = 300;
   var memory = {};  // the outbox when localStorage is unavailable (private mode, full)
 
@@ -57,17 +60,19 @@
   // --- the outbox ----------------------------------------------------------------------------------
   var prefix = root.getAttribute("data-store");
   function keyOf(position) { return prefix + position; }
+  // The copy in memory first: when localStorage is full (or has no quota) setItem throws but getItem
+  // still answers, with nothing or an older entry, so the newest choice is the one kept in memory.
   function read(key) {
     var raw = null;
-    try { raw = window.localStorage.getItem(key); } catch (e) { raw = memory[key]; }
+    try { raw = key in memory ? memory[key] : window.localStorage.getItem(key); } catch (e) { raw = null; }
     try { return raw ? JSON.parse(raw) : null; } catch (e) { return null; }
   }
-  function load(position) { return read(keyOf(position)); }
-  function keep(position, entry) {
-    var raw = JSON.stringify(entry);
-    memory[keyOf(position)] = raw;
-    try { window.localStorage.setItem(keyOf(position), raw); } catch (e) { /* kept in memory */ }
+  function write(key, raw) {
+    memory[key] = raw;
+    try { window.localStorage.setItem(key, raw); } catch (e) { /* kept in memory */ }
   }
+  function load(position) { return read(keyOf(position)); }
+  function keep(position, entry) { write(keyOf(position), JSON.stringify(entry)); }
   function forget(position) {
     delete memory[keyOf(position)];
     try { window.localStorage.removeItem(keyOf(position)); } catch (e) { /* nothing stored */ }
@@ -98,16 +103,37 @@
     if (!nav) { return; }
     var navState = state === "waiting" || state === "saving" ? "waiting" : (form.dataset.saved ? "answered" : "empty");
     nav.setAttribute("data-state", navState);
+    nameNav(nav);
+  }
+  // A navigator number's name carries its state and flag ("第 3 题，已答，待检查"): not only its colour tells it.
+  function nameNav(nav) {
+    var name = nameWith(nav.getAttribute("data-label"), text("nav-" + nav.getAttribute("data-state")));
+    if (nav.classList.contains("flagged")) { name = nameWith(name, text("nav-flagged")); }
+    nav.setAttribute("aria-label", name);
+  }
+  // "%(question)s, %(state)s" from the catalog: each language joins a name and a state its own way.
+  function nameWith(question, state) {
+    return text("nav-name").replace("{q}", function () { return question; }).replace("{s}", function () { return state; });
   }
   function status() {
     var n = waiting().length;
+    var line = n ? count("outbox", n) : "";
+    if (outdated) { line = text("reload") + (line ? " " + line : ""); }
     var box = document.getElementById("exam-outbox");
-    box.hidden = n === 0;
-    box.textContent = n ? count("outbox", n) : "";
+    box.hidden = !line;
+    box.textContent = line;
+    box.classList.toggle("outdated", outdated);
+    if (!line) { document.getElementById("exam-submit-note").textContent = ""; }  // nothing waits any more
   }
+  function waitingText() { return outdated ? text("reload") : text("waiting"); }
 
   // --- sending, one at a time in the order chosen ---------------------------------------------------
-  var sending = false, stopped = false, retryTimer = null, attempt = 0;
+  var sending = false, retryTimer = null, attempt = 0;
+  var outdated = false;     // the server refused this page (an expired token or session): only a reload helps
+  var takenOver = false;    // another device answers now
+  var finished = false;     // the server has ended the sitting
+  var checkingEnd = false;  // this phone's countdown is at 0; the server has not yet said the sitting ended
+  function stopped() { return outdated || takenOver || finished; }
 
   function post(url, fields, extraHeaders) {
     var body = new URLSearchParams(fields);
@@ -116,11 +142,35 @@
     return window.fetch(url, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
   }
 
+  // Whoever waits for the outbox to stop moving (the submit button) is told true once it is empty, false
+  // when the network or the server stops it.
+  var idle = [];
+  function settled(empty) {
+    var told = idle;
+    idle = [];
+    told.forEach(function (tell) { tell(empty); });
+  }
+  function sendAllNow() {
+    return new Promise(function (resolve) { idle.push(resolve); retryNow(); });
+  }
+
+  function isJson(r) { return (r.headers.get("Content-Type") || "").indexOf("application/json") !== -1; }
+  // A 4xx page that is not JSON is the server's refusal, not a lost network: an expired CSRF token or a
+  // missing device (400), a session that no longer admits her (404), 403. Sending again cannot help.
+  function refusedPage(r) { return r.status >= 400 && r.status < 500 && !isJson(r); }
+  // Nothing is sent until a reload; the answers wait in the outbox, and the reloaded page sends them.
+  function pageOutdated() {
+    outdated = true;
+    waiting().forEach(function (w) { setState(formAt(w.position), "waiting", text("reload")); });
+    status();
+  }
+
   function pump() {
-    if (sending || stopped) { status(); return; }
+    if (sending) { status(); return; }  // the request on its way calls pump again when it is answered
+    if (stopped()) { status(); settled(false); return; }
     var next = waiting()[0];
     status();
-    if (!next) { return; }
+    if (!next) { settled(true); return; }
     var form = formAt(next.position);
     var sent = next.entry;
     sending = true;
@@ -128,8 +178,9 @@
     post(form.action, { response: sent.response, version: sent.version, device: device() }).then(function (r) {
       correct(r.headers.get("X-Exam-Remaining"));
       if (r.status >= 500) { throw new Error("server " + r.status); }
+      if (refusedPage(r)) { pageOutdated(); return; }
       return r.json().then(function (body) { answered(form, sent, r.status, body); }, function () {
-        throw new Error("not json");
+        throw new Error("not json");  // a captive portal's page, or an answer cut off: the network
       });
     }).then(function () {
       sending = false;
@@ -137,9 +188,10 @@
       pump();
     }, function () {
       sending = false;
-      waiting().forEach(function (w) { setState(formAt(w.position), "waiting", text("waiting")); });
+      waiting().forEach(function (w) { setState(formAt(w.position), "waiting", waitingText()); });
       status();
       retryLater();
+      settled(false);
     });
   }
 
@@ -163,12 +215,11 @@
       setState(form, "refused", text("refused") + " " + (body.message || ""));
       return;
     }
-    stopped = true;  // 400 (the page is out of date), 404: nothing sent again until a reload
-    setState(form, "waiting", body.message || "");
+    pageOutdated();  // another refusal (400, 404): nothing sent again until a reload
   }
 
   function retryLater() {
-    if (retryTimer || stopped) { return; }
+    if (retryTimer || stopped()) { return; }
     var delay = Math.min(RETRY_MAX_MS, 1000 * Math.pow(2, attempt));
     attempt += 1;
     retryTimer = window.setTimeout(function () { retryTimer = null; pump(); }, delay);
@@ -178,7 +229,7 @@
     if (retryTimer) { window.clearTimeout(retryTimer); retryTimer = null; }
     pump();
   }
-  window.addEventListener("online", retryNow);
+  window.addEventListener("online", function () { retryNow(); askIfEnded(); });
 
   root.addEventListener("change", function (event) {
     var input = event.target;
@@ -192,7 +243,7 @@
       version: entry ? entry.version : form.querySelector('input[name="version"]').value,
       seq: seq
     });
-    setState(form, "waiting", text("waiting"));
+    setState(form, "waiting", waitingText());
     pump();
   });
 
@@ -204,12 +255,24 @@
     if (input.name !== "response" || input.type !== "text") { return; }
     var position = input.form.dataset.position;
     window.clearTimeout(typing[position]);
-    typing[position] = window.setTimeout(function () {
-      delete typing[position];
-      var entry = load(position);
-      var held = entry ? entry.response : input.form.dataset.saved;
-      if (input.value.trim() !== held) { input.dispatchEvent(new Event("change", { bubbles: true })); }
-    }, 1000);
+    typing[position] = window.setTimeout(function () { saveTyped(input); }, 1000);
+  });
+  // Saves the typed number as a change would, unless it is already the one kept or saved.
+  function saveTyped(input) {
+    var position = input.form.dataset.position;
+    window.clearTimeout(typing[position]);
+    delete typing[position];
+    var entry = load(position);
+    var held = entry ? entry.response : input.form.dataset.saved;
+    if (input.value.trim() !== held) { input.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+  // Enter (or "Go" on a phone's keypad) in a numeric answer would post its form natively and reload the
+  // whole paper (lost on a weak network): the answer is saved here instead.
+  root.addEventListener("submit", function (event) {
+    if (!event.target.matches("form.exam-q")) { return; }
+    event.preventDefault();
+    var input = event.target.querySelector('input[type="text"][name="response"]');
+    if (input) { saveTyped(input); }
   });
 
   // Reloaded (or back after a crash): put back what this phone chose but the server never confirmed.
@@ -230,7 +293,7 @@
     var f = flags(), position = event.target.form.dataset.position;
     f.list = f.list.filter(function (p) { return p !== position; });
     if (event.target.checked) { f.list.push(position); }
-    try { window.localStorage.setItem(flagKey, JSON.stringify(f)); } catch (e) { /* not kept */ }
+    write(flagKey, JSON.stringify(f));
     markFlags();
   });
   function markFlags() {
@@ -239,13 +302,12 @@
       var on = list.indexOf(form.dataset.position) !== -1;
       form.querySelector(".q-flag").checked = on;
       var nav = navAt(form.dataset.position);
-      if (nav) { nav.classList.toggle("flagged", on); }
+      if (nav) { nav.classList.toggle("flagged", on); nameNav(nav); }
     });
   }
 
   // --- the clock: the server's ---------------------------------------------------------------------
   var endAt = Date.now() + Number(root.getAttribute("data-remaining") || 0) * 1000;
-  var ended = false;
   function correct(seconds) {
     if (seconds === null || seconds === undefined || seconds === "") { return; }
     endAt = Date.now() + Number(seconds) * 1000;
@@ -257,40 +319,102 @@
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     clock.textContent = (h ? h + ":" + two(m) : two(m)) + ":" + two(s);
     clock.classList.toggle("low", left < LOW_SECONDS);
-    if (left === 0 && !ended) { timeUp(); }
+    if (left === 0) { timeUp(); }
   }
   function checkClock() {
     return window.fetch(root.getAttribute("data-clock-url"), {
       headers: { "Accept": "application/json", "X-Exam-Device": device() }, credentials: "same-origin"
-    }).then(function (r) { return r.json(); }).then(function (body) {
+    }).then(function (r) {
+      if (refusedPage(r)) { pageOutdated(); throw new Error("refused " + r.status); }
+      return r.json();
+    }).then(function (body) {
       correct(body.remaining);
       if (body.state === "finished") { over(); }
       if (body.state === "running" && body.device === false) { taken(); }  // told even before its next answer
       return body;
     });
   }
-  function taken() { stopped = true; document.getElementById("exam-taken").hidden = false; }
-  // At 0 the server ends the sitting by time (the clock request makes sure); this page then shows the result.
-  function timeUp() {
-    ended = true;
-    stopped = true;
-    document.getElementById("exam-over").hidden = false;
-    checkClock().then(function (body) {
-      if (body.state !== "finished") { ended = false; stopped = false; document.getElementById("exam-over").hidden = true; }
-    }, function () { window.addEventListener("online", function () { timeUp(); }, { once: true }); });
+  function taken() {
+    takenOver = true;
+    openOverlay(document.getElementById("exam-taken"), document.getElementById("exam-continue"));
   }
+
+  // At 0 on this phone's clock the server is asked: it ends the sitting by time (the clock request makes
+  // sure). The phone's clock may have jumped, so until the server says so the paper stays open, with a
+  // neutral line; answers chosen meanwhile wait in the outbox as usual.
+  var endTimer = null, askingEnd = false;
+  function timeUp() {
+    if (checkingEnd || finished) { return; }
+    checkingEnd = true;
+    document.getElementById("exam-timeup").textContent = text("timeup");
+    askIfEnded();
+  }
+  function askIfEnded() {
+    if (askingEnd || !checkingEnd) { return; }
+    askingEnd = true;
+    window.clearTimeout(endTimer);
+    checkClock().then(function (body) {
+      askingEnd = false;
+      if (body.state === "finished") { return; }  // over() shows it
+      if (Number(body.remaining) > 0) { falseAlarm(); return; }
+      askLater();  // the deadline is less than a second away, or the server cannot end it yet
+    }, function () { askingEnd = false; askLater(); });
+  }
+  // Asked again on a timer, not only on an "online" event, which a flaky but connected network never fires.
+  function askLater() {
+    if (checkingEnd && !outdated) { endTimer = window.setTimeout(askIfEnded, END_CHECK_MS); }
+  }
+  // The phone's clock ran ahead: the server's time is back on screen, and what waited is sent now.
+  function falseAlarm() {
+    checkingEnd = false;
+    document.getElementById("exam-timeup").textContent = "";
+    retryNow();
+  }
+  // The server ended the sitting: the result page replaces the paper. Reached at 0 here, it is the time,
+  // which the overlay says while that page loads.
   function over() {
-    stopped = true;
-    ended = true;
+    if (finished) { return; }
+    finished = true;
+    if (checkingEnd) { openOverlay(document.getElementById("exam-over"), document.getElementById("exam-result")); }
     waiting().forEach(function (w) { forget(w.position); });
     status();
     window.location.assign(window.location.pathname);
   }
 
+  // --- the overlays: modal dialogs over the paper --------------------------------------------------
+  // While one shows, everything else on the page is inert (no tap, Tab or screen-reader cursor reaches the
+  // paper behind) and the focus is in it, so it is heard at once. None is closed again: "continue" reloads
+  // the page and the end loads the result page.
+  var dialog = null;
+  function openOverlay(overlay, focusable) {
+    if (!overlay.hidden) { return; }
+    overlay.hidden = false;
+    overlay.removeAttribute("inert");  // made inert by the other overlay if that one showed first
+    dialog = { overlay: overlay, focusable: focusable };
+    for (var node = overlay; node !== document.body && node.parentElement; node = node.parentElement) {
+      inertSiblings(node);
+    }
+    focusable.focus();
+  }
+  function inertSiblings(node) {
+    Array.prototype.forEach.call(node.parentElement.children, function (sibling) {
+      if (sibling !== node) { sibling.setAttribute("inert", ""); }
+    });
+  }
+  // Browsers without `inert` (older Android WebViews): focus that leaves the dialog is brought back.
+  document.addEventListener("focusin", function (event) {
+    if (dialog && !dialog.overlay.contains(event.target)) { dialog.focusable.focus(); }
+  });
+
   // --- focus losses, for the proctor ---------------------------------------------------------------
   var lastFocus = 0;
+  // A reload or the language switch leaves the page too (the rules allow both): not a focus loss.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });  // back from the browser's cache
   function focusLost() {
-    if (ended || Date.now() - lastFocus < 2000) { return; }  // blur and hidden of one switch count once
+    if (leaving || finished || checkingEnd) { return; }
+    if (Date.now() - lastFocus < 2000) { return; }  // blur and hidden of one switch count once
     lastFocus = Date.now();
     post(root.getAttribute("data-focus-url"), { device: device() }).catch(function () { /* offline: not counted */ });
   }
@@ -299,27 +423,46 @@
 
   // --- this device answers: on opening, and "continue here" after another device took over ---------
   function claim() {
-    return post(root.getAttribute("data-device-url"), { device: device() }).then(function (r) { return r.json(); })
-      .then(function (body) {
-        correct(body.remaining);
-        if (body.state === "finished") { over(); }
-        return body;
-      });
+    return post(root.getAttribute("data-device-url"), { device: device() }).then(function (r) {
+      if (refusedPage(r)) { pageOutdated(); throw new Error("refused " + r.status); }
+      return r.json();
+    }).then(function (body) {
+      correct(body.remaining);
+      if (body.state === "finished") { over(); }
+      return body;
+    });
   }
   document.getElementById("exam-continue").addEventListener("click", function () {
-    claim().then(function () { window.location.reload(); }, function () { /* offline: try again later */ });
+    claim().then(function () { window.location.reload(); }, function () {
+      if (outdated) { window.location.reload(); }  // else offline: she taps again later
+    });
   });
 
-  // --- submitting: say what is unanswered or still waiting -----------------------------------------
+  // --- submitting: what still waits is sent first; then she is asked, told what is unanswered ---------
   var submitForm = document.getElementById("submit-form");
-  submitForm.addEventListener("submit", function () {
+  var submitButton = submitForm.querySelector('[type="submit"]');
+  var handingIn = false;  // the waiting answers are being sent before the paper
+  submitForm.addEventListener("submit", function (event) {
+    if (!waiting().length) { askBeforeSubmit(); return; }
+    // Submitted now, the sitting would end without the answers still on this phone.
+    event.preventDefault();
+    delete submitForm.dataset.confirm;  // app.js asks nothing: nothing is submitted this time
+    if (handingIn) { return; }
+    handingIn = true;
+    submitButton.setAttribute("aria-busy", "true");
+    sendAllNow().then(function (empty) {
+      handingIn = false;
+      submitButton.removeAttribute("aria-busy");
+      if (empty && !waiting().length) { submitButton.click(); return; }  // all sent: submitted as usual
+      document.getElementById("exam-submit-note").textContent = outdated ? text("reload") : count("unsent", waiting().length);
+    });
+  });
+  function askBeforeSubmit() {
     var unanswered = forms().filter(function (f) { return !f.dataset.saved && !load(f.dataset.position); }).length;
-    var unsent = waiting().length;
     var parts = [text("confirm")];
     if (unanswered) { parts.push(count("unanswered", unanswered)); }
-    if (unsent) { parts.push(count("unsent", unsent)); }
     submitForm.dataset.confirm = parts.join("\n");  // app.js asks it
-  });
+  }
 
   restore();
   markFlags();
