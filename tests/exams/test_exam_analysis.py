@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics as st
+from fractions import Fraction
 from io import BytesIO
 
 import pytest
@@ -131,3 +132,20 @@ def test_the_key_page_corrects_and_says_how_many_scores_changed(exam, browser):
     db.session.expire_all()
     assert mark(exam.competition, "E1", "J1", "theory.exam").value_cents == 10000  # 8 of 8 now
     assert mark(exam.competition, "E5", "J1", "theory.exam").value_cents == 0
+
+
+def test_an_item_worth_more_on_one_paper_than_another_is_still_right_when_answered_right(exam):
+    """Overlapping sections can draw an item at 1 point on one paper and 2 on another: right is right."""
+    import sqlalchemy as sa
+
+    from comp.models.exam import Sitting
+
+    sittings = list(db.session.scalars(sa.select(Sitting).order_by(Sitting.id)))
+    first = sittings[1].paper[0]
+    sittings[1].paper = [{**first, "p": str(2 * Fraction(first["p"]))}, *sittings[1].paper[1:]]  # E2's worth doubled
+    db.session.commit()
+    report = statistics.report(exam)
+    item = next(i for i in report.paper.items if i.ref == first["v"])
+    assert item.facility == Fraction(4, 5)  # E1–E4 right, E5 blank: as when every paper gave it the same worth
+    assert report.paper.kr20 is not None  # every item is still all-or-nothing
+    assert sum(count for _low, _high, count in report.histogram) == 5

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from comp.extensions import db
 from comp.models import AuditEvent, MarkChange
+from comp.models.exam import Exam
 from comp.models.types import utcnow
 from comp.services import ServiceError, results, transaction
 from comp.services.exams import grading, keys
@@ -132,6 +133,22 @@ def test_a_key_correction_regrades_the_right_sittings_audited_and_the_totals_fol
     last = changes(exam)[-1]
     assert last.actor_id == organizer.id and "原答案有误" in last.reason
     assert exam.corrections[str(q1.id)]["answer"] == "A"
+
+
+def test_a_correction_keeps_one_another_organizer_made_a_moment_ago(exam, make_user):
+    """The corrections are read again under the exam's lock: a stale copy in this request loses nothing."""
+    organizer = make_user("organizer", "organizer")
+    seat(exam, "E1", RIGHT, finished_by="candidate")
+    q1, q2 = versions(exam.bank)[:2]
+    theirs = {
+        str(q2.id): {"answer": "A", "tolerance": None, "reason": "他人更正", "by": None, "at": "2026-12-06T08:00:00"}
+    }
+    db.session.execute(sa.update(Exam).where(Exam.id == exam.id).values(corrections=theirs))  # behind this copy
+    sa.orm.attributes.set_committed_value(exam, "corrections", {})
+    keys.correct_key(exam, q1.id, "a", "", "原答案有误", organizer)
+    db.session.commit()
+    db.session.expire_all()
+    assert set(exam.corrections) == {str(q1.id), str(q2.id)}
 
 
 def test_a_tolerance_correction_changes_only_the_sittings_it_moves(exam, make_user):

@@ -169,6 +169,7 @@ def finish(sitting: Sitting, by: str, actor=None) -> None:
             db.session.refresh(sitting)
             if sitting.graded_at is not None:
                 return
+        hold_key(exam)
         items = key_items(exam, used_refs([sitting]))
         points = points_of(exam, sitting, items, responses_of([sitting.id])[sitting.id])
         cents = cents_of(exam, exam.criterion, points)
@@ -207,6 +208,18 @@ def claim(sitting_id: int, by: str) -> bool:
         so.attributes.set_committed_value(sitting, "finished_at", now)
         so.attributes.set_committed_value(sitting, "finished_by", by)
     return claimed
+
+
+def hold_key(exam: Exam, write: bool = False) -> None:
+    """Read the exam's key corrections again under its row lock, held until the commit (inside the transaction).
+
+    A grade takes it shared and a key correction exclusive: a sitting graded while a correction is made
+    is either graded with the corrected key or finished before the correction's regrade reads the
+    sittings, and two corrections made at once both stand.
+    """
+    statement = sa.select(Exam.corrections).where(Exam.id == exam.id)
+    statement = statement.with_for_update(key_share=True) if write else statement.with_for_update(read=True)
+    so.attributes.set_committed_value(exam, "corrections", db.session.scalar(statement) or {})
 
 
 def claim_many(sitting_ids: Sequence[int], by: str, now: datetime) -> set[int]:
@@ -405,6 +418,7 @@ def finish_many(exam: Exam, sittings: Sequence[Sitting], by: str, actor=None) ->
         # Claimed first, graded after: an answer saved before the claim counts, none can be saved after it,
         # and a sitting another request ended meanwhile is left to the grade it was given.
         claimed = claim_many(list(entrants), by, now)
+        hold_key(exam)
         marks, refs = marks_of(exam), refs_of(exam)
         found = list(graded(exam, ((s.id, s.paper) for s in sittings if s.id in claimed)))
         write_sittings(

@@ -18,7 +18,7 @@ from comp.models.exam import Exam, Question, QuestionVersion, Sitting
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
 from comp.services.common import audit
-from comp.services.exams.grading import TOLERANCE, key_item, refuse_final, regrade
+from comp.services.exams.grading import TOLERANCE, hold_key, key_item, refuse_final, regrade
 
 
 def parse_key(item: Item, answer: str, tolerance: str | None) -> tuple[str, Decimal | None]:
@@ -57,18 +57,21 @@ def correct_key(exam: Exam, version_id: int, answer: str, tolerance: str | None,
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Write why the key is corrected: the reason is kept with the scores."))
-    before = key_item(version, exam.corrections)
-    normalized, value = parse_key(before, answer, tolerance)
-    if normalized == before.answer and value == before.tolerance:
-        raise ServiceError(_("That is the key already: nothing to correct."))
-    fix = {
-        "answer": normalized,
-        "tolerance": None if value is None else plain(value),
-        "reason": reason[:200],
-        "by": getattr(actor, "id", None),
-        "at": utcnow().isoformat(timespec="seconds"),
-    }
     with transaction():
+        # The corrections as they stand now, locked: another organizer's correction made a moment ago stays,
+        # and no sitting is graded with the old key after the regrade below has read the finished ones.
+        hold_key(exam, write=True)
+        before = key_item(version, exam.corrections)
+        normalized, value = parse_key(before, answer, tolerance)
+        if normalized == before.answer and value == before.tolerance:
+            raise ServiceError(_("That is the key already: nothing to correct."))
+        fix = {
+            "answer": normalized,
+            "tolerance": None if value is None else plain(value),
+            "reason": reason[:200],
+            "by": getattr(actor, "id", None),
+            "at": utcnow().isoformat(timespec="seconds"),
+        }
         exam.corrections = {**(exam.corrections or {}), str(version.id): fix}
         audit.record(
             "exam.key_corrected",

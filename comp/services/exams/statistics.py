@@ -61,36 +61,48 @@ class Report:
         return max((n for _, _, n in self.histogram), default=0) or 1
 
 
-def rows_of(exam: Exam) -> tuple[list[dict[int, tuple[str, Fraction]]], dict[int, Fraction], dict[int, Item]]:
-    """Return a row per finished sitting (stored response, points by the corrected key), the maxima, the items."""
+def rows_of(
+    exam: Exam,
+) -> tuple[list[dict[int, tuple[str, Fraction]]], dict[int, Fraction], dict[int, Item], list[Fraction]]:
+    """Return a row per finished sitting (stored response, points by the corrected key), the maxima, the items,
+    and each sitting's total as its paper counts it."""
     finished = grading.finished_sittings(exam)
     items = grading.key_items(exam, grading.used_refs(finished))
     answers = grading.responses_of([s.id for s in finished])
     multiple = papers.parse_blueprint(exam.blueprint).multiple
-    rows: list[dict[int, tuple[str, Fraction]]] = []
+    marked: list[dict[int, tuple[str, Fraction, Fraction]]] = []
     maxima: dict[int, Fraction] = {}
     for sitting in finished:
-        row: dict[int, tuple[str, Fraction]] = {}
+        row: dict[int, tuple[str, Fraction, Fraction]] = {}
         for position, entry in enumerate(papers.paper_from(sitting.paper)):
             response = answers[sitting.id].get(position, "")
-            row[entry.ref] = (response, core.mark(items[entry.ref], entry.points, response, multiple))
+            row[entry.ref] = (response, core.mark(items[entry.ref], entry.points, response, multiple), entry.points)
             maxima[entry.ref] = max(maxima.get(entry.ref, Fraction(0)), entry.points)
-        rows.append(row)
-    return rows, maxima, items
+        marked.append(row)
+    # Overlapping sections may draw one item at 1 point on one paper and 2 on another: each earning is put on
+    # the item's largest worth, so a right answer is right (facility 1, the item still all-or-nothing).
+    rows = [
+        {
+            ref: (response, earned * maxima[ref] / worth if worth else earned)
+            for ref, (response, earned, worth) in row.items()
+        }
+        for row in marked
+    ]
+    totals = [sum((earned for _r, earned, _w in row.values()), Fraction(0)) for row in marked]
+    return rows, maxima, items, totals
 
 
-def _histogram(rows, total: Fraction) -> tuple[tuple[Fraction, Fraction, int], ...]:
+def _histogram(totals: list[Fraction], total: Fraction) -> tuple[tuple[Fraction, Fraction, int], ...]:
     width = total / BINS if total else Fraction(1)
     counts = [0] * BINS
-    for row in rows:
-        points = sum((p for _, p in row.values()), Fraction(0))
+    for points in totals:
         counts[min(BINS - 1, int(points / width))] += 1
     return tuple((width * i, width * (i + 1), counts[i]) for i in range(BINS))
 
 
 def report(exam: Exam) -> Report | None:
     """Return the exam's item analysis, or None before any sitting has finished."""
-    rows, maxima, items = rows_of(exam)
+    rows, maxima, items, totals = rows_of(exam)
     if not rows:
         return None
     paper = analysis.analyse(rows, maxima)
@@ -104,7 +116,7 @@ def report(exam: Exam) -> Report | None:
             letters = ("T", "F")
         lines.append(Line(stats, version.question.code, version.number, item.kind, version.stem, item.answer, letters))
     total = papers.total_points(papers.parse_blueprint(exam.blueprint))
-    return Report(paper, tuple(lines), total, _histogram(rows, total))
+    return Report(paper, tuple(lines), total, _histogram(totals, total))
 
 
 def percent(value: Fraction | float | None) -> str:
