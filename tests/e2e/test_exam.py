@@ -193,6 +193,7 @@ def test_a_number_being_typed_is_saved_without_leaving_the_field(browser, live_s
     page.fill('input[name="code"]', "EXAMCODE")
     page.fill('input[name="id_number"]', number)
     page.click("#admit-form button")
+    _expect(page.locator("#start-form [data-loading-note]")).to_be_hidden()  # the script ran: no "reload" hint
     page.click("#start-form button")
     page.wait_for_selector("#exam")
     field = page.locator('#exam form.exam-q[data-kind="numeric"] input[name="response"]')

@@ -47,6 +47,7 @@
   document.querySelectorAll("form.exam-device-form [data-needs-device]").forEach(function (button) {
     button.disabled = false;
   });
+  document.querySelectorAll("form.exam-device-form [data-loading-note]").forEach(function (note) { note.hidden = true; });
 
   var root = document.getElementById("exam");
   if (!root) { return; }
