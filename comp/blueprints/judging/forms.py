@@ -15,6 +15,9 @@ class MarkForm(Form):
     version = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
 
+    class Meta(Form.Meta):
+        csrf = False  # CSRFProtect has checked the request's token before the view (app-wide); once is enough
+
     def first_error(self) -> str:
         """Return the first validation message, for the row to show."""
         for errors in self.errors.values():

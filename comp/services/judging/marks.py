@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm.attributes import set_committed_value
 
 from comp import metrics, scoring
 from comp.extensions import db
@@ -167,19 +166,49 @@ class Saved:
     tally: tally.Tally | None = None
 
 
+class _EntrantRef(NamedTuple):
+    """What a save needs of the entrant: its id, and whether it is checked in."""
+
+    id: int
+    status: str
+
+
 @dataclass
 class _Context:
-    """Everything one save checks, read in one query: the competition, the panel, the sheet, the mark."""
+    """Everything one save checks, read in one query: the competition, the panel, the sheet, the mark.
+
+    The entrant is its id and status; the criterion and the mark are built from the row's columns
+    as plain (transient) objects, never loaded into the session: the answer is rendered from them
+    and the unit of work has nothing to track.
+    """
 
     competition_id: int
     competition_status: str
     on_panel: bool
-    entrant: Entrant | None
+    entrant: _EntrantRef | None
     criterion: Criterion | None
     marks_it: bool
     recused: bool
     signed: bool
     mark: Mark | None
+
+
+# The columns a save reads of the criterion and the mark (the row template, the rules, the write).
+_CRITERION_COLUMNS = (
+    "id",
+    "stage_id",
+    "key",
+    "name",
+    "max_value",
+    "kind",
+    "aggregation",
+    "step",
+    "fixed_scale",
+    "low_value",
+    "worth",
+    "places",
+)
+_MARK_COLUMNS = ("id", "value_cents", "version", "updated_at")
 
 
 def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnElement[bool]) -> sa.Select:
@@ -201,12 +230,13 @@ def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnEl
             Competition.id,
             Competition.status,
             on_panel,
-            Entrant,
-            Criterion,
+            Entrant.id,
+            Entrant.status,
             marks_it,
             recused_given(judge_id, sa.bindparam("org_unit_id", type_=sa.Integer)),
             signed.exists(),
-            Mark,
+            *(getattr(Criterion, name) for name in _CRITERION_COLUMNS),
+            *(getattr(Mark, name) for name in _MARK_COLUMNS),
         )
         .select_from(Competition)
         .outerjoin(Entrant, sa.and_(Entrant.competition_id == Competition.id, entrant))
@@ -222,13 +252,30 @@ def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnEl
 # Built once: a save is the judging day's hot path, and building the expression costs more than running it.
 _BY_SECRET = _context_statement(Competition.code == sa.bindparam("code"), Entrant.secret_code == sa.bindparam("secret"))
 _BY_ID = _context_statement(Competition.id == sa.bindparam("competition"), Entrant.id == sa.bindparam("entrant"))
+_CRITERION_AT = 8  # where the criterion's columns start in the statement's row
+_MARK_AT = _CRITERION_AT + len(_CRITERION_COLUMNS)
 
 
 def _context(judge: User, statement: sa.Select, criterion_id: int, **where: object) -> _Context | None:
-    """Read the save's context (one statement)."""
+    """Read the save's context (one statement, on the session's connection: no ORM loading)."""
     params = {"judge_id": judge.id, "org_unit_id": judge.org_unit_id, "criterion_id": criterion_id, **where}
-    row = db.session.execute(statement, params).first()
-    return None if row is None else _Context(*row)
+    row = db.session.connection().execute(statement, params).first()
+    if row is None:
+        return None
+    competition_id, status, on_panel, entrant_id, entrant_status, marks_it, recused, signed = row[:_CRITERION_AT]
+    entrant = _EntrantRef(entrant_id, entrant_status) if entrant_id is not None else None
+    criterion = mark = None
+    if row[_CRITERION_AT] is not None:
+        criterion = Criterion(**dict(zip(_CRITERION_COLUMNS, row[_CRITERION_AT:_MARK_AT], strict=True)))
+        if row[_MARK_AT] is not None and entrant is not None:
+            mark = Mark(
+                competition_id=competition_id,
+                entrant_id=entrant.id,
+                judge_id=judge.id,
+                criterion_id=criterion.id,
+                **dict(zip(_MARK_COLUMNS, row[_MARK_AT:], strict=True)),
+            )
+    return _Context(competition_id, status, on_panel, entrant, criterion, marks_it, recused, signed, mark)
 
 
 def save(
@@ -310,34 +357,27 @@ def _save(
     sheet_tally = None
     try:
         with transaction():
-            mark = _write(context, judge, mark, cents, seen)
-            # The audit row as a plain INSERT: the unit of work's flush would cost more than the save.
-            db.session.execute(
-                _CHANGE,
-                {
-                    "competition_id": context.competition_id,
-                    "entrant_id": entrant.id,
-                    "judge_id": judge.id,
-                    "criterion_id": criterion.id,
-                    "old_cents": old,
-                    "new_cents": cents,
-                    "actor_id": judge.id,
-                    "at": utcnow(),
-                    "source": source or None,
-                    "reason": reason,
-                },
-            )
-            if answer:  # rendered as written: detached, the commit does not expire (and reload) them
+            change = {  # the audit row, written with the mark (see _write)
+                "competition_id": context.competition_id,
+                "entrant_id": entrant.id,
+                "judge_id": judge.id,
+                "criterion_id": criterion.id,
+                "old_cents": old,
+                "new_cents": cents,
+                "actor_id": judge.id,
+                "at": utcnow(),
+                "source": source or None,
+                "reason": reason,
+            }
+            mark = _write(db.session.connection(), mark, seen, change)
+            if answer:  # the mark and the criterion are plain objects: the answer is rendered as written
                 sheet_tally = tally.read(context.competition_id, judge.id, entrant.id)
-                if mark in db.session:
-                    db.session.expunge(mark)
-                db.session.expunge(criterion)
     except sa.exc.IntegrityError:
         # Another tablet saved the first mark at the same moment: its value stands.
-        current = current_mark(judge, entrant, criterion)
+        current = _current(judge.id, entrant.id, criterion.id)
         if current is not None and current.value_cents == cents and source and _last_source(current) == source:
             return _unchanged(context, judge, criterion, current, answer)
-        raise _stale(judge, entrant, criterion) from None
+        raise _stale(judge.id, entrant.id, criterion.id) from None
     return Saved(criterion, mark, sheet_tally)
 
 
@@ -348,52 +388,119 @@ def _unchanged(context: _Context, judge: User, criterion: Criterion, mark: Mark,
 
 
 # Plain Core statements on the tables, built once: no unit of work, no ORM bookkeeping on the hot path.
-_CHANGE = sa.insert(cast(sa.Table, MarkChange.__table__))
-_FIRST_MARK = sa.insert(cast(sa.Table, Mark.__table__)).returning(cast(sa.Table, Mark.__table__).c.id)
-
-
-_UPDATE_MARK = (  # built once, as the save's other statements
-    sa.update(Mark)
-    .where(Mark.id == sa.bindparam("mark_id"), Mark.version == sa.bindparam("seen"))
-    .values(value_cents=sa.bindparam("new_cents"), version=sa.bindparam("new_version"), updated_at=sa.bindparam("now"))
-    .execution_options(synchronize_session=False)
+# The change's values are bound as "change_<column>", and the mark's own write shares them
+# ("change_new_cents" is the value written, "change_at" its time): no bound name is one of the mark's
+# columns, which an UPDATE would otherwise also SET.
+_MARKS = cast(sa.Table, Mark.__table__)
+_CHANGES = cast(sa.Table, MarkChange.__table__)
+_CHANGE_FIELDS = (
+    "competition_id",
+    "entrant_id",
+    "judge_id",
+    "criterion_id",
+    "old_cents",
+    "new_cents",
+    "actor_id",
+    "at",
+    "source",
+    "reason",
+)
+_CHANGE = sa.insert(_CHANGES).values({name: sa.bindparam(f"change_{name}") for name in _CHANGE_FIELDS})
+_FIRST_MARK = (
+    sa.insert(_MARKS)
+    .values(
+        competition_id=sa.bindparam("change_competition_id"),
+        entrant_id=sa.bindparam("change_entrant_id"),
+        judge_id=sa.bindparam("change_judge_id"),
+        criterion_id=sa.bindparam("change_criterion_id"),
+        value_cents=sa.bindparam("change_new_cents"),
+        version=1,
+        updated_at=sa.bindparam("change_at"),
+    )
+    .returning(_MARKS.c.id)
+)
+# The version in the WHERE clause: of two app processes saving over the same version, exactly one updates a row.
+_UPDATE_MARK = (
+    sa.update(_MARKS)
+    .where(_MARKS.c.id == sa.bindparam("mark_id"), _MARKS.c.version == sa.bindparam("seen"))
+    .values(
+        value_cents=sa.bindparam("change_new_cents"),
+        version=sa.bindparam("new_version"),
+        updated_at=sa.bindparam("change_at"),
+    )
 )
 
 
-def _write(context: _Context, judge: User, mark: Mark | None, cents: int, seen: int) -> Mark:
-    """Insert the first mark, or update the one at version `seen` (the check and the write are one step)."""
-    now = utcnow()
+def _change_from(written: sa.CTE) -> sa.Insert:
+    """Insert the MarkChange for each row the `written` CTE returns: none when the write matched no row."""
+    columns = sa.select(*(sa.bindparam(f"change_{name}", type_=_CHANGES.c[name].type) for name in _CHANGE_FIELDS))
+    return sa.insert(_CHANGES).from_select(_CHANGE_FIELDS, columns.select_from(written)).add_cte(written)
+
+
+# On PostgreSQL the write and its audit row are one statement: the change is inserted from the write's
+# RETURNING (a data-modifying WITH), so a save costs a round trip less. SQLite has no such WITH.
+def _first_mark_and_change() -> sa.Insert:
+    written = _FIRST_MARK.cte("written")
+    return _change_from(written).returning(sa.select(written.c.id).scalar_subquery())  # the new mark's id
+
+
+_FIRST_MARK_AND_CHANGE = _first_mark_and_change()
+# An INSERT's row count is kept only when asked for: it tells whether the UPDATE matched the version seen.
+_UPDATE_MARK_AND_CHANGE = _change_from(_UPDATE_MARK.returning(_MARKS.c.id).cte("written")).execution_options(
+    preserve_rowcount=True
+)
+
+
+def _write(connection: sa.Connection, mark: Mark | None, seen: int, change: dict[str, Any]) -> Mark:
+    """Insert the first mark, or update the one at version `seen`, with its MarkChange (StaleMark if not at `seen`).
+
+    The check and the write are one step (the version in the UPDATE's WHERE). The mark returned is a
+    plain object built from what was written: it is rendered, never loaded back into the session.
+    """
+    together = connection.dialect.name == "postgresql"
+    bound = {f"change_{name}": value for name, value in change.items()}
     if mark is None:
-        assert context.entrant is not None and context.criterion is not None  # _save() checked both
-        values = {
-            "competition_id": context.competition_id,
-            "entrant_id": context.entrant.id,
-            "judge_id": judge.id,
-            "criterion_id": context.criterion.id,
-            "value_cents": cents,
-            "version": 1,
-            "updated_at": now,
-        }
-        # A plain INSERT: the mark is rendered from what was written, never loaded back into the session.
-        mark_id = db.session.execute(_FIRST_MARK, values).scalar_one()
-        return Mark(id=mark_id, **values)
-    # The version in the WHERE clause: of two app processes saving over the same version, exactly one
-    # updates a row.
-    params = {"mark_id": mark.id, "seen": seen, "new_cents": cents, "new_version": seen + 1, "now": now}
-    updated = cast("CursorResult[Any]", db.session.execute(_UPDATE_MARK, params))
-    if updated.rowcount != 1:
-        assert context.entrant is not None and context.criterion is not None
-        raise _stale(judge, context.entrant, context.criterion)
-    for name, value in (("value_cents", cents), ("version", seen + 1), ("updated_at", now)):
-        set_committed_value(mark, name, value)
+        if together:
+            mark_id = connection.execute(_FIRST_MARK_AND_CHANGE, bound).scalar_one()
+        else:
+            mark_id = connection.execute(_FIRST_MARK, bound).scalar_one()
+            connection.execute(_CHANGE, bound)
+        return Mark(
+            id=mark_id,
+            competition_id=change["competition_id"],
+            entrant_id=change["entrant_id"],
+            judge_id=change["judge_id"],
+            criterion_id=change["criterion_id"],
+            value_cents=change["new_cents"],
+            version=1,
+            updated_at=change["at"],
+        )
+    params = {**bound, "mark_id": mark.id, "seen": seen, "new_version": seen + 1}
+    written = cast(
+        "CursorResult[Any]", connection.execute(_UPDATE_MARK_AND_CHANGE if together else _UPDATE_MARK, params)
+    )
+    if written.rowcount != 1:
+        raise _stale(change["judge_id"], mark.entrant_id, mark.criterion_id)
+    if not together:
+        connection.execute(_CHANGE, bound)
+    mark.value_cents, mark.version, mark.updated_at = change["new_cents"], seen + 1, change["at"]
     return mark
 
 
-def _stale(judge: User, entrant: Entrant, criterion: Criterion) -> StaleMark:
+def _current(judge_id: int, entrant_id: int, criterion_id: int) -> Mark | None:
+    """Return the judge's mark as the database holds it now."""
+    return db.session.scalar(
+        sa.select(Mark).where(
+            Mark.entrant_id == entrant_id, Mark.judge_id == judge_id, Mark.criterion_id == criterion_id
+        )
+    )
+
+
+def _stale(judge_id: int, entrant_id: int, criterion_id: int) -> StaleMark:
     """Build the refusal of a stale save from the mark as the database holds it now."""
     row = db.session.execute(
         sa.select(Mark.value_cents, Mark.version).where(
-            Mark.entrant_id == entrant.id, Mark.judge_id == judge.id, Mark.criterion_id == criterion.id
+            Mark.entrant_id == entrant_id, Mark.judge_id == judge_id, Mark.criterion_id == criterion_id
         )
     ).first()
     if row is None:

@@ -254,7 +254,8 @@ def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
     lines: list[Line] = []
     params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
     rules: dict | None = None
-    for read_rules, sid, skey, sname, weight, best, *criterion, cents, skipped in db.session.execute(_READ, params):
+    rows = db.session.connection().execute(_READ, params)  # columns only: no ORM loading
+    for read_rules, sid, skey, sname, weight, best, *criterion, cents, skipped in rows:
         rules = read_rules  # the competition's, the same on every row
         if skipped is not None and cents is None:
             continue  # an attempt not taken: nothing to mark, nothing to wait for
