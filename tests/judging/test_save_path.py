@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from comp.extensions import db
-from comp.models import Competition, JudgeConflict, MarkChange
+from comp.models import Competition, JudgeConflict, MarkChange, UserSession
+from comp.models.types import utcnow
+from comp.services.accounts import sessions
 from tests.conftest import csrf_token
 from tests.judging.conftest import criterion_of, drop_marks, entrant_of, judge_of, mark_of
 
@@ -41,11 +44,11 @@ def _sheet(running, tablet):
 
 
 def _most() -> int:
-    """The statements a save may cost: the login, the context, the write, its MarkChange, the tally.
+    """The statements a save may cost: the login with the context, the write, its MarkChange, the tally.
 
     On PostgreSQL the write and its MarkChange are one statement (a data-modifying WITH).
     """
-    return 4 if db.engine.dialect.name == "postgresql" else 5
+    return 3 if db.engine.dialect.name == "postgresql" else 4
 
 
 def test_an_update_costs_at_most_five_statements_and_leaves_the_competition_row_alone(running, tablet):
@@ -196,3 +199,58 @@ def test_the_sheet_page_refuses_as_every_page_does(running, tablet, make_competi
     assert t.client.get(t.url(e1).replace(running.code, other.code)).status_code == 403  # not on that panel
     draft = make_competition(status="draft")
     assert t.client.get(t.url(e1).replace(running.code, draft.code)).status_code == 404  # judges see no draft
+
+
+# --- The save reads the login itself (with its context), not through Flask-Login's loader ---
+
+
+def _judges_session(judge) -> UserSession:
+    return db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == judge.id).order_by(UserSession.id.desc())
+    ).first()
+
+
+@pytest.mark.parametrize("how", ["logged out elsewhere", "expired", "account disabled"])
+def test_a_save_on_a_session_that_ended_is_answered_as_a_visitor_and_writes_nothing(running, tablet, how):
+    t, e1, route, url = _sheet(running, tablet)
+    before = mark_of(t.judge, e1, route)
+    changes = db.session.scalar(sa.select(sa.func.count(MarkChange.id)))
+    if how == "logged out elsewhere":
+        sessions.end_all(t.judge, "logout_all")
+    elif how == "expired":
+        _judges_session(t.judge).expires_at = utcnow() - timedelta(seconds=1)
+    else:
+        t.judge.active = False
+    db.session.commit()
+    response = t.post(url, {"value": "3", "version": str(before.version)})
+    # As login_required answers htmx: the whole page goes to the login form.
+    assert response.status_code in (200, 401) and "/login" in response.headers["HX-Redirect"]
+    assert t.post(url, {"value": "3", "version": str(before.version)}, htmx=False).status_code == 302
+    db.session.expire_all()
+    assert mark_of(t.judge, e1, route).value_cents == before.value_cents
+    assert db.session.scalar(sa.select(sa.func.count(MarkChange.id))) == changes
+
+
+def test_a_save_without_a_login_goes_to_the_login_page(running, client):
+    e1, route = entrant_of(running, "E1"), criterion_of(running, "practical.route")
+    token = csrf_token(client, "/login")
+    response = client.post(
+        f"/judge/{running.code}/sheet/{e1.secret_code}/mark/{route.id}",
+        data={"value": "3", "version": "1"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("locale, saved", [("en", "Saved"), ("zh", "已于")])
+def test_the_answer_speaks_the_judges_language_and_keeps_the_session_seen(running, tablet, locale, saved):
+    t, e1, route, url = _sheet(running, tablet)
+    t.judge.locale = locale
+    live = _judges_session(t.judge)
+    live.last_seen_at = utcnow() - sessions.TOUCH_EVERY - timedelta(minutes=1)
+    db.session.commit()
+    response = t.post(url, {"value": "31", "version": str(mark_of(t.judge, e1, route).version)})
+    text = response.get_data(as_text=True)
+    assert 'data-state="saved"' in text and saved in text
+    db.session.expire_all()
+    assert utcnow() - _judges_session(t.judge).last_seen_at < timedelta(minutes=1)

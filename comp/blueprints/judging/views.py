@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from comp.blueprints.answers import fragment_or_page
 from comp.blueprints.judging import bp
 from comp.blueprints.judging.forms import KeepForm, MarkForm
-from comp.extensions import htmx
+from comp.extensions import htmx, login
 from comp.models import Criterion, Entrant
 from comp.models.types import plain
 from comp.permissions import competition_for
@@ -116,14 +116,19 @@ def row(code: str, secret: str, criterion_id: int):
 
 
 @bp.post("/<code>/sheet/<secret>/mark/<int:criterion_id>")
-@login_required
 def save_mark(code: str, secret: str, criterion_id: int):
     """Save one mark and answer with its re-rendered row: saved, refused, stale or closed.
 
-    The save is the hot path of a judging day: the service reads what it checks in one query and
-    the saved row is rendered from what was written, with the judge's tally out of band (see
-    marks.save): one request per mark, which is what a tablet on weak Wi-Fi can afford.
+    The save is the hot path of a judging day: the login and everything the save checks are read in
+    one query (marks.open_save, instead of Flask-Login's loader and then the save's own), and the saved
+    row is rendered from what was written, with the judge's tally out of band: one request per mark,
+    which is what a tablet on weak Wi-Fi can afford. A cookie without a live session is answered as
+    `login_required` answers it.
     """
+    opened = marks.open_save(session.get("_user_id"), code, secret, criterion_id)
+    if opened is None:
+        return login.unauthorized()
+    login._update_request_context_with_user(opened.judge)  # current_user, as Flask-Login's loader would set it
     form = MarkForm()
     seen = form.version.data or 0
     saved = None
@@ -132,9 +137,7 @@ def save_mark(code: str, secret: str, criterion_id: int):
             # Who may touch this sheet is answered first: 404 or 403 before anything about the form.
             _permitted(scoresheets.load_row, current_user, *_sheet_and_criterion(code, secret, criterion_id))
             raise marks.MarkRefused(form.first_error())
-        saved = marks.save(
-            current_user, code, secret, criterion_id, form.value.data, seen, _tablet_session(), form.reason.data or None
-        )
+        saved = marks.save_opened(opened, form.value.data, seen, _tablet_session(), form.reason.data or None)
         state, message = "saved", None
     except LookupError:
         abort(404)

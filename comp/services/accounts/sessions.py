@@ -15,6 +15,9 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from comp.extensions import db
 from comp.models import User, UserSession
@@ -54,32 +57,72 @@ def start(user: User, ip: str | None = None, user_agent: str | None = None) -> s
     return token
 
 
+def live_conditions() -> tuple[sa.ColumnElement[bool], ...]:
+    """Return what makes a session live, on `UserSession` joined to its `User`: the token hash and the time
+    are the bound parameters "token_hash" and "now" (every statement that logs a request in uses these)."""
+    return (
+        UserSession.token_hash == sa.bindparam("token_hash", type_=sa.String),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > sa.bindparam("now", type_=sa.DateTime),
+        User.active.is_(True),
+    )
+
+
 _LOAD = (  # built once: every request of a logged-in user runs it
     sa.select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
-    .where(
-        UserSession.token_hash == sa.bindparam("token_hash"),
-        UserSession.revoked_at.is_(None),
-        UserSession.expires_at > sa.bindparam("now"),
-        User.active.is_(True),
-    )
+    .where(*live_conditions())
 )
+# A user's columns, for a statement that reads the login with its own work (see `adopt`).
+USER_COLUMNS = tuple(column.key for column in cast(sa.Table, User.__table__).columns)
+
+
+def login_parameters(token: str | None) -> dict[str, Any] | None:
+    """Return the bound parameters of `live_conditions` for a session token, None for no possible token."""
+    if not token or len(token) > 128:
+        return None
+    return {"token_hash": _digest(token), "now": utcnow()}
 
 
 def load(token: str) -> User | None:
     """Return the active user of a live session, with its token set, or None (one query)."""
-    if not token or len(token) > 128:
+    params = login_parameters(token)
+    if params is None:
         return None
-    now = utcnow()
-    row = db.session.execute(_LOAD, {"token_hash": _digest(token), "now": now}).first()
+    row = db.session.execute(_LOAD, params).first()
     if row is None:
         return None
     user, session_id, seen = row
     user.session_token = token
+    touch(session_id, seen, params["now"])
+    return user
+
+
+def adopt(values: dict[str, Any], token: str, session_id: int, seen: datetime, now: datetime) -> User:
+    """Return the user of a live session read by another statement (all of `USER_COLUMNS` in `values`).
+
+    The user is put in the session's identity map as if loaded (its relationships load as usual); the
+    session's last-seen time is written as `load` does.
+    """
+    user: User | None = db.session.identity_map.get(identity_key(User, values["id"]))
+    if user is None:
+        user = User(**values)
+        make_transient_to_detached(user)
+        db.session.add(user)
+    else:  # already in the session (expired by a commit, say): what was read fills what is not loaded
+        unloaded: set[str] = set(sa.inspect(user).unloaded)
+        for name in unloaded & values.keys():
+            set_committed_value(user, name, values[name])
+    user.session_token = token
+    touch(session_id, seen, now)
+    return user
+
+
+def touch(session_id: int, seen: datetime, now: datetime) -> None:
+    """Write the session's last-seen time when it is older than TOUCH_EVERY (and commit it)."""
     if now - seen > TOUCH_EVERY:
         db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
         db.session.commit()
-    return user
 
 
 def end(token: str | None, reason: str = "logout") -> None:

@@ -33,10 +33,12 @@ from comp.models import (
     SheetSignoff,
     Stage,
     User,
+    UserSession,
 )
 from comp.models.judging import MARK_SCALE
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
+from comp.services.accounts import sessions
 from comp.services.common import audit, wording
 from comp.services.judging import tally
 from comp.services.judging.recusal import is_recused, recused_given
@@ -211,10 +213,8 @@ _CRITERION_COLUMNS = (
 _MARK_COLUMNS = ("id", "value_cents", "version", "updated_at")
 
 
-def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnElement[bool]) -> sa.Select:
-    """Build the one query a save reads its context with; the judge and the criterion are bound parameters."""
-    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
-    criterion_id: sa.BindParameter[int] = sa.bindparam("criterion_id", type_=sa.Integer)
+def _context_columns(judge_id: sa.ColumnElement[int], org_unit_id: sa.ColumnElement[int]) -> tuple:
+    """Return the columns of a save's context, for the judge given as columns or bound parameters."""
     own = sa.and_(JudgeAssignment.competition_id == Competition.id, JudgeAssignment.user_id == judge_id)
     on_panel = sa.select(JudgeAssignment.id).where(own).exists()
     marks_it = (
@@ -224,45 +224,84 @@ def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnEl
         .exists()
     )
     signed = sa.select(SheetSignoff.id).where(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id)
-    stages = sa.select(Stage.id).where(Stage.competition_id == Competition.id)
     return (
-        sa.select(
-            Competition.id,
-            Competition.status,
-            on_panel,
-            Entrant.id,
-            Entrant.status,
-            marks_it,
-            recused_given(judge_id, sa.bindparam("org_unit_id", type_=sa.Integer)),
-            signed.exists(),
-            *(getattr(Criterion, name) for name in _CRITERION_COLUMNS),
-            *(getattr(Mark, name) for name in _MARK_COLUMNS),
-        )
-        .select_from(Competition)
-        .outerjoin(Entrant, sa.and_(Entrant.competition_id == Competition.id, entrant))
+        Competition.id,
+        Competition.status,
+        on_panel,
+        Entrant.id,
+        Entrant.status,
+        marks_it,
+        recused_given(judge_id, org_unit_id),
+        signed.exists(),
+        *(getattr(Criterion, name) for name in _CRITERION_COLUMNS),
+        *(getattr(Mark, name) for name in _MARK_COLUMNS),
+    )
+
+
+def _context_joins(query: sa.Select, judge_id: sa.ColumnElement[int], entrant: sa.ColumnElement[bool]) -> sa.Select:
+    """Join the entrant, the criterion (of the competition) and the judge's mark to a query of `Competition`."""
+    stages = sa.select(Stage.id).where(Stage.competition_id == Competition.id)
+    criterion_id: sa.BindParameter[int] = sa.bindparam("criterion_id", type_=sa.Integer)
+    return (
+        query.outerjoin(Entrant, sa.and_(Entrant.competition_id == Competition.id, entrant))
         .outerjoin(Criterion, sa.and_(Criterion.id == criterion_id, Criterion.stage_id.in_(stages)))
         .outerjoin(
             Mark,
             sa.and_(Mark.entrant_id == Entrant.id, Mark.judge_id == judge_id, Mark.criterion_id == Criterion.id),
         )
-        .where(competition)
     )
+
+
+def _context_statement(competition: sa.ColumnElement[bool], entrant: sa.ColumnElement[bool]) -> sa.Select:
+    """Build the one query a save reads its context with; the judge and the criterion are bound parameters."""
+    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+    org_unit_id: sa.BindParameter[int] = sa.bindparam("org_unit_id", type_=sa.Integer)
+    query = sa.select(*_context_columns(judge_id, org_unit_id)).select_from(Competition)
+    return _context_joins(query, judge_id, entrant).where(competition)
+
+
+def _session_statement() -> sa.Select:
+    """Build the tablet's save query: the login (a live session and its user) and the save's context, in one.
+
+    A row for every live session: its user and, when the competition with the code exists, the context
+    as `_context_statement` reads it for that user. No row: the token is no live session.
+    """
+    query = (
+        sa.select(
+            *(getattr(User, name) for name in sessions.USER_COLUMNS),
+            UserSession.id,
+            UserSession.last_seen_at,
+            *_context_columns(User.id.expression, cast(sa.ColumnElement[int], User.org_unit_id.expression)),
+        )
+        .select_from(UserSession)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(Competition, Competition.code == sa.bindparam("code", type_=sa.String))
+    )
+    entrant = Entrant.secret_code == sa.bindparam("secret", type_=sa.String)
+    return _context_joins(query, User.id.expression, entrant).where(*sessions.live_conditions())
 
 
 # Built once: a save is the judging day's hot path, and building the expression costs more than running it.
 _BY_SECRET = _context_statement(Competition.code == sa.bindparam("code"), Entrant.secret_code == sa.bindparam("secret"))
 _BY_ID = _context_statement(Competition.id == sa.bindparam("competition"), Entrant.id == sa.bindparam("entrant"))
-_CRITERION_AT = 8  # where the criterion's columns start in the statement's row
+_BY_SESSION = _session_statement()
+_CRITERION_AT = 8  # where the criterion's columns start in a context's columns
 _MARK_AT = _CRITERION_AT + len(_CRITERION_COLUMNS)
+_LOGIN_COLUMNS = len(sessions.USER_COLUMNS) + 2  # the user, the session's id and last-seen time
 
 
 def _context(judge: User, statement: sa.Select, criterion_id: int, **where: object) -> _Context | None:
     """Read the save's context (one statement, on the session's connection: no ORM loading)."""
     params = {"judge_id": judge.id, "org_unit_id": judge.org_unit_id, "criterion_id": criterion_id, **where}
     row = db.session.connection().execute(statement, params).first()
-    if row is None:
-        return None
+    return None if row is None else _context_of(judge.id, tuple(row))
+
+
+def _context_of(judge_id: int, row: tuple) -> _Context | None:
+    """Build a save's context from its columns; None when the competition is not there."""
     competition_id, status, on_panel, entrant_id, entrant_status, marks_it, recused, signed = row[:_CRITERION_AT]
+    if competition_id is None:
+        return None
     entrant = _EntrantRef(entrant_id, entrant_status) if entrant_id is not None else None
     criterion = mark = None
     if row[_CRITERION_AT] is not None:
@@ -271,11 +310,59 @@ def _context(judge: User, statement: sa.Select, criterion_id: int, **where: obje
             mark = Mark(
                 competition_id=competition_id,
                 entrant_id=entrant.id,
-                judge_id=judge.id,
+                judge_id=judge_id,
                 criterion_id=criterion.id,
                 **dict(zip(_MARK_COLUMNS, row[_MARK_AT:], strict=True)),
             )
     return _Context(competition_id, status, on_panel, entrant, criterion, marks_it, recused, signed, mark)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A tablet's save as its one statement read it: the judge logged in, and the save's context (None: no
+    such competition)."""
+
+    judge: User
+    context: _Context | None
+
+
+def open_save(token: str | None, code: str, secret: str, criterion_id: int) -> Opened | None:
+    """Read the login of the session `token` and the context of the save it asks for, in one statement.
+
+    None when the token is no live session (the caller answers as for a visitor not logged in). The
+    judge is put in the session as if the login had loaded them (`sessions.adopt`).
+    """
+    login = sessions.login_parameters(token)
+    if login is None or token is None:
+        return None
+    params = {**login, "code": code, "secret": secret, "criterion_id": criterion_id}
+    row = db.session.connection().execute(_BY_SESSION, params).first()
+    if row is None:
+        return None
+    values = dict(zip(sessions.USER_COLUMNS, row, strict=False))
+    session_id, seen = row[_LOGIN_COLUMNS - 2], row[_LOGIN_COLUMNS - 1]
+    judge = sessions.adopt(values, token, session_id, seen, login["now"])
+    return Opened(judge, _context_of(judge.id, tuple(row[_LOGIN_COLUMNS:])))
+
+
+def save_opened(
+    opened: Opened,
+    raw_value: str | None,
+    seen_version: int,
+    tablet_session: str | None,
+    reason: str | None = None,
+) -> Saved:
+    """Save the mark of a save `open_save` read (the tablet's save, four statements with the login).
+
+    LookupError when the competition, entrant or criterion is not there (404); PermissionError when the
+    judge may not mark it (403); MarkRefused, StaleMark or ServiceError otherwise.
+    """
+    judge, context = opened.judge, opened.context
+    if context is None:
+        raise LookupError("no such competition")
+    if judge.role != "judge" or not context.on_panel:
+        raise PermissionError("the judge is not on the panel")
+    return _save(judge, context, raw_value, seen_version, tablet_session, reason, answer=True)
 
 
 def save(
@@ -288,13 +375,14 @@ def save(
     tablet_session: str | None,
     reason: str | None = None,
 ) -> Saved:
-    """Save a judge's mark typed on the sheet of the entrant with this secret code (a tablet's save).
+    """Save a judge's mark typed on the sheet of the entrant with this secret code, the judge given.
 
-    Five statements in all with the login: the context, the versioned write, its MarkChange, and
-    the judge's tally of the entrant as written (read before the commit, so the answer needs no
-    second connection). LookupError when the competition, entrant or criterion is not there (404);
-    PermissionError when the judge may not mark it (403); MarkRefused, StaleMark or ServiceError
-    otherwise.
+    The statements: the context, the versioned write with its MarkChange (one statement on
+    PostgreSQL, two elsewhere), and the judge's tally of the entrant as written (read before the
+    commit, so the answer needs no second connection). The tablet's save reads the login with the
+    context instead (`open_save`, `save_opened`). LookupError when the competition, entrant or
+    criterion is not there (404); PermissionError when the judge may not mark it (403); MarkRefused,
+    StaleMark or ServiceError otherwise.
     """
     context = _context(judge, _BY_SECRET, criterion_id, code=code, secret=secret)
     if context is None:
