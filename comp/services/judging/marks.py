@@ -457,8 +457,8 @@ def _save(
                 "source": source or None,
                 "reason": reason,
             }
-            mark = _write(db.session.connection(), mark, seen, change)
-            if answer:  # the mark and the criterion are plain objects: the answer is rendered as written
+            mark, sheet_tally = _write(db.session.connection(), mark, seen, change, answer)
+            if answer and sheet_tally is None:  # the answer is rendered as written, with the judge's tally
                 sheet_tally = tally.read(context.competition_id, judge.id, entrant.id)
     except sa.exc.IntegrityError:
         # Another tablet saved the first mark at the same moment: its value stands.
@@ -519,40 +519,90 @@ _UPDATE_MARK = (
 )
 
 
-def _change_from(written: sa.CTE) -> sa.Insert:
+def _change_insert(written: sa.CTE) -> sa.Insert:
     """Insert the MarkChange for each row the `written` CTE returns: none when the write matched no row."""
     columns = sa.select(*(sa.bindparam(f"change_{name}", type_=_CHANGES.c[name].type) for name in _CHANGE_FIELDS))
-    return sa.insert(_CHANGES).from_select(_CHANGE_FIELDS, columns.select_from(written)).add_cte(written)
+    return sa.insert(_CHANGES).from_select(_CHANGE_FIELDS, columns.select_from(written))
 
 
-# On PostgreSQL the write and its audit row are one statement: the change is inserted from the write's
-# RETURNING (a data-modifying WITH), so a save costs a round trip less. SQLite has no such WITH.
-def _first_mark_and_change() -> sa.Insert:
-    written = _FIRST_MARK.cte("written")
-    return _change_from(written).returning(sa.select(written.c.id).scalar_subquery())  # the new mark's id
+def _with_change(written: sa.CTE) -> sa.Insert:
+    """The write and its MarkChange in one statement; the new mark's id returned (NULL after an UPDATE)."""
+    return _change_insert(written).add_cte(written).returning(sa.select(written.c.id).scalar_subquery())
 
 
-_FIRST_MARK_AND_CHANGE = _first_mark_and_change()
-# An INSERT's row count is kept only when asked for: it tells whether the UPDATE matched the version seen.
-_UPDATE_MARK_AND_CHANGE = _change_from(_UPDATE_MARK.returning(_MARKS.c.id).cte("written")).execution_options(
-    preserve_rowcount=True
-)
+def _with_tally(written: sa.CTE) -> sa.Select:
+    """The write, its MarkChange and the judge's tally rows in one statement.
+
+    Each row begins with how many changes were written (0: the UPDATE matched no row at the version
+    seen) and the written mark's id. The tally's rows do not see the mark written by the same statement:
+    `tally.rows_tally` is told it.
+    """
+    changed = _change_insert(written).returning(_CHANGES.c.id).cte("changed")
+    wrote = sa.select(sa.func.count()).select_from(changed).scalar_subquery()
+    return tally.statement(wrote, sa.select(written.c.id).scalar_subquery()).add_cte(written, changed)
 
 
-def _write(connection: sa.Connection, mark: Mark | None, seen: int, change: dict[str, Any]) -> Mark:
+# On PostgreSQL the write, its audit row and (for the tablet's answer) the judge's tally are one
+# statement: the change is inserted from the write's RETURNING (data-modifying WITHs), so a save costs
+# two round trips less. SQLite has no such WITH: there they are three statements.
+_FIRST_MARK_AND_CHANGE = _with_change(_FIRST_MARK.cte("written"))
+_UPDATE_MARK_AND_CHANGE = _with_change(_UPDATE_MARK.returning(_MARKS.c.id).cte("written"))
+_FIRST_MARK_WITH_TALLY = _with_tally(_FIRST_MARK.cte("written"))
+_UPDATE_MARK_WITH_TALLY = _with_tally(_UPDATE_MARK.returning(_MARKS.c.id).cte("written"))
+
+
+def _write(
+    connection: sa.Connection, mark: Mark | None, seen: int, change: dict[str, Any], answer: bool = False
+) -> tuple[Mark, tally.Tally | None]:
     """Insert the first mark, or update the one at version `seen`, with its MarkChange (StaleMark if not at `seen`).
 
     The check and the write are one step (the version in the UPDATE's WHERE). The mark returned is a
-    plain object built from what was written: it is rendered, never loaded back into the session.
+    plain object built from what was written: it is rendered, never loaded back into the session. With
+    `answer`, the judge's tally as written comes with it where the same statement reads it (PostgreSQL).
     """
-    together = connection.dialect.name == "postgresql"
     bound = {f"change_{name}": value for name, value in change.items()}
+    if mark is not None:
+        bound |= {"mark_id": mark.id, "seen": seen, "new_version": seen + 1}
+    if connection.dialect.name != "postgresql":
+        return _write_apart(connection, mark, seen, change, bound), None
+    sheet_tally = None
+    if answer:
+        params = {
+            **bound,
+            "tally_competition": change["competition_id"],
+            "tally_judge": change["judge_id"],
+            "tally_entrant": change["entrant_id"],
+        }
+        rows = connection.execute(_FIRST_MARK_WITH_TALLY if mark is None else _UPDATE_MARK_WITH_TALLY, params).all()
+        if not rows:  # the judge left the criterion meanwhile: the transaction rolls the write back
+            raise PermissionError("the judge does not mark this criterion")
+        wrote, mark_id = rows[0][0], rows[0][1]
+        sheet_tally = tally.rows_tally((row[2:] for row in rows), (change["criterion_id"], change["new_cents"]))
+    else:
+        returned = connection.execute(_FIRST_MARK_AND_CHANGE if mark is None else _UPDATE_MARK_AND_CHANGE, bound).all()
+        wrote, mark_id = len(returned), returned[0][0] if returned else None  # a row for each change written
+    if not wrote:
+        assert mark is not None  # a first mark either inserts or fails on the unique key
+        raise _stale(change["judge_id"], mark.entrant_id, mark.criterion_id)
+    return _written(mark, mark_id if mark is None else mark.id, seen, change), sheet_tally
+
+
+def _write_apart(connection: sa.Connection, mark: Mark | None, seen: int, change: dict[str, Any], bound: dict) -> Mark:
+    """Write the mark and its MarkChange as two statements (SQLite)."""
     if mark is None:
-        if together:
-            mark_id = connection.execute(_FIRST_MARK_AND_CHANGE, bound).scalar_one()
-        else:
-            mark_id = connection.execute(_FIRST_MARK, bound).scalar_one()
-            connection.execute(_CHANGE, bound)
+        mark_id = connection.execute(_FIRST_MARK, bound).scalar_one()
+        connection.execute(_CHANGE, bound)
+        return _written(None, mark_id, seen, change)
+    written = cast("CursorResult[Any]", connection.execute(_UPDATE_MARK, bound))
+    if written.rowcount != 1:
+        raise _stale(change["judge_id"], mark.entrant_id, mark.criterion_id)
+    connection.execute(_CHANGE, bound)
+    return _written(mark, mark.id, seen, change)
+
+
+def _written(mark: Mark | None, mark_id: int, seen: int, change: dict[str, Any]) -> Mark:
+    """Return the mark as written: the first one built, an updated one with its new value and version."""
+    if mark is None:
         return Mark(
             id=mark_id,
             competition_id=change["competition_id"],
@@ -563,14 +613,6 @@ def _write(connection: sa.Connection, mark: Mark | None, seen: int, change: dict
             version=1,
             updated_at=change["at"],
         )
-    params = {**bound, "mark_id": mark.id, "seen": seen, "new_version": seen + 1}
-    written = cast(
-        "CursorResult[Any]", connection.execute(_UPDATE_MARK_AND_CHANGE if together else _UPDATE_MARK, params)
-    )
-    if written.rowcount != 1:
-        raise _stale(change["judge_id"], mark.entrant_id, mark.criterion_id)
-    if not together:
-        connection.execute(_CHANGE, bound)
     mark.value_cents, mark.version, mark.updated_at = change["new_cents"], seen + 1, change["at"]
     return mark
 

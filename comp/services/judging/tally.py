@@ -6,7 +6,7 @@ transaction, in one statement (`read`), so the tablet needs no second request to
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -197,10 +197,18 @@ def _counted(rows: list[tuple[CriterionLike, Decimal | None]], best: int | None)
     return marked[:best] + [(c, v) for c, v in rows if c.kind != "score"]
 
 
-def _statement() -> sa.Select:
-    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+def statement(*before: sa.ColumnElement) -> sa.Select:
+    """Build the tally's query, one row per criterion of the judge; `before` are columns read ahead of them.
+
+    Bound parameters: "tally_competition", "tally_judge" and "tally_entrant" (no column's name: the statement
+    can follow a data-modifying WITH whose UPDATE would take such a name for a column to SET). `rows_tally`
+    scores its rows.
+    """
+    judge_id: sa.BindParameter[int] = sa.bindparam("tally_judge", type_=sa.Integer)
     return (
         sa.select(
+            *before,
+            Criterion.id,
             Competition.rules,
             Stage.id,
             Stage.key,
@@ -227,7 +235,7 @@ def _statement() -> sa.Select:
         .outerjoin(
             Mark,
             sa.and_(
-                Mark.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
+                Mark.entrant_id == sa.bindparam("tally_entrant", type_=sa.Integer),
                 Mark.judge_id == judge_id,
                 Mark.criterion_id == Criterion.id,
             ),
@@ -235,28 +243,35 @@ def _statement() -> sa.Select:
         .outerjoin(
             NotTaken,
             sa.and_(
-                NotTaken.entrant_id == sa.bindparam("entrant_id", type_=sa.Integer),
+                NotTaken.entrant_id == sa.bindparam("tally_entrant", type_=sa.Integer),
                 NotTaken.criterion_id == Criterion.id,
             ),
         )
-        .where(JudgeAssignment.competition_id == sa.bindparam("competition_id", type_=sa.Integer))
+        .where(JudgeAssignment.competition_id == sa.bindparam("tally_competition", type_=sa.Integer))
         .where(JudgeAssignment.user_id == judge_id)
         .order_by(Stage.position, Stage.id, Criterion.position, Criterion.id)
     )
 
 
-_READ = _statement()  # built once: the save's hot path
+_READ = statement()  # built once: the save's hot path
 
 
 def read(competition_id: int, judge_id: int, entrant_id: int) -> Tally:
     """Read and score the judge's marks of the entrant as the session sees them now (one statement)."""
+    params = {"tally_competition": competition_id, "tally_judge": judge_id, "tally_entrant": entrant_id}
+    return rows_tally(db.session.connection().execute(_READ, params))  # columns only: no ORM loading
+
+
+def rows_tally(rows: Iterable[Sequence], written: tuple[int, int] | None = None) -> Tally:
+    """Score the rows of `statement` (from its own columns on); `written` is a (criterion id, cents) that
+    stands for what the rows hold of that criterion (a mark written by the same statement, unseen by it)."""
     stages: dict[int, StageRow] = {}
     lines: list[Line] = []
-    params = {"competition_id": competition_id, "judge_id": judge_id, "entrant_id": entrant_id}
     rules: dict | None = None
-    rows = db.session.connection().execute(_READ, params)  # columns only: no ORM loading
-    for read_rules, sid, skey, sname, weight, best, *criterion, cents, skipped in rows:
+    for criterion_id, read_rules, sid, skey, sname, weight, best, *criterion, cents, skipped in rows:
         rules = read_rules  # the competition's, the same on every row
+        if written is not None and criterion_id == written[0]:
+            cents = written[1]
         if skipped is not None and cents is None:
             continue  # an attempt not taken: nothing to mark, nothing to wait for
         stage = stages.get(sid) or stages.setdefault(sid, StageRow(sid, skey, sname, weight, best))
