@@ -181,15 +181,15 @@ def test_a_judge_from_the_entrants_employer_cannot_save(running, tablet):
     assert t.post(other, {"value": "3", "version": str(mark_of(t.judge, e2, route).version)}).status_code == 200
 
 
-def test_the_sheet_page_costs_at_most_five_statements(running, tablet):
-    # The page a tablet opens for every entrant: the login, the sheet's context (competition, seat, entrant,
-    # recusal, signature), the criteria with their marks, the re-mark requests, the next entrant.
+def test_the_sheet_page_costs_at_most_four_statements(running, tablet):
+    # The page a tablet opens for every entrant: the login with the sheet's context (competition, seat,
+    # entrant, recusal, signature), the criteria with their marks, the re-mark requests, the next entrant.
     t, e1, _route, _url = _sheet(running, tablet)
     sheet_url = t.url(e1)
     with statements() as sent:
         response = t.client.get(sheet_url)
     assert response.status_code == 200 and 'class="mark-row' in response.get_data(as_text=True)
-    assert len(sent) <= 5, "\n".join(sent)
+    assert len(sent) <= 4, "\n".join(sent)
 
 
 def test_the_sheet_page_refuses_as_every_page_does(running, tablet, make_competition, client, auth, make_user):
@@ -272,3 +272,16 @@ def test_the_answers_tally_counts_the_mark_just_written(running, tablet, first):
     fresh = tally.read(running.id, t.judge.id, e1.id)
     assert shown == plain(fresh.points)
     assert mark_of(t.judge, e1, route).value_cents == 3350
+
+
+@pytest.mark.parametrize("how", ["logged out elsewhere", "account disabled"])
+def test_the_sheet_page_of_a_session_that_ended_goes_to_the_login_page(running, tablet, how):
+    t, e1, _route, _url = _sheet(running, tablet)
+    assert t.client.get(t.url(e1)).status_code == 200
+    if how == "logged out elsewhere":
+        sessions.end_all(t.judge, "logout_all")
+    else:
+        t.judge.active = False
+    db.session.commit()
+    response = t.client.get(t.url(e1))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -82,10 +82,23 @@ def _sheet(code: str, secret: str, remarks: bool = True) -> scoresheets.Sheet:
 
 
 @bp.get("/<code>/sheet/<secret>")
-@login_required
 def sheet(code: str, secret: str):
-    """Show the judge's score sheet for one entrant."""
-    sheet = _sheet(code, secret)
+    """Show the judge's score sheet for one entrant.
+
+    The page a tablet opens for every entrant: the login is read with the sheet's context in one query
+    (scoresheets.open_judged, instead of Flask-Login's loader and then the sheet's own); a cookie without
+    a live session is answered as `login_required` answers it, and anyone but a judge takes the checks
+    every page makes.
+    """
+    judged = scoresheets.open_judged(session.get("_user_id"), code, secret)
+    if judged is None:
+        return login.unauthorized()
+    login._update_request_context_with_user(judged.user)  # current_user, as Flask-Login's loader would set it
+    if judged.refused is LookupError:
+        abort(404)
+    if judged.refused is PermissionError:
+        abort(403)
+    sheet = judged.sheet or _sheet(code, secret)
     next_code = scoresheets.next_entrant(current_user, sheet.entrant, [row.criterion for row in sheet.rows])
     return fragment_or_page("judging/_sheet.html", "judging/sheet.html", sheet=sheet, next_code=next_code)
 

@@ -32,9 +32,11 @@ from comp.models import (
     SheetSignoff,
     Stage,
     User,
+    UserSession,
 )
 from comp.models.types import plain, utcnow
 from comp.services import ServiceError, transaction
+from comp.services.accounts import sessions
 from comp.services.common import audit
 from comp.services.judging import recusal
 from comp.services.judging.marks import (
@@ -322,23 +324,41 @@ def load_sheet(judge: User, entrant: Entrant, remarks: bool = True) -> Sheet:
     return _sheet(judge, entrant.competition, assignment, entrant, signoff_of(judge, entrant), remarks, True)
 
 
-def _open_statement() -> sa.Select:
-    """Build the one query the sheet page reads its context with: competition, seat, entrant, recusal, signature."""
-    judge_id: sa.BindParameter[int] = sa.bindparam("judge_id", type_=sa.Integer)
+def _open_statement(judged: bool = False) -> sa.Select:
+    """Build the one query the sheet page reads its context with: competition, seat, entrant, recusal, signature.
+
+    The judge is bound ("judge_id", "org_unit_id"); or, `judged`, read with the context: a row of the live
+    session ("token_hash", "now") with its user and the context for them (as marks.open_save reads a save).
+    """
+    judge_id: sa.ColumnElement[int] = User.id.expression if judged else sa.bindparam("judge_id", type_=sa.Integer)
+    org_unit_id: sa.ColumnElement[int] = (
+        User.org_unit_id.expression if judged else sa.bindparam("org_unit_id", type_=sa.Integer)  # type: ignore[assignment]
+    )
     reopened = sa.select(AuditEvent.id).where(
         AuditEvent.competition_id == Competition.id, AuditEvent.action == "sheet.reopened"
     )
-    return (
-        sa.select(
-            Competition,
-            JudgeAssignment,
-            Entrant,
-            recusal.recused_given(judge_id, sa.bindparam("org_unit_id", type_=sa.Integer)),
-            SheetSignoff,
-            reopened.exists(),
+    context = (
+        Competition,
+        JudgeAssignment,
+        Entrant,
+        recusal.recused_given(judge_id, org_unit_id),
+        SheetSignoff,
+        reopened.exists(),
+    )
+    code = Competition.code == sa.bindparam("code", type_=sa.String)
+    query: sa.Select
+    if judged:
+        query = (
+            sa.select(User, UserSession.id, UserSession.last_seen_at, *context)
+            .select_from(UserSession)
+            .join(User, User.id == UserSession.user_id)
+            .outerjoin(Competition, code)
+            .where(*sessions.live_conditions())
         )
-        .select_from(Competition)
-        .outerjoin(
+    else:
+        query = sa.select(*context).select_from(Competition).where(code)
+    return (
+        query.outerjoin(
             JudgeAssignment,
             sa.and_(JudgeAssignment.competition_id == Competition.id, JudgeAssignment.user_id == judge_id),
         )
@@ -346,11 +366,11 @@ def _open_statement() -> sa.Select:
             Entrant, sa.and_(Entrant.competition_id == Competition.id, Entrant.secret_code == sa.bindparam("secret"))
         )
         .outerjoin(SheetSignoff, sa.and_(SheetSignoff.entrant_id == Entrant.id, SheetSignoff.judge_id == judge_id))
-        .where(Competition.code == sa.bindparam("code"))
     )
 
 
 _OPEN = _open_statement()  # built once: the sheet page is the judging day's second most frequent request
+_OPEN_JUDGED = _open_statement(judged=True)
 
 
 def open_sheet(judge: User, code: str, secret: str, remarks: bool = True) -> Sheet:
@@ -362,9 +382,50 @@ def open_sheet(judge: User, code: str, secret: str, remarks: bool = True) -> She
     """
     params = {"judge_id": judge.id, "org_unit_id": judge.org_unit_id, "code": code, "secret": secret}
     row = db.session.execute(_OPEN, params).first()
-    if row is None or row[0].status == "draft":
+    if row is None:
         raise LookupError("no such competition")
+    return _opened(judge, tuple(row), remarks)
+
+
+@dataclass(frozen=True)
+class JudgedSheet:
+    """The sheet page as read with its login: the session's user, and the sheet or why there is none."""
+
+    user: User
+    sheet: Sheet | None
+    refused: type[Exception] | None  # LookupError (404) or PermissionError (403) when a judge gets no sheet
+
+
+def open_judged(token: str | None, code: str, secret: str, remarks: bool = True) -> JudgedSheet | None:
+    """Read the login of the session `token` with the sheet's context, in one statement (the sheet page).
+
+    None when the token is no live session. A user who is not a judge gets neither a sheet nor a refusal:
+    the caller takes the checks every page makes (`load_sheet`).
+    """
+    login = sessions.login_parameters(token)
+    if login is None or token is None:
+        return None
+    row = db.session.execute(_OPEN_JUDGED, {**login, "code": code, "secret": secret}).first()
+    if row is None:
+        return None
+    user, session_id, seen, *context = row
+    user.session_token = token
+    sessions.touch(session_id, seen, login["now"])
+    if user.role != "judge":
+        return JudgedSheet(user, None, None)
+    try:
+        return JudgedSheet(user, _opened(user, tuple(context), remarks), None)
+    except LookupError:
+        return JudgedSheet(user, None, LookupError)
+    except PermissionError:
+        return JudgedSheet(user, None, PermissionError)
+
+
+def _opened(judge: User, row: tuple, remarks: bool) -> Sheet:
+    """Check the sheet's context as `open_sheet` reads it, and build the sheet."""
     competition, assignment, entrant, recused, signoff, reopened = row
+    if competition is None or competition.status == "draft":
+        raise LookupError("no such competition")
     if judge.role != "judge" or assignment is None:
         raise PermissionError("the judge is not on the panel")
     if entrant is None:
