@@ -285,3 +285,13 @@ def test_the_sheet_page_of_a_session_that_ended_goes_to_the_login_page(running, 
     db.session.commit()
     response = t.client.get(t.url(e1))
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_no_judging_view_carries_a_rate_limit(app):
+    # The judging blueprint is filtered out of the rate limiter (comp/blueprints/judging/__init__.py): a
+    # limit on one of its views would never apply, so none may carry one.
+    from comp.extensions import limiter
+
+    limited = {name for name in limiter.limit_manager._decorated_limits if name.startswith("comp.blueprints.judging")}
+    assert limited == set()
+    assert any(name.startswith("comp.blueprints.auth") for name in limiter.limit_manager._decorated_limits)
