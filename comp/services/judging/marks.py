@@ -352,7 +352,7 @@ def save_opened(
     tablet_session: str | None,
     reason: str | None = None,
 ) -> Saved:
-    """Save the mark of a save `open_save` read (the tablet's save, four statements with the login).
+    """Save the mark of a save `open_save` read: with the login, two statements on PostgreSQL, four on SQLite.
 
     LookupError when the competition, entrant or criterion is not there (404); PermissionError when the
     judge may not mark it (403); MarkRefused, StaleMark or ServiceError otherwise.
